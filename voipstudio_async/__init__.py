@@ -1,0 +1,1 @@
+"""Asyncio SDK for the VoIPstudio History API."""
