@@ -1,0 +1,166 @@
+"""The curated spec covers the reference's 34 operations, and the generated client follows it."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+SPEC_PATH = ROOT / "openapi" / "history.yaml"
+REFERENCE = ROOT.parent / "shared" / "reference" / "history-api-reference.txt"
+METHODS = ("get", "post", "put", "patch", "delete")
+
+# The 34 History operations of the reference, as (METHOD, path). The reference writes the
+# id-list DELETEs of monitors and voicemessages as `{ids}`; OpenAPI forbids two templates
+# that differ only in the parameter name, so the spec shares `{id}` with the item GET.
+REFERENCE_OPERATIONS = {
+    ("GET", "/chats"),
+    ("GET", "/chats/{id}"),
+    ("DELETE", "/chatmsgs/{ids}"),
+    ("DELETE", "/chatmsgs"),
+    ("GET", "/cdrs"),
+    ("PATCH", "/cdrs"),
+    ("DELETE", "/cdrs"),
+    ("GET", "/cdrs/{id}.trace"),
+    ("GET", "/cdrs/{id}.pcap"),
+    ("GET", "/cdrs/calltracking"),
+    ("GET", "/cdrs/{id}"),
+    ("GET", "/cdrs/dictionaries"),
+    ("GET", "/cdrs/{id}/notes"),
+    ("GET", "/monitors/{id}.mp3"),
+    ("GET", "/monitors"),
+    ("DELETE", "/monitors"),
+    ("GET", "/monitors/{id}"),
+    ("DELETE", "/monitors/{ids}"),
+    ("GET", "/msdrs/{id}.trace"),
+    ("GET", "/msdrs/{id}.pcap"),
+    ("GET", "/msdrs"),
+    ("GET", "/msdrs/{id}"),
+    ("GET", "/msdrs/dictionaries"),
+    ("DELETE", "/statements"),
+    ("GET", "/voicemessages/{id}.mp3"),
+    ("GET", "/voicemessages"),
+    ("PATCH", "/voicemessages"),
+    ("DELETE", "/voicemessages"),
+    ("GET", "/voicemessages/{id}"),
+    ("DELETE", "/voicemessages/{ids}"),
+    ("GET", "/sms/dictionaries"),
+    ("GET", "/calltracking/cdrs"),
+    ("GET", "/users/{id}/cdrs.csv"),
+    ("GET", "/mediasessions/dictionaries"),
+}
+SHARED_TEMPLATE = {
+    "/monitors/{ids}": "/monitors/{id}",
+    "/voicemessages/{ids}": "/voicemessages/{id}",
+}
+OUTSIDE_HISTORY = {("POST", "/login"), ("POST", "/login2fa")}
+
+
+@pytest.fixture(scope="module")
+def spec() -> dict[str, Any]:
+    loaded: dict[str, Any] = yaml.safe_load(SPEC_PATH.read_text(encoding="utf-8"))
+    return loaded
+
+
+def operations(spec: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    return [
+        (method.upper(), path, op)
+        for path, item in spec["paths"].items()
+        for method, op in item.items()
+        if method in METHODS
+    ]
+
+
+def test_reference_lists_34_operations() -> None:
+    assert len(REFERENCE_OPERATIONS) == 34
+    if not REFERENCE.exists():
+        pytest.skip("shared/reference is not beside this checkout")
+    text = REFERENCE.read_text(encoding="utf-8")
+    found = set(re.findall(r"^(GET|POST|PATCH|DELETE)\n(/\S+)", text, flags=re.M))
+    assert found == REFERENCE_OPERATIONS
+
+
+def test_spec_covers_every_reference_operation_and_nothing_else(spec: dict[str, Any]) -> None:
+    in_spec = {(method, path) for method, path, _ in operations(spec)}
+    expected = {(m, SHARED_TEMPLATE.get(p, p)) for m, p in REFERENCE_OPERATIONS}
+    assert in_spec == expected | OUTSIDE_HISTORY
+
+
+def test_operation_ids_unique_snake_case_with_one_tag_summary_and_description(
+    spec: dict[str, Any],
+) -> None:
+    ids = [op["operationId"] for _, _, op in operations(spec)]
+    assert len(ids) == len(set(ids)) == 36
+    tag_names = {tag["name"] for tag in spec["tags"]}
+    for _, _, op in operations(spec):
+        assert re.fullmatch(r"[a-z][a-z0-9]*(_[a-z0-9]+)*", op["operationId"])
+        assert len(op["tags"]) == 1 and op["tags"][0] in tag_names
+        assert op["summary"].strip() and op["description"].strip()
+
+
+def test_no_default_responses_no_sent_defaults_no_content_parameters(
+    spec: dict[str, Any],
+) -> None:
+    params = spec["components"]["parameters"]
+    for _, _, op in operations(spec):
+        assert "default" not in op["responses"]
+        for param in op.get("parameters", []):
+            resolved = params[param["$ref"].rsplit("/", 1)[1]] if "$ref" in param else param
+            assert "schema" in resolved and "content" not in resolved
+            assert "default" not in resolved["schema"]
+
+
+def test_response_codes_are_permissive_strings_or_integers(spec: dict[str, Any]) -> None:
+    schemas = spec["components"]["schemas"]
+    code_ref = "#/components/schemas/Code"
+    assert schemas["Cdr"]["properties"]["type"]["$ref"] == code_ref
+    assert schemas["Cdr"]["properties"]["disposition"]["$ref"] == code_ref
+    assert schemas["Cdr"]["properties"]["destination"]["$ref"] == code_ref
+    assert schemas["Voicemessage"]["properties"]["folder"]["$ref"] == code_ref
+    assert schemas["Chat"]["properties"]["state"]["$ref"] == code_ref
+    response_only = {"SortDirection"}
+    for name, schema in schemas.items():
+        if name not in response_only:
+            assert "enum" not in yaml.safe_dump(schema), name
+
+
+DOWNLOADS = {
+    "download_monitor_mp3": "audio/mpeg",
+    "download_voicemessage_mp3": "audio/mpeg",
+    "download_cdr_pcap": "application/vnd.tcpdump.pcap",
+    "download_msdr_pcap": "application/vnd.tcpdump.pcap",
+    "get_cdr_trace": "text/plain",
+    "get_msdr_trace": "text/plain",
+    "export_user_cdrs_csv": "text/csv",
+}
+
+
+def test_downloads_declare_binary_or_text_bodies(spec: dict[str, Any]) -> None:
+    by_id = {op["operationId"]: op for _, _, op in operations(spec)}
+    for op_id, content_type in DOWNLOADS.items():
+        content = by_id[op_id]["responses"]["200"]["content"]
+        assert list(content) == [content_type]
+
+
+def test_every_operation_is_a_generated_async_function(spec: dict[str, Any]) -> None:
+    for _, _, op in operations(spec):
+        module = importlib.import_module(
+            f"voipstudio_history_client.api.{op['tags'][0]}.{op['operationId']}"
+        )
+        assert inspect.iscoroutinefunction(module.asyncio_detailed)
+        streams = hasattr(module, "asyncio_stream")
+        assert streams == (op["operationId"] in DOWNLOADS), op["operationId"]
+
+
+def test_every_generated_file_says_it_is_generated() -> None:
+    package = ROOT / "generated" / "voipstudio_history_client"
+    files = sorted(package.rglob("*.py"))
+    assert len(files) > 80
+    for path in files:
+        assert path.read_text(encoding="utf-8").startswith("# Generated by openapi-python-client")
