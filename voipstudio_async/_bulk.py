@@ -1,0 +1,340 @@
+"""Chunked bulk PATCH, id DELETE and confirmed collection-wide DELETE engines.
+
+Resource classes call these with the generated request builders, so URLs and bodies
+come from the spec. Every engine validates all its input before the first request,
+and reports one outcome per input item, in input order, whatever happened to the
+other chunks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Generic, Protocol, Self, TypeGuard, TypeVar, cast
+
+import attrs
+
+from ._errors import BulkOperationError
+from ._transport import Requester, RetryPolicy
+
+__all__ = [
+    "DEFAULT_CHUNK_SIZE",
+    "DEFAULT_CONCURRENCY",
+    "BulkResult",
+    "DeleteAllResult",
+    "ItemOutcome",
+    "PatchModel",
+    "bulk_delete",
+    "bulk_patch",
+    "delete_all",
+    "patch_model_fields",
+]
+
+DEFAULT_CHUNK_SIZE = 100
+"""Items per request: keeps PATCH bodies small and `/monitors/1,2,...` paths short."""
+DEFAULT_CONCURRENCY = 4
+"""Chunks in flight at once (the client's own concurrency gate still applies)."""
+
+_MAX_LISTED_PROBLEMS = 10
+
+T = TypeVar("T")
+M = TypeVar("M", bound="PatchModel")
+
+
+class PatchModel(Protocol):
+    """What the generated `*Patch` models (`CdrPatch`, `VoicemessagePatch`) provide."""
+
+    id: int
+
+    def to_dict(self) -> dict[str, Any]: ...
+
+    @classmethod
+    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ItemOutcome(Generic[T]):
+    """What happened to one input item."""
+
+    id: int
+    ok: bool
+    error: Exception | None = None
+    """Why the item failed: the exception its chunk (or download) raised."""
+    value: T | None = None
+    """Per-item payload, e.g. the `DownloadResult` of `download_many`."""
+
+
+@dataclass(frozen=True, slots=True)
+class BulkResult(Generic[T]):
+    """One `ItemOutcome` per input item, in input order (duplicates included)."""
+
+    outcomes: tuple[ItemOutcome[T], ...] = ()
+
+    @property
+    def succeeded(self) -> list[ItemOutcome[T]]:
+        return [o for o in self.outcomes if o.ok]
+
+    @property
+    def failed(self) -> list[ItemOutcome[T]]:
+        return [o for o in self.outcomes if not o.ok]
+
+    @property
+    def ok(self) -> bool:
+        """True when every item succeeded (and for an empty input)."""
+        return all(o.ok for o in self.outcomes)
+
+    def raise_for_failures(self) -> None:
+        """Raise `BulkOperationError(self)` if any item failed."""
+        if not self.ok:
+            raise BulkOperationError(self)
+
+    def __len__(self) -> int:
+        return len(self.outcomes)
+
+    def __iter__(self) -> Iterator[ItemOutcome[T]]:
+        return iter(self.outcomes)
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteAllResult:
+    """Answer to a collection-wide DELETE."""
+
+    status_code: int
+    accepted: bool = field(init=False)
+    """True for 202: the server queued the deletion and finishes it later."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "accepted", self.status_code == 202)
+
+
+def _check_tuning(chunk_size: int, concurrency: int) -> None:
+    if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
+        raise ValueError(f"chunk_size must be a positive int, got {chunk_size!r}")
+    if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
+        raise ValueError(f"concurrency must be a positive int, got {concurrency!r}")
+
+
+def _is_valid_id(value: object) -> TypeGuard[int]:
+    # bool is an int subclass: True would silently become id 1.
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
+
+
+def _raise_problems(problems: list[str]) -> None:
+    if not problems:
+        return
+    shown = "; ".join(problems[:_MAX_LISTED_PROBLEMS])
+    more = len(problems) - _MAX_LISTED_PROBLEMS
+    suffix = f"; and {more} more" if more > 0 else ""
+    raise ValueError(f"invalid input, nothing was sent: {shown}{suffix}")
+
+
+def _chunks(seq: Sequence[T], size: int) -> list[Sequence[T]]:
+    return [seq[i : i + size] for i in range(0, len(seq), size)]
+
+
+async def _run_chunks(
+    chunks: Sequence[Sequence[T]],
+    send: Callable[[Sequence[T]], Awaitable[None]],
+    concurrency: int,
+) -> list[Exception | None]:
+    """Send every chunk with at most `concurrency` in flight; return each chunk's error."""
+    errors: list[Exception | None] = [None] * len(chunks)
+    # One iterator shared by the workers: taking the next index never awaits, so no
+    # chunk is taken twice and at most `concurrency` are in flight.
+    pending = iter(range(len(chunks)))
+
+    async def worker() -> None:
+        for index in pending:
+            try:
+                await send(chunks[index])
+            except Exception as exc:  # recorded per item: one chunk must not hide the others
+                errors[index] = exc
+
+    async with asyncio.TaskGroup() as group:
+        for _ in range(min(concurrency, len(chunks))):
+            group.create_task(worker())
+    return errors
+
+
+def _outcomes(
+    input_ids: Sequence[int], chunks: Sequence[Sequence[int]], errors: Sequence[Exception | None]
+) -> BulkResult[None]:
+    error_by_id = {
+        item_id: error for chunk, error in zip(chunks, errors, strict=True) for item_id in chunk
+    }
+    return BulkResult(
+        tuple(
+            ItemOutcome(id=item_id, ok=error_by_id[item_id] is None, error=error_by_id[item_id])
+            for item_id in input_ids
+        )
+    )
+
+
+def patch_model_fields(model_cls: type[PatchModel]) -> frozenset[str]:
+    """The wire field names of a generated attrs patch model."""
+    fields = attrs.fields_dict(cast("type[attrs.AttrsInstance]", model_cls))
+    return frozenset(name for name in fields if name != "additional_properties")
+
+
+def _normalise_patch_items(
+    items: Iterable[Mapping[str, Any] | M], model_cls: type[M], known_fields: Collection[str]
+) -> tuple[list[int], list[M]]:
+    """Validate every item; return the input ids and the distinct models to send."""
+    input_ids: list[int] = []
+    unique: dict[int, tuple[M, dict[str, Any]]] = {}
+    problems: list[str] = []
+    for index, item in enumerate(items):
+        if isinstance(item, model_cls):
+            data = item.to_dict()
+        elif isinstance(item, Mapping):
+            data = dict(item)
+        else:
+            raise TypeError(
+                f"item {index}: expected a mapping or {model_cls.__name__}, "
+                f"got {type(item).__name__}"
+            )
+        item_id = data.get("id")
+        unknown = sorted(str(key) for key in data if key not in known_fields)
+        if not _is_valid_id(item_id):
+            problems.append(f"item {index}: id must be a positive int, got {item_id!r}")
+            continue
+        if unknown:
+            problems.append(f"item {index} (id {item_id}): unknown field(s) {unknown}")
+            continue
+        if len(data) == 1:
+            problems.append(f"item {index} (id {item_id}): no field to update")
+            continue
+        try:
+            model = model_cls.from_dict(data)
+        except (KeyError, TypeError, ValueError) as exc:
+            problems.append(f"item {index} (id {item_id}): {type(exc).__name__}: {exc}")
+            continue
+        wire = model.to_dict()
+        input_ids.append(item_id)
+        seen = unique.get(item_id)
+        if seen is None:
+            unique[item_id] = (model, wire)
+        elif seen[1] != wire:
+            problems.append(
+                f"item {index}: id {item_id} appears again with different values "
+                f"({seen[1]!r} vs {wire!r})"
+            )
+    _raise_problems(problems)
+    return input_ids, [model for model, _ in unique.values()]
+
+
+async def bulk_patch(
+    requester: Requester,
+    items: Iterable[Mapping[str, Any] | M],
+    *,
+    build_kwargs: Callable[[list[M]], Mapping[str, Any]],
+    model_cls: type[M],
+    path_template: str,
+    known_fields: Collection[str] | None = None,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    concurrency: int = DEFAULT_CONCURRENCY,
+) -> BulkResult[None]:
+    """PATCH `items` (`{"id": ..., field: value}` mappings or `model_cls` instances) in chunks.
+
+    Every item is validated before anything is sent (`ValueError` lists the problems):
+    a positive int id, only `known_fields` (default: the model's fields), at least one
+    field besides the id, and no id repeated with different values (identical repeats
+    are sent once and reported at each position). Chunks use `RetryPolicy.NO_REPLAY`:
+    after an ambiguous failure (read timeout, connection lost after sending) the chunk
+    is not replayed and its items are reported failed with that error.
+
+    `build_kwargs` turns one chunk into request kwargs, e.g.
+    `lambda body: update_cdrs._get_kwargs(body=body)`.
+    """
+    _check_tuning(chunk_size, concurrency)
+    fields = patch_model_fields(model_cls) if known_fields is None else known_fields
+    input_ids, models = _normalise_patch_items(items, model_cls, fields)
+    if not models:
+        return BulkResult()
+
+    async def send(chunk: Sequence[M]) -> None:
+        await requester.send(
+            build_kwargs(list(chunk)), policy=RetryPolicy.NO_REPLAY, path_template=path_template
+        )
+
+    chunks = _chunks(models, chunk_size)
+    errors = await _run_chunks(chunks, send, concurrency)
+    return _outcomes(input_ids, [[m.id for m in chunk] for chunk in chunks], errors)
+
+
+def _validate_ids(ids: Iterable[int]) -> list[int]:
+    if isinstance(ids, (str, bytes)) or not isinstance(ids, Iterable):
+        raise TypeError(f"ids must be an iterable of ints, got {type(ids).__name__}")
+    id_list = list(ids)
+    if not id_list:
+        # An empty list would build the collection path: the delete-everything call.
+        raise ValueError("ids is empty: nothing to delete (use delete_all(confirm=True))")
+    _raise_problems(
+        [
+            f"ids[{index}]: expected a positive int, got {value!r}"
+            for index, value in enumerate(id_list)
+            if not _is_valid_id(value)
+        ]
+    )
+    return id_list
+
+
+def _check_ids_in_path(kwargs: Mapping[str, Any], ids: Sequence[int]) -> None:
+    # Last line of defence against a builder that drops the ids from the path.
+    url = str(kwargs.get("url", ""))
+    expected = ",".join(str(i) for i in ids)
+    if not url.rstrip("/").rsplit("/", 1)[-1] == expected:
+        raise RuntimeError(f"refusing to send DELETE {url!r}: the path does not name the ids")
+
+
+async def bulk_delete(
+    requester: Requester,
+    ids: Iterable[int],
+    *,
+    build_kwargs: Callable[[list[int]], Mapping[str, Any]],
+    path_template: str,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    concurrency: int = DEFAULT_CONCURRENCY,
+) -> BulkResult[None]:
+    """DELETE resources by id, `chunk_size` ids per request (`/monitors/1,2,3`).
+
+    An empty `ids` raises `ValueError` and sends nothing: it must never become the
+    collection-wide DELETE. Repeated ids are deleted once and reported at each
+    position. A failing chunk (e.g. 404 because one id is gone) reports its error on
+    each of its ids. `build_kwargs` is e.g. `lambda ids: delete_monitors._get_kwargs(id=ids)`.
+    """
+    _check_tuning(chunk_size, concurrency)
+    input_ids = _validate_ids(ids)
+    chunks = _chunks(list(dict.fromkeys(input_ids)), chunk_size)
+
+    async def send(chunk: Sequence[int]) -> None:
+        kwargs = build_kwargs(list(chunk))
+        _check_ids_in_path(kwargs, chunk)
+        await requester.send(kwargs, policy=RetryPolicy.IDEMPOTENT, path_template=path_template)
+
+    errors = await _run_chunks(chunks, send, concurrency)
+    return _outcomes(input_ids, chunks, errors)
+
+
+async def delete_all(
+    requester: Requester,
+    *,
+    build_kwargs: Callable[[], Mapping[str, Any]],
+    path_template: str,
+    confirm: bool = False,
+) -> DeleteAllResult:
+    """DELETE a whole collection; only with `confirm=True` (else `ValueError`, nothing sent).
+
+    Sent once (`RetryPolicy.NO_REPLAY`). The result tells 202 (accepted, the server
+    deletes asynchronously) from 204 (done).
+    """
+    if confirm is not True:
+        raise ValueError(
+            f"DELETE {path_template} deletes every record of the collection: "
+            "pass confirm=True to really do it"
+        )
+    response = await requester.send(
+        build_kwargs(), policy=RetryPolicy.NO_REPLAY, path_template=path_template
+    )
+    return DeleteAllResult(response.status_code)

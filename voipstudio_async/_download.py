@@ -1,0 +1,439 @@
+"""Streaming downloads that never leave a partial or corrupt file at the destination.
+
+Bodies are streamed in chunks to a temporary file beside the destination (written and
+hashed in a worker thread, one chunk in flight, so memory stays flat and the event
+loop stays free), checked against ``Content-Length`` and the expected size, then
+renamed into place with ``os.replace``. On any error or cancellation the temporary file
+is removed and an existing destination is left as it was.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import hashlib
+import inspect
+import os
+import secrets
+import threading
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import httpx
+
+from ._bulk import BulkResult, ItemOutcome
+from ._errors import (
+    APIConnectionError,
+    APIResponseValidationError,
+    APITimeoutError,
+    IncompleteDownloadError,
+)
+from ._transport import Requester, RetryPolicy
+
+__all__ = [
+    "DEFAULT_CHUNK_SIZE",
+    "DownloadResult",
+    "DownloadStream",
+    "ManyProgressCallback",
+    "ProgressCallback",
+    "download",
+    "download_many",
+    "stream",
+]
+
+DEFAULT_CHUNK_SIZE = 256 * 1024
+"""Bytes per read/write: large enough for throughput, small enough for flat memory."""
+
+ProgressCallback = Callable[[int, int | None], Awaitable[None] | None]
+"""``on_progress(bytes_done, total_or_None)``, sync or async."""
+
+ManyProgressCallback = Callable[[int, int, int | None], Awaitable[None] | None]
+"""``on_progress(item_id, bytes_done, total_or_None)``, sync or async."""
+
+_IDENTITY = {"", "identity"}
+
+
+@dataclass(frozen=True, slots=True)
+class DownloadResult:
+    """A file that is complete at ``path``."""
+
+    path: Path
+    size: int
+    """Bytes in the file."""
+    sha256: str
+    """Hex digest of the file's content."""
+    content_type: str | None
+    skipped: bool = False
+    """True when ``download_many`` found the file already complete and sent nothing."""
+
+
+def _header_int(headers: httpx.Headers, name: str) -> int | None:
+    value = headers.get(name)
+    if value is None or not value.strip().isdigit():
+        return None
+    return int(value)
+
+
+class DownloadStream:
+    """An open response body: headers, sizes and ``async for chunk in body``.
+
+    Iterating to the end verifies the length (``Content-Length``, and ``expected_size``
+    when given) and raises ``IncompleteDownloadError`` on a mismatch; transport errors
+    while reading raise ``APIConnectionError`` / ``APITimeoutError``.
+    """
+
+    def __init__(
+        self,
+        response: httpx.Response,
+        *,
+        path_template: str,
+        chunk_size: int = DEFAULT_CHUNK_SIZE,
+        expected_size: int | None = None,
+    ) -> None:
+        self._response = response
+        self._path_template = path_template
+        self._chunk_size = chunk_size
+        self._expected_size = expected_size
+        self.bytes_received = 0
+        """Decoded bytes yielded so far."""
+
+    @property
+    def response(self) -> httpx.Response:
+        """The underlying response (body not read)."""
+        return self._response
+
+    @property
+    def status_code(self) -> int:
+        return self._response.status_code
+
+    @property
+    def headers(self) -> httpx.Headers:
+        return self._response.headers
+
+    @property
+    def content_length(self) -> int | None:
+        """``Content-Length`` as sent (bytes on the wire, before any content decoding)."""
+        return _header_int(self._response.headers, "content-length")
+
+    @property
+    def content_type(self) -> str | None:
+        value: str | None = self._response.headers.get("content-type")
+        return value
+
+    @property
+    def total(self) -> int | None:
+        """Decoded bytes the body should have, when known."""
+        if self._expected_size is not None:
+            return self._expected_size
+        encoding = self._response.headers.get("content-encoding", "").strip().lower()
+        return self.content_length if encoding in _IDENTITY else None
+
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        return self.iter_bytes()
+
+    async def iter_bytes(self, chunk_size: int | None = None) -> AsyncIterator[bytes]:
+        """Yield the decoded body in chunks of ``chunk_size`` bytes (the last may be shorter)."""
+        try:
+            async for chunk in self._response.aiter_bytes(chunk_size or self._chunk_size):
+                self.bytes_received += len(chunk)
+                yield chunk
+        except httpx.RemoteProtocolError as exc:
+            # h11 raises this when the peer closes before Content-Length bytes arrived.
+            expected = self.content_length
+            received = self._response.num_bytes_downloaded
+            if expected is not None and received < expected:
+                raise IncompleteDownloadError(expected, received) from exc
+            raise APIConnectionError(self._describe("connection lost")) from exc
+        except httpx.TimeoutException as exc:
+            raise APITimeoutError(self._describe("timed out")) from exc
+        except httpx.RequestError as exc:
+            raise APIConnectionError(self._describe(type(exc).__name__)) from exc
+        self._verify()
+
+    def _describe(self, what: str) -> str:
+        return f"{what} while reading the body of {self._path_template}"
+
+    def _verify(self) -> None:
+        # Content-Length counts wire bytes; expected_size counts decoded bytes.
+        wire_expected = self.content_length
+        wire_received = self._response.num_bytes_downloaded
+        if wire_expected is not None and wire_received != wire_expected:
+            raise IncompleteDownloadError(wire_expected, wire_received)
+        if self._expected_size is not None and self.bytes_received != self._expected_size:
+            raise IncompleteDownloadError(self._expected_size, self.bytes_received)
+
+
+@asynccontextmanager
+async def stream(
+    requester: Requester,
+    kwargs: Mapping[str, Any],
+    *,
+    path_template: str,
+    expected_size: int | None = None,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+) -> AsyncIterator[DownloadStream]:
+    """Open a download; the connection is closed on exit, error and cancellation.
+
+    Error statuses raise before the block is entered (the Requester reads the error
+    body). ``kwargs`` is the generated builder's output, e.g.
+    ``download_monitor_mp3._get_kwargs(id=5)``.
+    """
+    async with requester.stream(
+        kwargs, policy=RetryPolicy.IDEMPOTENT, path_template=path_template
+    ) as response:
+        yield DownloadStream(
+            response,
+            path_template=path_template,
+            chunk_size=chunk_size,
+            expected_size=expected_size,
+        )
+
+
+def _safe_name(name: str) -> str:
+    if not name or name in {".", ".."} or "/" in name or "\\" in name or "\0" in name:
+        raise ValueError(f"not a plain file name: {name!r}")
+    return name
+
+
+def _resolve_dest(dest: str | os.PathLike[str], default_name: str) -> Path:
+    """A directory (existing, or spelt with a trailing separator) gets ``default_name``."""
+    text = os.fspath(dest)
+    path = Path(text)
+    if path.is_dir() or text.endswith((os.sep, "/")):
+        return path / _safe_name(default_name)
+    return path
+
+
+class _TempFile:
+    """A uniquely named file beside the target, written and hashed off the event loop."""
+
+    def __init__(self, target: Path) -> None:
+        self.path = target.with_name(f".{target.name}.{secrets.token_hex(6)}.part")
+        # O_EXCL: never reuse someone else's file; mode 0o666 lets the umask decide.
+        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0))
+        self._file: BinaryIO = os.fdopen(fd, "wb")
+        self._hash = hashlib.sha256()
+        # Serialises the worker's writes with discard(): a cancelled await does not stop
+        # a write already running in its thread.
+        self._lock = threading.Lock()
+        self._closed = False
+        self._pending: asyncio.Future[None] | None = None
+
+    def _write(self, chunk: bytes) -> None:
+        with self._lock:
+            if not self._closed:
+                self._file.write(chunk)
+                self._hash.update(chunk)
+
+    async def write(self, chunk: bytes) -> None:
+        """Queue ``chunk``; returns once the previous chunk is on disk (one in flight)."""
+        if self._pending is not None:
+            await self._pending
+        self._pending = asyncio.get_running_loop().run_in_executor(None, self._write, chunk)
+
+    def _close(self, fsync: bool) -> None:
+        with self._lock:
+            self._file.flush()
+            if fsync:
+                os.fsync(self._file.fileno())
+            self._file.close()
+            self._closed = True
+
+    async def finish(self, target: Path, *, fsync: bool) -> str:
+        """Flush, close and rename onto ``target``; return the sha256 hex digest."""
+        if self._pending is not None:
+            await self._pending
+        await asyncio.to_thread(self._close, fsync)
+        os.replace(self.path, target)
+        if fsync:
+            await asyncio.to_thread(_fsync_dir, target.parent)
+        return self._hash.hexdigest()
+
+    def discard(self) -> None:
+        """Close and delete; synchronous so that it also runs inside a cancelled task."""
+        with self._lock:  # waits for at most the one write in flight
+            self._closed = True
+            self._file.close()
+        self.path.unlink(missing_ok=True)
+
+
+def _fsync_dir(directory: Path) -> None:
+    if os.name != "posix":
+        return
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+async def _call_progress(
+    on_progress: ProgressCallback | None, done: int, total: int | None
+) -> None:
+    if on_progress is not None:
+        result = on_progress(done, total)
+        if inspect.isawaitable(result):
+            await result
+
+
+async def download(
+    requester: Requester,
+    kwargs: Mapping[str, Any],
+    dest: str | os.PathLike[str],
+    *,
+    path_template: str,
+    default_name: str,
+    expected_size: int | None = None,
+    on_progress: ProgressCallback | None = None,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    fsync: bool = False,
+) -> DownloadResult:
+    """Download a body atomically to ``dest`` (a file path, or a directory + ``default_name``).
+
+    ``expected_size`` (e.g. a Monitor's ``size``) is checked on top of
+    ``Content-Length``. ``on_progress(done, total)`` is called per chunk, monotonic,
+    and finally with ``done == total``. On failure or cancellation no file is left
+    behind and an existing ``dest`` is untouched; a short body raises
+    ``IncompleteDownloadError``, a success status other than 200 raises
+    ``APIResponseValidationError``. Names sent by the server are never used.
+    """
+    target = _resolve_dest(dest, default_name)
+    async with stream(
+        requester,
+        kwargs,
+        path_template=path_template,
+        expected_size=expected_size,
+        chunk_size=chunk_size,
+    ) as body:
+        if body.status_code != 200:
+            # e.g. 202/204 from an asynchronous export: there is no file to save.
+            raise APIResponseValidationError(
+                f"{path_template} answered {body.status_code}, expected 200 with a body",
+                response=body.response,
+            )
+        total = body.total
+        temp = _TempFile(target)
+        try:
+            done = 0
+            async for chunk in body:
+                await temp.write(chunk)
+                done += len(chunk)
+                await _call_progress(on_progress, done, total)
+            sha256 = await temp.finish(target, fsync=fsync)
+        except BaseException:
+            temp.discard()
+            raise
+    if total is None or done == 0:
+        await _call_progress(on_progress, done, done)
+    return DownloadResult(path=target, size=done, sha256=sha256, content_type=body.content_type)
+
+
+def _sha256_file(path: Path, chunk_size: int) -> tuple[int, str]:
+    digest = hashlib.sha256()
+    size = 0
+    with path.open("rb") as file:
+        while chunk := file.read(chunk_size):
+            size += len(chunk)
+            digest.update(chunk)
+    return size, digest.hexdigest()
+
+
+async def download_many(
+    requester: Requester,
+    ids: Iterable[int],
+    dest_dir: str | os.PathLike[str],
+    *,
+    build_kwargs: Callable[[int], Mapping[str, Any]],
+    path_template: str,
+    file_name: Callable[[int], str],
+    concurrency: int = 4,
+    on_progress: ManyProgressCallback | None = None,
+    expected_sizes: Mapping[int, int] | None = None,
+    skip_existing: bool = True,
+    attempts: int = 3,
+    retry_delay: float = 0.5,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+) -> BulkResult[DownloadResult]:
+    """Download each id to ``dest_dir / file_name(id)`` with at most ``concurrency`` in flight.
+
+    Returns one outcome per input id in input order (``value`` is the
+    ``DownloadResult``); one item's failure never raises. With ``skip_existing`` a
+    file already at its name is kept (and hashed) when its size matches
+    ``expected_sizes`` or no size is known: files only appear there complete, by
+    atomic rename. A body cut short or a lost connection is retried from byte 0, up
+    to ``attempts`` tries with exponential backoff from ``retry_delay`` (the API
+    ignores ``Range``); statuses were already retried by the Requester.
+    ``on_progress(id, done, total)`` is monotonic per id, across retries too.
+    """
+    if isinstance(concurrency, bool) or concurrency < 1:
+        raise ValueError(f"concurrency must be a positive int, got {concurrency!r}")
+    if attempts < 1:
+        raise ValueError(f"attempts must be >= 1, got {attempts!r}")
+    id_list = list(ids)
+    bad = [i for i in id_list if isinstance(i, bool) or not isinstance(i, int) or i < 1]
+    if bad:
+        raise ValueError(f"ids must be positive ints, got {bad[:10]!r}")
+    directory = Path(dest_dir)
+    await asyncio.to_thread(directory.mkdir, parents=True, exist_ok=True)
+    sizes = expected_sizes or {}
+    names = {item_id: _safe_name(file_name(item_id)) for item_id in id_list}
+
+    async def fetch(item_id: int) -> DownloadResult:
+        target = directory / names[item_id]
+        expected = sizes.get(item_id)
+        if (
+            skip_existing
+            and target.is_file()
+            and (expected is None or target.stat().st_size == expected)
+        ):
+            size, sha256 = await asyncio.to_thread(_sha256_file, target, chunk_size)
+            return DownloadResult(target, size, sha256, None, skipped=True)
+        item_progress = None if on_progress is None else functools.partial(on_progress, item_id)
+        last: tuple[int, int | None] = (-1, None)
+
+        async def progress(done: int, total: int | None) -> None:
+            # A retry restarts from byte 0: stay silent until it passes the last report.
+            nonlocal last
+            if done > last[0] or (done == last[0] and total != last[1]):
+                last = (done, total)
+                await _call_progress(item_progress, done, total)
+
+        attempt = 1
+        while True:
+            try:
+                return await download(
+                    requester,
+                    build_kwargs(item_id),
+                    target,
+                    path_template=path_template,
+                    default_name=target.name,
+                    expected_size=expected,
+                    on_progress=progress,
+                    chunk_size=chunk_size,
+                )
+            except (IncompleteDownloadError, APIConnectionError):
+                if attempt >= attempts:
+                    raise
+                await asyncio.sleep(retry_delay * 2 ** (attempt - 1))
+                attempt += 1
+
+    outcomes: dict[int, ItemOutcome[DownloadResult]] = {}
+    pending = iter(dict.fromkeys(id_list))
+
+    async def worker() -> None:
+        # One body per worker: the worker count is the bound on bodies in flight.
+        for item_id in pending:
+            try:
+                result = await fetch(item_id)
+            except Exception as exc:
+                outcomes[item_id] = ItemOutcome(id=item_id, ok=False, error=exc)
+            else:
+                outcomes[item_id] = ItemOutcome(id=item_id, ok=True, value=result)
+
+    async with asyncio.TaskGroup() as group:
+        for _ in range(min(concurrency, len(names))):
+            group.create_task(worker())
+    return BulkResult(tuple(outcomes[item_id] for item_id in id_list))
