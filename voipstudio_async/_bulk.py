@@ -86,8 +86,9 @@ class BulkResult(Generic[T]):
 
     def raise_for_failures(self) -> None:
         """Raise `BulkOperationError(self)` if any item failed."""
-        if not self.ok:
-            raise BulkOperationError(self)
+        failed = len(self.failed)
+        if failed:
+            raise BulkOperationError(self, f"{failed} of {len(self)} items failed")
 
     def __len__(self) -> int:
         return len(self.outcomes)

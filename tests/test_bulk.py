@@ -1,0 +1,407 @@
+"""Bulk PATCH, id DELETE and collection DELETE engines: exact requests, per-item outcomes,
+and nothing sent for invalid, empty or unconfirmed input."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Callable, Mapping
+from typing import Any
+
+import httpx
+import pytest
+from pytest_httpx import HTTPXMock
+from voipstudio_history_client.api.cdrs import delete_all_cdrs, update_cdrs
+from voipstudio_history_client.api.chatmsgs import delete_all_chatmsgs, delete_chatmsgs
+from voipstudio_history_client.api.monitors import delete_all_monitors, delete_monitors
+from voipstudio_history_client.api.statements import delete_all_statements
+from voipstudio_history_client.api.voicemessages import (
+    delete_all_voicemessages,
+    delete_voicemessages,
+    update_voicemessages,
+)
+from voipstudio_history_client.models import CdrPatch, VoicemessagePatch
+
+from voipstudio_async._bulk import (
+    BulkResult,
+    DeleteAllResult,
+    ItemOutcome,
+    bulk_delete,
+    bulk_patch,
+    delete_all,
+)
+from voipstudio_async._errors import (
+    APITimeoutError,
+    BulkOperationError,
+    InternalServerError,
+    NotFoundError,
+)
+from voipstudio_async._transport import Requester
+
+BASE = "https://l7api.com/v1.1/voipstudio"
+PREFIX = b"/v1.1/voipstudio"
+
+
+async def _no_sleep(_: float) -> None:
+    return None
+
+
+@pytest.fixture
+async def requester() -> AsyncIterator[Requester]:
+    req = Requester(
+        httpx.AsyncClient(),
+        base_url=BASE,
+        auth=httpx.BasicAuth("1", "k"),
+        timeout=httpx.Timeout(5.0),
+        max_retries=2,
+        max_retry_after=60.0,
+        max_concurrency=16,
+        owns_http=True,
+    )
+    req._sleep = _no_sleep
+    yield req
+    await req.aclose()
+
+
+def _cdrs_kwargs(body: list[CdrPatch]) -> dict[str, Any]:
+    return update_cdrs._get_kwargs(body=body)
+
+
+def _vm_kwargs(body: list[VoicemessagePatch]) -> dict[str, Any]:
+    return update_voicemessages._get_kwargs(body=body)
+
+
+async def patch_cdrs(requester: Requester, items: Any, **options: Any) -> BulkResult[None]:
+    return await bulk_patch(
+        requester,
+        items,
+        build_kwargs=_cdrs_kwargs,
+        model_cls=CdrPatch,
+        path_template="/cdrs",
+        **options,
+    )
+
+
+async def patch_voicemessages(requester: Requester, items: Any, **options: Any) -> BulkResult[None]:
+    return await bulk_patch(
+        requester,
+        items,
+        build_kwargs=_vm_kwargs,
+        model_cls=VoicemessagePatch,
+        path_template="/voicemessages",
+        **options,
+    )
+
+
+# --- bulk PATCH ------------------------------------------------------------------------
+
+
+async def test_update_cdrs_sends_one_json_array(
+    requester: Requester, httpx_mock: HTTPXMock
+) -> None:
+    httpx_mock.add_response(json={"data": [{"id": 1}, {"id": 2}], "links": {}})
+    result = await patch_cdrs(
+        requester, [{"id": 1, "labels": ["vip"]}, CdrPatch(id=2, info="called back")]
+    )
+    request = httpx_mock.get_request()
+    assert request is not None
+    assert (request.method, request.url.raw_path) == ("PATCH", PREFIX + b"/cdrs")
+    assert request.headers["Content-Type"] == "application/json"
+    assert json.loads(request.content) == [
+        {"id": 1, "labels": ["vip"]},
+        {"id": 2, "info": "called back"},
+    ]
+    assert result.outcomes == (ItemOutcome(id=1, ok=True), ItemOutcome(id=2, ok=True))
+    assert result.ok and len(result.succeeded) == 2 and result.failed == []
+    result.raise_for_failures()
+
+
+async def test_update_voicemessages_sends_one_json_array(
+    requester: Requester, httpx_mock: HTTPXMock
+) -> None:
+    httpx_mock.add_response(json={"data": {"id": 570, "folder": 2}, "links": {}})
+    result = await patch_voicemessages(
+        requester, [VoicemessagePatch(id=570, folder="Old"), {"id": 8192, "folder": 2}]
+    )
+    request = httpx_mock.get_request()
+    assert request is not None
+    assert (request.method, request.url.raw_path) == ("PATCH", PREFIX + b"/voicemessages")
+    assert json.loads(request.content) == [{"id": 570, "folder": "Old"}, {"id": 8192, "folder": 2}]
+    assert [o.id for o in result] == [570, 8192] and result.ok
+
+
+async def test_thousand_items_with_failing_chunks_report_each_item_once_in_order(
+    requester: Requester, httpx_mock: HTTPXMock
+) -> None:
+    ids = [1000 - i for i in range(1000)]  # not sorted: order must follow the input
+    failing_500 = {ids[250], ids[720]}  # chunks 2 and 7
+    timed_out = ids[480]  # chunk 4: ambiguous, must not be replayed
+    seen_bodies: list[list[int]] = []
+
+    def respond(request: httpx.Request) -> httpx.Response:
+        chunk = [item["id"] for item in json.loads(request.content)]
+        seen_bodies.append(chunk)
+        if timed_out in chunk:
+            raise httpx.ReadTimeout("read timed out", request=request)
+        if failing_500 & set(chunk):
+            return httpx.Response(500, json={"message": "boom"})
+        return httpx.Response(200, json={"data": [], "links": {}})
+
+    httpx_mock.add_callback(respond, is_reusable=True)
+    result = await patch_cdrs(
+        requester, [{"id": i, "info": f"note {i}"} for i in ids], chunk_size=100, concurrency=4
+    )
+
+    assert len(seen_bodies) == 10  # no chunk sent twice: 500 and timeout are not replayed
+    assert sorted(i for body in seen_bodies for i in body) == sorted(ids)
+    assert [o.id for o in result.outcomes] == ids
+    failed_chunks = {2, 4, 7}
+    for index, outcome in enumerate(result.outcomes):
+        chunk = index // 100
+        assert outcome.ok is (chunk not in failed_chunks)
+        if chunk == 4:
+            assert isinstance(outcome.error, APITimeoutError)
+        elif chunk in failed_chunks:
+            assert isinstance(outcome.error, InternalServerError)
+        else:
+            assert outcome.error is None
+    assert len(result.failed) == 300 and len(result.succeeded) == 700
+    with pytest.raises(BulkOperationError) as caught:
+        result.raise_for_failures()
+    assert caught.value.result is result
+    assert "300 of 1000" in str(caught.value)
+
+
+async def test_identical_duplicates_are_sent_once_and_reported_at_each_position(
+    requester: Requester, httpx_mock: HTTPXMock
+) -> None:
+    httpx_mock.add_response(json={"data": [], "links": {}})
+    result = await patch_voicemessages(
+        requester,
+        [{"id": 5, "folder": 1}, {"id": 6, "folder": 1}, VoicemessagePatch(id=5, folder=1)],
+    )
+    request = httpx_mock.get_request()
+    assert request is not None
+    assert json.loads(request.content) == [{"id": 5, "folder": 1}, {"id": 6, "folder": 1}]
+    assert [o.id for o in result] == [5, 6, 5] and result.ok
+
+
+async def test_empty_input_sends_nothing(requester: Requester, httpx_mock: HTTPXMock) -> None:
+    assert await patch_cdrs(requester, []) == BulkResult()
+    assert await patch_voicemessages(requester, iter(())) == BulkResult()
+    assert httpx_mock.get_requests() == []
+
+
+@pytest.mark.parametrize(
+    ("items", "message"),
+    [
+        ([{"id": 0, "info": "x"}], "positive int"),
+        ([{"id": -3, "info": "x"}], "positive int"),
+        ([{"id": True, "info": "x"}], "positive int"),
+        ([{"id": "7", "info": "x"}], "positive int"),
+        ([{"info": "x"}], "positive int"),
+        ([{"id": 1, "info": "x", "nope": 1}], "unknown field"),
+        ([{"id": 1}], "no field to update"),
+        ([{"id": 1, "info": "a"}, {"id": 1, "info": "b"}], "different values"),
+    ],
+)
+async def test_invalid_cdr_items_send_nothing(
+    requester: Requester, httpx_mock: HTTPXMock, items: list[Mapping[str, Any]], message: str
+) -> None:
+    # A valid item first: validation covers every item before anything is sent.
+    with pytest.raises(ValueError, match=message):
+        await patch_cdrs(requester, [{"id": 99, "info": "fine"}, *items])
+    assert httpx_mock.get_requests() == []
+
+
+async def test_invalid_voicemessage_items_send_nothing(
+    requester: Requester, httpx_mock: HTTPXMock
+) -> None:
+    with pytest.raises(ValueError, match=r"item 1 \(id 2\): unknown field\(s\) \['is_new'\]") as c:
+        await patch_voicemessages(
+            requester, [{"id": 1, "folder": 1}, {"id": 2, "is_new": False}, {"id": 0}]
+        )
+    assert "item 2: id must be a positive int" in str(c.value)  # all problems are listed
+    with pytest.raises(TypeError, match="expected a mapping"):
+        await patch_voicemessages(requester, [CdrPatch(id=1, info="x")])
+    with pytest.raises(ValueError, match="chunk_size"):
+        await patch_voicemessages(requester, [{"id": 1, "folder": 1}], chunk_size=0)
+    assert httpx_mock.get_requests() == []
+
+
+async def test_patch_is_not_replayed_after_a_read_timeout(
+    requester: Requester, httpx_mock: HTTPXMock
+) -> None:
+    httpx_mock.add_exception(httpx.ReadTimeout("read timed out"))
+    result = await patch_cdrs(requester, [{"id": 1, "info": "x"}, {"id": 2, "info": "y"}])
+    assert len(httpx_mock.get_requests()) == 1
+    assert not result.ok
+    assert all(isinstance(o.error, APITimeoutError) for o in result.failed)
+    assert [o.id for o in result.failed] == [1, 2]
+
+
+async def test_patch_is_retried_when_it_was_certainly_not_sent(
+    requester: Requester, httpx_mock: HTTPXMock
+) -> None:
+    httpx_mock.add_exception(httpx.ConnectError("refused"))
+    httpx_mock.add_response(json={"data": [], "links": {}})
+    result = await patch_cdrs(requester, [{"id": 1, "info": "x"}])
+    assert len(httpx_mock.get_requests()) == 2 and result.ok
+
+
+# --- DELETE by ids -----------------------------------------------------------------------
+
+ID_DELETES: list[tuple[str, Callable[[list[int]], dict[str, Any]], str]] = [
+    ("monitors", lambda ids: delete_monitors._get_kwargs(id=ids), "/monitors/{id}"),
+    ("voicemessages", lambda ids: delete_voicemessages._get_kwargs(id=ids), "/voicemessages/{id}"),
+    ("chatmsgs", lambda ids: delete_chatmsgs._get_kwargs(ids=ids), "/chatmsgs/{ids}"),
+]
+
+
+@pytest.mark.parametrize(("collection", "build", "template"), ID_DELETES)
+async def test_delete_ids_joins_ids_with_commas(
+    requester: Requester,
+    httpx_mock: HTTPXMock,
+    collection: str,
+    build: Callable[[list[int]], dict[str, Any]],
+    template: str,
+) -> None:
+    httpx_mock.add_response(status_code=204)
+    result = await bulk_delete(
+        requester, [59, 197, 459], build_kwargs=build, path_template=template
+    )
+    request = httpx_mock.get_request()
+    assert request is not None
+    assert (request.method, request.url.raw_path, request.content) == (
+        "DELETE",
+        PREFIX + f"/{collection}/59,197,459".encode(),
+        b"",
+    )
+    assert [(o.id, o.ok) for o in result] == [(59, True), (197, True), (459, True)]
+
+
+async def test_delete_chunks_long_id_lists_and_reports_per_id(
+    requester: Requester, httpx_mock: HTTPXMock
+) -> None:
+    def respond(request: httpx.Request) -> httpx.Response:
+        ids = request.url.raw_path.rsplit(b"/", 1)[1].split(b",")
+        return httpx.Response(404 if b"150" in ids else 204)
+
+    httpx_mock.add_callback(respond, is_reusable=True)
+    ids = [*range(1, 251), 3]  # a repeated id is deleted once, reported twice
+    result = await bulk_delete(
+        requester,
+        ids,
+        build_kwargs=lambda chunk: delete_monitors._get_kwargs(id=chunk),
+        path_template="/monitors/{id}",
+    )
+    paths = sorted(r.url.raw_path for r in httpx_mock.get_requests())
+    expected = sorted(
+        PREFIX + b"/monitors/" + ",".join(map(str, chunk)).encode()
+        for chunk in (range(1, 101), range(101, 201), range(201, 251))
+    )
+    assert paths == expected
+    assert [o.id for o in result] == ids
+    assert [o.id for o in result.failed] == list(range(101, 201))
+    assert all(isinstance(o.error, NotFoundError) for o in result.failed)
+    assert max(len(p) for p in paths) < 500
+
+
+@pytest.mark.parametrize(("collection", "build", "template"), ID_DELETES)
+async def test_delete_of_no_ids_sends_nothing(
+    requester: Requester,
+    httpx_mock: HTTPXMock,
+    collection: str,
+    build: Callable[[list[int]], dict[str, Any]],
+    template: str,
+) -> None:
+    for empty in ([], (), iter([])):
+        with pytest.raises(ValueError, match="empty"):
+            await bulk_delete(requester, empty, build_kwargs=build, path_template=template)
+    with pytest.raises(TypeError):
+        await bulk_delete(requester, "1,2", build_kwargs=build, path_template=template)  # type: ignore[arg-type]
+    for bad in ([True], [0], [1, -2], [1.0]):
+        with pytest.raises(ValueError, match="positive int"):
+            await bulk_delete(requester, bad, build_kwargs=build, path_template=template)  # type: ignore[arg-type]
+    assert httpx_mock.get_requests() == []
+
+
+async def test_delete_refuses_a_builder_that_drops_the_ids(
+    requester: Requester, httpx_mock: HTTPXMock
+) -> None:
+    result = await bulk_delete(
+        requester,
+        [1, 2],
+        build_kwargs=lambda _: delete_all_monitors._get_kwargs(),
+        path_template="/monitors/{id}",
+    )
+    assert httpx_mock.get_requests() == []
+    assert all(isinstance(o.error, RuntimeError) for o in result.failed) and len(result) == 2
+
+
+# --- collection-wide DELETE --------------------------------------------------------------
+
+DELETE_ALLS: list[tuple[str, Callable[[], dict[str, Any]]]] = [
+    ("cdrs", delete_all_cdrs._get_kwargs),
+    ("monitors", delete_all_monitors._get_kwargs),
+    ("voicemessages", delete_all_voicemessages._get_kwargs),
+    ("chatmsgs", delete_all_chatmsgs._get_kwargs),
+    ("statements", delete_all_statements._get_kwargs),
+]
+
+
+@pytest.mark.parametrize(("collection", "build"), DELETE_ALLS)
+@pytest.mark.parametrize("status", [202, 204])
+async def test_delete_all_with_confirm_sends_one_delete(
+    requester: Requester,
+    httpx_mock: HTTPXMock,
+    collection: str,
+    build: Callable[[], dict[str, Any]],
+    status: int,
+) -> None:
+    httpx_mock.add_response(status_code=status)
+    result = await delete_all(
+        requester, build_kwargs=build, path_template=f"/{collection}", confirm=True
+    )
+    request = httpx_mock.get_request()
+    assert request is not None
+    assert (request.method, request.url.raw_path, request.content) == (
+        "DELETE",
+        PREFIX + f"/{collection}".encode(),
+        b"",
+    )
+    assert result == DeleteAllResult(status)
+    assert result.accepted is (status == 202)
+
+
+@pytest.mark.parametrize(("collection", "build"), DELETE_ALLS)
+async def test_delete_all_without_confirm_sends_nothing(
+    requester: Requester,
+    httpx_mock: HTTPXMock,
+    collection: str,
+    build: Callable[[], dict[str, Any]],
+) -> None:
+    for confirm in (False, "yes", 1):
+        with pytest.raises(ValueError, match="confirm=True"):
+            await delete_all(
+                requester,
+                build_kwargs=build,
+                path_template=f"/{collection}",
+                confirm=confirm,  # type: ignore[arg-type]
+            )
+    with pytest.raises(ValueError, match="confirm=True"):
+        await delete_all(requester, build_kwargs=build, path_template=f"/{collection}")
+    assert httpx_mock.get_requests() == []
+
+
+async def test_delete_all_is_not_replayed_after_a_server_error(
+    requester: Requester, httpx_mock: HTTPXMock
+) -> None:
+    httpx_mock.add_response(status_code=503)
+    with pytest.raises(InternalServerError):
+        await delete_all(
+            requester,
+            build_kwargs=delete_all_cdrs._get_kwargs,
+            path_template="/cdrs",
+            confirm=True,
+        )
+    assert len(httpx_mock.get_requests()) == 1
