@@ -1,1 +1,80 @@
-"""Asyncio SDK for the VoIPstudio History API."""
+"""Asyncio SDK for the VoIPstudio History API.
+
+```python
+from voipstudio_async import VoipStudio
+
+async with VoipStudio(user_id=123456, api_key="...") as vs:
+    page = await vs.cdrs.list(limit=100, filter=[("duration", "gt", 60)])
+```
+"""
+
+from ._auth import BasicAuth, LoginAuth, TokenAuth
+from ._client import (
+    DEFAULT_BASE_URL,
+    DEFAULT_MAX_CONCURRENCY,
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_MAX_RETRY_AFTER,
+    DEFAULT_TIMEOUT,
+    VoipStudio,
+)
+from ._errors import (
+    APIConnectionError,
+    APIResponseValidationError,
+    APIStatusError,
+    APITimeoutError,
+    AuthenticationError,
+    BadRequestError,
+    BulkOperationError,
+    ClientClosedError,
+    ConflictError,
+    ErrorDetail,
+    IncompleteDownloadError,
+    InternalServerError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitError,
+    TwoFactorRequiredError,
+    VoipStudioError,
+)
+from ._filters import Filter, FilterArg, FilterValue, Operator
+from ._pagination import MAX_PAGE_SIZE, Page
+from ._transport import NOT_GIVEN, NotGiven, RetryPolicy, TimeoutArg
+
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "DEFAULT_MAX_CONCURRENCY",
+    "DEFAULT_MAX_RETRIES",
+    "DEFAULT_MAX_RETRY_AFTER",
+    "DEFAULT_TIMEOUT",
+    "MAX_PAGE_SIZE",
+    "NOT_GIVEN",
+    "APIConnectionError",
+    "APIResponseValidationError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AuthenticationError",
+    "BadRequestError",
+    "BasicAuth",
+    "BulkOperationError",
+    "ClientClosedError",
+    "ConflictError",
+    "ErrorDetail",
+    "Filter",
+    "FilterArg",
+    "FilterValue",
+    "IncompleteDownloadError",
+    "InternalServerError",
+    "LoginAuth",
+    "NotFoundError",
+    "NotGiven",
+    "Operator",
+    "Page",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "RetryPolicy",
+    "TimeoutArg",
+    "TokenAuth",
+    "TwoFactorRequiredError",
+    "VoipStudio",
+    "VoipStudioError",
+]

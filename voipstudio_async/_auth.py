@@ -1,0 +1,144 @@
+"""Credentials as ``httpx.Auth`` flows. No repr or message ever shows a secret."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+from collections.abc import AsyncGenerator, Generator
+
+import httpx
+from voipstudio_history_client.api.auth import login
+from voipstudio_history_client.models import LoginRequest, LoginResponse, TwoFactorChallenge
+
+from ._decode import make_status_error, parse_model
+from ._errors import APIResponseValidationError, TwoFactorRequiredError
+
+__all__ = ["BasicAuth", "LoginAuth", "TokenAuth"]
+
+
+class _AsyncOnlyAuth(httpx.Auth):
+    def sync_auth_flow(
+        self, request: httpx.Request
+    ) -> Generator[httpx.Request, httpx.Response, None]:
+        raise RuntimeError(f"{type(self).__name__} works with httpx.AsyncClient only")
+
+
+class BasicAuth(_AsyncOnlyAuth):
+    """HTTP Basic ``user_id:api_key`` (the v1.1 scheme; also accepted by v1.2)."""
+
+    __slots__ = ("_header", "user_id")
+
+    def __init__(self, user_id: int, api_key: str) -> None:
+        self.user_id = user_id
+        raw = f"{user_id}:{api_key}".encode()
+        self._header = "Basic " + base64.b64encode(raw).decode("ascii")
+
+    def __repr__(self) -> str:
+        return f"BasicAuth(user_id={self.user_id}, api_key='***')"
+
+    async def async_auth_flow(
+        self, request: httpx.Request
+    ) -> AsyncGenerator[httpx.Request, httpx.Response]:
+        request.headers["Authorization"] = self._header
+        yield request
+
+
+class TokenAuth(_AsyncOnlyAuth):
+    """``X-Auth-Token: <token>`` (a login token or an API token)."""
+
+    __slots__ = ("_token",)
+
+    def __init__(self, token: str) -> None:
+        self._token = token
+
+    def __repr__(self) -> str:
+        return "TokenAuth(token='***')"
+
+    async def async_auth_flow(
+        self, request: httpx.Request
+    ) -> AsyncGenerator[httpx.Request, httpx.Response]:
+        request.headers["X-Auth-Token"] = self._token
+        yield request
+
+
+class LoginAuth(_AsyncOnlyAuth):
+    """Email/password: POST /login on first use, token kept in memory only.
+
+    On a 401 it logs in again once and replays the request once. Logins are
+    single-flight: a generation counter, read before sending and compared under the
+    lock, tells a task whether someone else already replaced the token it used, so
+    any number of concurrent 401s on one expired token cause exactly one login.
+    """
+
+    __slots__ = ("_email", "_generation", "_lock", "_login_url", "_password", "_token")
+
+    def __init__(self, email: str, password: str, *, login_url: str) -> None:
+        self._email = email
+        self._password = password
+        self._login_url = login_url
+        self._token: str | None = None
+        self._generation = 0
+        self._lock = asyncio.Lock()
+
+    def __repr__(self) -> str:
+        return f"LoginAuth(email={self._email!r}, password='***')"
+
+    @property
+    def logged_in(self) -> bool:
+        """True once a session token is held."""
+        return self._token is not None
+
+    def set_token(self, token: str) -> None:
+        """Adopt a session token (e.g. from the two-factor step)."""
+        self._token = token
+        self._generation += 1
+
+    def _login_request(self) -> httpx.Request:
+        kwargs = login._get_kwargs(body=LoginRequest(email=self._email, password=self._password))
+        return httpx.Request(
+            kwargs["method"].upper(),
+            self._login_url,
+            json=kwargs["json"],
+            headers=kwargs["headers"],
+        )
+
+    def _accept_login(self, response: httpx.Response) -> None:
+        if response.status_code == 202:
+            challenge = parse_model(response, TwoFactorChallenge.from_dict, what="POST /login")
+            raise TwoFactorRequiredError(challenge.nonce)
+        if response.status_code >= 400:
+            raise make_status_error(response, response.content, path_template="/login")
+        if response.status_code != 200:
+            raise APIResponseValidationError(
+                f"POST /login: unexpected status {response.status_code}", response=response
+            )
+        self.set_token(
+            parse_model(response, LoginResponse.from_dict, what="POST /login").user_token
+        )
+
+    async def async_auth_flow(
+        self, request: httpx.Request
+    ) -> AsyncGenerator[httpx.Request, httpx.Response]:
+        if self._token is None:
+            async with self._lock:
+                if self._token is None:
+                    login_response = yield self._login_request()
+                    await login_response.aread()
+                    self._accept_login(login_response)
+        seen = self._generation
+        request.headers["X-Auth-Token"] = self._token_or_fail()
+        response = yield request
+        if response.status_code != 401:
+            return
+        async with self._lock:
+            if self._generation == seen:
+                login_response = yield self._login_request()
+                await login_response.aread()
+                self._accept_login(login_response)
+        request.headers["X-Auth-Token"] = self._token_or_fail()
+        yield request
+
+    def _token_or_fail(self) -> str:
+        if self._token is None:  # _accept_login sets it or raises, so this is a bug
+            raise AssertionError("login finished without a token")
+        return self._token

@@ -1,0 +1,185 @@
+"""The exception hierarchy (see docs/design.md).
+
+Messages are built from the status line, the error body's ``message`` and the path
+*template*: never from URLs (queries may hold filters), headers or credentials.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+__all__ = [
+    "APIConnectionError",
+    "APIResponseValidationError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AuthenticationError",
+    "BadRequestError",
+    "BulkOperationError",
+    "ClientClosedError",
+    "ConflictError",
+    "ErrorDetail",
+    "IncompleteDownloadError",
+    "InternalServerError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "TwoFactorRequiredError",
+    "VoipStudioError",
+]
+
+
+class VoipStudioError(Exception):
+    """Base class of every error this SDK raises."""
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorDetail:
+    """One entry of an error body's ``errors``: a field (if any) and what is wrong with it."""
+
+    field: str | None
+    message: str
+
+
+class APIStatusError(VoipStudioError):
+    """The API answered with a status >= 400."""
+
+    status_code: int
+    message: str
+    errors: list[ErrorDetail]
+    body: object
+    response: httpx.Response
+    path_template: str | None
+    retry_after: float | None
+    """Seconds the server asked to wait (``Retry-After``), when it sent a usable value."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        response: httpx.Response,
+        body: object,
+        errors: list[ErrorDetail] | None = None,
+        path_template: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        self.status_code = response.status_code
+        self.message = message
+        self.errors = errors or []
+        self.body = body
+        self.response = response
+        self.path_template = path_template
+        self.retry_after = retry_after
+        super().__init__(self._describe())
+
+    @property
+    def request_id(self) -> str | None:
+        """The server's request id header, if it sent one."""
+        value: str | None = self.response.headers.get("x-request-id")
+        return value
+
+    def _describe(self) -> str:
+        text = f"{self.status_code} {self.message}"
+        if self.path_template:
+            try:
+                method = self.response.request.method
+            except RuntimeError:  # a Response built by hand has no request
+                method = "?"
+            text += f" ({method} {self.path_template})"
+        details = "; ".join(
+            f"{e.field}: {e.message}" if e.field else e.message for e in self.errors
+        )
+        return f"{text}: {details}" if details and details != self.message else text
+
+
+class BadRequestError(APIStatusError):
+    """400: the request was invalid (see ``errors`` for the fields)."""
+
+
+class AuthenticationError(APIStatusError):
+    """401: credentials missing, wrong or expired."""
+
+
+class PermissionDeniedError(APIStatusError):
+    """403: the credentials may not access this resource."""
+
+
+class NotFoundError(APIStatusError):
+    """404: no such resource."""
+
+
+class ConflictError(APIStatusError):
+    """409: the request conflicts with the resource's state."""
+
+
+class RateLimitError(APIStatusError):
+    """429: too many requests; ``retry_after`` says how long the server asked to wait."""
+
+
+class InternalServerError(APIStatusError):
+    """A 5xx answer (including non-standard ones such as Cloudflare's 522)."""
+
+
+class APIConnectionError(VoipStudioError):
+    """The request failed in transport; ``__cause__`` is the httpx exception."""
+
+
+class APITimeoutError(APIConnectionError):
+    """The request timed out (connect, read, write or pool)."""
+
+
+class APIResponseValidationError(VoipStudioError):
+    """A successful response whose body does not match the spec."""
+
+    response: httpx.Response
+    body: object
+
+    def __init__(self, message: str, *, response: httpx.Response, body: object = None) -> None:
+        self.response = response
+        self.body = body
+        super().__init__(message)
+
+
+class TwoFactorRequiredError(VoipStudioError):
+    """POST /login answered 202: finish with ``await vs.complete_two_factor(code, nonce)``."""
+
+    nonce: str
+
+    def __init__(self, nonce: str) -> None:
+        self.nonce = nonce
+        super().__init__(
+            "two-factor authentication required: call "
+            "`await client.complete_two_factor(code, exc.nonce)` with the code sent to the user"
+        )
+
+
+class IncompleteDownloadError(VoipStudioError):
+    """The body ended before ``expected`` bytes arrived."""
+
+    expected: int
+    received: int
+
+    def __init__(self, expected: int, received: int) -> None:
+        self.expected = expected
+        self.received = received
+        super().__init__(f"download incomplete: received {received} of {expected} bytes")
+
+
+class BulkOperationError(VoipStudioError):
+    """Raised by ``BulkResult.raise_for_failures()``; ``result`` is that BulkResult."""
+
+    result: Any
+
+    def __init__(self, result: Any, message: str = "bulk operation had failures") -> None:
+        self.result = result
+        super().__init__(message)
+
+
+class ClientClosedError(VoipStudioError):
+    """The client was used after ``aclose()`` (or after its ``async with`` block)."""
+
+    def __init__(self, message: str = "the VoipStudio client is closed") -> None:
+        super().__init__(message)

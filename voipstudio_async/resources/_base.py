@@ -1,0 +1,329 @@
+"""Shared plumbing for resource namespaces: validate → ``_get_kwargs`` → Requester → model.
+
+A resource module defines one class per collection. Read verbs come from the bases
+below; write, delete and download verbs are plain methods added to that class which
+call the engines in ``_bulk``/``_download`` with ``self._requester``.
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, Literal, Protocol, TypeAlias, TypeVar
+
+from voipstudio_history_client.models.sort_direction import SortDirection
+from voipstudio_history_client.types import UNSET, Unset
+
+from .._decode import parse_model
+from .._filters import FilterArg, encode_filters
+from .._pagination import (
+    Page,
+    check_max_items,
+    check_page_size,
+    iterate_by_id,
+    iterate_pages,
+)
+from .._transport import NOT_GIVEN, Requester, RetryPolicy, TimeoutArg
+
+__all__ = [
+    "DEFAULT_LIMIT",
+    "DEFAULT_PAGE_SIZE",
+    "Direction",
+    "KeysetListResource",
+    "ListEndpoint",
+    "ListResource",
+    "Resource",
+    "check_id",
+]
+
+Direction: TypeAlias = Literal["ASC", "DESC"]
+
+DEFAULT_LIMIT = 100
+"""``list()``'s page size when none is given."""
+DEFAULT_PAGE_SIZE = 1000
+"""``iterate()``'s page size: fewer round trips, still far below the API's 5000."""
+
+T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)
+M = TypeVar("M")
+
+
+class _IdModel(Protocol):
+    @property
+    def id(self) -> int: ...
+
+
+H = TypeVar("H", bound=_IdModel)
+
+
+class ListKwargsBuilder(Protocol):
+    """The shape of every generated list operation's ``_get_kwargs``."""
+
+    def __call__(
+        self,
+        *,
+        page: int | Unset = ...,
+        limit: int | Unset = ...,
+        filter_: str | Unset = ...,
+        sort: str | Unset = ...,
+        dir_: SortDirection | Unset = ...,
+    ) -> dict[str, Any]: ...
+
+
+class ListBody(Protocol[T_co]):
+    """The shape of every generated ``*List`` model."""
+
+    @property
+    def data(self) -> Sequence[T_co]: ...
+
+    @property
+    def total(self) -> int | Unset: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ListEndpoint(Generic[T]):
+    """A generated list operation: its request builder, its body model and its path."""
+
+    build: ListKwargsBuilder
+    parse: Callable[[Mapping[str, Any]], ListBody[T]]
+    path: str
+
+
+def check_id(value: object, name: str = "id") -> int:
+    """``value`` if it is a positive int; anything else (bool, str, 0, ...) is a ValueError."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{name} must be a positive int, got {value!r}")
+    return value
+
+
+def _check_sort(sort: object, direction: object) -> None:
+    if sort is not None and (not isinstance(sort, str) or not sort.strip()):
+        raise ValueError(f"sort must be a non-empty field name, got {sort!r}")
+    if direction is not None and direction not in ("ASC", "DESC"):
+        raise ValueError(f"direction must be 'ASC' or 'DESC', got {direction!r}")
+
+
+class Resource:
+    """Base of every namespace: holds the shared Requester."""
+
+    def __init__(self, requester: Requester) -> None:
+        self._requester = requester
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} resource>"
+
+    async def _get_model(
+        self,
+        kwargs: Mapping[str, Any],
+        from_dict: Callable[[Mapping[str, Any]], M],
+        *,
+        path_template: str,
+        timeout: TimeoutArg,
+    ) -> M:
+        response = await self._requester.send(
+            kwargs, policy=RetryPolicy.IDEMPOTENT, path_template=path_template, timeout=timeout
+        )
+        return parse_model(response, from_dict, what=f"GET {path_template}")
+
+    async def _get_text(
+        self, kwargs: Mapping[str, Any], *, path_template: str, timeout: TimeoutArg
+    ) -> str:
+        response = await self._requester.send(
+            kwargs, policy=RetryPolicy.IDEMPOTENT, path_template=path_template, timeout=timeout
+        )
+        return response.text
+
+    async def _fetch_page(
+        self,
+        endpoint: ListEndpoint[T],
+        *,
+        page: int,
+        limit: int,
+        filters: Sequence[FilterArg] | None,
+        sort: str | None,
+        direction: Direction | None,
+        timeout: TimeoutArg,
+    ) -> Page[T]:
+        encoded = encode_filters(filters)
+        kwargs = endpoint.build(
+            page=page,
+            limit=limit,
+            filter_=UNSET if encoded is None else encoded,
+            sort=UNSET if sort is None else sort,
+            dir_=UNSET if direction is None else direction,
+        )
+        response = await self._requester.send(
+            kwargs, policy=RetryPolicy.IDEMPOTENT, path_template=endpoint.path, timeout=timeout
+        )
+        body = parse_model(response, endpoint.parse, what=f"GET {endpoint.path}")
+        total = None if isinstance(body.total, Unset) else body.total
+        return Page(
+            items=builtins.list(body.data), total=total, page=page, limit=limit, response=response
+        )
+
+    async def _list(
+        self,
+        endpoint: ListEndpoint[T],
+        *,
+        page: int,
+        limit: int,
+        filters: Sequence[FilterArg] | None,
+        sort: str | None,
+        direction: Direction | None,
+        timeout: TimeoutArg,
+    ) -> Page[T]:
+        check_id(page, "page")
+        check_page_size("limit", limit)
+        _check_sort(sort, direction)
+        encode_filters(filters)
+        return await self._fetch_page(
+            endpoint,
+            page=page,
+            limit=limit,
+            filters=filters,
+            sort=sort,
+            direction=direction,
+            timeout=timeout,
+        )
+
+    def _iterate(
+        self,
+        endpoint: ListEndpoint[T],
+        *,
+        filters: Sequence[FilterArg] | None,
+        sort: str | None,
+        direction: Direction | None,
+        page_size: int,
+        max_items: int | None,
+        timeout: TimeoutArg,
+    ) -> AsyncIterator[T]:
+        # Validate now, so bad input fails at the call rather than at the first `async for`.
+        check_page_size("page_size", page_size)
+        check_max_items(max_items)
+        _check_sort(sort, direction)
+        encode_filters(filters)
+
+        async def fetch(page: int, limit: int, conditions: Sequence[FilterArg]) -> Page[T]:
+            return await self._fetch_page(
+                endpoint,
+                page=page,
+                limit=limit,
+                filters=conditions,
+                sort=sort,
+                direction=direction,
+                timeout=timeout,
+            )
+
+        return iterate_pages(
+            fetch, filters=builtins.list(filters or ()), page_size=page_size, max_items=max_items
+        )
+
+    def _iterate_by_id(
+        self,
+        endpoint: ListEndpoint[H],
+        *,
+        filters: Sequence[FilterArg] | None,
+        page_size: int,
+        max_items: int | None,
+        timeout: TimeoutArg,
+    ) -> AsyncIterator[H]:
+        check_page_size("page_size", page_size)
+        check_max_items(max_items)
+        encode_filters(filters)
+
+        async def fetch(page: int, limit: int, conditions: Sequence[FilterArg]) -> Page[H]:
+            return await self._fetch_page(
+                endpoint,
+                page=page,
+                limit=limit,
+                filters=conditions,
+                sort="id",
+                direction="ASC",
+                timeout=timeout,
+            )
+
+        return iterate_by_id(
+            fetch, filters=builtins.list(filters or ()), page_size=page_size, max_items=max_items
+        )
+
+
+class ListResource(Resource, Generic[T]):
+    """A collection with ``list()`` (one page) and ``iterate()`` (every item)."""
+
+    def __init__(self, requester: Requester, endpoint: ListEndpoint[T]) -> None:
+        super().__init__(requester)
+        self._endpoint = endpoint
+
+    async def list(
+        self,
+        *,
+        page: int = 1,
+        limit: int = DEFAULT_LIMIT,
+        filter: Sequence[FilterArg] | None = None,
+        sort: str | None = None,
+        direction: Direction | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> Page[T]:
+        """One page (1-based ``page``, ``limit`` 1..5000) matching all ``filter`` conditions."""
+        return await self._list(
+            self._endpoint,
+            page=page,
+            limit=limit,
+            filters=filter,
+            sort=sort,
+            direction=direction,
+            timeout=timeout,
+        )
+
+    def iterate(
+        self,
+        *,
+        filter: Sequence[FilterArg] | None = None,
+        sort: str | None = None,
+        direction: Direction | None = None,
+        page_size: int = DEFAULT_PAGE_SIZE,
+        max_items: int | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> AsyncIterator[T]:
+        """Every matching item, fetched lazily page by page (``async for``).
+
+        Walks by page number: if rows are inserted or deleted while it runs, items can
+        shift between pages. Use ``iterate_consistent()`` for that case.
+        """
+        return self._iterate(
+            self._endpoint,
+            filters=filter,
+            sort=sort,
+            direction=direction,
+            page_size=page_size,
+            max_items=max_items,
+            timeout=timeout,
+        )
+
+
+class KeysetListResource(ListResource[H]):
+    """A collection whose items have integer ids, so it can also be walked by id."""
+
+    def iterate_consistent(
+        self,
+        *,
+        filter: Sequence[FilterArg] | None = None,
+        page_size: int = DEFAULT_PAGE_SIZE,
+        max_items: int | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> AsyncIterator[H]:
+        """Every matching item in ascending id order, robust to concurrent changes.
+
+        Each request asks for page 1 sorted by id with ``id gt <last id seen>``, so rows
+        inserted or deleted during the walk never make it skip or repeat an item (a
+        page-number walk can). Use it for exports and syncs of live data; it costs
+        the server's own sort order (always id ascending).
+        """
+        return self._iterate_by_id(
+            self._endpoint,
+            filters=filter,
+            page_size=page_size,
+            max_items=max_items,
+            timeout=timeout,
+        )

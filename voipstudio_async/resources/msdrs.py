@@ -1,0 +1,50 @@
+"""``vs.msdrs``: media session detail records."""
+
+from __future__ import annotations
+
+from voipstudio_history_client.api.msdrs import (
+    get_msdr,
+    get_msdr_dictionaries,
+    get_msdr_trace,
+    list_msdrs,
+)
+from voipstudio_history_client.models import Msdr, MsdrDictionary, MsdrItem, MsdrList
+
+from .._transport import NOT_GIVEN, Requester, TimeoutArg
+from ._base import KeysetListResource, ListEndpoint, check_id
+
+_LIST: ListEndpoint[Msdr] = ListEndpoint(list_msdrs._get_kwargs, MsdrList.from_dict, "/msdrs")
+
+
+class Msdrs(KeysetListResource[Msdr]):
+    """Media session detail records (``/msdrs``)."""
+
+    def __init__(self, requester: Requester) -> None:
+        super().__init__(requester, _LIST)
+
+    async def get(self, id: int, *, timeout: TimeoutArg = NOT_GIVEN) -> Msdr:
+        """One MSDR by id."""
+        item = await self._get_model(
+            get_msdr._get_kwargs(check_id(id)),
+            MsdrItem.from_dict,
+            path_template="/msdrs/{id}",
+            timeout=timeout,
+        )
+        return item.data
+
+    async def dictionaries(self, *, timeout: TimeoutArg = NOT_GIVEN) -> MsdrDictionary:
+        """The MSDR dictionaries (lookup values for coded fields)."""
+        return await self._get_model(
+            get_msdr_dictionaries._get_kwargs(),
+            MsdrDictionary.from_dict,
+            path_template="/msdrs/dictionaries",
+            timeout=timeout,
+        )
+
+    async def trace(self, id: int, *, timeout: TimeoutArg = NOT_GIVEN) -> str:
+        """The SIP trace of a media session, as text."""
+        return await self._get_text(
+            get_msdr_trace._get_kwargs(check_id(id)),
+            path_template="/msdrs/{id}.trace",
+            timeout=timeout,
+        )

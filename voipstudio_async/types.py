@@ -1,0 +1,38 @@
+"""The generated models the facade returns, re-exported for annotations.
+
+``from voipstudio_async.types import Cdr`` is the supported import; the generated
+package's layout is an implementation detail.
+"""
+
+from voipstudio_history_client.models import (
+    CallTrackingCdr,
+    Cdr,
+    CdrDictionary,
+    CdrNote,
+    Chat,
+    FieldError,
+    MediaSessionDictionary,
+    Monitor,
+    Msdr,
+    MsdrDictionary,
+    SmsDictionary,
+    Voicemessage,
+)
+from voipstudio_history_client.types import UNSET, Unset
+
+__all__ = [
+    "UNSET",
+    "CallTrackingCdr",
+    "Cdr",
+    "CdrDictionary",
+    "CdrNote",
+    "Chat",
+    "FieldError",
+    "MediaSessionDictionary",
+    "Monitor",
+    "Msdr",
+    "MsdrDictionary",
+    "SmsDictionary",
+    "Unset",
+    "Voicemessage",
+]
