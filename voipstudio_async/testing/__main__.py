@@ -1,0 +1,83 @@
+"""`python -m voipstudio_async.testing`: serve the fake VoIPstudio on loopback."""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+from collections.abc import Sequence
+
+import uvicorn
+
+from ._fake import FakeVoipStudio
+from ._server import bind, loopback_url, uvicorn_config
+
+
+def parser() -> argparse.ArgumentParser:
+    """The command-line options."""
+    p = argparse.ArgumentParser(
+        prog="python -m voipstudio_async.testing",
+        description="Serve a fake VoIPstudio History API on loopback.",
+    )
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8765, help="port; 0 picks a free one (default 8765)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--cdrs", type=int, default=10_000)
+    p.add_argument("--calltracking", type=int, default=None)
+    p.add_argument("--monitors", type=int, default=500)
+    p.add_argument("--msdrs", type=int, default=1_000)
+    p.add_argument("--chats", type=int, default=100)
+    p.add_argument("--voicemessages", type=int, default=200)
+    p.add_argument("--users", type=int, default=5)
+    p.add_argument("--prefix", default="/v1.1/voipstudio")
+    p.add_argument("--ranges", action="store_true", help="advertise and honour Range requests")
+    p.add_argument("--two-factor-code", default=None, help="require 2FA with this code")
+    p.add_argument(
+        "--big-monitor",
+        type=int,
+        action="append",
+        default=[],
+        metavar="BYTES",
+        help="add a recording of this size (repeatable); its id is printed",
+    )
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Build the fake, print shell `export` lines for it, and serve until SIGINT/SIGTERM."""
+    args = parser().parse_args(argv)
+    fake = FakeVoipStudio(
+        args.seed,
+        cdrs=args.cdrs,
+        calltracking=args.calltracking,
+        monitors=args.monitors,
+        msdrs=args.msdrs,
+        chats=args.chats,
+        voicemessages=args.voicemessages,
+        users=args.users,
+        prefix=args.prefix,
+        ranges=args.ranges,
+        two_factor_code=args.two_factor_code,
+    )
+    big = [fake.add_monitor(size=size) for size in args.big_monitor]
+    sock = bind(args.host, args.port)
+    creds = fake.credentials
+    exports = {
+        "VOIPSTUDIO_BASE_URL": loopback_url(fake, sock),
+        "VOIPSTUDIO_USER_ID": str(creds.user_id),
+        "VOIPSTUDIO_API_KEY": creds.api_key,
+        "VOIPSTUDIO_EMAIL": creds.email,
+        "VOIPSTUDIO_PASSWORD": creds.password,
+    }
+    for name, value in exports.items():
+        print(f"export {name}={shlex.quote(value)}")
+    if big:
+        print(f"# big monitor ids: {','.join(map(str, big))}")
+    print("# ready; Ctrl-C stops the server", flush=True)
+    uvicorn.Server(uvicorn_config(fake.app)).run(sockets=[sock])
+    sock.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,430 @@
+"""The ASGI application: routing, auth, faults and the request log around the handlers."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Awaitable, Callable, Iterable, Iterator, MutableMapping
+from typing import Any, cast
+
+import httpx
+
+from ._auth import Authenticator
+from ._blobs import Download
+from ._data import DICTIONARIES, FIELDS, Kind, csv_lines
+from ._faults import Fault, FaultSet
+from ._http import (
+    ApiError,
+    Headers,
+    Response,
+    bad_request,
+    dumps,
+    json_response,
+    loads,
+    not_found,
+)
+from ._log import LoggedRequest, RequestLog, redact
+from ._query import params, parse
+from ._state import State
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+Hook = Callable[[str, str], None]
+
+_LISTS: dict[str, Kind] = {
+    "/cdrs": "cdrs",
+    "/monitors": "monitors",
+    "/msdrs": "msdrs",
+    "/chats": "chats",
+    "/voicemessages": "voicemessages",
+    "/cdrs/calltracking": "calltracking",
+    "/calltracking/cdrs": "calltracking",
+}
+_ITEM = re.compile(r"^/(cdrs|monitors|msdrs|chats|voicemessages)/(\d+)$")
+_IDS = re.compile(r"^/(monitors|voicemessages|chatmsgs)/([^/]+)$")
+_FILE = re.compile(r"^/(cdrs|msdrs|monitors|voicemessages)/(\d+)\.(pcap|trace|mp3)$")
+_FILE_KINDS: dict[tuple[str, str], Download] = {
+    ("cdrs", "pcap"): "cdr_pcap",
+    ("cdrs", "trace"): "cdr_trace",
+    ("msdrs", "pcap"): "msdr_pcap",
+    ("msdrs", "trace"): "msdr_trace",
+    ("monitors", "mp3"): "monitor_mp3",
+    ("voicemessages", "mp3"): "voicemessage_mp3",
+}
+_NOTES = re.compile(r"^/cdrs/(\d+)/notes$")
+_CSV = re.compile(r"^/users/(\d+)/cdrs\.csv$")
+_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+_COLLECTION_DELETE = {
+    "/cdrs": 204,
+    "/monitors": 202,
+    "/voicemessages": 202,
+    "/chatmsgs": 204,
+    "/statements": 204,
+}
+_PATCH_FIELDS: dict[str, dict[str, Callable[[Any], bool]]] = {
+    "cdrs": {
+        "labels": lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v),
+        "metadata": lambda v: isinstance(v, str),
+        "info": lambda v: isinstance(v, str),
+    },
+    "voicemessages": {
+        "folder": lambda v: isinstance(v, int | str) and not isinstance(v, bool),
+    },
+}
+_REQUIRED_PATCH = {"cdrs": frozenset({"id"}), "voicemessages": frozenset({"id", "folder"})}
+_EMPTY: Headers = []
+
+
+def _header(scope: Scope, name: bytes) -> bytes | None:
+    for key, value in scope["headers"]:
+        if key == name:
+            return cast(bytes, value)
+    return None
+
+
+def _allowed(rel: str, method: str) -> None:
+    # Known path, unsupported method: 405 names what is allowed.
+    methods = {"GET"}
+    if rel in ("/cdrs", "/voicemessages"):
+        methods |= {"PATCH", "DELETE"}
+    elif rel == "/monitors" or _IDS.match(rel):
+        methods |= {"DELETE"}
+    if rel in ("/chatmsgs", "/statements") or rel.startswith("/chatmsgs/"):
+        methods = {"DELETE"}
+    if method not in methods:
+        raise ApiError(
+            405, "Method not allowed", [], [(b"allow", ", ".join(sorted(methods)).encode())]
+        )
+
+
+class FakeApp:
+    """A pure ASGI app serving the History operations under `prefix`."""
+
+    def __init__(
+        self,
+        state: State,
+        auth: Authenticator,
+        faults: FaultSet,
+        log: RequestLog,
+        prefix: str,
+        default_limit: int,
+    ) -> None:
+        self.state = state
+        self.auth = auth
+        self.faults = faults
+        self.log = log
+        self.prefix = prefix.rstrip("/")
+        self.default_limit = default_limit
+        self.ranges = False
+        self.hooks: list[Hook] = []
+        #: Loopback servers register each connection's transport by client address,
+        #: so a "drop" fault can abort the socket without answering.
+        self.connections: dict[tuple[str, int], asyncio.Transport] = {}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            return
+        method: str = scope["method"]
+        path: str = scope["path"]
+        rel = path[len(self.prefix) :] if path.startswith(self.prefix) else None
+        self.log.begin()
+        status: int | None = None
+        fault: Fault | None = None
+        try:
+            for hook in self.hooks:
+                hook(method, rel or path)
+            delay, fault = self.faults.pick(method, rel or path)
+            if delay:
+                await asyncio.sleep(delay)
+            if fault is not None and fault.kind == "drop":
+                await self._drop(scope, receive)
+                return
+            if fault is not None and fault.kind == "status":
+                headers = (
+                    [(b"retry-after", fault.retry_after.encode())] if fault.retry_after else []
+                )
+                response = ApiError(fault.status, fault.message, [], headers).response()
+            else:
+                response = await self._respond(method, rel, scope, receive)
+            status = response.status
+            await self._send(send, response, fault, scope, receive)
+        finally:
+            self.log.end(
+                LoggedRequest(
+                    method,
+                    rel or path,
+                    scope["query_string"].decode("latin-1"),
+                    redact(scope["headers"]),
+                    status,
+                    fault.kind if fault is not None else None,
+                )
+            )
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    def _socket(self, scope: Scope) -> asyncio.Transport | None:
+        client = scope.get("client")
+        return self.connections.get((client[0], client[1])) if client else None
+
+    async def _drop(self, scope: Scope, receive: Receive) -> None:
+        transport = self._socket(scope)
+        if transport is None:
+            # In process there is no socket: raise what httpx raises when a server
+            # closes the connection without answering, so clients see the same error.
+            raise httpx.RemoteProtocolError("Server disconnected without sending a response.")
+        await _abort(transport, receive)
+
+    async def _respond(
+        self, method: str, rel: str | None, scope: Scope, receive: Receive
+    ) -> Response:
+        try:
+            if rel is None:
+                raise ApiError(404, "Not found", [])
+            if rel in ("/login", "/login2fa") and method == "POST":
+                body = loads_or_400(await _read_body(receive))
+                status, payload = (self.auth.login if rel == "/login" else self.auth.login2fa)(body)
+                return json_response(dumps(payload), status)
+            self.auth.check(_header(scope, b"authorization"), _header(scope, b"x-auth-token"))
+            return await self._route(method, rel, scope, receive)
+        except ApiError as exc:
+            return exc.response()
+
+    async def _route(self, method: str, rel: str, scope: Scope, receive: Receive) -> Response:
+        state = self.state
+        kind = _LISTS.get(rel)
+        if kind is not None and method == "GET":
+            coll = state.collections[kind]
+            args = params(scope["query_string"])
+            query = parse(args, coll.fields, self.default_limit)
+            return json_response(coll.page(scope["query_string"], query))
+        if method == "DELETE" and rel in _COLLECTION_DELETE:
+            return self._delete_all(rel)
+        if method == "PATCH" and rel in ("/cdrs", "/voicemessages"):
+            return self._patch(rel[1:], loads_or_400(await _read_body(receive)))
+        if rel.endswith("/dictionaries") and method == "GET":
+            name = rel[1 : -len("/dictionaries")]
+            if name in DICTIONARIES:
+                return json_response(dumps({"data": DICTIONARIES[name]}))
+        match = _ITEM.match(rel)
+        if match and method == "GET":
+            body = state.collections[cast(Kind, match[1])].item(int(match[2]))
+            if body is None:
+                raise not_found()
+            return json_response(body)
+        match = _IDS.match(rel)
+        if match and method == "DELETE":
+            return self._delete_ids(match[1], match[2])
+        match = _FILE.match(rel)
+        if match and method == "GET" and (match[1], match[3]) in _FILE_KINDS:
+            return self._download(_FILE_KINDS[match[1], match[3]], int(match[2]), scope)
+        match = _NOTES.match(rel)
+        if match and method == "GET":
+            row = state.collections["cdrs"].get(int(match[1]))
+            if row is None:
+                raise not_found()
+            return json_response(dumps({"data": state.generator.notes(row), "links": {}}))
+        match = _CSV.match(rel)
+        if match and method == "GET":
+            return self._csv(int(match[1]), scope)
+        if kind is not None or rel in _COLLECTION_DELETE or _ITEM.match(rel) or _IDS.match(rel):
+            _allowed(rel, method)
+        raise ApiError(
+            404, "Not found", [{"field": None, "message": f"No route for {method} {rel}"}]
+        )
+
+    def _delete_all(self, rel: str) -> Response:
+        state = self.state
+        with state.lock:
+            if rel == "/chatmsgs":
+                state.chatmsgs.clear()
+            elif rel == "/statements":
+                state.statements.clear()
+            else:
+                state.collections[cast(Kind, rel[1:])].clear()
+        return Response(_COLLECTION_DELETE[rel])
+
+    def _delete_ids(self, name: str, raw: str) -> Response:
+        try:
+            idents = [int(part) for part in raw.split(",")]
+        except ValueError:
+            raise not_found(f"Invalid id list '{raw}'") from None
+        state = self.state
+        with state.lock:
+            if name == "chatmsgs":
+                existing: Any = state.chatmsgs
+            else:
+                existing = state.collections[cast(Kind, name)]
+            missing = [i for i in idents if i not in existing]
+            if missing:
+                raise not_found(f"Not found: {','.join(map(str, missing))}")
+            if name == "chatmsgs":
+                for ident in idents:
+                    state.chatmsgs.pop(ident, None)
+            else:
+                existing.delete(idents)
+        return Response(204)
+
+    def _patch(self, name: str, body: Any) -> Response:
+        allowed = _PATCH_FIELDS[name]
+        required = _REQUIRED_PATCH[name]
+        if not isinstance(body, list) or not body:
+            raise bad_request("body", "Expected a non-empty array of objects.")
+        changes: dict[int, dict[str, Any]] = {}
+        for n, item in enumerate(body):
+            if not isinstance(item, dict) or not required <= item.keys():
+                raise bad_request(f"[{n}]", f"Each item needs {', '.join(sorted(required))}.")
+            ident = item["id"]
+            if not isinstance(ident, int) or isinstance(ident, bool) or ident < 1:
+                raise bad_request(f"[{n}].id", "This value should be a positive integer.")
+            for key, value in item.items():
+                if key != "id" and (key not in allowed or not allowed[key](value)):
+                    raise bad_request(f"[{n}].{key}", "This value is not valid.")
+            changes.setdefault(ident, {}).update({k: v for k, v in item.items() if k != "id"})
+        coll = self.state.collections[cast(Kind, name)]
+        with self.state.lock:
+            missing = [i for i in changes if i not in coll]
+            if missing:
+                raise not_found(f"Not found: {','.join(map(str, missing))}")
+            rows = coll.update(changes)
+            encoded = [coll.encoded(row["id"]) for row in rows]
+        # The reference answers a single object; several updates come back as a list.
+        data = encoded[0] if len(encoded) == 1 else b"[" + b",".join(encoded) + b"]"
+        return json_response(b'{"data":' + data + b',"links":{}}')
+
+    def _download(self, kind: Download, ident: int, scope: Scope) -> Response:
+        body = self.state.body(kind, ident)
+        if body is None:
+            raise not_found()
+        headers: Headers = [(b"content-type", body.content_type)]
+        start, end, status = 0, body.size, 200
+        if self.ranges:
+            headers.append((b"accept-ranges", b"bytes"))
+            wanted = _header(scope, b"range")
+            if wanted is not None:
+                start, end = _byte_range(wanted.decode("latin-1"), body.size)
+                status = 206
+                headers.append((b"content-range", f"bytes {start}-{end - 1}/{body.size}".encode()))
+        return Response(status, headers, body.chunks(start, end), end - start)
+
+    def _csv(self, user_id: int, scope: Scope) -> Response:
+        coll = self.state.collections["cdrs"]
+        query = parse(params(scope["query_string"]), coll.fields, self.default_limit, paged=False)
+        with self.state.lock:
+            rows = [
+                row
+                for i in coll.rows(query)
+                if (row := coll.get(i)) and row.get("user_id") == user_id
+            ]
+            data = "".join(csv_lines(list(FIELDS["cdrs"]), rows)).encode()
+        return Response(200, [(b"content-type", b"text/csv; charset=utf-8")], data)
+
+    async def _send(
+        self, send: Send, response: Response, fault: Fault | None, scope: Scope, receive: Receive
+    ) -> None:
+        length = response.content_length()
+        headers = list(response.headers)
+        if response.status != 204:
+            headers.append((b"content-length", str(length).encode()))
+        await send({"type": "http.response.start", "status": response.status, "headers": headers})
+        chunks: Iterable[bytes] = (
+            (response.body,) if isinstance(response.body, bytes) else response.body
+        )
+        if fault is not None and fault.kind == "truncate":
+            limit = fault.after_bytes if fault.after_bytes is not None else length // 2
+            for chunk in _take(chunks, min(limit, max(length - 1, 0))):
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            await self._cut(send, scope, receive)
+            return
+        if fault is not None and fault.kind == "drip":
+            for chunk in _rechunk(chunks, fault.chunk_size):
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+                await asyncio.sleep(fault.interval)
+        elif isinstance(response.body, bytes):
+            await send({"type": "http.response.body", "body": response.body, "more_body": False})
+            return
+        else:
+            for chunk in chunks:
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+    async def _cut(self, send: Send, scope: Scope, receive: Receive) -> None:
+        transport = self._socket(scope)
+        if transport is None:
+            # In process the body is buffered: end it early; Content-Length still
+            # announces the full size, so the client sees a short body.
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+            return
+        await _abort(transport, receive)
+
+
+async def _abort(transport: asyncio.Transport, receive: Receive) -> None:
+    # Waiting for the disconnect keeps uvicorn from answering 500 on our behalf.
+    transport.abort()
+    while (await receive())["type"] != "http.disconnect":
+        pass
+
+
+def loads_or_400(data: bytes) -> Any:
+    """The JSON request body, or a 400 answer."""
+    try:
+        return loads(data)
+    except ValueError:
+        raise bad_request("body", "The body is not valid JSON.") from None
+
+
+async def _read_body(receive: Receive) -> bytes:
+    parts = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        parts.append(message.get("body", b""))
+        if not message.get("more_body"):
+            break
+    return b"".join(parts)
+
+
+def _byte_range(spec: str, size: int) -> tuple[int, int]:
+    match = _RANGE.match(spec.strip())
+    if match is None or not (match[1] or match[2]):
+        raise ApiError(
+            416, "Range not satisfiable", [], [(b"content-range", f"bytes */{size}".encode())]
+        )
+    if not match[1]:
+        start, end = max(size - int(match[2]), 0), size
+    else:
+        start = int(match[1])
+        end = min(int(match[2]) + 1, size) if match[2] else size
+    if start >= size or start >= end:
+        raise ApiError(
+            416, "Range not satisfiable", [], [(b"content-range", f"bytes */{size}".encode())]
+        )
+    return start, end
+
+
+def _take(chunks: Iterable[bytes], limit: int) -> Iterator[bytes]:
+    sent = 0
+    for chunk in chunks:
+        if sent >= limit:
+            return
+        piece = chunk[: limit - sent]
+        sent += len(piece)
+        yield piece
+
+
+def _rechunk(chunks: Iterable[bytes], size: int) -> Iterator[bytes]:
+    for chunk in chunks:
+        for at in range(0, len(chunk), size):
+            yield chunk[at : at + size]

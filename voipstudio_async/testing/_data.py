@@ -1,0 +1,478 @@
+"""Deterministic, realistic records for every collection, from a seed."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator, Sequence
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+Record = dict[str, Any]
+FieldType = Literal["int", "float", "str", "date", "code", "bool", "list"]
+Kind = Literal["cdrs", "calltracking", "monitors", "msdrs", "chats", "voicemessages"]
+
+#: The newest record of every collection is at most this old; the data never moves.
+END = datetime(2026, 10, 31, 23, 59, 59)
+SPAN = timedelta(days=182)
+#: MP3 at 32 kbit/s mono, so sizes grow with duration like real recordings.
+MP3_BYTES_PER_SECOND = 4000
+MP3_OVERHEAD = 417
+
+FIELDS: dict[Kind, dict[str, FieldType]] = {
+    "cdrs": {
+        "id": "int",
+        "billsec": "int",
+        "call_id": "code",
+        "calldate": "date",
+        "charge": "float",
+        "clid": "str",
+        "context": "str",
+        "destination": "code",
+        "disposition": "code",
+        "dst": "str",
+        "dst_codec": "str",
+        "dst_id": "str",
+        "dst_name": "str",
+        "dst_ua": "str",
+        "duration": "int",
+        "info": "str",
+        "live_id": "int",
+        "parent_live_id": "int",
+        "rate": "float",
+        "server_id": "int",
+        "sip_endpoint_id": "int",
+        "src": "str",
+        "src_codec": "str",
+        "src_id": "str",
+        "src_name": "str",
+        "src_ua": "str",
+        "t_cause": "str",
+        "type": "code",
+        "user_id": "int",
+        "labels": "list",
+        "metadata": "str",
+        "nb_notes": "int",
+    },
+    "calltracking": {
+        "id": "int",
+        "billsec": "int",
+        "call_id": "code",
+        "calldate": "date",
+        "charge": "float",
+        "clid": "str",
+        "destination": "code",
+        "disposition": "code",
+        "dst": "str",
+        "duration": "int",
+        "src": "str",
+        "type": "code",
+        "user_id": "int",
+        "is_root": "bool",
+        "root_live_id": "int",
+    },
+    "monitors": {
+        "id": "int",
+        "called": "str",
+        "caller": "str",
+        "context": "str",
+        "dst_id": "str",
+        "dst_name": "str",
+        "duration": "int",
+        "live_id": "int",
+        "sip_endpoint_id": "int",
+        "size": "int",
+        "src_id": "str",
+        "timestamp": "date",
+        "type": "code",
+        "user_id": "int",
+    },
+    "msdrs": {
+        "id": "int",
+        "call_id": "code",
+        "created_at": "date",
+        "dst": "str",
+        "dst_id": "str",
+        "dst_ua": "str",
+        "duration": "int",
+        "media_session_id": "int",
+        "src": "str",
+        "src_id": "str",
+        "src_ua": "str",
+        "t_cause": "str",
+        "type": "code",
+        "user_id": "int",
+    },
+    "chats": {
+        "id": "int",
+        "created_at": "date",
+        "customer_id": "int",
+        "duration": "int",
+        "operator_id": "int",
+        "operator_ua": "str",
+        "state": "code",
+        "visitor_city": "str",
+        "visitor_country": "str",
+        "visitor_email": "str",
+        "visitor_geo": "str",
+        "visitor_id": "str",
+        "visitor_ip": "str",
+        "visitor_name": "str",
+        "visitor_referer": "str",
+        "visitor_ua": "str",
+        "website_id": "int",
+    },
+    "voicemessages": {
+        "id": "int",
+        "caller": "str",
+        "callerid": "str",
+        "dialled": "str",
+        "duration": "int",
+        "extension_id": "int",
+        "folder": "code",
+        "is_new": "bool",
+        "live_id": "int",
+        "origtime": "date",
+        "parent_live_id": "int",
+        "transcript": "str",
+    },
+}
+
+FIRST = ("Anna", "Ben", "Carla", "David", "Eva", "Filip", "Greta", "Hugo", "Ines", "Jan", "Kasia")
+LAST = ("Smith", "Nowak", "Garcia", "Muller", "Rossi", "Dubois", "Silva", "Kowalski", "Jones")
+#: Country code, national significant number length, plausible leading digits.
+COUNTRIES = (("44", 10, "2"), ("1", 10, "4"), ("48", 9, "2"), ("34", 9, "9"), ("49", 10, "3"))
+CODECS = ("PCMA", "PCMU", "G722", "opus")
+PHONES_UA = (
+    "Yealink SIP-T46U 66.86.0.15",
+    "Grandstream GXP2170 1.0.11.23",
+    "Zoiper rv2.10.19.4",
+    "VoIPstudio Desktop 5.4.2",
+    "Polycom VVX 450 6.4.3",
+)
+TRUNK_UA = "Level7 SBC 4.2"
+DISPOSITIONS = ("ANSWERED", "NO ANSWER", "BUSY", "FAILED")
+T_CAUSE = {"ANSWERED": "Normal Clearing", "NO ANSWER": "No Answer", "BUSY": "User Busy"}
+LABELS = ("sales", "support", "vip", "callback", "complaint")
+FOLDERS = ("INBOX", "Old", "Work", "Family", "Friends")
+TRANSCRIPTS = (
+    "Hi, it's {name}, please call me back about the invoice.",
+    "Hello, this is {name}. I'd like to reschedule tomorrow's meeting.",
+    "{name} here, the delivery is ready for pickup.",
+    "Good morning, {name} calling about the support ticket.",
+)
+CITIES = (("London", "GB"), ("Warsaw", "PL"), ("Madrid", "ES"), ("Berlin", "DE"), ("Austin", "US"))
+BROWSERS = ("Mozilla/5.0 (Windows NT 10.0) Firefox/132.0", "Mozilla/5.0 (Macintosh) Safari/18.1")
+
+
+def e164(rng: random.Random) -> str:
+    """A plausible E.164 number."""
+    country, digits, lead = rng.choice(COUNTRIES)
+    rest = "".join(rng.choice("0123456789") for _ in range(digits - 1))
+    return f"+{country}{lead}{rest}"
+
+
+def _uuid(rng: random.Random) -> str:
+    h = f"{rng.getrandbits(128):032x}"
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+def _name(rng: random.Random) -> str:
+    return f"{rng.choice(FIRST)} {rng.choice(LAST)}"
+
+
+def _timestamps(rng: random.Random, n: int) -> Iterator[str]:
+    """`n` ascending `YYYY-MM-DD HH:MM:SS` strings spread over SPAN, ending near END."""
+    span = int(SPAN.total_seconds())
+    start = END - SPAN
+    for offset in sorted(rng.randrange(span) for _ in range(n)):
+        yield str(start + timedelta(seconds=offset))
+
+
+class Account:
+    """The customer the data belongs to: users, their extensions and phone numbers."""
+
+    def __init__(self, seed: int, users: int) -> None:
+        rng = random.Random(f"{seed}:account")
+        self.customer_id = rng.randrange(10_000, 99_999)
+        first = rng.randrange(100_000, 999_000)
+        self.user_ids: list[int] = [first + i for i in range(max(1, users))]
+        self.names = {uid: _name(rng) for uid in self.user_ids}
+        self.dids = {uid: e164(rng) for uid in self.user_ids}
+        self.endpoints = {uid: 40_000 + i for i, uid in enumerate(self.user_ids)}
+
+
+class Generator:
+    """Builds records of every kind; the same seed gives the same records."""
+
+    def __init__(self, seed: int, account: Account) -> None:
+        self.seed = seed
+        self.account = account
+
+    def rng(self, kind: str) -> random.Random:
+        """A generator of its own per kind, so sizes of one kind do not shift another."""
+        return random.Random(f"{self.seed}:{kind}")
+
+    def _user(self, rng: random.Random) -> int:
+        return rng.choice(self.account.user_ids)
+
+    def cdrs(self, rng: random.Random, first_id: int, n: int) -> list[Record]:
+        """`n` call detail records with consecutive ids from `first_id`."""
+        out: list[Record] = []
+        acc = self.account
+        for i, calldate in enumerate(_timestamps(rng, n)):
+            uid = self._user(rng)
+            roll = rng.random()
+            call_type = "O" if roll < 0.45 else "I" if roll < 0.85 else "M"
+            if call_type == "M":
+                disposition = rng.choice(("NO ANSWER", "BUSY"))
+            else:
+                disposition = rng.choices(DISPOSITIONS, (80, 10, 6, 4))[0]
+            talk = int(rng.lognormvariate(4.5, 1.1)) + 1 if disposition == "ANSWERED" else 0
+            ring = rng.randrange(2, 30)
+            other, other_name = e164(rng), _name(rng)
+            mine, my_name = acc.dids[uid], acc.names[uid]
+            outbound = call_type == "O"
+            src, dst = (mine, other) if outbound else (other, mine)
+            rate = round(rng.uniform(0.005, 0.15), 4) if outbound else 0.0
+            live_id = 3_000_000_000 + (first_id + i) * 7
+            out.append(
+                {
+                    "id": first_id + i,
+                    "billsec": talk,
+                    "call_id": _uuid(rng),
+                    "calldate": calldate,
+                    "charge": round(rate * -(-talk // 60), 4),
+                    "clid": f'"{my_name if outbound else other_name}" <{src}>',
+                    "context": "EXTERNAL" if outbound else "LOCAL_USER",
+                    "destination": "out" if outbound else "in",
+                    "disposition": disposition,
+                    "dst": dst,
+                    "dst_codec": rng.choice(CODECS),
+                    "dst_id": f"T{rng.randrange(1, 9)}" if outbound else f"U{uid}",
+                    "dst_name": other_name if outbound else my_name,
+                    "dst_ua": TRUNK_UA if outbound else rng.choice(PHONES_UA),
+                    "duration": talk + ring,
+                    "info": "",
+                    "live_id": live_id,
+                    "parent_live_id": live_id - 1 if rng.random() < 0.05 else None,
+                    "rate": rate,
+                    "server_id": rng.randrange(1, 5),
+                    "sip_endpoint_id": acc.endpoints[uid],
+                    "src": src,
+                    "src_codec": rng.choice(CODECS),
+                    "src_id": f"U{uid}" if outbound else f"T{rng.randrange(1, 9)}",
+                    "src_name": my_name if outbound else other_name,
+                    "src_ua": rng.choice(PHONES_UA) if outbound else TRUNK_UA,
+                    "t_cause": T_CAUSE.get(disposition, "Call Rejected"),
+                    "type": call_type,
+                    "user_id": uid,
+                    "labels": rng.sample(LABELS, 1) if rng.random() < 0.1 else [],
+                    "metadata": "",
+                    "nb_notes": rng.choice((1, 2, 3)) if rng.random() < 0.05 else 0,
+                }
+            )
+        return out
+
+    def calltracking(self, rng: random.Random, first_id: int, n: int) -> list[Record]:
+        """`n` call tracking records: inbound calls to tracked numbers."""
+        out: list[Record] = []
+        for i, calldate in enumerate(_timestamps(rng, n)):
+            uid = self._user(rng)
+            disposition = rng.choices(DISPOSITIONS, (85, 10, 3, 2))[0]
+            talk = int(rng.lognormvariate(4.2, 1.0)) + 1 if disposition == "ANSWERED" else 0
+            src = e164(rng)
+            is_root = rng.random() < 0.7
+            root = 4_000_000_000 + (first_id + i) * 5
+            out.append(
+                {
+                    "id": first_id + i,
+                    "billsec": talk,
+                    "call_id": _uuid(rng),
+                    "calldate": calldate,
+                    "charge": 0.0,
+                    "clid": f'"{_name(rng)}" <{src}>',
+                    "destination": "in",
+                    "disposition": disposition,
+                    "dst": self.account.dids[uid],
+                    "duration": talk + rng.randrange(2, 20),
+                    "src": src,
+                    "type": "I",
+                    "user_id": uid,
+                    "is_root": is_root,
+                    "root_live_id": root if is_root else root - 5,
+                }
+            )
+        return out
+
+    def monitors(
+        self, rng: random.Random, first_id: int, n: int, size: int | None = None
+    ) -> list[Record]:
+        """`n` recordings; `size` (bytes) overrides the duration-based size."""
+        out: list[Record] = []
+        acc = self.account
+        for i, timestamp in enumerate(_timestamps(rng, n)):
+            uid = self._user(rng)
+            duration = int(rng.lognormvariate(4.5, 1.0)) + 1
+            inbound = rng.random() < 0.5
+            other = e164(rng)
+            out.append(
+                {
+                    "id": first_id + i,
+                    "called": acc.dids[uid] if inbound else other,
+                    "caller": other if inbound else acc.dids[uid],
+                    "context": "LOCAL_USER" if inbound else "EXTERNAL",
+                    "dst_id": f"U{uid}" if inbound else f"T{rng.randrange(1, 9)}",
+                    "dst_name": acc.names[uid] if inbound else _name(rng),
+                    "duration": duration,
+                    "live_id": 3_500_000_000 + (first_id + i) * 3,
+                    "sip_endpoint_id": acc.endpoints[uid],
+                    "size": size
+                    if size is not None
+                    else MP3_OVERHEAD + duration * MP3_BYTES_PER_SECOND,
+                    "src_id": f"T{rng.randrange(1, 9)}" if inbound else f"U{uid}",
+                    "timestamp": timestamp,
+                    "type": "I" if inbound else "O",
+                    "user_id": uid,
+                }
+            )
+        return out
+
+    def msdrs(self, rng: random.Random, first_id: int, n: int) -> list[Record]:
+        """`n` media-session detail records."""
+        out: list[Record] = []
+        for i, created in enumerate(_timestamps(rng, n)):
+            uid = self._user(rng)
+            disposition = rng.choices(DISPOSITIONS, (85, 8, 5, 2))[0]
+            out.append(
+                {
+                    "id": first_id + i,
+                    "call_id": _uuid(rng),
+                    "created_at": created,
+                    "dst": e164(rng),
+                    "dst_id": f"T{rng.randrange(1, 9)}",
+                    "dst_ua": TRUNK_UA,
+                    "duration": int(rng.lognormvariate(4.3, 1.0)),
+                    "media_session_id": 7_000_000 + first_id + i,
+                    "src": self.account.dids[uid],
+                    "src_id": f"U{uid}",
+                    "src_ua": rng.choice(PHONES_UA),
+                    "t_cause": T_CAUSE.get(disposition, "Call Rejected"),
+                    "type": rng.choice(("audio", "audio", "audio", "video")),
+                    "user_id": uid,
+                }
+            )
+        return out
+
+    def chats(self, rng: random.Random, first_id: int, n: int) -> list[Record]:
+        """`n` website chats."""
+        out: list[Record] = []
+        for i, created in enumerate(_timestamps(rng, n)):
+            name = _name(rng)
+            city, country = rng.choice(CITIES)
+            ip = ".".join(str(rng.randrange(1, 255)) for _ in range(4))
+            out.append(
+                {
+                    "id": first_id + i,
+                    "created_at": created,
+                    "customer_id": self.account.customer_id,
+                    "duration": rng.randrange(20, 1800),
+                    "operator_id": self._user(rng),
+                    "operator_ua": rng.choice(BROWSERS),
+                    "state": rng.randrange(0, 5),
+                    "visitor_city": city,
+                    "visitor_country": country,
+                    "visitor_email": name.lower().replace(" ", ".") + "@example.com",
+                    "visitor_geo": f"{rng.uniform(-60, 60):.4f},{rng.uniform(-120, 120):.4f}",
+                    "visitor_id": f"v{rng.getrandbits(48):012x}",
+                    "visitor_ip": ip,
+                    "visitor_name": name,
+                    "visitor_referer": "https://www.example.com/pricing",
+                    "visitor_ua": rng.choice(BROWSERS),
+                    "website_id": rng.randrange(1, 4),
+                }
+            )
+        return out
+
+    def voicemessages(self, rng: random.Random, first_id: int, n: int) -> list[Record]:
+        """`n` voicemail messages in folders."""
+        out: list[Record] = []
+        acc = self.account
+        for i, origtime in enumerate(_timestamps(rng, n)):
+            uid = self._user(rng)
+            caller, name = e164(rng), _name(rng)
+            folder = rng.choices(FOLDERS, (60, 30, 5, 3, 2))[0]
+            live_id = 3_800_000_000 + (first_id + i) * 3
+            out.append(
+                {
+                    "id": first_id + i,
+                    "caller": caller,
+                    "callerid": f'"{name}" <{caller}>',
+                    "dialled": acc.dids[uid],
+                    "duration": rng.randrange(3, 120),
+                    "extension_id": acc.endpoints[uid],
+                    "folder": folder,
+                    "is_new": folder == "INBOX" and rng.random() < 0.6,
+                    "live_id": live_id,
+                    "parent_live_id": live_id - 1,
+                    "origtime": origtime,
+                    "transcript": rng.choice(TRANSCRIPTS).format(name=name),
+                }
+            )
+        return out
+
+    def generate(self, kind: Kind, first_id: int, n: int, salt: str = "") -> list[Record]:
+        """`n` records of `kind`; `salt` keeps later inserts from repeating the seed data."""
+        rng = self.rng(kind + salt)
+        return getattr(self, kind)(rng, first_id, n)  # type: ignore[no-any-return]
+
+    def notes(self, cdr: Record) -> list[Record]:
+        """The notes of a CDR (as many as its `nb_notes`)."""
+        rng = random.Random(f"{self.seed}:notes:{cdr['id']}")
+        texts = ("Customer asked for a callback.", "Escalated to billing.", "Resolved.")
+        return [
+            {
+                "id": cdr["id"] * 10 + k,
+                "cdr_id": cdr["id"],
+                "user_id": cdr.get("user_id"),
+                "note": rng.choice(texts),
+                "created_at": cdr.get("calldate"),
+            }
+            for k in range(1, int(cdr.get("nb_notes") or 0) + 1)
+        ]
+
+
+DICTIONARIES: dict[str, dict[str, dict[str, str]]] = {
+    "cdrs": {
+        "type": {"O": "Outbound", "I": "Inbound", "M": "Missed"},
+        "disposition": {d: d.title() for d in DISPOSITIONS},
+        "destination": {"in": "Inbound", "out": "Outbound"},
+    },
+    "msdrs": {"type": {"audio": "Audio", "video": "Video"}},
+    "sms": {
+        "type": {"in": "Inbound", "out": "Outbound"},
+        "result": {"0": "Pending", "1": "Delivered", "2": "Failed"},
+    },
+    "mediasessions": {
+        "type": {"audio": "Audio", "video": "Video"},
+        "status": {"0": "Active", "1": "Finished"},
+    },
+}
+
+
+def csv_escape(value: Any) -> str:
+    """One CSV cell (RFC 4180 quoting)."""
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        value = ";".join(str(v) for v in value)
+    text = str(value)
+    if any(c in text for c in ',"\r\n'):
+        return '"' + text.replace('"', '""') + '"'
+    return text
+
+
+def csv_lines(fields: Sequence[str], rows: Sequence[Record]) -> Iterator[str]:
+    """Header and rows of a CSV export, CRLF-terminated."""
+    yield ",".join(fields) + "\r\n"
+    for row in rows:
+        yield ",".join(csv_escape(row.get(f)) for f in fields) + "\r\n"

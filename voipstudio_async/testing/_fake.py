@@ -1,0 +1,345 @@
+"""`FakeVoipStudio`: the public face of the fake server."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import time
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+import httpx
+
+from ._app import FakeApp, Hook
+from ._auth import TOKEN_TTL, Authenticator, Credentials
+from ._blobs import Download
+from ._data import Kind, Record
+from ._faults import Fault, FaultSet
+from ._log import LoggedRequest, RequestLog
+from ._state import State
+
+PathPattern = str | re.Pattern[str]
+
+
+class FakeVoipStudio:
+    """A stateful, in-memory VoIPstudio History server for tests, demos and benchmarks.
+
+    The same seed and sizes always give the same records. Use `transport()` for
+    an in-process `httpx` transport, or serve `app` on loopback (see
+    `serve_in_thread`). Paths in faults, hooks and the log are relative to the
+    prefix (`/cdrs`, `/monitors/7.mp3`).
+    """
+
+    def __init__(
+        self,
+        seed: int = 0,
+        *,
+        cdrs: int = 10_000,
+        calltracking: int | None = None,
+        monitors: int = 500,
+        msdrs: int = 1_000,
+        chats: int = 100,
+        chatmsgs: int | None = None,
+        voicemessages: int = 200,
+        statements: int = 24,
+        users: int = 5,
+        prefix: str = "/v1.1/voipstudio",
+        host: str = "fake",
+        ranges: bool = False,
+        two_factor_code: str | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        token_ttl: float = TOKEN_TTL,
+        default_limit: int = 100,
+        log_size: int = 10_000,
+    ) -> None:
+        sizes: dict[Kind, int] = {
+            "cdrs": cdrs,
+            "calltracking": cdrs // 20 if calltracking is None else calltracking,
+            "monitors": monitors,
+            "msdrs": msdrs,
+            "chats": chats,
+            "voicemessages": voicemessages,
+        }
+        self.seed = seed
+        self._clock = clock
+        self._offset = 0.0
+        self._state = State(
+            seed, sizes, users, chats * 5 if chatmsgs is None else chatmsgs, statements
+        )
+        self._auth = Authenticator(
+            seed, self._state.account.user_ids[0], self.now, token_ttl, two_factor_code
+        )
+        self._faults = FaultSet(seed)
+        self._log = RequestLog(log_size)
+        self.app = FakeApp(self._state, self._auth, self._faults, self._log, prefix, default_limit)
+        self.app.ranges = ranges
+        self.prefix = self.app.prefix
+        self.base_url = f"http://{host}{self.prefix}"
+
+    # -- running ---------------------------------------------------------------------------
+
+    def transport(self) -> httpx.ASGITransport:
+        """An in-process transport: `AsyncClient(transport=..., base_url=fake.base_url)`."""
+        return httpx.ASGITransport(app=self.app)
+
+    @property
+    def ranges(self) -> bool:
+        """Whether downloads advertise `Accept-Ranges: bytes` and answer `Range` with 206."""
+        return self.app.ranges
+
+    @ranges.setter
+    def ranges(self, value: bool) -> None:
+        self.app.ranges = value
+
+    # -- auth and clock --------------------------------------------------------------------
+
+    @property
+    def credentials(self) -> Credentials:
+        """`user_id`, `api_key`, `email` and `password` the fake accepts."""
+        return self._auth.credentials
+
+    @property
+    def login_count(self) -> int:
+        """How many `POST /login` requests were answered."""
+        return self._auth.login_count
+
+    @property
+    def login2fa_count(self) -> int:
+        """How many `POST /login2fa` requests were answered."""
+        return self._auth.login2fa_count
+
+    @property
+    def two_factor_code(self) -> str | None:
+        """The code `POST /login2fa` accepts; None turns two-factor sign-in off."""
+        return self._auth.two_factor_code
+
+    @two_factor_code.setter
+    def two_factor_code(self, code: str | None) -> None:
+        self._auth.two_factor_code = code
+
+    def now(self) -> float:
+        """The fake's clock: the injected clock plus everything `advance()` added."""
+        return self._clock() + self._offset
+
+    def advance(self, seconds: float) -> None:
+        """Move the fake's clock forward, e.g. past the 30-minute token expiry."""
+        self._offset += seconds
+
+    def expire_tokens(self) -> None:
+        """Invalidate every session token from `POST /login`."""
+        self._auth.expire_tokens()
+
+    # -- data ------------------------------------------------------------------------------
+
+    def count(self, kind: Kind | str) -> int:
+        """Rows in a collection (also `chatmsgs` and `statements`)."""
+        if kind == "chatmsgs":
+            return len(self._state.chatmsgs)
+        if kind == "statements":
+            return len(self._state.statements)
+        return len(self._state.collections[kind])  # type: ignore[index]
+
+    def ids(self, kind: Kind | str) -> list[int]:
+        """Ids of a collection in ascending order (also `chatmsgs` and `statements`)."""
+        with self._state.lock:
+            if kind == "chatmsgs":
+                return sorted(self._state.chatmsgs)
+            if kind == "statements":
+                return sorted(self._state.statements)
+            return self._state.collections[kind].ids()  # type: ignore[index]
+
+    def get(self, kind: Kind, ident: int) -> Record | None:
+        """A copy of one row, or None."""
+        row = self._state.collections[kind].get(ident)
+        return dict(row) if row is not None else None
+
+    def records(self, kind: Kind) -> list[Record]:
+        """Copies of every row, by ascending id."""
+        coll = self._state.collections[kind]
+        with self._state.lock:
+            return [dict(coll.get(i) or {}) for i in coll.ids()]
+
+    def insert(self, kind: Kind, n: int = 1, **fields: Any) -> list[int]:
+        """Add `n` generated rows (with `fields` overriding generated values); returns their ids."""
+        return self._state.insert(kind, n, **fields)
+
+    def delete(self, kind: Kind, ids: Iterable[int]) -> int:
+        """Remove rows directly (not through the API); returns how many existed."""
+        return self._state.collections[kind].delete(ids)
+
+    def insert_cdrs(self, n: int = 1, **fields: Any) -> list[int]:
+        """Add `n` CDRs, newest ids last."""
+        return self.insert("cdrs", n, **fields)
+
+    def delete_cdrs(self, ids: Iterable[int]) -> int:
+        """Remove CDRs directly; returns how many existed."""
+        return self.delete("cdrs", ids)
+
+    def add_monitor(self, size: int | None = None, **fields: Any) -> int:
+        """Add one recording (e.g. a 200 MB one) and return its id."""
+        if size is not None:
+            fields["size"] = size
+        return self.insert("monitors", 1, **fields)[0]
+
+    def add_voicemessage(self, size: int | None = None, **fields: Any) -> int:
+        """Add one voicemessage, optionally with an MP3 of `size` bytes, and return its id."""
+        ident = self.insert("voicemessages", 1, **fields)[0]
+        if size is not None:
+            self._state.set_voicemessage_size(ident, size)
+        return ident
+
+    def on_request(self, hook: Hook) -> Callable[[], None]:
+        """Call `hook(method, path)` before each request is handled; returns an unsubscribe."""
+        self.app.hooks.append(hook)
+        return lambda: self.app.hooks.remove(hook)
+
+    # -- expected downloads ----------------------------------------------------------------
+
+    def _body(self, kind: Download, ident: int) -> Any:
+        body = self._state.body(kind, ident)
+        if body is None:
+            raise KeyError(f"no {kind} for id {ident}")
+        return body
+
+    def expected_size(self, kind: Download, ident: int) -> int:
+        """Bytes the download `kind` (e.g. `"monitor_mp3"`) of record `ident` serves."""
+        return int(self._body(kind, ident).size)
+
+    def iter_expected(self, kind: Download, ident: int) -> Iterator[bytes]:
+        """The bytes of a download in chunks, without holding a big body in memory."""
+        body = self._body(kind, ident)
+        return body.chunks(0, body.size)  # type: ignore[no-any-return]
+
+    def expected_bytes(self, kind: Download, ident: int) -> bytes:
+        """The whole body of a download (use `expected_sha256` for big ones)."""
+        return b"".join(self.iter_expected(kind, ident))
+
+    def expected_sha256(self, kind: Download, ident: int) -> str:
+        """Hex SHA-256 of a download's body."""
+        digest = hashlib.sha256()
+        for chunk in self.iter_expected(kind, ident):
+            digest.update(chunk)
+        return digest.hexdigest()
+
+    # -- faults ----------------------------------------------------------------------------
+
+    def add_fault(self, fault: Fault) -> Fault:
+        """Activate a fault rule; its `hits` count how often it fired."""
+        return self._faults.add(fault)
+
+    def fail(
+        self,
+        path: PathPattern = "*",
+        status: int = 503,
+        *,
+        method: str = "*",
+        times: int | None = None,
+        probability: float | None = None,
+        retry_after: str | int | None = None,
+        message: str = "Service unavailable",
+    ) -> Fault:
+        """Answer matching requests with `status` (and `Retry-After` if given)."""
+        return self.add_fault(
+            Fault(
+                "status",
+                path,
+                method,
+                times,
+                probability,
+                status=status,
+                retry_after=None if retry_after is None else str(retry_after),
+                message=message,
+            )
+        )
+
+    def add_latency(
+        self,
+        path: PathPattern = "*",
+        seconds: float = 0.1,
+        *,
+        method: str = "*",
+        times: int | None = None,
+        probability: float | None = None,
+    ) -> Fault:
+        """Delay matching requests before they are handled."""
+        return self.add_fault(Fault("latency", path, method, times, probability, delay=seconds))
+
+    def drop_connection(
+        self,
+        path: PathPattern = "*",
+        *,
+        method: str = "*",
+        times: int | None = None,
+        probability: float | None = None,
+    ) -> Fault:
+        """Close the connection without answering (in process: raise `RemoteProtocolError`)."""
+        return self.add_fault(Fault("drop", path, method, times, probability))
+
+    def cut_body(
+        self,
+        path: PathPattern = "*",
+        after_bytes: int | None = None,
+        *,
+        method: str = "*",
+        times: int | None = None,
+        probability: float | None = None,
+    ) -> Fault:
+        """Announce the full `Content-Length`, send `after_bytes` (default half), then stop."""
+        return self.add_fault(
+            Fault("truncate", path, method, times, probability, after_bytes=after_bytes)
+        )
+
+    def drip(
+        self,
+        path: PathPattern = "*",
+        chunk_size: int = 1024,
+        interval: float = 0.01,
+        *,
+        method: str = "*",
+        times: int | None = None,
+        probability: float | None = None,
+    ) -> Fault:
+        """Send the body slowly: `chunk_size` bytes every `interval` seconds."""
+        return self.add_fault(
+            Fault(
+                "drip",
+                path,
+                method,
+                times,
+                probability,
+                chunk_size=chunk_size,
+                interval=interval,
+            )
+        )
+
+    @property
+    def faults(self) -> list[Fault]:
+        """The active fault rules."""
+        return self._faults.rules
+
+    def clear_faults(self) -> None:
+        """Remove every fault rule."""
+        self._faults.clear()
+
+    # -- request log -----------------------------------------------------------------------
+
+    @property
+    def requests(self) -> list[LoggedRequest]:
+        """Requests handled so far (credentials redacted), oldest first."""
+        return self._log.entries
+
+    @property
+    def max_in_flight(self) -> int:
+        """The most requests handled at the same time since the last `reset_log()`."""
+        return self._log.max_in_flight
+
+    @property
+    def in_flight(self) -> int:
+        """Requests being handled right now."""
+        return self._log.in_flight
+
+    def reset_log(self) -> None:
+        """Forget logged requests, the in-flight maximum and the login counters."""
+        self._log.reset()
+        self._auth.login_count = 0
+        self._auth.login2fa_count = 0

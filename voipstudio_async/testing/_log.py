@@ -1,0 +1,64 @@
+"""The request log and the in-flight gauge that tests assert on."""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from dataclasses import dataclass
+
+#: Headers whose values never reach the log.
+SECRET_HEADERS = frozenset({b"authorization", b"x-auth-token", b"cookie", b"proxy-authorization"})
+
+
+@dataclass(frozen=True)
+class LoggedRequest:
+    """One request as the fake saw it. `status` is None when the connection was dropped."""
+
+    method: str
+    path: str
+    query: str
+    headers: dict[str, str]
+    status: int | None
+    fault: str | None = None
+
+
+def redact(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:
+    """Request headers with credentials replaced by `[redacted]`."""
+    return {
+        k.decode("latin-1"): "[redacted]" if k in SECRET_HEADERS else v.decode("latin-1")
+        for k, v in raw
+    }
+
+
+class RequestLog:
+    """The most recent requests (bounded) and the most ever handled at once."""
+
+    def __init__(self, size: int) -> None:
+        self._entries: deque[LoggedRequest] = deque(maxlen=size)
+        self._lock = threading.Lock()
+        self.in_flight = 0
+        self.max_in_flight = 0
+
+    def begin(self) -> None:
+        """A request started."""
+        with self._lock:
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+
+    def end(self, entry: LoggedRequest) -> None:
+        """A request finished (or was dropped)."""
+        with self._lock:
+            self.in_flight -= 1
+            self._entries.append(entry)
+
+    @property
+    def entries(self) -> list[LoggedRequest]:
+        """Logged requests, oldest first."""
+        with self._lock:
+            return list(self._entries)
+
+    def reset(self) -> None:
+        """Forget logged requests and restart the in-flight maximum from now."""
+        with self._lock:
+            self._entries.clear()
+            self.max_in_flight = self.in_flight

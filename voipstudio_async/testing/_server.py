@@ -1,0 +1,159 @@
+"""Serving the fake on loopback with uvicorn, in a thread or a subprocess."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import re
+import socket
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import uvicorn
+from uvicorn.protocols.http.auto import AutoHTTPProtocol
+
+from ._fake import FakeVoipStudio
+
+
+class _TrackingProtocol(AutoHTTPProtocol):  # type: ignore[misc,valid-type]
+    """uvicorn's HTTP protocol (httptools if installed, else h11) that lends the app
+    each connection's transport, so faults can drop a connection without answering."""
+
+    def connection_made(self, transport: asyncio.Transport) -> None:
+        super().connection_made(transport)
+        connections = getattr(self.app, "connections", None)
+        if connections is not None and self.client:
+            connections[self.client] = transport
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        connections = getattr(self.app, "connections", None)
+        if connections is not None and self.client:
+            connections.pop(self.client, None)
+        super().connection_lost(exc)
+
+
+def bind(host: str = "127.0.0.1", port: int = 0) -> socket.socket:
+    """A listening socket; port 0 picks a free port with no race."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(2048)
+    return sock
+
+
+def uvicorn_config(app: Any, **overrides: Any) -> uvicorn.Config:
+    """uvicorn settings tuned for throughput: no access log, no proxy or date headers."""
+    options: dict[str, Any] = {
+        "http": _TrackingProtocol,
+        "loop": "auto",
+        "ws": "none",
+        "lifespan": "off",
+        "access_log": False,
+        "log_level": "warning",
+        "proxy_headers": False,
+        "server_header": False,
+        "date_header": False,
+        "backlog": 2048,
+    }
+    options.update(overrides)
+    return uvicorn.Config(app, **options)
+
+
+def loopback_url(fake: FakeVoipStudio, sock: socket.socket) -> str:
+    """The SDK base URL for a fake served on `sock`."""
+    host, port = sock.getsockname()[:2]
+    return f"http://{host}:{port}{fake.prefix}"
+
+
+class LoopbackServer:
+    """The fake served by uvicorn in a background thread; shares state with the caller.
+
+    The server's event loop runs in its own thread, so faults, live changes and
+    the request log work as in process. Use `serve_in_subprocess` when the
+    client's CPU use must not be shared with the server (benchmarks).
+    """
+
+    def __init__(self, fake: FakeVoipStudio, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.fake = fake
+        self._sock = bind(host, port)
+        self.base_url = loopback_url(fake, self._sock)
+        self._server = uvicorn.Server(uvicorn_config(fake.app))
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [self._sock]}, daemon=True
+        )
+
+    def start(self) -> str:
+        """Start serving; returns the base URL once the server accepts requests."""
+        self._thread.start()
+        while not self._server.started:
+            if not self._thread.is_alive():
+                raise RuntimeError("the fake VoIPstudio server failed to start")
+            self._thread.join(0.005)
+        return self.base_url
+
+    def stop(self) -> None:
+        """Stop serving and wait for the thread to end."""
+        self._server.should_exit = True
+        if self._thread.is_alive():
+            self._thread.join(10)
+        self._sock.close()
+
+    def __enter__(self) -> str:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+@contextlib.contextmanager
+def serve_in_thread(fake: FakeVoipStudio, port: int = 0) -> Iterator[str]:
+    """`with serve_in_thread(fake) as base_url:` serves `fake` on 127.0.0.1 until the block ends."""
+    with LoopbackServer(fake, port=port) as base_url:
+        yield base_url
+
+
+_EXPORT = re.compile(r"^export (\w+)=(.*)$")
+
+
+@contextlib.contextmanager
+def serve_in_subprocess(
+    args: Sequence[str] = (), timeout: float = 60.0
+) -> Iterator[dict[str, str]]:
+    """Run `python -m voipstudio_async.testing --port 0 *args` until the block ends.
+
+    Yields the exported variables (`VOIPSTUDIO_BASE_URL`, `VOIPSTUDIO_USER_ID`,
+    `VOIPSTUDIO_API_KEY`, ...). The server process is terminated on exit.
+    """
+    command = [sys.executable, "-m", "voipstudio_async.testing", "--port", "0", *args]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env)
+    try:
+        exported: dict[str, str] = {}
+        assert proc.stdout is not None
+        timer = threading.Timer(timeout, proc.kill)
+        timer.start()
+        try:
+            for line in proc.stdout:
+                match = _EXPORT.match(line.strip())
+                if match:
+                    exported[match[1]] = match[2].strip("'\"")
+                if line.startswith("# ready"):
+                    break
+        finally:
+            timer.cancel()
+        if "VOIPSTUDIO_BASE_URL" not in exported:
+            raise RuntimeError("the fake VoIPstudio server did not start")
+        yield exported
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        if proc.stdout is not None:
+            proc.stdout.close()
