@@ -54,7 +54,7 @@ _FILE_KINDS: dict[tuple[str, str], Download] = {
     ("voicemessages", "mp3"): "voicemessage_mp3",
 }
 _NOTES = re.compile(r"^/cdrs/(\d+)/notes$")
-_CSV = re.compile(r"^/users/(\d+)/cdrs\.csv$")
+_CSV = re.compile(r"^/users/([^/]+)/cdrs\.csv$")
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 _COLLECTION_DELETE = {
     "/cdrs": 204,
@@ -237,6 +237,9 @@ class FakeApp:
             return json_response(dumps({"data": state.generator.notes(row), "links": {}}))
         match = _CSV.match(rel)
         if match and method == "GET":
+            if not match[1].isdigit():
+                # The export documents no 404: a malformed user id is a validation error.
+                raise bad_request("id", "This value should be a positive integer.")
             return self._csv(int(match[1]), scope)
         if kind is not None or rel in _COLLECTION_DELETE or _ITEM.match(rel) or _IDS.match(rel):
             _allowed(rel, method)
