@@ -194,14 +194,18 @@ class VoipStudio:
             return TokenAuth(_check_secret("token", token))
         if email is not None or password is not None:
             if email is None or password is None:
-                raise ValueError("email= and password= go together")
+                raise ValueError(
+                    "email= and password= go together (VOIPSTUDIO_EMAIL/VOIPSTUDIO_PASSWORD)"
+                )
             return LoginAuth(
                 _check_secret("email", email),
                 _check_secret("password", password),
                 login_url=base_url + "login",
             )
         if user_id is None or api_key is None:
-            raise ValueError("user_id= and api_key= go together")
+            raise ValueError(
+                "user_id= and api_key= go together (VOIPSTUDIO_USER_ID/VOIPSTUDIO_API_KEY)"
+            )
         return BasicAuth(_check_user_id(user_id), _check_secret("api_key", api_key))
 
     @classmethod
