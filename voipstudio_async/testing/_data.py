@@ -137,6 +137,16 @@ FIELDS: dict[Kind, dict[str, FieldType]] = {
     },
 }
 
+#: The field each collection is dated by (what the API filters dates on).
+DATE_FIELDS: dict[Kind, str] = {
+    "cdrs": "calldate",
+    "calltracking": "calldate",
+    "monitors": "timestamp",
+    "msdrs": "created_at",
+    "chats": "created_at",
+    "voicemessages": "origtime",
+}
+
 FIRST = ("Anna", "Ben", "Carla", "David", "Eva", "Filip", "Greta", "Hugo", "Ines", "Jan", "Kasia")
 LAST = ("Smith", "Nowak", "Garcia", "Muller", "Rossi", "Dubois", "Silva", "Kowalski", "Jones")
 #: Country code, national significant number length, plausible leading digits.
@@ -186,6 +196,14 @@ def _timestamps(rng: random.Random, n: int) -> Iterator[str]:
     start = END - SPAN
     for offset in sorted(rng.randrange(span) for _ in range(n)):
         yield str(start + timedelta(seconds=offset))
+
+
+def later_timestamps(rng: random.Random, latest: str | None, n: int) -> Iterator[str]:
+    """`n` ascending timestamps after `latest`, a few seconds to minutes apart."""
+    moment = datetime.fromisoformat(latest) if latest else END
+    for _ in range(n):
+        moment += timedelta(seconds=rng.randrange(1, 120))
+        yield str(moment)
 
 
 class Account:
@@ -420,10 +438,17 @@ class Generator:
             )
         return out
 
-    def generate(self, kind: Kind, first_id: int, n: int, salt: str = "") -> list[Record]:
-        """`n` records of `kind`; `salt` keeps later inserts from repeating the seed data."""
-        rng = self.rng(kind + salt)
-        return getattr(self, kind)(rng, first_id, n)  # type: ignore[no-any-return]
+    def generate(self, kind: Kind, first_id: int, n: int) -> list[Record]:
+        """`n` records of `kind` with ids from `first_id`."""
+        return getattr(self, kind)(self.rng(kind), first_id, n)  # type: ignore[no-any-return]
+
+    def later(self, kind: Kind, first_id: int, n: int, latest: str | None) -> list[Record]:
+        """`n` new records dated after `latest`, as if the calls just happened."""
+        rng = self.rng(f"{kind}:{first_id}")
+        rows: list[Record] = getattr(self, kind)(rng, first_id, n)
+        for row, moment in zip(rows, later_timestamps(rng, latest, n), strict=True):
+            row[DATE_FIELDS[kind]] = moment
+        return rows
 
     def notes(self, cdr: Record) -> list[Record]:
         """The notes of a CDR (as many as its `nb_notes`)."""

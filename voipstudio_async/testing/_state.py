@@ -8,7 +8,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from ._blobs import Blobs, Download, sip_trace
-from ._data import FIELDS, MP3_BYTES_PER_SECOND, MP3_OVERHEAD, Account, Generator, Kind, Record
+from ._data import (
+    DATE_FIELDS,
+    FIELDS,
+    MP3_BYTES_PER_SECOND,
+    MP3_OVERHEAD,
+    Account,
+    Generator,
+    Kind,
+    Record,
+)
 from ._store import Collection
 
 CONTENT_TYPES: dict[str, bytes] = {
@@ -65,14 +74,16 @@ class State:
         }
         self.statements: set[int] = set(range(1, statements + 1))
         self._voicemessage_sizes: dict[int, int] = {}
-        self._batches = 0
 
     def insert(self, kind: Kind, n: int, **fields: Any) -> list[int]:
         """Append `n` generated rows (with `fields` overriding generated values)."""
         with self.lock:
             coll = self.collections[kind]
-            self._batches += 1
-            rows = self.generator.generate(kind, coll.next_id(), n, salt=f":insert{self._batches}")
+            field = DATE_FIELDS[kind]
+            latest = max(
+                (row[field] for row in coll.rows_unordered() if row.get(field)), default=None
+            )
+            rows = self.generator.later(kind, coll.next_id(), n, latest)
             for row in rows:
                 row.update(fields)
             return coll.insert(rows)

@@ -43,6 +43,10 @@ class Collection:
         with self._lock:
             return sorted(self._rows)
 
+    def rows_unordered(self) -> Iterable[Record]:
+        """Every row (not copies), in no particular order."""
+        return self._rows.values()
+
     def get(self, ident: int) -> Record | None:
         """The row (not a copy) or None."""
         return self._rows.get(ident)
