@@ -57,6 +57,8 @@ class FakeLoginServer:
         if request.url.path.endswith("/login"):
             self.login_bodies.append(json.loads(request.content))
             await asyncio.sleep(0)  # let other tasks run while the login is in flight
+            if self.login_status == 202:
+                return httpx.Response(202, json={"nonce": "n-1"})
             if self.login_status != 200:
                 return httpx.Response(
                     self.login_status, json={"errors": [{"message": "Invalid credentials"}]}
@@ -286,3 +288,41 @@ def test_bad_construction_fails_early(kwargs: dict[str, Any], match: str) -> Non
 def test_from_env_missing_or_contradictory(env: dict[str, str]) -> None:
     with pytest.raises(ValueError, match="VOIPSTUDIO_"):
         VoipStudio.from_env(env)
+
+
+async def test_concurrent_two_factor_challenge_logs_in_once(
+    login_vs: VoipStudio, server: FakeLoginServer, httpx_mock: HTTPXMock
+) -> None:
+    # Every login attempt e-mails a new code: 50 waiting requests must not cause 50.
+    server.login_status = 202
+
+    results = await asyncio.gather(
+        *(login_vs.cdrs.get(1) for _ in range(50)), return_exceptions=True
+    )
+
+    assert all(isinstance(r, TwoFactorRequiredError) and r.nonce == "n-1" for r in results)
+    assert len(httpx_mock.get_requests()) == 1
+
+
+async def test_concurrent_wrong_password_logs_in_once(
+    login_vs: VoipStudio, server: FakeLoginServer, httpx_mock: HTTPXMock
+) -> None:
+    server.login_status = 401
+
+    results = await asyncio.gather(
+        *(login_vs.cdrs.get(1) for _ in range(20)), return_exceptions=True
+    )
+
+    assert all(isinstance(r, AuthenticationError) for r in results)
+    assert len(httpx_mock.get_requests()) == 1
+
+
+async def test_a_later_call_logs_in_again_after_a_failure(
+    login_vs: VoipStudio, server: FakeLoginServer
+) -> None:
+    server.login_status = 401
+    with pytest.raises(AuthenticationError):
+        await login_vs.cdrs.get(1)
+    server.login_status = 200
+    assert (await login_vs.cdrs.get(1)).id == 1
+    assert server.logins == 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import AsyncIterator, MutableMapping
 from typing import Any, assert_type
 
 import httpx
@@ -12,6 +13,7 @@ from pytest_httpx import HTTPXMock
 
 from voipstudio_async import (
     DEFAULT_TIMEOUT,
+    APIConnectionError,
     ClientClosedError,
     InternalServerError,
     NotFoundError,
@@ -135,7 +137,7 @@ def test_http_client_and_transport_are_exclusive() -> None:
 async def test_asgi_transport() -> None:
     seen: list[tuple[str, str, bytes]] = []
 
-    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    async def app(scope: MutableMapping[str, Any], receive: Any, send: Any) -> None:
         assert scope["type"] == "http"
         headers = dict(scope["headers"])
         seen.append((scope["method"], scope["path"], headers.get(b"x-auth-token", b"")))
@@ -220,3 +222,24 @@ async def test_stream_error_body_read_is_capped(vs: VoipStudio, httpx_mock: HTTP
             pass
 
     assert info.value.body == "x" * 4096
+
+
+class _BrokenBody(httpx.AsyncByteStream):
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        yield b"ID3"
+        raise httpx.ReadError("connection reset")
+
+
+async def test_stream_transport_error_mid_body_is_wrapped() -> None:
+    transport = httpx.MockTransport(lambda request: httpx.Response(200, stream=_BrokenBody()))
+    async with VoipStudio(token="t", transport=transport) as vs:
+        requester = vs._requester
+        with pytest.raises(APIConnectionError) as info:
+            async with requester.stream(
+                {"method": "get", "url": "/monitors/5.mp3"},
+                policy=RetryPolicy.IDEMPOTENT,
+                path_template="/monitors/{id}.mp3",
+            ) as response:
+                await response.aread()
+        assert isinstance(info.value.__cause__, httpx.ReadError)
+        assert requester._gate._value == requester.max_concurrency

@@ -24,19 +24,24 @@ from voipstudio_async._transport import parse_retry_after
 
 NOW = 1_800_000_000.0
 
-PATCH_CDRS = {"method": "patch", "url": "/cdrs", "json": [{"id": 1, "labels": ["x"]}]}
-DELETE_ALL = {"method": "delete", "url": "/cdrs"}
-DELETE_IDS = {"method": "delete", "url": "/monitors/1,2"}
+PATCH_CDRS: dict[str, Any] = {
+    "method": "patch",
+    "url": "/cdrs",
+    "json": [{"id": 1, "labels": ["x"]}],
+}
+DELETE_ALL: dict[str, Any] = {"method": "delete", "url": "/cdrs"}
+DELETE_IDS: dict[str, Any] = {"method": "delete", "url": "/monitors/1,2"}
 
 
 async def _send(vs: VoipStudio, kind: str) -> Any:
     if kind == "GET":
         return await vs.cdrs.list()
-    kwargs, policy = {
+    table: dict[str, tuple[dict[str, Any], RetryPolicy]] = {
         "PATCH": (PATCH_CDRS, RetryPolicy.NO_REPLAY),
         "DELETE collection": (DELETE_ALL, RetryPolicy.NO_REPLAY),
         "DELETE ids": (DELETE_IDS, RetryPolicy.IDEMPOTENT),
-    }[kind]
+    }
+    kwargs, policy = table[kind]
     return await vs._requester.send(kwargs, policy=policy, path_template=kwargs["url"])
 
 

@@ -11,7 +11,7 @@ from voipstudio_history_client.api.auth import login
 from voipstudio_history_client.models import LoginRequest, LoginResponse, TwoFactorChallenge
 
 from ._decode import make_status_error, parse_model
-from ._errors import APIResponseValidationError, TwoFactorRequiredError
+from ._errors import APIResponseValidationError, TwoFactorRequiredError, VoipStudioError
 
 __all__ = ["BasicAuth", "LoginAuth", "TokenAuth"]
 
@@ -65,12 +65,24 @@ class LoginAuth(_AsyncOnlyAuth):
     """Email/password: POST /login on first use, token kept in memory only.
 
     On a 401 it logs in again once and replays the request once. Logins are
-    single-flight: a generation counter, read before sending and compared under the
-    lock, tells a task whether someone else already replaced the token it used, so
-    any number of concurrent 401s on one expired token cause exactly one login.
+    single-flight: a token generation counter, read before sending and compared under
+    the lock, tells a task whether someone else already replaced the token it used, so
+    any number of concurrent 401s on one expired token cause exactly one login. A login
+    that failed while a task waited for the lock is not repeated: the task raises the
+    same error, so a wrong password or a two-factor challenge (which e-mails a code on
+    every attempt) costs one attempt, not one per waiting request.
     """
 
-    __slots__ = ("_email", "_generation", "_lock", "_login_url", "_password", "_token")
+    __slots__ = (
+        "_attempts",
+        "_email",
+        "_generation",
+        "_last_error",
+        "_lock",
+        "_login_url",
+        "_password",
+        "_token",
+    )
 
     def __init__(self, email: str, password: str, *, login_url: str) -> None:
         self._email = email
@@ -78,6 +90,8 @@ class LoginAuth(_AsyncOnlyAuth):
         self._login_url = login_url
         self._token: str | None = None
         self._generation = 0
+        self._attempts = 0
+        self._last_error: VoipStudioError | None = None
         self._lock = asyncio.Lock()
 
     def __repr__(self) -> str:
@@ -92,8 +106,11 @@ class LoginAuth(_AsyncOnlyAuth):
         """Adopt a session token (e.g. from the two-factor step)."""
         self._token = token
         self._generation += 1
+        self._last_error = None
 
-    def _login_request(self) -> httpx.Request:
+    def _login_request(self, attempts_seen: int) -> httpx.Request:
+        if self._attempts != attempts_seen and self._last_error is not None:
+            raise self._last_error  # someone tried while we waited for the lock, and failed
         kwargs = login._get_kwargs(body=LoginRequest(email=self._email, password=self._password))
         return httpx.Request(
             kwargs["method"].upper(),
@@ -101,6 +118,15 @@ class LoginAuth(_AsyncOnlyAuth):
             json=kwargs["json"],
             headers=kwargs["headers"],
         )
+
+    async def _finish_login(self, response: httpx.Response) -> None:
+        self._attempts += 1
+        try:
+            await response.aread()
+            self._accept_login(response)
+        except VoipStudioError as exc:
+            self._last_error = exc
+            raise
 
     def _accept_login(self, response: httpx.Response) -> None:
         if response.status_code == 202:
@@ -112,33 +138,32 @@ class LoginAuth(_AsyncOnlyAuth):
             raise APIResponseValidationError(
                 f"POST /login: unexpected status {response.status_code}", response=response
             )
-        self.set_token(
-            parse_model(response, LoginResponse.from_dict, what="POST /login").user_token
-        )
+        session = parse_model(response, LoginResponse.from_dict, what="POST /login")
+        self.set_token(session.user_token)
 
     async def async_auth_flow(
         self, request: httpx.Request
     ) -> AsyncGenerator[httpx.Request, httpx.Response]:
         if self._token is None:
+            attempts = self._attempts
             async with self._lock:
                 if self._token is None:
-                    login_response = yield self._login_request()
-                    await login_response.aread()
-                    self._accept_login(login_response)
+                    login_response = yield self._login_request(attempts)
+                    await self._finish_login(login_response)
         seen = self._generation
-        request.headers["X-Auth-Token"] = self._token_or_fail()
+        request.headers["X-Auth-Token"] = self._current_token()
         response = yield request
         if response.status_code != 401:
             return
+        attempts = self._attempts
         async with self._lock:
             if self._generation == seen:
-                login_response = yield self._login_request()
-                await login_response.aread()
-                self._accept_login(login_response)
-        request.headers["X-Auth-Token"] = self._token_or_fail()
+                login_response = yield self._login_request(attempts)
+                await self._finish_login(login_response)
+        request.headers["X-Auth-Token"] = self._current_token()
         yield request
 
-    def _token_or_fail(self) -> str:
-        if self._token is None:  # _accept_login sets it or raises, so this is a bug
+    def _current_token(self) -> str:
+        if self._token is None:  # _finish_login sets it or raises, so this is a bug
             raise AssertionError("login finished without a token")
         return self._token

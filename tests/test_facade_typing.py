@@ -1,0 +1,64 @@
+"""Public return types are the precise generated models (checked by mypy --strict)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+SNIPPET = """
+from collections.abc import AsyncIterator
+from typing import assert_type
+
+from voipstudio_async import Page, VoipStudio
+from voipstudio_async.types import (
+    CallTrackingCdr, Cdr, CdrDictionary, CdrNote, Chat, MediaSessionDictionary, Monitor,
+    Msdr, MsdrDictionary, SmsDictionary, Voicemessage,
+)
+
+
+async def check(vs: VoipStudio) -> None:
+    assert_type(await vs.cdrs.get(1), Cdr)
+    assert_type(await vs.cdrs.list(), Page[Cdr])
+    assert_type(vs.cdrs.iterate(), AsyncIterator[Cdr])
+    assert_type(vs.cdrs.iterate_consistent(), AsyncIterator[Cdr])
+    assert_type(await vs.cdrs.notes(1), list[CdrNote])
+    assert_type(await vs.cdrs.trace(1), str)
+    assert_type(await vs.cdrs.dictionaries(), CdrDictionary)
+    assert_type(await vs.cdrs.calltracking_list(), Page[CallTrackingCdr])
+    assert_type(vs.cdrs.calltracking_iterate(), AsyncIterator[CallTrackingCdr])
+    assert_type(await vs.monitors.get(1), Monitor)
+    assert_type(await vs.msdrs.get(1), Msdr)
+    assert_type(await vs.msdrs.trace(1), str)
+    assert_type(await vs.msdrs.dictionaries(), MsdrDictionary)
+    assert_type(await vs.chats.get(1), Chat)
+    assert_type(await vs.voicemessages.get(1), Voicemessage)
+    assert_type(await vs.calltracking.list(), Page[CallTrackingCdr])
+    assert_type(await vs.sms.dictionaries(), SmsDictionary)
+    assert_type(await vs.mediasessions.dictionaries(), MediaSessionDictionary)
+    page = await vs.monitors.list()
+    assert_type(page.items, list[Monitor])
+    await vs.cdrs.list(filter=[("duration", "gt", 60)], sort="calldate", direction="DESC")
+"""
+
+
+def test_public_return_types_are_precise(tmp_path: Path) -> None:
+    source = tmp_path / "check_types.py"
+    source.write_text(SNIPPET)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mypy",
+            "--strict",
+            "--no-error-summary",
+            "--cache-dir",
+            str(tmp_path / "cache"),
+            str(source),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=Path(__file__).resolve().parents[1],
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
