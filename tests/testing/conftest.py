@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import httpx
 import pytest
@@ -23,6 +23,12 @@ def basic_client(fake: FakeVoipStudio, base_url: str | None = None) -> httpx.Asy
         base_url=base_url or fake.base_url,
         auth=(str(creds.user_id), creds.api_key),
     )
+
+
+@pytest.fixture
+def client_for() -> Callable[..., httpx.AsyncClient]:
+    """`basic_client`, for tests that build their own fakes."""
+    return basic_client
 
 
 @pytest.fixture
