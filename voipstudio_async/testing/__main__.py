@@ -7,10 +7,8 @@ import shlex
 import sys
 from collections.abc import Sequence
 
-import uvicorn
-
 from ._fake import FakeVoipStudio
-from ._server import bind, loopback_url, uvicorn_config
+from ._server import QuietExitServer, bind, loopback_url, uvicorn_config
 
 
 def parser() -> argparse.ArgumentParser:
@@ -74,7 +72,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if big:
         print(f"# big monitor ids: {','.join(map(str, big))}")
     print("# ready; Ctrl-C stops the server", flush=True)
-    uvicorn.Server(uvicorn_config(fake.app)).run(sockets=[sock])
+    QuietExitServer(uvicorn_config(fake.app)).run(sockets=[sock])
     sock.close()
     return 0
 

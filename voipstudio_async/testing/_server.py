@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -34,6 +35,32 @@ class _TrackingProtocol(AutoHTTPProtocol):  # type: ignore[misc,valid-type]
         if connections is not None and self.client:
             connections.pop(self.client, None)
         super().connection_lost(exc)
+
+
+class QuietExitServer(uvicorn.Server):
+    """uvicorn's server, minus re-raising SIGINT/SIGTERM after a graceful shutdown.
+
+    uvicorn re-raises the signal so the process ends "killed by signal"; a command
+    whose normal way to stop is Ctrl-C should exit with status 0 instead.
+    """
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+
+        def stop(signum: int, frame: object) -> None:
+            if self.should_exit:
+                self.force_exit = True
+            self.should_exit = True
+
+        previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            yield
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
 
 
 def bind(host: str = "127.0.0.1", port: int = 0) -> socket.socket:
@@ -81,7 +108,7 @@ class LoopbackServer:
         self.fake = fake
         self._sock = bind(host, port)
         self.base_url = loopback_url(fake, self._sock)
-        self._server = uvicorn.Server(uvicorn_config(fake.app))
+        self._server = QuietExitServer(uvicorn_config(fake.app))
         self._thread = threading.Thread(
             target=self._server.run, kwargs={"sockets": [self._sock]}, daemon=True
         )
