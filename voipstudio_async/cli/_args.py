@@ -1,0 +1,286 @@
+"""The command line: argparse parsers and the parsing of dates, filters and ids."""
+
+from __future__ import annotations
+
+import argparse
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from .._filters import Filter, FilterValue, Operator
+
+__all__ = [
+    "COLLECTIONS",
+    "DATES_HELP",
+    "FILTER_HELP",
+    "Collection",
+    "build_parser",
+    "parse_date",
+    "parse_filter",
+    "parse_ids",
+]
+
+Collection = Literal["cdrs", "monitors", "voicemessages"]
+COLLECTIONS: tuple[Collection, ...] = ("cdrs", "monitors", "voicemessages")
+
+DATES_HELP = (
+    "DATE is YYYY-MM-DD or 'YYYY-MM-DD HH:MM:SS' (UTC unless it carries an offset such as "
+    "+02:00); --since is inclusive, --until is exclusive, so --since 2026-08-01 "
+    "--until 2026-09-01 is all of August."
+)
+FILTER_HELP = (
+    "FILTER is FIELD:OP:VALUE with OP one of eq, like, gt, gte, lt, lte "
+    "(e.g. duration:gt:60, disposition:eq:ANSWERED, src:like:+44); repeat to AND them."
+)
+
+_OPERATORS: dict[str, Operator] = {
+    "eq": "eq",
+    "like": "like",
+    "gt": "gt",
+    "gte": "gte",
+    "lt": "lt",
+    "lte": "lte",
+}
+# Digits only, without a leading zero or plus: "0044..." and "+44..." stay phone numbers.
+_INT = re.compile(r"^-?(0|[1-9][0-9]*)$")
+_FLOAT = re.compile(r"^-?(0|[1-9][0-9]*)\.[0-9]+$")
+_IDS = re.compile(r"^[0-9]+(,[0-9]+)*$")
+
+
+def parse_date(text: str) -> datetime:
+    """``YYYY-MM-DD`` or an ISO datetime (space or ``T``, optional offset)."""
+    try:
+        return datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"invalid date {text!r}: expected YYYY-MM-DD or 'YYYY-MM-DD HH:MM:SS'"
+        ) from None
+
+
+def _value(text: str) -> FilterValue:
+    if _INT.match(text):
+        return int(text)
+    if _FLOAT.match(text):
+        return float(text)
+    return text
+
+
+def parse_filter(text: str) -> Filter:
+    """``FIELD:OP:VALUE``; VALUE may itself contain colons (times)."""
+    parts = text.split(":", 2)
+    if len(parts) != 3 or not parts[0].strip() or not parts[2]:
+        raise argparse.ArgumentTypeError(
+            f"invalid filter {text!r}: expected FIELD:OP:VALUE, e.g. duration:gt:60"
+        )
+    field, op, raw = parts[0].strip(), parts[1].strip().lower(), parts[2]
+    operator = _OPERATORS.get(op)
+    if operator is None:
+        raise argparse.ArgumentTypeError(
+            f"invalid filter {text!r}: unknown operator {op!r} (use one of {', '.join(_OPERATORS)})"
+        )
+    return Filter(field, operator, raw if operator == "like" else _value(raw))
+
+
+def parse_ids(text: str) -> list[int]:
+    """``1,2,3``: positive ids separated by commas."""
+    cleaned = text.replace(" ", "")
+    if not _IDS.match(cleaned) or any(int(part) < 1 for part in cleaned.split(",")):
+        raise argparse.ArgumentTypeError(
+            f"invalid ids {text!r}: expected positive integers separated by commas"
+        )
+    return [int(part) for part in cleaned.split(",")]
+
+
+def _positive_int(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return int(text)
+
+
+@dataclass(frozen=True)
+class _Parents:
+    common: argparse.ArgumentParser
+    period: argparse.ArgumentParser
+    filters: argparse.ArgumentParser
+    optional_period: argparse.ArgumentParser
+    downloads: argparse.ArgumentParser
+    look: argparse.ArgumentParser
+
+
+def _parents() -> _Parents:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--fake",
+        action="store_true",
+        help="run against the embedded fake VoIPstudio server (no credentials needed)",
+    )
+    loudness = common.add_mutually_exclusive_group()
+    loudness.add_argument("-q", "--quiet", action="store_true", help="print errors only")
+    loudness.add_argument(
+        "-v", "--verbose", action="count", default=0, help="log retries (-vv: every request)"
+    )
+
+    period = argparse.ArgumentParser(add_help=False)
+    period.add_argument("--since", type=parse_date, required=True, metavar="DATE")
+    period.add_argument("--until", type=parse_date, required=True, metavar="DATE")
+
+    filters = argparse.ArgumentParser(add_help=False)
+    filters.add_argument(
+        "--filter", type=parse_filter, action="append", default=[], metavar="FILTER"
+    )
+
+    optional_period = argparse.ArgumentParser(add_help=False)
+    optional_period.add_argument("--since", type=parse_date, metavar="DATE")
+    optional_period.add_argument("--until", type=parse_date, metavar="DATE")
+
+    downloads = argparse.ArgumentParser(add_help=False)
+    downloads.add_argument(
+        "--dest", required=True, metavar="DIR", help="directory for the files and manifest.jsonl"
+    )
+    downloads.add_argument(
+        "--concurrency",
+        type=_positive_int,
+        default=8,
+        metavar="N",
+        help="downloads in flight at once (default 8)",
+    )
+
+    look = argparse.ArgumentParser(add_help=False)
+    look.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    return _Parents(common, period, filters, optional_period, downloads, look)
+
+
+def _epilog(*parts: str) -> str:
+    return "\n\n".join(parts)
+
+
+def _add_look_commands(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], parents: _Parents, name: str
+) -> None:
+    lister = sub.add_parser(
+        "list",
+        parents=[parents.common, parents.optional_period, parents.filters, parents.look],
+        help=f"one page of {name}",
+        epilog=_epilog(DATES_HELP, FILTER_HELP),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    lister.add_argument("--limit", type=_positive_int, default=20, help="rows (default 20)")
+    lister.add_argument("--page", type=_positive_int, default=1, help="1-based page number")
+    lister.add_argument("--sort", metavar="FIELD", help="sort by this field")
+    lister.add_argument("--desc", action="store_true", help="sort in descending order")
+    getter = sub.add_parser(
+        "get", parents=[parents.common, parents.look], help=f"one of the {name} by id"
+    )
+    getter.add_argument("id", type=_positive_int)
+
+
+def _add_download_command(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], parents: _Parents, what: str
+) -> None:
+    sub.add_parser(
+        "download",
+        parents=[parents.common, parents.period, parents.filters, parents.downloads],
+        help=f"download the {what} of a period, resumably",
+        description=(
+            f"Download every {what[:-1]} of the period into DIR, atomically, and record each "
+            "file (id, metadata, size, sha256) in DIR/manifest.jsonl. A re-run skips the "
+            "files the manifest lists that are still complete and verified."
+        ),
+        epilog=_epilog(DATES_HELP, FILTER_HELP),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+
+
+EXIT_CODES_HELP = (
+    "Credentials come from the environment: VOIPSTUDIO_USER_ID and VOIPSTUDIO_API_KEY, or "
+    "VOIPSTUDIO_TOKEN, or VOIPSTUDIO_EMAIL and VOIPSTUDIO_PASSWORD; VOIPSTUDIO_BASE_URL "
+    "points elsewhere (e.g. a loopback fake).\n\n"
+    "Exit codes: 0 everything done; 1 some items failed, or the API or network gave up; "
+    "2 usage error (arguments, dates, filters, credentials, --dest); 130 interrupted."
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``voipstudio`` parser: ``args.command`` and ``args.action`` select the work."""
+    parents = _parents()
+    parser = argparse.ArgumentParser(
+        prog="voipstudio",
+        description="Archive VoIPstudio call history: CDRs, call recordings and voicemails.",
+        epilog=EXIT_CODES_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    cdrs = commands.add_parser("cdrs", help="call detail records")
+    cdrs_sub = cdrs.add_subparsers(dest="action", required=True, metavar="ACTION")
+    export = cdrs_sub.add_parser(
+        "export",
+        parents=[parents.common, parents.period, parents.filters],
+        help="export the CDRs of a period to CSV or JSON Lines",
+        description=(
+            "Stream the CDRs of a period to FILE as pages arrive, walking by id so rows "
+            "inserted or deleted meanwhile are neither missed nor repeated. FILE appears "
+            "complete or not at all. CSV cells that a spreadsheet would run as a formula "
+            "(starting with = + - @, tab or CR) are prefixed with a single quote."
+        ),
+        epilog=_epilog(DATES_HELP, FILTER_HELP),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    export.add_argument("--format", choices=("csv", "jsonl"), default="csv")
+    export.add_argument("-o", "--output", required=True, metavar="FILE")
+    _add_look_commands(cdrs_sub, parents, "CDRs")
+
+    monitors = commands.add_parser("monitors", help="call recordings")
+    monitors_sub = monitors.add_subparsers(dest="action", required=True, metavar="ACTION")
+    _add_download_command(monitors_sub, parents, "recordings")
+    _add_look_commands(monitors_sub, parents, "recordings")
+
+    voicemails = commands.add_parser("voicemessages", help="voicemail messages")
+    voicemails_sub = voicemails.add_subparsers(dest="action", required=True, metavar="ACTION")
+    _add_download_command(voicemails_sub, parents, "voicemails")
+    move = voicemails_sub.add_parser(
+        "move", parents=[parents.common], help="move voicemails to another folder"
+    )
+    move.add_argument(
+        "--ids",
+        type=parse_ids,
+        action="append",
+        required=True,
+        metavar="ID[,ID...]",
+        help="voicemail ids (repeatable)",
+    )
+    move.add_argument("--folder", required=True, help="target folder, e.g. Old")
+    _add_look_commands(voicemails_sub, parents, "voicemails")
+
+    archive = commands.add_parser(
+        "archive",
+        parents=[parents.common, parents.period, parents.downloads],
+        help="CDRs, recordings and voicemails of a period in one run",
+        description=(
+            "Export the CDRs of the period to DIR/cdrs.csv (or .jsonl), download its "
+            "recordings to DIR/monitors/ and its voicemails to DIR/voicemessages/ (each "
+            "with a manifest.jsonl; re-runs skip verified files), then optionally move "
+            "the archived voicemails and purge the archived recordings and voicemails "
+            "from VoIPstudio. --filter applies to the CDRs only. Purge deletes only items "
+            "whose file is verified against the manifest (size and sha256) just before."
+        ),
+        epilog=_epilog(DATES_HELP, EXIT_CODES_HELP),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    archive.add_argument("--cdrs-format", choices=("csv", "jsonl"), default="csv")
+    archive.add_argument(
+        "--move-voicemails", metavar="FOLDER", help="then move archived voicemails to FOLDER"
+    )
+    archive.add_argument(
+        "--purge",
+        action="store_true",
+        help="then delete archived recordings and voicemails from VoIPstudio",
+    )
+    archive.add_argument("-y", "--yes", action="store_true", help="purge without asking")
+    archive.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="archive, but only show what --move-voicemails/--purge would change (no writes)",
+    )
+    return parser

@@ -1,0 +1,194 @@
+"""What each command does, given a client, the parsed arguments and the UI."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .._client import VoipStudio
+from ._errors import EXIT_FAILED, EXIT_OK, UserError
+from ._export import export_cdrs
+from ._look import get_command, list_command
+from ._media import (
+    MONITORS,
+    VOICEMESSAGES,
+    FetchReport,
+    RetryTuning,
+    describe_error,
+    fetch_period,
+    prepare_directory,
+)
+from ._output import Ui
+from ._query import build_filters
+from ._report import print_export, print_fetch, print_write
+from ._sdk import move_voicemails
+from ._writes import WriteReport, apply_delete, apply_move, plan_delete, plan_move
+
+__all__ = ["Context", "dispatch"]
+
+Confirm = Callable[[str], bool]
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """What a command needs besides its arguments."""
+
+    ui: Ui
+    confirm: Confirm | None = None
+    """Asks the user a yes/no question; None when nobody can answer (not a terminal)."""
+    retry: RetryTuning = field(default_factory=RetryTuning)
+
+
+async def dispatch(vs: VoipStudio, args: argparse.Namespace, ctx: Context) -> int:
+    """Run the command ``args`` selects; returns the exit code."""
+    action = getattr(args, "action", None)
+    if args.command == "archive":
+        return await archive_command(vs, args, ctx)
+    if action == "export":
+        return await export_command(vs, args, ctx)
+    if action == "download":
+        return await download_command(vs, args, ctx)
+    if action == "move":
+        return await move_command(vs, args, ctx)
+    if action == "list":
+        return await list_command(vs, ctx.ui, args)
+    return await get_command(vs, ctx.ui, args)
+
+
+def _output_path(text: str) -> Path:
+    path = Path(text)
+    if path.is_dir():
+        raise UserError(f"-o {text}: is a directory; give a file name")
+    if not path.parent.is_dir():
+        raise UserError(f"-o {text}: directory {path.parent} does not exist")
+    return path
+
+
+async def export_command(vs: VoipStudio, args: argparse.Namespace, ctx: Context) -> int:
+    filters = build_filters("cdrs", since=args.since, until=args.until, filters=args.filter)
+    output = _output_path(args.output)
+    with ctx.ui.progress() as tracker:
+        rows = await export_cdrs(
+            vs, filters=filters, fmt=args.format, output=output, task=tracker.task("CDRs", None)
+        )
+    print_export(ctx.ui, rows, output)
+    return EXIT_OK
+
+
+async def download_command(vs: VoipStudio, args: argparse.Namespace, ctx: Context) -> int:
+    kind = MONITORS if args.command == "monitors" else VOICEMESSAGES
+    filters = build_filters(
+        kind.collection, since=args.since, until=args.until, filters=args.filter
+    )
+    with ctx.ui.progress() as tracker:
+        report = await fetch_period(
+            vs,
+            kind,
+            filters=filters,
+            directory=Path(args.dest),
+            concurrency=args.concurrency,
+            task=tracker.task(kind.label, None),
+            retry=ctx.retry,
+        )
+    print_fetch(ctx.ui, report)
+    return EXIT_OK if report.ok else EXIT_FAILED
+
+
+async def move_command(vs: VoipStudio, args: argparse.Namespace, ctx: Context) -> int:
+    ids = list(dict.fromkeys(i for group in args.ids for i in group))
+    result = await move_voicemails(vs, ids, args.folder)
+    report = WriteReport("voicemails", planned=ids)
+    for outcome in result:
+        if outcome.ok:
+            report.done.append(outcome.id)
+        else:
+            report.failed[outcome.id] = describe_error(outcome.error) if outcome.error else "failed"
+    print_write(ctx.ui, report, f"moved to {args.folder}", dry_run=False)
+    return EXIT_OK if not report.failed else EXIT_FAILED
+
+
+def _check_purge_allowed(args: argparse.Namespace, ctx: Context) -> None:
+    if args.purge and not (args.yes or args.dry_run or ctx.confirm is not None):
+        raise UserError(
+            "--purge deletes from VoIPstudio and cannot ask for confirmation here "
+            "(not a terminal): add --yes, or --dry-run to see what it would delete"
+        )
+
+
+async def archive_command(vs: VoipStudio, args: argparse.Namespace, ctx: Context) -> int:
+    """Export, download both media kinds, then the optional move and purge."""
+    _check_purge_allowed(args, ctx)
+    dest = Path(args.dest)
+    period = {"since": args.since, "until": args.until}
+    cdr_filters = build_filters("cdrs", **period)
+    monitor_filters = build_filters("monitors", **period)
+    voicemail_filters = build_filters("voicemessages", **period)
+    prepare_directory(dest)
+    output = dest / f"cdrs.{args.cdrs_format}"
+    ui = ctx.ui
+    ui.note(f"archiving {args.since} (inclusive) to {args.until} (exclusive) into {dest}")
+    with ui.progress() as tracker:
+        rows = await export_cdrs(
+            vs,
+            filters=cdr_filters,
+            fmt=args.cdrs_format,
+            output=output,
+            task=tracker.task("CDRs", None),
+        )
+        fetched: list[FetchReport] = []
+        for kind, filters in ((MONITORS, monitor_filters), (VOICEMESSAGES, voicemail_filters)):
+            fetched.append(
+                await fetch_period(
+                    vs,
+                    kind,
+                    filters=filters,
+                    directory=dest / kind.collection,
+                    concurrency=args.concurrency,
+                    task=tracker.task(kind.label, None),
+                    retry=ctx.retry,
+                )
+            )
+    print_export(ui, rows, output)
+    for report in fetched:
+        print_fetch(ui, report)
+    ok = all(report.ok for report in fetched)
+    if args.move_voicemails:
+        ok = await _move_step(vs, fetched[1], args.move_voicemails, args.dry_run, ui) and ok
+    if args.purge:
+        ok = await _purge_step(vs, fetched, args, ctx) and ok
+    return EXIT_OK if ok else EXIT_FAILED
+
+
+async def _move_step(
+    vs: VoipStudio, voicemails: FetchReport, folder: str, dry_run: bool, ui: Ui
+) -> bool:
+    plan = await plan_move(voicemails, folder)
+    if not dry_run:
+        await apply_move(vs, plan, folder)
+    print_write(ui, plan, f"moved to {folder}", dry_run=dry_run)
+    return not plan.failed
+
+
+async def _purge_step(
+    vs: VoipStudio, fetched: list[FetchReport], args: argparse.Namespace, ctx: Context
+) -> bool:
+    plans = [await plan_delete(report) for report in fetched]
+    if args.dry_run:
+        for plan in plans:
+            print_write(ctx.ui, plan, "deleted", dry_run=True)
+        return True
+    if not any(plan.planned for plan in plans):
+        ctx.ui.say("purge: nothing verified to delete")
+        return True
+    if not args.yes:
+        counts = " and ".join(f"{len(p.planned)} {p.label}" for p in plans)
+        assert ctx.confirm is not None  # _check_purge_allowed
+        if not ctx.confirm(f"Delete {counts} from VoIPstudio (archived and verified)? [y/N] "):
+            ctx.ui.say("purge: cancelled, nothing deleted")
+            return True
+    for report, plan in zip(fetched, plans, strict=True):
+        await apply_delete(vs, report, plan)
+        print_write(ctx.ui, plan, "deleted", dry_run=False)
+    return not any(plan.failed for plan in plans)

@@ -1,0 +1,134 @@
+"""``manifest.jsonl``: one line per archived file, appended as soon as the file is in place."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import os
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self, TextIO
+
+__all__ = ["MANIFEST_NAME", "Entry", "Manifest", "sha256_file"]
+
+MANIFEST_NAME = "manifest.jsonl"
+_CHUNK = 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """A file that was complete when it was recorded."""
+
+    kind: str
+    id: int
+    file: str
+    """Name inside the manifest's directory."""
+    size: int
+    sha256: str
+    metadata: dict[str, Any]
+    archived_at: str
+
+    @classmethod
+    def now(
+        cls, kind: str, item_id: int, file: str, size: int, sha256: str, metadata: dict[str, Any]
+    ) -> Self:
+        stamp = datetime.now(UTC).isoformat(timespec="seconds")
+        return cls(kind, item_id, file, size, sha256, metadata, stamp)
+
+
+def sha256_file(path: Path) -> tuple[int, str]:
+    """Size and hex SHA-256 of a file, read in chunks."""
+    digest = hashlib.sha256()
+    size = 0
+    with path.open("rb") as file:
+        while chunk := file.read(_CHUNK):
+            size += len(chunk)
+            digest.update(chunk)
+    return size, digest.hexdigest()
+
+
+def _parse(line: str) -> Entry | None:
+    try:
+        data = json.loads(line)
+        entry = Entry(**data)
+    except (ValueError, TypeError):
+        return None
+    valid = (
+        isinstance(entry.id, int)
+        and isinstance(entry.size, int)
+        and isinstance(entry.file, str)
+        and Path(entry.file).name == entry.file
+        and isinstance(entry.sha256, str)
+    )
+    return entry if valid else None
+
+
+class Manifest:
+    """The entries of ``directory/manifest.jsonl`` (the last line per id wins).
+
+    A line cut short by a crash is ignored, so its file is simply fetched again.
+    Use ``async with`` to append.
+    """
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.path = directory / MANIFEST_NAME
+        self.entries: dict[int, Entry] = {}
+        self.ignored_lines = 0
+        self._file: TextIO | None = None
+        if self.path.is_file():
+            with self.path.open(encoding="utf-8") as file:
+                for line in file:
+                    if not line.strip():
+                        continue
+                    entry = _parse(line)
+                    if entry is None:
+                        self.ignored_lines += 1
+                    else:
+                        self.entries[entry.id] = entry
+
+    async def __aenter__(self) -> Self:
+        self._file = self.path.open("a", encoding="utf-8")
+        if self._file.tell() and not self._ends_with_newline():
+            self._file.write("\n")  # end a line left half-written by a crash
+        return self
+
+    def _ends_with_newline(self) -> bool:
+        with self.path.open("rb") as file:
+            file.seek(-1, os.SEEK_END)
+            return file.read(1) == b"\n"
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+    def record(self, entry: Entry) -> None:
+        """Append ``entry`` (one write, flushed, so a crash loses at most this line)."""
+        if self._file is None:
+            raise RuntimeError("Manifest.record() outside `async with`")
+        self._file.write(json.dumps(asdict(entry), ensure_ascii=False, sort_keys=True) + "\n")
+        self._file.flush()
+        self.entries[entry.id] = entry
+
+    async def verified(self, item_id: int) -> Entry | None:
+        """The entry of ``item_id`` if its file is on disk with the recorded size and sha256."""
+        entry = self.entries.get(item_id)
+        if entry is None:
+            return None
+        path = self.directory / entry.file
+        try:
+            if path.stat().st_size != entry.size:
+                return None
+            _, digest = await asyncio.to_thread(sha256_file, path)
+        except OSError:
+            return None
+        return entry if digest == entry.sha256 else None

@@ -1,0 +1,105 @@
+"""``run()``: parse, connect, dispatch, and turn errors into messages and exit codes."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping, Sequence
+from contextlib import AsyncExitStack
+from typing import TextIO
+
+from .._client import VoipStudio
+from .._errors import (
+    AuthenticationError,
+    BadRequestError,
+    PermissionDeniedError,
+    TwoFactorRequiredError,
+    VoipStudioError,
+)
+from ._args import build_parser
+from ._commands import Confirm, Context, dispatch
+from ._errors import EXIT_FAILED, EXIT_USAGE, UserError
+from ._fake import fake_client
+from ._media import RetryTuning
+from ._output import Ui
+
+__all__ = ["Confirm", "run"]
+
+# An archive should ride out a bad minute: more retries than the SDK's default 2.
+CLI_MAX_RETRIES = 5
+
+
+def _connect(fake: bool, environ: Mapping[str, str]) -> VoipStudio:
+    if fake:
+        return fake_client(max_retries=CLI_MAX_RETRIES)
+    try:
+        return VoipStudio.from_env(environ, max_retries=CLI_MAX_RETRIES)
+    except ValueError as exc:
+        raise UserError(f"credentials: {exc}") from None
+
+
+def _terminal_confirm(question: str) -> bool:
+    try:
+        return input(question).strip().lower() in ("y", "yes")
+    except EOFError:
+        return False
+
+
+async def run(
+    argv: Sequence[str] | None = None,
+    *,
+    client: VoipStudio | None = None,
+    stdout: TextIO | None = None,
+    stderr: TextIO | None = None,
+    environ: Mapping[str, str] | None = None,
+    confirm: Confirm | None = None,
+    retry: RetryTuning | None = None,
+) -> int:
+    """The ``voipstudio`` command as a coroutine; returns the exit code.
+
+    ``client`` replaces the one built from ``--fake`` or the environment (and is not
+    closed). ``confirm`` answers the purge question; by default the terminal is asked
+    when stdin is one. ``retry`` tunes the retries of cut-short downloads.
+    """
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:  # argparse has printed the usage and the problem
+        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+    ui = Ui(
+        stdout=stdout or sys.stdout,
+        stderr=stderr or sys.stderr,
+        quiet=args.quiet,
+        verbose=args.verbose,
+    )
+    if confirm is None and sys.stdin is not None and sys.stdin.isatty():
+        confirm = _terminal_confirm
+    ctx = Context(ui, confirm, retry or RetryTuning())
+    try:
+        async with AsyncExitStack() as stack:
+            stack.enter_context(ui.logging())
+            if client is None:
+                client = await stack.enter_async_context(
+                    _connect(args.fake, os.environ if environ is None else environ)
+                )
+            return await dispatch(client, args, ctx)
+    except UserError as exc:
+        ui.error(str(exc))
+        return EXIT_USAGE
+    except (AuthenticationError, PermissionDeniedError) as exc:
+        ui.error(f"the API refused the credentials: {exc}")
+        return EXIT_USAGE
+    except TwoFactorRequiredError:
+        ui.error(
+            "this account needs two-factor sign-in, which the command cannot prompt for: "
+            "set VOIPSTUDIO_TOKEN, or VOIPSTUDIO_USER_ID and VOIPSTUDIO_API_KEY"
+        )
+        return EXIT_USAGE
+    except BadRequestError as exc:
+        ui.error(f"the API rejected the request: {exc}")
+        return EXIT_USAGE
+    except VoipStudioError as exc:
+        ui.error(f"API error: {exc}")
+        return EXIT_FAILED
+    except OSError as exc:
+        ui.error(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "))
+        return EXIT_FAILED

@@ -1,0 +1,87 @@
+"""Changes on the server after an archive: moving voicemails and purging archived items.
+
+Both act only on items whose file is verified against the manifest (size and sha256
+re-read from disk) right before the request, and send nothing in a dry run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .._bulk import BulkResult
+from .._client import VoipStudio
+from ._manifest import Manifest
+from ._media import FetchReport, describe_error
+from ._sdk import delete_items, move_voicemails
+
+__all__ = [
+    "WriteReport",
+    "apply_delete",
+    "apply_move",
+    "plan_delete",
+    "plan_move",
+    "split_verified",
+]
+
+
+@dataclass(slots=True)
+class WriteReport:
+    """What a move or purge did (or, in a dry run, would do)."""
+
+    label: str
+    planned: list[int] = field(default_factory=list)
+    kept: list[int] = field(default_factory=list)
+    """Items left alone because their file is not verified in the manifest."""
+    done: list[int] = field(default_factory=list)
+    failed: dict[int, str] = field(default_factory=dict)
+
+
+async def split_verified(report: FetchReport) -> tuple[list[int], list[int]]:
+    """The period's ids whose file verifies now, and the others."""
+    manifest = Manifest(report.directory)
+    verified: list[int] = []
+    unverified: list[int] = []
+    for item_id in report.listed:
+        entry = await manifest.verified(item_id)
+        (verified if entry is not None else unverified).append(item_id)
+    return verified, unverified
+
+
+def _collect(report: WriteReport, result: BulkResult[None]) -> None:
+    for outcome in result:
+        if outcome.ok:
+            report.done.append(outcome.id)
+        else:
+            error = outcome.error
+            report.failed[outcome.id] = describe_error(error) if error else "failed"
+
+
+async def plan_move(fetched: FetchReport, folder: str) -> WriteReport:
+    """Verified voicemails of the period that are not in ``folder`` yet."""
+    verified, unverified = await split_verified(fetched)
+    planned = [i for i in verified if str(fetched.listed[i].get("folder")) != folder]
+    return WriteReport(fetched.kind.label, planned=planned, kept=unverified)
+
+
+async def apply_move(vs: VoipStudio, plan: WriteReport, folder: str) -> None:
+    """PATCH the planned voicemails into ``folder``."""
+    if plan.planned:
+        _collect(plan, await move_voicemails(vs, plan.planned, folder))
+
+
+async def plan_delete(fetched: FetchReport) -> WriteReport:
+    """Verified items of the period: the only ones a purge may delete."""
+    verified, unverified = await split_verified(fetched)
+    return WriteReport(fetched.kind.label, planned=verified, kept=unverified)
+
+
+async def apply_delete(vs: VoipStudio, fetched: FetchReport, plan: WriteReport) -> None:
+    """DELETE the planned items, after verifying each file once more."""
+    # The files could have changed while the user read the confirmation prompt.
+    manifest = Manifest(fetched.directory)
+    still: list[int] = []
+    for item_id in plan.planned:
+        (still if await manifest.verified(item_id) else plan.kept).append(item_id)
+    plan.planned = still
+    if still:
+        _collect(plan, await delete_items(vs, fetched.kind.collection, still))
