@@ -67,5 +67,8 @@ spec: $(VENV)/.installed node_modules/.installed  ## validate and lint the OpenA
 test: setup lint spec check-generated  ## everything CI checks
 	$(BIN)/python -m pytest -q
 
+demo: $(VENV)/.installed  ## archive a fake account on loopback into ./demo-output/, then re-run (resume)
+	$(BIN)/python examples/demo.py
+
 clean:  ## remove build outputs (keeps .venv)
 	rm -rf build demo-output .pytest_cache .mypy_cache .ruff_cache
