@@ -119,17 +119,20 @@ async def case_get(spec: Spec) -> Result:
             return await _drive(get_aiohttp, spec, concurrency)
     transport: httpx.AsyncBaseTransport | None = None
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    if variant == "httpx_fast":
-        from voipstudio_async._fast import FastTransport
+    client_class = httpx.AsyncClient
+    if variant in ("httpx_fast", "httpx_fastclient"):
+        from voipstudio_async._fast import FastAsyncClient, FastTransport
 
         transport = FastTransport(limits=limits)
+        if variant == "httpx_fastclient":
+            client_class = FastAsyncClient
     elif variant == "httpx_aiohttp":
         from httpx_aiohttp import AiohttpTransport
 
         transport = AiohttpTransport(limits=limits)
     elif variant != "httpx":
         raise ValueError(variant)
-    async with httpx.AsyncClient(headers=headers, transport=transport) as client:
+    async with client_class(headers=headers, transport=transport) as client:
 
         async def get_httpx(ident: int) -> object:
             response = await client.get(f"{item_url}{ident}")

@@ -143,11 +143,12 @@ class VoipStudio:
             limits = httpx.Limits(
                 max_connections=max_concurrency, max_keepalive_connections=max_concurrency
             )
+            client_class = httpx.AsyncClient
             if http_backend == "aiohttp":
-                from ._fast import FastTransport  # needs the `fast` extra (aiohttp)
+                from ._fast import FastAsyncClient, FastTransport  # the `fast` extra (aiohttp)
 
-                transport = FastTransport(limits=limits)
-            http_client = httpx.AsyncClient(
+                client_class, transport = FastAsyncClient, FastTransport(limits=limits)
+            http_client = client_class(
                 transport=transport,
                 timeout=resolved_timeout,
                 limits=limits,
