@@ -6,6 +6,7 @@ import asyncio
 import hashlib
 import json
 import os
+import secrets
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -50,6 +51,10 @@ def sha256_file(path: Path) -> tuple[int, str]:
     return size, digest.hexdigest()
 
 
+def _dump(entry: Entry) -> str:
+    return json.dumps(asdict(entry), ensure_ascii=False, sort_keys=True) + "\n"
+
+
 def _parse(line: str) -> Entry | None:
     try:
         data = json.loads(line)
@@ -70,7 +75,7 @@ class Manifest:
     """The entries of ``directory/manifest.jsonl`` (the last line per id wins).
 
     A line cut short by a crash is ignored, so its file is simply fetched again.
-    Use ``async with`` to append.
+    Use ``async with`` to append; leaving the block rewrites the file compactly.
     """
 
     def __init__(self, directory: Path) -> None:
@@ -110,12 +115,25 @@ class Manifest:
         if self._file is not None:
             self._file.close()
             self._file = None
+            self._compact()
+
+    def _compact(self) -> None:
+        # Appends keep a crash from losing finished work; at the end, rewrite one line
+        # per id (in id order) without superseded or cut lines, atomically.
+        temp = self.path.with_name(f".{MANIFEST_NAME}.{secrets.token_hex(6)}.part")
+        try:
+            with temp.open("x", encoding="utf-8") as file:
+                for item_id in sorted(self.entries):
+                    file.write(_dump(self.entries[item_id]))
+            os.replace(temp, self.path)
+        finally:
+            temp.unlink(missing_ok=True)
 
     def record(self, entry: Entry) -> None:
         """Append ``entry`` (one write, flushed, so a crash loses at most this line)."""
         if self._file is None:
             raise RuntimeError("Manifest.record() outside `async with`")
-        self._file.write(json.dumps(asdict(entry), ensure_ascii=False, sort_keys=True) + "\n")
+        self._file.write(_dump(entry))
         self._file.flush()
         self.entries[entry.id] = entry
 

@@ -1,0 +1,68 @@
+"""Helpers for the CLI tests: the test period, running the command, reading the fake."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from voipstudio_async import VoipStudio
+from voipstudio_async.cli import run
+from voipstudio_async.cli._media import RetryTuning
+from voipstudio_async.testing import FakeVoipStudio
+
+SINCE = "2026-07-01"
+UNTIL = "2026-09-01"
+PERIOD = ["--since", SINCE, "--until", UNTIL]
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+
+def in_period(stamp: str | None) -> bool:
+    """Whether a fake record's date falls in [SINCE, UNTIL)."""
+    return stamp is not None and datetime.fromisoformat(SINCE) <= datetime.fromisoformat(
+        stamp
+    ) < datetime.fromisoformat(UNTIL)
+
+
+def period_ids(fake: FakeVoipStudio, kind: Any, field: str) -> list[int]:
+    """Ids of the fake's records of ``kind`` in the test period."""
+    return [r["id"] for r in fake.records(kind) if in_period(r.get(field))]
+
+
+class Cli:
+    """Runs ``voipstudio ARGS`` in process against the fake."""
+
+    def __init__(self, client: VoipStudio) -> None:
+        self.client = client
+
+    async def __call__(
+        self,
+        *argv: str,
+        confirm: Any = None,
+        client: VoipStudio | bool | None = True,
+        environ: dict[str, str] | None = None,
+    ) -> Result:
+        out, err = io.StringIO(), io.StringIO()
+        code = await run(
+            list(argv),
+            client=self.client if client is True else (client or None),
+            stdout=out,
+            stderr=err,
+            environ=environ,
+            confirm=confirm,
+            retry=RetryTuning(attempts=3, delay=0),
+        )
+        return Result(code, out.getvalue(), err.getvalue())
+
+
+def files(directory: Path) -> Sequence[str]:
+    return sorted(p.name for p in directory.iterdir())
