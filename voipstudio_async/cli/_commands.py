@@ -99,7 +99,7 @@ async def download_command(vs: VoipStudio, args: argparse.Namespace, ctx: Contex
 async def move_command(vs: VoipStudio, args: argparse.Namespace, ctx: Context) -> int:
     ids = list(dict.fromkeys(i for group in args.ids for i in group))
     result = await move_voicemails(vs, ids, args.folder)
-    report = WriteReport("voicemails", planned=ids)
+    report = WriteReport("voicemails", "voicemail", planned=ids)
     for outcome in result:
         if outcome.ok:
             report.done.append(outcome.id)

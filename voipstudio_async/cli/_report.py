@@ -40,7 +40,7 @@ def print_write(ui: Ui, report: WriteReport, verb: str, *, dry_run: bool) -> Non
         return
     failed = f", {len(report.failed)} failed" if report.failed else ""
     ui.say(f"{report.label:<11} {len(report.done)} {verb}{failed}{kept}")
-    _print_failures(ui, report.label, report.failed)
+    _print_failures(ui, report.singular, report.failed)
 
 
 def _print_failures(ui: Ui, what: str, failed: dict[int, str]) -> None:

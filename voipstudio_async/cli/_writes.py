@@ -29,6 +29,7 @@ class WriteReport:
     """What a move or purge did (or, in a dry run, would do)."""
 
     label: str
+    singular: str
     planned: list[int] = field(default_factory=list)
     kept: list[int] = field(default_factory=list)
     """Items left alone because their file is not verified in the manifest."""
@@ -60,7 +61,7 @@ async def plan_move(fetched: FetchReport, folder: str) -> WriteReport:
     """Verified voicemails of the period that are not in ``folder`` yet."""
     verified, unverified = await split_verified(fetched)
     planned = [i for i in verified if str(fetched.listed[i].get("folder")) != folder]
-    return WriteReport(fetched.kind.label, planned=planned, kept=unverified)
+    return WriteReport(fetched.kind.label, fetched.kind.singular, planned=planned, kept=unverified)
 
 
 async def apply_move(vs: VoipStudio, plan: WriteReport, folder: str) -> None:
@@ -72,7 +73,7 @@ async def apply_move(vs: VoipStudio, plan: WriteReport, folder: str) -> None:
 async def plan_delete(fetched: FetchReport) -> WriteReport:
     """Verified items of the period: the only ones a purge may delete."""
     verified, unverified = await split_verified(fetched)
-    return WriteReport(fetched.kind.label, planned=verified, kept=unverified)
+    return WriteReport(fetched.kind.label, fetched.kind.singular, planned=verified, kept=unverified)
 
 
 async def apply_delete(vs: VoipStudio, fetched: FetchReport, plan: WriteReport) -> None:

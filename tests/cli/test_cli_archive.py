@@ -1,0 +1,179 @@
+"""``voipstudio archive``: everything of a period in one run, under faults; then the
+voicemail move and the purge, which touch only files verified in the manifest."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+from cli_helpers import PERIOD, Cli, files, period_ids
+
+from voipstudio_async.testing import FakeVoipStudio
+
+
+def manifest_ids(directory: Path) -> set[int]:
+    path = directory / "manifest.jsonl"
+    return {json.loads(line)["id"] for line in path.read_text().splitlines()}
+
+
+def writes(fake: FakeVoipStudio) -> list[tuple[str, str]]:
+    return [(r.method, r.path) for r in fake.requests if r.method not in ("GET", "HEAD")]
+
+
+def deleted_ids(fake: FakeVoipStudio, collection: str) -> set[int]:
+    found: set[int] = set()
+    for method, path in writes(fake):
+        if method == "DELETE" and path.startswith(f"/{collection}/"):
+            found |= {int(i) for i in path.rsplit("/", 1)[1].split(",")}
+    return found
+
+
+def assert_files_correct(fake: FakeVoipStudio, dest: Path) -> None:
+    """Every file the manifests list is byte-identical; no partial file anywhere."""
+    for collection, download in (
+        ("monitors", "monitor_mp3"),
+        ("voicemessages", "voicemessage_mp3"),
+    ):
+        directory = dest / collection
+        for line in (directory / "manifest.jsonl").read_text().splitlines():
+            entry = json.loads(line)
+            body = (directory / entry["file"]).read_bytes()
+            assert body == fake.expected_bytes(download, entry["id"])  # type: ignore[arg-type]
+        assert not [n for n in files(directory) if n.endswith(".part")]
+        assert len(files(directory)) == len(manifest_ids(directory)) + 1
+    assert not [p for p in dest.iterdir() if p.name.endswith(".part")]
+
+
+async def test_archive_writes_everything_of_the_period(
+    cli: Cli, fake: FakeVoipStudio, tmp_path: Path
+) -> None:
+    result = await cli("archive", *PERIOD, "--dest", str(tmp_path))
+    assert result.code == 0, result.err
+    with (tmp_path / "cdrs.csv").open(newline="") as file:
+        assert [int(r["id"]) for r in csv.DictReader(file)] == period_ids(fake, "cdrs", "calldate")
+    assert sorted(manifest_ids(tmp_path / "monitors")) == period_ids(fake, "monitors", "timestamp")
+    voicemails = period_ids(fake, "voicemessages", "origtime")
+    assert sorted(manifest_ids(tmp_path / "voicemessages")) == voicemails
+    assert_files_correct(fake, tmp_path)
+    assert writes(fake) == []
+    for label in ("CDRs", "recordings", "voicemails"):
+        assert label in result.out
+
+
+@pytest.mark.parametrize("broken_voicemail", [False, True])
+async def test_archive_under_faults_is_complete_or_names_the_failures(
+    cli: Cli, fake: FakeVoipStudio, tmp_path: Path, sleeps: list[float], broken_voicemail: bool
+) -> None:
+    fake.fail("*", 503, probability=0.1)
+    fake.fail("/monitors/*.mp3", 429, times=6, retry_after=1)
+    fake.cut_body("*.mp3", probability=0.2)
+    broken = period_ids(fake, "voicemessages", "origtime")[0]
+    if broken_voicemail:
+        fake.fail(f"/voicemessages/{broken}.mp3", 503)  # always: cannot be archived
+    result = await cli("archive", *PERIOD, "--dest", str(tmp_path), "--concurrency", "6")
+
+    assert 1.0 in sleeps  # the Retry-After of the 429 burst was honoured
+    assert {f.kind for f in fake.faults if f.hits} == {"status", "truncate"}
+    assert_files_correct(fake, tmp_path)
+    failed = {
+        int(line.split()[3].rstrip(":"))
+        for line in result.err.splitlines()
+        if line.startswith("voipstudio: failed ")
+    }
+    missing = set(period_ids(fake, "monitors", "timestamp")) - manifest_ids(tmp_path / "monitors")
+    missing |= set(period_ids(fake, "voicemessages", "origtime")) - manifest_ids(
+        tmp_path / "voicemessages"
+    )
+    assert failed == missing  # exactly the items that are not archived, if any
+    assert (broken in failed) is broken_voicemail
+    assert result.code == (1 if missing else 0)
+    assert "Traceback" not in result.err
+
+
+async def test_purge_dry_run_sends_no_write(cli: Cli, fake: FakeVoipStudio, tmp_path: Path) -> None:
+    result = await cli(
+        "archive",
+        *PERIOD,
+        "--dest",
+        str(tmp_path),
+        "--purge",
+        "--move-voicemails",
+        "Old",
+        "--dry-run",
+    )
+    assert result.code == 0, result.err
+    assert writes(fake) == []
+    monitors = period_ids(fake, "monitors", "timestamp")
+    assert f"dry run: would have deleted {len(monitors)} recordings" in result.out
+    assert "dry run: would have moved to Old" in result.out
+    assert fake.ids("monitors") and set(monitors) <= set(fake.ids("monitors"))
+
+
+async def test_purge_deletes_only_what_the_manifest_verifies(
+    cli: Cli, fake: FakeVoipStudio, tmp_path: Path
+) -> None:
+    assert (await cli("archive", *PERIOD, "--dest", str(tmp_path))).code == 0
+    monitors = period_ids(fake, "monitors", "timestamp")
+    voicemails = period_ids(fake, "voicemessages", "origtime")
+    entries = {
+        json.loads(line)["id"]: json.loads(line)
+        for line in (tmp_path / "monitors" / "manifest.jsonl").read_text().splitlines()
+    }
+    corrupt, gone = monitors[0], monitors[1]
+    target = tmp_path / "monitors" / entries[corrupt]["file"]
+    target.write_bytes(b"\0" * target.stat().st_size)
+    (tmp_path / "monitors" / entries[gone]["file"]).unlink()
+    # The re-run cannot repair them: their downloads keep failing.
+    fake.fail(f"/monitors/{corrupt}.mp3", 503)
+    fake.fail(f"/monitors/{gone}.mp3", 404)
+    fake.reset_log()
+
+    result = await cli("archive", *PERIOD, "--dest", str(tmp_path), "--purge", "--yes")
+    assert result.code == 1  # two downloads failed
+    assert deleted_ids(fake, "monitors") == set(monitors) - {corrupt, gone}
+    assert deleted_ids(fake, "voicemessages") == set(voicemails)
+    assert {corrupt, gone} <= set(fake.ids("monitors"))
+    assert "2 kept (file not verified in the manifest)" in result.out
+    outside = set(fake.ids("monitors")) - set(monitors)
+    assert outside  # recordings outside the period are never touched
+    assert not set(fake.ids("monitors")) & (set(monitors) - {corrupt, gone})
+
+
+async def test_purge_needs_yes_when_nobody_can_confirm(
+    cli: Cli, fake: FakeVoipStudio, tmp_path: Path
+) -> None:
+    result = await cli("archive", *PERIOD, "--dest", str(tmp_path), "--purge")
+    assert result.code == 2
+    assert "--yes" in result.err
+    assert fake.requests == []  # refused before any work
+
+
+@pytest.mark.parametrize(("answer", "deletes"), [(False, False), (True, True)])
+async def test_purge_asks_first(
+    cli: Cli, fake: FakeVoipStudio, tmp_path: Path, answer: bool, deletes: bool
+) -> None:
+    questions: list[str] = []
+
+    def confirm(question: str) -> bool:
+        questions.append(question)
+        return answer
+
+    monitors = period_ids(fake, "monitors", "timestamp")
+    result = await cli("archive", *PERIOD, "--dest", str(tmp_path), "--purge", confirm=confirm)
+    assert result.code == 0, result.err
+    assert len(questions) == 1 and f"Delete {len(monitors)} recordings" in questions[0]
+    assert bool(deleted_ids(fake, "monitors")) is deletes
+
+
+async def test_move_voicemails_after_archiving(
+    cli: Cli, fake: FakeVoipStudio, tmp_path: Path
+) -> None:
+    voicemails = period_ids(fake, "voicemessages", "origtime")
+    already = [i for i in voicemails if fake.get("voicemessages", i)["folder"] == "Old"]  # type: ignore[index]
+    result = await cli("archive", *PERIOD, "--dest", str(tmp_path), "--move-voicemails", "Old")
+    assert result.code == 0, result.err
+    assert all(fake.get("voicemessages", i)["folder"] == "Old" for i in voicemails)  # type: ignore[index]
+    assert f"{len(voicemails) - len(already)} moved to Old" in result.out
+    assert {m for m, _ in writes(fake)} == {"PATCH"}

@@ -1,0 +1,66 @@
+"""The installed ``voipstudio`` console script, end to end against a loopback fake."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from cli_helpers import PERIOD, period_ids
+
+from voipstudio_async.testing import FakeVoipStudio, serve_in_thread
+
+SCRIPT = Path(sys.executable).with_name("voipstudio")
+
+
+def _env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VOIPSTUDIO_")}
+    return {**env, **extra}
+
+
+def test_console_script_archives_from_a_loopback_server(tmp_path: Path) -> None:
+    fake = FakeVoipStudio(seed=1, cdrs=300, monitors=6, voicemessages=4, msdrs=2, chats=1)
+    with serve_in_thread(fake) as base_url:
+        env = _env(
+            VOIPSTUDIO_BASE_URL=base_url,
+            VOIPSTUDIO_USER_ID=str(fake.credentials.user_id),
+            VOIPSTUDIO_API_KEY=fake.credentials.api_key,
+        )
+        done = subprocess.run(
+            [str(SCRIPT), "archive", *PERIOD, "--dest", str(tmp_path), "--cdrs-format", "jsonl"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert done.returncode == 0, done.stderr
+    assert "\x1b[" not in done.stdout + done.stderr  # no progress bars or colours in a pipe
+    lines = (tmp_path / "cdrs.jsonl").read_text().splitlines()
+    assert [json.loads(line)["id"] for line in lines] == period_ids(fake, "cdrs", "calldate")
+    entries = (tmp_path / "monitors" / "manifest.jsonl").read_text().splitlines()
+    assert len(entries) == len(period_ids(fake, "monitors", "timestamp"))
+
+
+def test_help_and_missing_rich() -> None:
+    helped = subprocess.run(
+        [str(SCRIPT), "archive", "--help"], capture_output=True, text=True, check=False
+    )
+    assert helped.returncode == 0
+    assert "--until is exclusive" in helped.stdout and "Exit codes" in helped.stdout
+    no_rich = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; sys.modules['rich'] = None; "
+            "from voipstudio_async.cli import main; sys.exit(main(['--help']))",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert no_rich.returncode == 2
+    assert "pip install 'voipstudio-async[cli]'" in no_rich.stderr
+    assert "Traceback" not in no_rich.stderr
