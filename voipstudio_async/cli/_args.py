@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import textwrap
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
@@ -113,7 +114,8 @@ def _parents() -> _Parents:
     common.add_argument(
         "--fake",
         action="store_true",
-        help="run against the embedded fake VoIPstudio server (no credentials needed)",
+        help="run against the embedded fake VoIPstudio server: no credentials, 20,000 CDRs, "
+        "500 recordings and 200 voicemails from May to October 2026",
     )
     loudness = common.add_mutually_exclusive_group()
     loudness.add_argument("-q", "--quiet", action="store_true", help="print errors only")
@@ -122,17 +124,26 @@ def _parents() -> _Parents:
     )
 
     period = argparse.ArgumentParser(add_help=False)
-    period.add_argument("--since", type=parse_date, required=True, metavar="DATE")
-    period.add_argument("--until", type=parse_date, required=True, metavar="DATE")
+    period.add_argument(
+        "--since", type=parse_date, required=True, metavar="DATE", help="start (inclusive)"
+    )
+    period.add_argument(
+        "--until", type=parse_date, required=True, metavar="DATE", help="end (exclusive)"
+    )
 
     filters = argparse.ArgumentParser(add_help=False)
     filters.add_argument(
-        "--filter", type=parse_filter, action="append", default=[], metavar="FILTER"
+        "--filter",
+        type=parse_filter,
+        action="append",
+        default=[],
+        metavar="FILTER",
+        help="FIELD:OP:VALUE condition (repeatable)",
     )
 
     optional_period = argparse.ArgumentParser(add_help=False)
-    optional_period.add_argument("--since", type=parse_date, metavar="DATE")
-    optional_period.add_argument("--until", type=parse_date, metavar="DATE")
+    optional_period.add_argument("--since", type=parse_date, metavar="DATE", help="inclusive")
+    optional_period.add_argument("--until", type=parse_date, metavar="DATE", help="exclusive")
 
     downloads = argparse.ArgumentParser(add_help=False)
     downloads.add_argument(
@@ -151,8 +162,11 @@ def _parents() -> _Parents:
     return _Parents(common, period, filters, optional_period, downloads, look)
 
 
-def _epilog(*parts: str) -> str:
-    return "\n\n".join(parts)
+def _paragraphs(*parts: str) -> str:
+    # Raw formatting keeps the paragraphs apart; wrap each one here instead.
+    return "\n\n".join(
+        textwrap.fill(paragraph, 79) for part in parts for paragraph in part.split("\n\n")
+    )
 
 
 def _add_look_commands(
@@ -162,7 +176,7 @@ def _add_look_commands(
         "list",
         parents=[parents.common, parents.optional_period, parents.filters, parents.look],
         help=f"one page of {name}",
-        epilog=_epilog(DATES_HELP, FILTER_HELP),
+        epilog=_paragraphs(DATES_HELP, FILTER_HELP),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     lister.add_argument("--limit", type=_positive_int, default=20, help="rows (default 20)")
@@ -182,12 +196,12 @@ def _add_download_command(
         "download",
         parents=[parents.common, parents.period, parents.filters, parents.downloads],
         help=f"download the {what} of a period, resumably",
-        description=(
+        description=_paragraphs(
             f"Download every {what[:-1]} of the period into DIR, atomically, and record each "
             "file (id, metadata, size, sha256) in DIR/manifest.jsonl. A re-run skips the "
             "files the manifest lists that are still complete and verified."
         ),
-        epilog=_epilog(DATES_HELP, FILTER_HELP),
+        epilog=_paragraphs(DATES_HELP, FILTER_HELP),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
 
@@ -207,7 +221,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="voipstudio",
         description="Archive VoIPstudio call history: CDRs, call recordings and voicemails.",
-        epilog=EXIT_CODES_HELP,
+        epilog=_paragraphs(EXIT_CODES_HELP),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -218,17 +232,19 @@ def build_parser() -> argparse.ArgumentParser:
         "export",
         parents=[parents.common, parents.period, parents.filters],
         help="export the CDRs of a period to CSV or JSON Lines",
-        description=(
+        description=_paragraphs(
             "Stream the CDRs of a period to FILE as pages arrive, walking by id so rows "
             "inserted or deleted meanwhile are neither missed nor repeated. FILE appears "
             "complete or not at all. CSV cells that a spreadsheet would run as a formula "
             "(starting with = + - @, tab or CR) are prefixed with a single quote."
         ),
-        epilog=_epilog(DATES_HELP, FILTER_HELP),
+        epilog=_paragraphs(DATES_HELP, FILTER_HELP),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    export.add_argument("--format", choices=("csv", "jsonl"), default="csv")
-    export.add_argument("-o", "--output", required=True, metavar="FILE")
+    export.add_argument(
+        "--format", choices=("csv", "jsonl"), default="csv", help="file format (default csv)"
+    )
+    export.add_argument("-o", "--output", required=True, metavar="FILE", help="file to write")
     _add_look_commands(cdrs_sub, parents, "CDRs")
 
     monitors = commands.add_parser("monitors", help="call recordings")
@@ -257,18 +273,20 @@ def build_parser() -> argparse.ArgumentParser:
         "archive",
         parents=[parents.common, parents.period, parents.downloads],
         help="CDRs, recordings and voicemails of a period in one run",
-        description=(
+        description=_paragraphs(
             "Export the CDRs of the period to DIR/cdrs.csv (or .jsonl), download its "
             "recordings to DIR/monitors/ and its voicemails to DIR/voicemessages/ (each "
             "with a manifest.jsonl; re-runs skip verified files), then optionally move "
             "the archived voicemails and purge the archived recordings and voicemails "
-            "from VoIPstudio. --filter applies to the CDRs only. Purge deletes only items "
+            "from VoIPstudio. Purge deletes only items "
             "whose file is verified against the manifest (size and sha256) just before."
         ),
-        epilog=_epilog(DATES_HELP, EXIT_CODES_HELP),
+        epilog=_paragraphs(DATES_HELP, EXIT_CODES_HELP),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    archive.add_argument("--cdrs-format", choices=("csv", "jsonl"), default="csv")
+    archive.add_argument(
+        "--cdrs-format", choices=("csv", "jsonl"), default="csv", help="default csv"
+    )
     archive.add_argument(
         "--move-voicemails", metavar="FOLDER", help="then move archived voicemails to FOLDER"
     )
