@@ -128,8 +128,12 @@ class DownloadStream:
         """Decoded bytes the body should have, when known."""
         if self._expected_size is not None:
             return self._expected_size
-        encoding = self._response.headers.get("content-encoding", "").strip().lower()
-        return self.content_length if encoding in _IDENTITY else None
+        return self.content_length if self._identity else None
+
+    @property
+    def _identity(self) -> bool:
+        encoding = self._response.headers.get("content-encoding", "")
+        return encoding.strip().lower() in _IDENTITY
 
     def __aiter__(self) -> AsyncIterator[bytes]:
         return self.iter_bytes()
@@ -157,11 +161,15 @@ class DownloadStream:
         return f"{what} while reading the body of {self._path_template}"
 
     def _verify(self) -> None:
-        # Content-Length counts wire bytes; expected_size counts decoded bytes.
-        wire_expected = self.content_length
-        wire_received = self._response.num_bytes_downloaded
-        if wire_expected is not None and wire_received != wire_expected:
-            raise IncompleteDownloadError(wire_expected, wire_received)
+        # Content-Length counts wire bytes, which differ from decoded bytes only when the
+        # body is content-encoded (httpx does not count bytes of a preloaded body).
+        expected = self.content_length
+        if expected is not None:
+            received = (
+                self.bytes_received if self._identity else self._response.num_bytes_downloaded
+            )
+            if received != expected:
+                raise IncompleteDownloadError(expected, received)
         if self._expected_size is not None and self.bytes_received != self._expected_size:
             raise IncompleteDownloadError(self._expected_size, self.bytes_received)
 
