@@ -7,7 +7,9 @@ a coroutine, for tests and embedding (it never closes a client it was given).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib.util
+import signal
 import sys
 from collections.abc import Sequence
 
@@ -30,7 +32,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return EXIT_USAGE
     try:
-        return asyncio.run(run(argv))
-    except KeyboardInterrupt:
+        return asyncio.run(_main(argv))
+    except (KeyboardInterrupt, asyncio.CancelledError):
         print("voipstudio: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+
+
+async def _main(argv: Sequence[str] | None) -> int:
+    # SIGTERM cancels like Ctrl-C does, so temporary files are removed on the way out.
+    task = asyncio.current_task()
+    if task is not None:
+        with contextlib.suppress(NotImplementedError):  # no signal handlers on Windows
+            asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
+    return await run(argv)

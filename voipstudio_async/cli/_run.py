@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 from collections.abc import Mapping, Sequence
 from contextlib import AsyncExitStack
 from typing import TextIO
 
-from .._client import VoipStudio
+from .._client import DEFAULT_MAX_CONCURRENCY, VoipStudio
 from .._errors import (
     AuthenticationError,
     BadRequestError,
@@ -29,20 +30,28 @@ __all__ = ["Confirm", "run"]
 CLI_MAX_RETRIES = 5
 
 
-def _connect(fake: bool, environ: Mapping[str, str]) -> VoipStudio:
-    if fake:
-        return fake_client(max_retries=CLI_MAX_RETRIES)
+def _connect(args: argparse.Namespace, environ: Mapping[str, str]) -> VoipStudio:
+    # Never let the client's gate be tighter than the downloads asked for.
+    concurrency = max(DEFAULT_MAX_CONCURRENCY, getattr(args, "concurrency", 0))
+    if args.fake:
+        return fake_client(max_retries=CLI_MAX_RETRIES, max_concurrency=concurrency)
     try:
-        return VoipStudio.from_env(environ, max_retries=CLI_MAX_RETRIES)
+        return VoipStudio.from_env(
+            environ, max_retries=CLI_MAX_RETRIES, max_concurrency=concurrency
+        )
     except ValueError as exc:
         raise UserError(f"credentials: {exc}") from None
 
 
-def _terminal_confirm(question: str) -> bool:
-    try:
-        return input(question).strip().lower() in ("y", "yes")
-    except EOFError:
-        return False
+def _terminal_confirm(ui: Ui) -> Confirm:
+    def confirm(question: str) -> bool:
+        try:
+            # On stderr, so a prompt never ends up in redirected results.
+            return ui.err.input(question).strip().lower() in ("y", "yes")
+        except EOFError:
+            return False
+
+    return confirm
 
 
 async def run(
@@ -72,14 +81,14 @@ async def run(
         verbose=args.verbose,
     )
     if confirm is None and sys.stdin is not None and sys.stdin.isatty():
-        confirm = _terminal_confirm
+        confirm = _terminal_confirm(ui)
     ctx = Context(ui, confirm, retry or RetryTuning())
     try:
         async with AsyncExitStack() as stack:
             stack.enter_context(ui.logging())
             if client is None:
                 client = await stack.enter_async_context(
-                    _connect(args.fake, os.environ if environ is None else environ)
+                    _connect(args, os.environ if environ is None else environ)
                 )
             return await dispatch(client, args, ctx)
     except UserError as exc:
