@@ -16,7 +16,6 @@ from ._media import (
     VOICEMESSAGES,
     FetchReport,
     RetryTuning,
-    describe_error,
     fetch_period,
     prepare_directory,
 )
@@ -24,7 +23,7 @@ from ._output import Ui
 from ._query import build_filters
 from ._report import print_export, print_fetch, print_write
 from ._sdk import move_voicemails
-from ._writes import WriteReport, apply_delete, apply_move, plan_delete, plan_move
+from ._writes import WriteReport, apply_delete, apply_move, collect, plan_delete, plan_move
 
 __all__ = ["Context", "dispatch"]
 
@@ -100,11 +99,7 @@ async def move_command(vs: VoipStudio, args: argparse.Namespace, ctx: Context) -
     ids = list(dict.fromkeys(i for group in args.ids for i in group))
     result = await move_voicemails(vs, ids, args.folder)
     report = WriteReport("voicemails", "voicemail", planned=ids)
-    for outcome in result:
-        if outcome.ok:
-            report.done.append(outcome.id)
-        else:
-            report.failed[outcome.id] = describe_error(outcome.error) if outcome.error else "failed"
+    collect(report, result)
     print_write(ctx.ui, report, f"moved to {args.folder}", dry_run=False)
     return EXIT_OK if not report.failed else EXIT_FAILED
 

@@ -22,8 +22,11 @@ __all__ = [
     "VOICEMESSAGES",
     "FetchReport",
     "MediaKind",
+    "RetryTuning",
     "describe_error",
     "fetch_period",
+    "file_name",
+    "list_items",
     "prepare_directory",
 ]
 

@@ -18,6 +18,7 @@ __all__ = [
     "WriteReport",
     "apply_delete",
     "apply_move",
+    "collect",
     "plan_delete",
     "plan_move",
     "split_verified",
@@ -48,7 +49,8 @@ async def split_verified(report: FetchReport) -> tuple[list[int], list[int]]:
     return verified, unverified
 
 
-def _collect(report: WriteReport, result: BulkResult[None]) -> None:
+def collect(report: WriteReport, result: BulkResult[None]) -> None:
+    """Sort a bulk result's outcomes into ``done`` and ``failed`` (with reasons)."""
     for outcome in result:
         if outcome.ok:
             report.done.append(outcome.id)
@@ -67,7 +69,7 @@ async def plan_move(fetched: FetchReport, folder: str) -> WriteReport:
 async def apply_move(vs: VoipStudio, plan: WriteReport, folder: str) -> None:
     """PATCH the planned voicemails into ``folder``."""
     if plan.planned:
-        _collect(plan, await move_voicemails(vs, plan.planned, folder))
+        collect(plan, await move_voicemails(vs, plan.planned, folder))
 
 
 async def plan_delete(fetched: FetchReport) -> WriteReport:
@@ -85,4 +87,4 @@ async def apply_delete(vs: VoipStudio, fetched: FetchReport, plan: WriteReport) 
         (still if await manifest.verified(item_id) else plan.kept).append(item_id)
     plan.planned = still
     if still:
-        _collect(plan, await delete_items(vs, fetched.kind.collection, still))
+        collect(plan, await delete_items(vs, fetched.kind.collection, still))
