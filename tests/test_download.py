@@ -175,6 +175,18 @@ async def test_download_to_a_file_path_ignores_server_names(
     )
     assert result.path == dest and dest.read_bytes() == AUDIO
     assert files_in(tmp_path) == ["mine.mp3"]
+
+    httpx_mock.add_response(content=b"second")
+    again = await download(
+        requester,
+        download_monitor_mp3._get_kwargs(id=5),
+        dest,
+        path_template="/monitors/{id}.mp3",
+        default_name="monitor-5.mp3",
+        fsync=True,
+    )
+    assert again.size == 6 and dest.read_bytes() == b"second"
+    assert files_in(tmp_path) == ["mine.mp3"]
     with pytest.raises(ValueError, match="plain file name"):
         await download(
             requester,

@@ -255,7 +255,8 @@ class _TempFile:
         if self._pending is not None:
             await self._pending
         await asyncio.to_thread(self._close, fsync)
-        os.replace(self.path, target)
+        # Off the loop: replacing a large file frees its blocks, which can take 100 ms.
+        await asyncio.to_thread(os.replace, self.path, target)
         if fsync:
             await asyncio.to_thread(_fsync_dir, target.parent)
         return self._hash.hexdigest()
