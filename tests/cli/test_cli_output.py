@@ -1,0 +1,43 @@
+"""Progress bars in a terminal, none in a pipe; results on stdout either way."""
+
+from __future__ import annotations
+
+import io
+import threading
+from pathlib import Path
+
+from cli_helpers import PERIOD
+
+from voipstudio_async import VoipStudio
+from voipstudio_async.cli import run
+from voipstudio_async.cli._output import human_bytes
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+async def test_progress_bars_only_in_a_terminal(client: VoipStudio, tmp_path: Path) -> None:
+    argv = ["archive", *PERIOD, "--dest", str(tmp_path)]
+    out, err = io.StringIO(), Terminal()
+    assert await run(argv, client=client, stdout=out, stderr=err) == 0
+    assert "recordings" in err.getvalue() and "\x1b[" in err.getvalue()  # drawn bars
+    assert "\x1b[" not in out.getvalue() and "recordings" in out.getvalue()
+    refreshing = [t for t in threading.enumerate() if type(t).__name__ == "_RefreshThread"]
+    assert refreshing == []  # the bars' refresh thread has stopped
+
+    piped_out, piped_err = io.StringIO(), io.StringIO()
+    assert await run(argv, client=client, stdout=piped_out, stderr=piped_err) == 0
+    assert piped_err.getvalue() == ""
+    assert "0 downloaded" in piped_out.getvalue()
+
+
+def test_human_bytes() -> None:
+    assert [human_bytes(n) for n in (0, 999, 1000, 1_234_567, 5 * 10**12)] == [
+        "0 B",
+        "999 B",
+        "1.0 kB",
+        "1.2 MB",
+        "5000.0 GB",
+    ]
