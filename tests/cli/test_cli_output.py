@@ -24,8 +24,10 @@ async def test_progress_bars_only_in_a_terminal(client: VoipStudio, tmp_path: Pa
     assert await run(argv, client=client, stdout=out, stderr=err) == 0
     assert "recordings" in err.getvalue() and "\x1b[" in err.getvalue()  # drawn bars
     assert "\x1b[" not in out.getvalue() and "recordings" in out.getvalue()
-    refreshing = [t for t in threading.enumerate() if type(t).__name__ == "_RefreshThread"]
-    assert refreshing == []  # the bars' refresh thread has stopped
+    for thread in threading.enumerate():
+        if type(thread).__name__ == "_RefreshThread":  # rich stops it without joining
+            thread.join(1)
+            assert not thread.is_alive()
 
     piped_out, piped_err = io.StringIO(), io.StringIO()
     assert await run(argv, client=client, stdout=piped_out, stderr=piped_err) == 0
