@@ -36,10 +36,12 @@ async def test_progress_bars_only_in_a_terminal(client: VoipStudio, tmp_path: Pa
 
 
 def test_human_bytes() -> None:
-    assert [human_bytes(n) for n in (0, 999, 1000, 1_234_567, 5 * 10**12)] == [
+    sizes = (0, 999, 1000, 1_234_567, 5 * 10**12, 7 * 10**15)
+    assert [human_bytes(n) for n in sizes] == [
         "0 B",
         "999 B",
         "1.0 kB",
         "1.2 MB",
-        "5000.0 GB",
+        "5.0 TB",
+        "7000.0 TB",
     ]

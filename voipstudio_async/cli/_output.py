@@ -28,12 +28,12 @@ _SDK_LOGGER = "voipstudio_async"
 
 def human_bytes(size: int) -> str:
     """``1234567`` → ``1.2 MB`` (decimal units, like file managers)."""
-    value = float(size)
-    for unit in ("B", "kB", "MB", "GB"):
-        if value < 1000 or unit == "GB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+    units = ("B", "kB", "MB", "GB", "TB")
+    value, exponent = float(size), 0
+    while value >= 1000 and exponent < len(units) - 1:
         value /= 1000
-    raise AssertionError("unreachable")
+        exponent += 1
+    return f"{size} B" if exponent == 0 else f"{value:.1f} {units[exponent]}"
 
 
 class Task(Protocol):
