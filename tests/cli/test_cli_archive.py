@@ -3,6 +3,7 @@ voicemail move and the purge, which touch only files verified in the manifest.""
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 from pathlib import Path
@@ -10,7 +11,8 @@ from pathlib import Path
 import pytest
 from cli_helpers import PERIOD, Cli, files, period_ids
 
-from voipstudio_async.testing import FakeVoipStudio
+from voipstudio_async import VoipStudio
+from voipstudio_async.testing import FakeVoipStudio, serve_in_thread
 
 
 def manifest_ids(directory: Path) -> set[int]:
@@ -62,9 +64,10 @@ async def test_archive_writes_everything_of_the_period(
         assert label in result.out
 
 
+@pytest.mark.parametrize("over", ["in process", "loopback"])
 @pytest.mark.parametrize("broken_voicemail", [False, True])
 async def test_archive_under_faults_is_complete_or_names_the_failures(
-    cli: Cli, fake: FakeVoipStudio, tmp_path: Path, sleeps: list[float], broken_voicemail: bool
+    fake: FakeVoipStudio, tmp_path: Path, broken_voicemail: bool, over: str
 ) -> None:
     fake.fail("*", 503, probability=0.1)
     fake.fail("/monitors/*.mp3", 429, times=6, retry_after=1)
@@ -72,7 +75,25 @@ async def test_archive_under_faults_is_complete_or_names_the_failures(
     broken = period_ids(fake, "voicemessages", "origtime")[0]
     if broken_voicemail:
         fake.fail(f"/voicemessages/{broken}.mp3", 503)  # always: cannot be archived
-    result = await cli("archive", *PERIOD, "--dest", str(tmp_path), "--concurrency", "6")
+    sleeps: list[float] = []
+
+    async def no_sleep(delay: float) -> None:
+        sleeps.append(delay)
+
+    with contextlib.ExitStack() as stack:
+        on_loopback = over == "loopback"
+        base_url = stack.enter_context(serve_in_thread(fake)) if on_loopback else fake.base_url
+        async with VoipStudio(
+            user_id=fake.credentials.user_id,
+            api_key=fake.credentials.api_key,
+            base_url=base_url,
+            transport=None if on_loopback else fake.transport(),
+            max_retries=5,
+        ) as client:
+            client._requester._sleep = no_sleep
+            result = await Cli(client)(
+                "archive", *PERIOD, "--dest", str(tmp_path), "--concurrency", "6"
+            )
 
     assert 1.0 in sleeps  # the Retry-After of the 429 burst was honoured
     assert {f.kind for f in fake.faults if f.hits} == {"status", "truncate"}
