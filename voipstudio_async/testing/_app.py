@@ -74,7 +74,6 @@ _PATCH_FIELDS: dict[str, dict[str, Callable[[Any], bool]]] = {
     },
 }
 _REQUIRED_PATCH = {"cdrs": frozenset({"id"}), "voicemessages": frozenset({"id", "folder"})}
-_EMPTY: Headers = []
 
 
 def _header(scope: Scope, name: bytes) -> bytes | None:
@@ -301,10 +300,8 @@ class FakeApp:
             if missing:
                 raise not_found(f"Not found: {','.join(map(str, missing))}")
             rows = coll.update(changes)
-            encoded = [coll.encoded(row["id"]) for row in rows]
-        # The reference answers a single object; several updates come back as a list.
-        data = encoded[0] if len(encoded) == 1 else b"[" + b",".join(encoded) + b"]"
-        return json_response(b'{"data":' + data + b',"links":{}}')
+            # The reference answers a single object; several updates come back as a list.
+            return json_response(dumps({"data": rows[0] if len(rows) == 1 else rows, "links": {}}))
 
     def _download(self, kind: Download, ident: int, scope: Scope) -> Response:
         body = self.state.body(kind, ident)

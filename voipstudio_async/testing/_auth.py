@@ -151,7 +151,3 @@ class Authenticator:
     def expire_tokens(self) -> None:
         """Forget every session token, as if each had been idle too long."""
         self._tokens.clear()
-
-    def token_count(self) -> int:
-        """Session tokens currently held (expired ones drop out when next used)."""
-        return len(self._tokens)

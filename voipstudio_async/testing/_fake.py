@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -12,7 +11,7 @@ import httpx
 
 from ._app import FakeApp, Hook
 from ._auth import TOKEN_TTL, Authenticator, Credentials
-from ._blobs import Download
+from ._blobs import Download, sha256_of
 from ._data import Kind, Record
 from ._faults import Fault, FaultSet
 from ._log import LoggedRequest, RequestLog
@@ -216,10 +215,7 @@ class FakeVoipStudio:
 
     def expected_sha256(self, kind: Download, ident: int) -> str:
         """Hex SHA-256 of a download's body."""
-        digest = hashlib.sha256()
-        for chunk in self.iter_expected(kind, ident):
-            digest.update(chunk)
-        return digest.hexdigest()
+        return sha256_of(self.iter_expected(kind, ident))
 
     # -- faults ----------------------------------------------------------------------------
 

@@ -58,11 +58,6 @@ class FaultSet:
             self._rules.append(fault)
         return fault
 
-    def remove(self, fault: Fault) -> None:
-        """Deactivate a rule."""
-        with self._lock:
-            self._rules.remove(fault)
-
     def clear(self) -> None:
         """Deactivate every rule."""
         with self._lock:

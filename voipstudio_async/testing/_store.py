@@ -17,8 +17,8 @@ _MAX_CACHED_PAGES = 512
 class Collection:
     """Rows by id, plus caches that every change invalidates.
 
-    Items are encoded once; a page is the concatenation of encoded items, so a
-    1,000-item page costs a join, and a repeated page costs a dict lookup.
+    Filtered, sorted id lists ("views") are kept per filter and order, so a page
+    costs a slice and one JSON encoding; a repeated page costs a dict lookup.
     """
 
     def __init__(
@@ -27,7 +27,6 @@ class Collection:
         self.fields = fields
         self._lock = lock
         self._rows: dict[int, Record] = {row["id"]: row for row in rows}
-        self._encoded: dict[int, bytes] = {}
         self._views: dict[tuple[Any, ...], list[int]] = {}
         self._pages: dict[bytes, bytes] = {}
         self._items: dict[int, bytes] = {}
@@ -57,7 +56,6 @@ class Collection:
 
     def _changed(self, idents: Iterable[int] = ()) -> None:
         for ident in idents:
-            self._encoded.pop(ident, None)
             self._items.pop(ident, None)
         self._views.clear()
         self._pages.clear()
@@ -96,16 +94,8 @@ class Collection:
         """Remove every row."""
         with self._lock:
             self._rows.clear()
-            self._encoded.clear()
             self._items.clear()
             self._changed()
-
-    def encoded(self, ident: int) -> bytes:
-        """The row as JSON."""
-        data = self._encoded.get(ident)
-        if data is None:
-            data = self._encoded[ident] = dumps(self._rows[ident])
-        return data
 
     def item(self, ident: int) -> bytes | None:
         """The single-item answer `{"data": …, "links": {}}`, or None if absent."""
@@ -114,7 +104,7 @@ class Collection:
             if data is None:
                 if ident not in self._rows:
                     return None
-                data = self._items[ident] = b'{"data":' + self.encoded(ident) + b',"links":{}}'
+                data = self._items[ident] = dumps({"data": self._rows[ident], "links": {}})
             return data
 
     def rows(self, query: Query) -> list[int]:
@@ -141,9 +131,9 @@ class Collection:
             if body is None:
                 view = self.rows(query)
                 start = (query.page - 1) * query.limit
-                chunk = view[start : start + query.limit]
-                items = b",".join([self.encoded(ident) for ident in chunk])
-                body = b'{"data":[' + items + b'],"total":' + str(len(view)).encode() + b"}"
+                rows = [self._rows[ident] for ident in view[start : start + query.limit]]
+                # One encoder call per page: several times faster than joining per-item calls.
+                body = dumps({"data": rows, "total": len(view)})
                 if len(self._pages) >= _MAX_CACHED_PAGES:
                     self._pages.clear()
                 self._pages[cache_key] = body

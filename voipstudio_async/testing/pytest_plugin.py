@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 
 from ._fake import FakeVoipStudio
-from ._server import serve_in_thread
 
 #: Small enough to build in milliseconds, big enough to page through.
 SMALL: dict[str, Any] = {
@@ -34,5 +33,7 @@ def fake_voipstudio() -> FakeVoipStudio:
 @pytest.fixture
 def fake_voipstudio_url(fake_voipstudio: FakeVoipStudio) -> Iterator[str]:
     """The base URL of `fake_voipstudio` served on 127.0.0.1 for the test's duration."""
+    from ._server import serve_in_thread  # needs uvicorn, which in-process tests do not
+
     with serve_in_thread(fake_voipstudio) as base_url:
         yield base_url
