@@ -476,6 +476,7 @@ async def test_download_many_skips_complete_files_and_refetches_wrong_sizes(
     (tmp_path / "monitor-2.mp3").write_bytes(b"12")  # truncated by someone else
     (tmp_path / "monitor-3.mp3").write_bytes(b"abc")  # no size known: kept
     httpx_mock.add_response(url=BASE + "/monitors/2.mp3", content=b"67890")
+    progress: list[tuple[int, int, int | None]] = []
     result = await download_many(
         requester,
         [1, 2, 3],
@@ -484,7 +485,9 @@ async def test_download_many_skips_complete_files_and_refetches_wrong_sizes(
         path_template="/monitors/{id}.mp3",
         file_name=lambda i: f"monitor-{i}.mp3",
         expected_sizes={1: 5, 2: 5},
+        on_progress=lambda i, done, total: progress.append((i, done, total)),
     )
+    assert sorted(progress) == [(1, 5, 5), (2, 5, 5), (3, 3, 3)]
     assert result.ok
     values = [o.value for o in result]
     assert [v.skipped if v else None for v in values] == [True, False, True]
@@ -555,6 +558,15 @@ async def test_download_many_of_nothing_sends_nothing(
         file_name=lambda i: f"monitor-{i}.mp3",
     )
     assert len(result) == 0 and result.ok
+    with pytest.raises(ValueError, match="its own file name"):
+        await download_many(
+            requester,
+            [1, 2],
+            tmp_path,
+            build_kwargs=_monitor_kwargs,
+            path_template="/monitors/{id}.mp3",
+            file_name=lambda i: "same.mp3",
+        )
     with pytest.raises(ValueError, match="positive ints"):
         await download_many(
             requester,

@@ -375,7 +375,8 @@ async def download_many(
     atomic rename. A body cut short or a lost connection is retried from byte 0, up
     to ``attempts`` tries with exponential backoff from ``retry_delay`` (the API
     ignores ``Range``); statuses were already retried by the Requester.
-    ``on_progress(id, done, total)`` is monotonic per id, across retries too.
+    ``on_progress(id, done, total)`` is monotonic per id, across retries too, and is
+    called once with ``(id, size, size)`` for a skipped file.
     """
     if isinstance(concurrency, bool) or concurrency < 1:
         raise ValueError(f"concurrency must be a positive int, got {concurrency!r}")
@@ -389,18 +390,21 @@ async def download_many(
     await asyncio.to_thread(directory.mkdir, parents=True, exist_ok=True)
     sizes = expected_sizes or {}
     names = {item_id: _safe_name(file_name(item_id)) for item_id in id_list}
+    if len(set(names.values())) != len(names):
+        raise ValueError("file_name must give each id its own file name")
 
     async def fetch(item_id: int) -> DownloadResult:
         target = directory / names[item_id]
         expected = sizes.get(item_id)
+        item_progress = None if on_progress is None else functools.partial(on_progress, item_id)
         if (
             skip_existing
             and target.is_file()
             and (expected is None or target.stat().st_size == expected)
         ):
             size, sha256 = await asyncio.to_thread(_sha256_file, target, chunk_size)
+            await _call_progress(item_progress, size, size)
             return DownloadResult(target, size, sha256, None, skipped=True)
-        item_progress = None if on_progress is None else functools.partial(on_progress, item_id)
         last: tuple[int, int | None] = (-1, None)
 
         async def progress(done: int, total: int | None) -> None:
