@@ -66,4 +66,9 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        # The `with` block has already stopped the server on the way out.
+        print("\ndemo interrupted; the fake server has been stopped", file=sys.stderr)
+        sys.exit(130)

@@ -65,7 +65,8 @@ def _parse(line: str) -> Entry | None:
         isinstance(entry.id, int)
         and isinstance(entry.size, int)
         and isinstance(entry.file, str)
-        and Path(entry.file).name == entry.file
+        and Path(entry.file).name == entry.file  # never a path out of the directory
+        and entry.file not in ("", ".", "..", MANIFEST_NAME)
         and isinstance(entry.sha256, str)
     )
     return entry if valid else None
