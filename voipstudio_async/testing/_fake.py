@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 
@@ -18,6 +18,8 @@ from ._log import LoggedRequest, RequestLog
 from ._state import State
 
 PathPattern = str | re.Pattern[str]
+#: Collections plus the two that are only ever deleted through the API.
+Countable = Kind | Literal["chatmsgs", "statements"]
 
 
 class FakeVoipStudio:
@@ -130,22 +132,18 @@ class FakeVoipStudio:
 
     # -- data ------------------------------------------------------------------------------
 
-    def count(self, kind: Kind | str) -> int:
+    def count(self, kind: Countable) -> int:
         """Rows in a collection (also `chatmsgs` and `statements`)."""
-        if kind == "chatmsgs":
-            return len(self._state.chatmsgs)
-        if kind == "statements":
-            return len(self._state.statements)
-        return len(self._state.collections[kind])  # type: ignore[index]
+        return len(self.ids(kind))
 
-    def ids(self, kind: Kind | str) -> list[int]:
+    def ids(self, kind: Countable) -> list[int]:
         """Ids of a collection in ascending order (also `chatmsgs` and `statements`)."""
         with self._state.lock:
             if kind == "chatmsgs":
                 return sorted(self._state.chatmsgs)
             if kind == "statements":
                 return sorted(self._state.statements)
-            return self._state.collections[kind].ids()  # type: ignore[index]
+            return self._state.collections[kind].ids()
 
     def get(self, kind: Kind, ident: int) -> Record | None:
         """A copy of one row, or None."""
@@ -326,7 +324,11 @@ class FakeVoipStudio:
 
     @property
     def max_in_flight(self) -> int:
-        """The most requests handled at the same time since the last `reset_log()`."""
+        """The most requests handled at the same time since the last `reset_log()`.
+
+        In process, requests overlap only while the app awaits, so add latency
+        (`add_latency`) to observe a client's concurrency.
+        """
         return self._log.max_in_flight
 
     @property
