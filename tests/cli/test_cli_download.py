@@ -4,12 +4,14 @@ manifest, re-runs that skip verified files, and per-item failures with reasons."
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import pytest
 from cli_helpers import PERIOD, Cli, files, period_ids
 
+from voipstudio_async.cli._manifest import Entry, Manifest
 from voipstudio_async.testing import FakeVoipStudio
 
 KINDS = [
@@ -123,3 +125,24 @@ async def test_concurrency_bounds_downloads_in_flight(
     )
     assert result.code == 0, result.err
     assert 1 < fake.max_in_flight <= 3
+
+
+async def test_manifest_lines_that_are_not_entries_are_ignored(tmp_path: Path) -> None:
+    good = asdict(Entry.now("recording", 1, "1.mp3", 3, "ab", {"id": 1}))
+    (tmp_path / "1.mp3").write_bytes(b"abc")
+    lines = [
+        json.dumps(good),
+        json.dumps({**good, "id": 2, "file": "../escape.mp3"}),
+        json.dumps({**good, "id": 3, "file": "manifest.jsonl"}),
+        json.dumps({**good, "id": "4"}),
+        json.dumps({**good, "id": 5, "extra": 1}),
+        "not json",
+    ]
+    (tmp_path / "manifest.jsonl").write_text("\n".join(lines) + "\n")
+    manifest = Manifest(tmp_path)
+    assert list(manifest.entries) == [1]
+    assert manifest.ignored_lines == 5
+    assert await manifest.verified(1) is None  # the sha256 does not match the file
+    async with manifest:
+        pass
+    assert len((tmp_path / "manifest.jsonl").read_text().splitlines()) == 1  # compacted
