@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
@@ -322,10 +322,8 @@ class Generator:
             )
         return out
 
-    def monitors(
-        self, rng: random.Random, first_id: int, n: int, size: int | None = None
-    ) -> list[Record]:
-        """`n` recordings; `size` (bytes) overrides the duration-based size."""
+    def monitors(self, rng: random.Random, first_id: int, n: int) -> list[Record]:
+        """`n` recordings whose MP3 size follows from their duration."""
         out: list[Record] = []
         acc = self.account
         for i, timestamp in enumerate(_timestamps(rng, n)):
@@ -344,9 +342,7 @@ class Generator:
                     "duration": duration,
                     "live_id": 3_500_000_000 + (first_id + i) * 3,
                     "sip_endpoint_id": acc.endpoints[uid],
-                    "size": size
-                    if size is not None
-                    else MP3_OVERHEAD + duration * MP3_BYTES_PER_SECOND,
+                    "size": MP3_OVERHEAD + duration * MP3_BYTES_PER_SECOND,
                     "src_id": f"T{rng.randrange(1, 9)}" if inbound else f"U{uid}",
                     "timestamp": timestamp,
                     "type": "I" if inbound else "O",
@@ -438,14 +434,25 @@ class Generator:
             )
         return out
 
+    def _maker(self, kind: Kind) -> Callable[[random.Random, int, int], list[Record]]:
+        makers: dict[Kind, Callable[[random.Random, int, int], list[Record]]] = {
+            "cdrs": self.cdrs,
+            "calltracking": self.calltracking,
+            "monitors": self.monitors,
+            "msdrs": self.msdrs,
+            "chats": self.chats,
+            "voicemessages": self.voicemessages,
+        }
+        return makers[kind]
+
     def generate(self, kind: Kind, first_id: int, n: int) -> list[Record]:
         """`n` records of `kind` with ids from `first_id`."""
-        return getattr(self, kind)(self.rng(kind), first_id, n)  # type: ignore[no-any-return]
+        return self._maker(kind)(self.rng(kind), first_id, n)
 
     def later(self, kind: Kind, first_id: int, n: int, latest: str | None) -> list[Record]:
         """`n` new records dated after `latest`, as if the calls just happened."""
         rng = self.rng(f"{kind}:{first_id}")
-        rows: list[Record] = getattr(self, kind)(rng, first_id, n)
+        rows = self._maker(kind)(rng, first_id, n)
         for row, moment in zip(rows, later_timestamps(rng, latest, n), strict=True):
             row[DATE_FIELDS[kind]] = moment
         return rows

@@ -15,7 +15,7 @@ from ._blobs import Download, sha256_of
 from ._data import Kind, Record
 from ._faults import Fault, FaultSet
 from ._log import LoggedRequest, RequestLog
-from ._state import State
+from ._state import Body, State
 
 PathPattern = str | re.Pattern[str]
 #: Collections plus the two that are only ever deleted through the API.
@@ -192,7 +192,7 @@ class FakeVoipStudio:
 
     # -- expected downloads ----------------------------------------------------------------
 
-    def _body(self, kind: Download, ident: int) -> Any:
+    def _body(self, kind: Download, ident: int) -> Body:
         body = self._state.body(kind, ident)
         if body is None:
             raise KeyError(f"no {kind} for id {ident}")
@@ -200,12 +200,12 @@ class FakeVoipStudio:
 
     def expected_size(self, kind: Download, ident: int) -> int:
         """Bytes the download `kind` (e.g. `"monitor_mp3"`) of record `ident` serves."""
-        return int(self._body(kind, ident).size)
+        return self._body(kind, ident).size
 
     def iter_expected(self, kind: Download, ident: int) -> Iterator[bytes]:
         """The bytes of a download in chunks, without holding a big body in memory."""
         body = self._body(kind, ident)
-        return body.chunks(0, body.size)  # type: ignore[no-any-return]
+        return body.chunks(0, body.size)
 
     def expected_bytes(self, kind: Download, ident: int) -> bytes:
         """The whole body of a download (use `expected_sha256` for big ones)."""
