@@ -110,3 +110,16 @@ async def test_verbose_logs_retries(cli: Cli, fake: FakeVoipStudio, tmp_path: Pa
     loud = await cli("cdrs", "export", *PERIOD, "-o", str(tmp_path / "b.csv"), "-v")
     assert loud.code == 0
     assert "retrying GET /cdrs after 503" in loud.err
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["cdrs", "list", "--limit", "6000"], "limit must be an int between 1 and 5000"),
+        (["cdrs", "list", "--sort", "nosuch"], "the API rejected the request: 400"),
+    ],
+)
+async def test_values_the_sdk_or_the_api_refuse(cli: Cli, argv: list[str], message: str) -> None:
+    result = await cli(*argv)
+    assert result.code == 2
+    assert message in result.err and "Traceback" not in result.err

@@ -106,6 +106,9 @@ async def run(
     except BadRequestError as exc:
         ui.error(f"the API rejected the request: {exc}")
         return EXIT_USAGE
+    except ValueError as exc:  # the SDK's own input checks, before anything is sent
+        ui.error(str(exc))
+        return EXIT_USAGE
     except VoipStudioError as exc:
         ui.error(f"API error: {exc}")
         return EXIT_FAILED
