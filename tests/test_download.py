@@ -613,3 +613,81 @@ async def test_cancelled_download_many_leaves_no_temporary_files(
         await task
     assert files_in(tmp_path) == []
     assert all(body.closed for body in streams)
+
+
+async def test_download_many_resumes_with_range_when_the_server_advertises_it(
+    requester: Requester, httpx_mock: HTTPXMock, tmp_path: Path
+) -> None:
+    ranges = {"Accept-Ranges": "bytes", "ETag": '"v1"'}
+    httpx_mock.add_response(
+        stream=BrokenStream(AUDIO[:5000], httpx.RemoteProtocolError("peer closed")),
+        headers={**ranges, "Content-Length": str(len(AUDIO))},
+    )
+    httpx_mock.add_response(
+        status_code=206,
+        content=AUDIO[5000:],
+        headers={**ranges, "Content-Range": f"bytes 5000-{len(AUDIO) - 1}/{len(AUDIO)}"},
+        match_headers={"Range": "bytes=5000-", "If-Range": '"v1"'},
+    )
+    progress: list[tuple[int, int | None]] = []
+    result = await download_many(
+        requester,
+        [7],
+        tmp_path,
+        build_kwargs=_monitor_kwargs,
+        path_template="/monitors/{id}.mp3",
+        file_name=lambda i: f"monitor-{i}.mp3",
+        expected_sizes={7: len(AUDIO)},
+        on_progress=lambda _, done, total: progress.append((done, total)),
+        retry_delay=0,
+        chunk_size=1000,
+    )
+    value = result.outcomes[0].value
+    assert value is not None, result.outcomes[0].error
+    assert (value.size, value.sha256) == (len(AUDIO), sha256(AUDIO))
+    assert (tmp_path / "monitor-7.mp3").read_bytes() == AUDIO
+    assert files_in(tmp_path) == ["monitor-7.mp3"]
+    dones = [done for done, _ in progress]
+    assert dones == sorted(set(dones)) and dones[4] == 5000 and dones[5] == 6000
+    assert progress[-1] == (len(AUDIO), len(AUDIO))
+
+
+@pytest.mark.parametrize(
+    ("first_headers", "sends_range"),
+    [
+        # Ranges advertised, but the retry answers 200 with the whole body.
+        ({"Accept-Ranges": "bytes", "ETag": '"v1"'}, True),
+        # A weak ETag and no Last-Modified: nothing makes a range safe.
+        ({"Accept-Ranges": "bytes", "ETag": 'W/"v1"'}, False),
+        # Gzipped: ranges would address the compressed bytes.
+        ({"Accept-Ranges": "bytes", "ETag": '"v1"', "Content-Encoding": "gzip"}, False),
+    ],
+)
+async def test_download_many_restarts_from_zero_when_a_range_is_not_honoured_or_unsafe(
+    requester: Requester,
+    httpx_mock: HTTPXMock,
+    tmp_path: Path,
+    first_headers: dict[str, str],
+    sends_range: bool,
+) -> None:
+    first_body = (
+        gzip.compress(AUDIO)[:3000] if "Content-Encoding" in first_headers else AUDIO[:3000]
+    )
+    httpx_mock.add_response(
+        stream=BrokenStream(first_body, httpx.ReadError("reset")), headers=first_headers
+    )
+    httpx_mock.add_response(content=AUDIO)
+    result = await download_many(
+        requester,
+        [7],
+        tmp_path,
+        build_kwargs=_monitor_kwargs,
+        path_template="/monitors/{id}.mp3",
+        file_name=lambda i: f"monitor-{i}.mp3",
+        retry_delay=0,
+        chunk_size=1000,
+    )
+    assert result.ok, result.outcomes[0].error
+    assert ("range" in httpx_mock.get_requests()[1].headers) is sends_range
+    assert (tmp_path / "monitor-7.mp3").read_bytes() == AUDIO
+    assert files_in(tmp_path) == ["monitor-7.mp3"]

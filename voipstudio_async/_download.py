@@ -229,18 +229,40 @@ class _TempFile:
         self._lock = threading.Lock()
         self._closed = False
         self._pending: asyncio.Future[None] | None = None
+        self.size = 0
+        """Bytes written and hashed so far."""
+        self.range_validator: str | None = None
+        """Set when the server that sent these bytes accepts ``Range``: its ``If-Range``."""
 
     def _write(self, chunk: bytes) -> None:
         with self._lock:
             if not self._closed:
                 self._file.write(chunk)
                 self._hash.update(chunk)
+                self.size += len(chunk)
 
     async def write(self, chunk: bytes) -> None:
         """Queue ``chunk``; returns once the previous chunk is on disk (one in flight)."""
-        if self._pending is not None:
-            await self._pending
+        await self.settle()
         self._pending = asyncio.get_running_loop().run_in_executor(None, self._write, chunk)
+
+    async def settle(self) -> None:
+        """Wait for the write in flight (raising its error, if any)."""
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            await pending
+
+    def _truncate(self) -> None:
+        with self._lock:
+            self._file.seek(0)
+            self._file.truncate()
+            self._hash = hashlib.sha256()
+            self.size = 0
+
+    async def restart(self) -> None:
+        """Drop what was written: the next body starts at byte 0."""
+        await self.settle()
+        await asyncio.to_thread(self._truncate)
 
     def _close(self, fsync: bool) -> None:
         with self._lock:
@@ -252,8 +274,7 @@ class _TempFile:
 
     async def finish(self, target: Path, *, fsync: bool) -> str:
         """Flush, close and rename onto ``target``; return the sha256 hex digest."""
-        if self._pending is not None:
-            await self._pending
+        await self.settle()
         await asyncio.to_thread(self._close, fsync)
         # Off the loop: replacing a large file frees its blocks, which can take 100 ms.
         await asyncio.to_thread(os.replace, self.path, target)
@@ -310,31 +331,96 @@ async def download(
     ``APIResponseValidationError``. Names sent by the server are never used.
     """
     target = _resolve_dest(dest, default_name)
-    async with stream(
-        requester,
-        kwargs,
-        path_template=path_template,
-        expected_size=expected_size,
-        chunk_size=chunk_size,
-    ) as body:
-        if body.status_code != 200:
-            # e.g. 202/204 from an asynchronous export: there is no file to save.
-            raise APIResponseValidationError(
-                f"{path_template} answered {body.status_code}, expected 200 with a body",
-                response=body.response,
-            )
-        total = body.total
-        temp = _TempFile(target)
-        try:
-            done = 0
-            async for chunk in body:
-                await temp.write(chunk)
-                done += len(chunk)
-                await _call_progress(on_progress, done, total)
-            sha256 = await temp.finish(target, fsync=fsync)
-        except BaseException:
-            temp.discard()
-            raise
+    temp = _TempFile(target)
+    try:
+        return await _download_into(
+            requester,
+            kwargs,
+            temp,
+            target,
+            path_template=path_template,
+            expected_size=expected_size,
+            on_progress=on_progress,
+            chunk_size=chunk_size,
+            fsync=fsync,
+        )
+    except BaseException:
+        temp.discard()
+        raise
+
+
+def _range_start(response: httpx.Response) -> int | None:
+    # "bytes 100-999/1000" -> 100
+    unit, _, spec = response.headers.get("content-range", "").partition(" ")
+    start = spec.partition("-")[0]
+    return int(start) if unit.strip().lower() == "bytes" and start.isdigit() else None
+
+
+def _range_validator(response: httpx.Response) -> str | None:
+    """What makes a later ``Range`` request safe: a strong ETag or Last-Modified."""
+    if response.headers.get("accept-ranges", "").strip().lower() != "bytes":
+        return None
+    if response.headers.get("content-encoding", "").strip().lower() not in _IDENTITY:
+        return None  # ranges would address the encoded bytes, not the file's
+    etag: str | None = response.headers.get("etag")
+    if etag and not etag.startswith("W/"):
+        return etag
+    modified: str | None = response.headers.get("last-modified")
+    return modified
+
+
+async def _download_into(
+    requester: Requester,
+    kwargs: Mapping[str, Any],
+    temp: _TempFile,
+    target: Path,
+    *,
+    path_template: str,
+    expected_size: int | None,
+    on_progress: ProgressCallback | None,
+    chunk_size: int,
+    fsync: bool,
+) -> DownloadResult:
+    """Fill ``temp`` and rename it onto ``target``; on failure ``temp`` is left as it is.
+
+    When ``temp`` holds the start of a body from a server that accepts ranges, only the
+    rest is requested (``Range`` + ``If-Range``); a 200 answer restarts from byte 0.
+    """
+    offset = temp.size if temp.range_validator else 0
+    if offset:
+        headers = {
+            **kwargs.get("headers", {}),
+            "Range": f"bytes={offset}-",
+            "If-Range": temp.range_validator,
+        }
+        kwargs = {**kwargs, "headers": headers}
+    async with requester.stream(
+        kwargs, policy=RetryPolicy.IDEMPOTENT, path_template=path_template
+    ) as response:
+        if not (offset and response.status_code == 206 and _range_start(response) == offset):
+            if response.status_code != 200:
+                # e.g. 202/204 from an asynchronous export: there is no file to save.
+                raise APIResponseValidationError(
+                    f"{path_template} answered {response.status_code}, expected 200 with a body",
+                    response=response,
+                )
+            if temp.size:
+                await temp.restart()
+            offset = 0
+        body = DownloadStream(
+            response,
+            path_template=path_template,
+            chunk_size=chunk_size,
+            expected_size=None if expected_size is None else expected_size - offset,
+        )
+        temp.range_validator = _range_validator(response)
+        total = None if body.total is None else offset + body.total
+        done = offset
+        async for chunk in body:
+            await temp.write(chunk)
+            done += len(chunk)
+            await _call_progress(on_progress, done, total)
+        sha256 = await temp.finish(target, fsync=fsync)
     if total is None or done == 0:
         await _call_progress(on_progress, done, done)
     return DownloadResult(path=target, size=done, sha256=sha256, content_type=body.content_type)
@@ -372,9 +458,11 @@ async def download_many(
     ``DownloadResult``); one item's failure never raises. With ``skip_existing`` a
     file already at its name is kept (and hashed) when its size matches
     ``expected_sizes`` or no size is known: files only appear there complete, by
-    atomic rename. A body cut short or a lost connection is retried from byte 0, up
-    to ``attempts`` tries with exponential backoff from ``retry_delay`` (the API
-    ignores ``Range``); statuses were already retried by the Requester.
+    atomic rename. A body cut short or a lost connection is retried, up to
+    ``attempts`` tries with exponential backoff from ``retry_delay``: from byte 0, or
+    with ``Range`` from where it broke when the server advertised
+    ``Accept-Ranges: bytes`` (the real API does not). Statuses were already retried by
+    the Requester.
     ``on_progress(id, done, total)`` is monotonic per id, across retries too, and is
     called once with ``(id, size, size)`` for a skipped file.
     """
@@ -414,24 +502,31 @@ async def download_many(
                 last = (done, total)
                 await _call_progress(item_progress, done, total)
 
-        attempt = 1
-        while True:
-            try:
-                return await download(
-                    requester,
-                    build_kwargs(item_id),
-                    target,
-                    path_template=path_template,
-                    default_name=target.name,
-                    expected_size=expected,
-                    on_progress=progress,
-                    chunk_size=chunk_size,
-                )
-            except (IncompleteDownloadError, APIConnectionError):
-                if attempt >= attempts:
-                    raise
-                await asyncio.sleep(retry_delay * 2 ** (attempt - 1))
-                attempt += 1
+        temp = _TempFile(target)
+        try:
+            attempt = 1
+            while True:
+                try:
+                    return await _download_into(
+                        requester,
+                        build_kwargs(item_id),
+                        temp,
+                        target,
+                        path_template=path_template,
+                        expected_size=expected,
+                        on_progress=progress,
+                        chunk_size=chunk_size,
+                        fsync=False,
+                    )
+                except (IncompleteDownloadError, APIConnectionError):
+                    if attempt >= attempts:
+                        raise
+                    await temp.settle()  # what is on disk is what the next attempt resumes
+                    await asyncio.sleep(retry_delay * 2 ** (attempt - 1))
+                    attempt += 1
+        except BaseException:
+            temp.discard()
+            raise
 
     outcomes: dict[int, ItemOutcome[DownloadResult]] = {}
     pending = iter(dict.fromkeys(id_list))
