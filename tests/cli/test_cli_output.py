@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import io
+import sys
 import threading
 from pathlib import Path
 
+import pytest
 from cli_helpers import PERIOD
 
 from voipstudio_async import VoipStudio
@@ -45,3 +47,15 @@ def test_human_bytes() -> None:
         "5.0 TB",
         "7000.0 TB",
     ]
+
+
+async def test_purge_asks_on_the_terminal(
+    client: VoipStudio, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sys, "stdin", Terminal("n\n"))
+    out, err = io.StringIO(), Terminal()
+    argv = ["archive", *PERIOD, "--dest", str(tmp_path), "--purge"]
+    assert await run(argv, client=client, stdout=out, stderr=err) == 0
+    assert "from VoIPstudio (archived and verified)? [y/N]" in err.getvalue()
+    assert "[y/N]" not in out.getvalue()  # the prompt never lands in the results
+    assert "purge: cancelled, nothing deleted" in out.getvalue()
