@@ -203,7 +203,9 @@ class Requester:
                     raise _connection_error(exc, request.method, path_template) from exc
                 self._log_retry(request.method, path_template, type(exc).__name__, attempt, delay)
             else:
-                self._log_response(request.method, path_template, response.status_code, started)
+                self._log_response(
+                    request.method, path_template, response.status_code, attempt, started
+                )
                 if response.status_code < 400:
                     return response
                 error = self._status_error(response, response.content, path_template)
@@ -256,7 +258,9 @@ class Requester:
                 self._gate.release()
                 raise
             else:
-                self._log_response(request.method, path_template, response.status_code, started)
+                self._log_response(
+                    request.method, path_template, response.status_code, attempt, started
+                )
                 if response.status_code < 400:
                     break
                 try:
@@ -348,14 +352,17 @@ class Requester:
             },
         )
 
-    def _log_response(self, method: str, path_template: str, status: int, started: float) -> None:
+    def _log_response(
+        self, method: str, path_template: str, status: int, attempt: int, started: float
+    ) -> None:
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug(
-                "%s %s -> %d in %.3fs",
+                "%s %s -> %d in %.3fs (attempt %d)",
                 method,
                 path_template,
                 status,
                 time.monotonic() - started,
+                attempt + 1,
             )
 
 
