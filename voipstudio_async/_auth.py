@@ -97,11 +97,6 @@ class LoginAuth(_AsyncOnlyAuth):
     def __repr__(self) -> str:
         return f"LoginAuth(email={self._email!r}, password='***')"
 
-    @property
-    def logged_in(self) -> bool:
-        """True once a session token is held."""
-        return self._token is not None
-
     def set_token(self, token: str) -> None:
         """Adopt a session token (e.g. from the two-factor step)."""
         self._token = token

@@ -147,11 +147,6 @@ class Requester:
         self._random: Callable[[], float] = random.random
 
     @property
-    def base_url(self) -> str:
-        """The API root every operation path is appended to (ends with ``/``)."""
-        return self._base_url
-
-    @property
     def closed(self) -> bool:
         """True once ``aclose()`` ran (or a user-supplied client was closed)."""
         return self._closed or self._http.is_closed
