@@ -3,14 +3,17 @@
 Each ```python block runs on its own, with top-level ``await`` allowed, in a temporary
 working directory. ``voipstudio_async.VoipStudio`` is swapped for a subclass that talks to
 an in-process ``FakeVoipStudio``: the credentials written in the example are replaced by
-the fake's of the same kind, so the examples stay what a user would type. A block that
-uses ``vs`` without creating it gets an open client. A block preceded by
-``<!-- readme-test: skip -->`` is not run (it needs a real account or a terminal).
+the fake's of the same kind, so the examples stay what a user would type (an example
+that passes its own ``transport=`` keeps it). A block that
+uses ``vs`` without creating it gets an open client. A test function an example defines
+(``async def test_...(fake_voipstudio)``) is then called with a fresh fake. A block
+preceded by ``<!-- readme-test: skip -->`` is not run (it needs a real account).
 """
 
 from __future__ import annotations
 
 import ast
+import inspect
 import logging
 import re
 from collections.abc import AsyncIterator, Iterator
@@ -56,6 +59,12 @@ def fake_backed(fake: FakeVoipStudio, monkeypatch: pytest.MonkeyPatch) -> type[V
             password: str | None = None,
             **options: Any,
         ) -> None:
+            if "transport" in options or "http_client" in options:
+                # The example targets a server of its own (e.g. a fake it was given).
+                super().__init__(
+                    user_id, api_key, token=token, email=email, password=password, **options
+                )
+                return
             if email is not None or password is not None:
                 email, password = creds.email, creds.password
             elif token is not None:
@@ -64,8 +73,7 @@ def fake_backed(fake: FakeVoipStudio, monkeypatch: pytest.MonkeyPatch) -> type[V
                 user_id, api_key = creds.user_id, creds.api_key
             options["base_url"] = fake.base_url
             options.pop("http_backend", None)
-            if options.get("http_client") is None:
-                options["transport"] = fake.transport()
+            options["transport"] = fake.transport()
             super().__init__(
                 user_id, api_key, token=token, email=email, password=password, **options
             )
@@ -101,3 +109,6 @@ async def test_readme_example_runs(
     result = eval(code, namespace)
     if result is not None:
         await result
+    for name, value in namespace.items():
+        if name.startswith("test_") and inspect.iscoroutinefunction(value):
+            await value(FakeVoipStudio(seed=2, cdrs=300, monitors=5, voicemessages=5))
