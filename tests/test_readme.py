@@ -59,7 +59,7 @@ def fake_backed(fake: FakeVoipStudio, monkeypatch: pytest.MonkeyPatch) -> type[V
             password: str | None = None,
             **options: Any,
         ) -> None:
-            if "transport" in options or "http_client" in options:
+            if options.get("transport") is not None or options.get("http_client") is not None:
                 # The example targets a server of its own (e.g. a fake it was given).
                 super().__init__(
                     user_id, api_key, token=token, email=email, password=password, **options
