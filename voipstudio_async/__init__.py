@@ -9,6 +9,7 @@ async with VoipStudio(user_id=123456, api_key="...") as vs:
 """
 
 from ._auth import BasicAuth, LoginAuth, TokenAuth
+from ._bulk import BulkResult, DeleteAllResult, ItemOutcome
 from ._client import (
     DEFAULT_BASE_URL,
     DEFAULT_MAX_CONCURRENCY,
@@ -17,6 +18,7 @@ from ._client import (
     DEFAULT_TIMEOUT,
     VoipStudio,
 )
+from ._download import DownloadResult, DownloadStream
 from ._errors import (
     APIConnectionError,
     APIResponseValidationError,
@@ -56,14 +58,19 @@ __all__ = [
     "BadRequestError",
     "BasicAuth",
     "BulkOperationError",
+    "BulkResult",
     "ClientClosedError",
     "ConflictError",
+    "DeleteAllResult",
+    "DownloadResult",
+    "DownloadStream",
     "ErrorDetail",
     "Filter",
     "FilterArg",
     "FilterValue",
     "IncompleteDownloadError",
     "InternalServerError",
+    "ItemOutcome",
     "LoginAuth",
     "NotFoundError",
     "NotGiven",

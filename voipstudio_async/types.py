@@ -9,6 +9,7 @@ from voipstudio_history_client.models import (
     Cdr,
     CdrDictionary,
     CdrNote,
+    CdrPatch,
     Chat,
     FieldError,
     MediaSessionDictionary,
@@ -17,6 +18,7 @@ from voipstudio_history_client.models import (
     MsdrDictionary,
     SmsDictionary,
     Voicemessage,
+    VoicemessagePatch,
 )
 from voipstudio_history_client.types import UNSET, Unset
 
@@ -26,6 +28,7 @@ __all__ = [
     "Cdr",
     "CdrDictionary",
     "CdrNote",
+    "CdrPatch",
     "Chat",
     "FieldError",
     "MediaSessionDictionary",
@@ -35,4 +38,5 @@ __all__ = [
     "SmsDictionary",
     "Unset",
     "Voicemessage",
+    "VoicemessagePatch",
 ]

@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import AsyncIterator, Sequence
+import os
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
+from typing import Any
 
 from voipstudio_history_client.api.cdrs import (
+    delete_all_cdrs,
+    download_cdr_pcap,
     get_cdr,
     get_cdr_dictionaries,
     get_cdr_notes,
     get_cdr_trace,
     list_cdrs,
     list_cdrs_calltracking,
+    update_cdrs,
 )
 from voipstudio_history_client.models import (
     CallTrackingCdr,
@@ -22,9 +28,16 @@ from voipstudio_history_client.models import (
     CdrList,
     CdrNote,
     CdrNotes,
+    CdrPatch,
 )
 from voipstudio_history_client.types import Unset
 
+from .._bulk import DEFAULT_CHUNK_SIZE, DEFAULT_CONCURRENCY, BulkResult, DeleteAllResult
+from .._bulk import bulk_patch as _bulk_patch
+from .._bulk import delete_all as _delete_all
+from .._download import DownloadResult, DownloadStream, ProgressCallback
+from .._download import download as _download
+from .._download import stream as _stream
 from .._filters import FilterArg
 from .._pagination import Page
 from .._transport import NOT_GIVEN, Requester, TimeoutArg
@@ -36,6 +49,7 @@ from ._base import (
     ListEndpoint,
     check_id,
 )
+from ._files import check_size
 
 _LIST: ListEndpoint[Cdr] = ListEndpoint(list_cdrs._get_kwargs, CdrList.from_dict, "/cdrs")
 _CALLTRACKING: ListEndpoint[CallTrackingCdr] = ListEndpoint(
@@ -125,4 +139,80 @@ class Cdrs(KeysetListResource[Cdr]):
             page_size=page_size,
             max_items=max_items,
             timeout=timeout,
+        )
+
+    async def update(
+        self,
+        items: Iterable[Mapping[str, Any] | CdrPatch],
+        *,
+        chunk_size: int = DEFAULT_CHUNK_SIZE,
+        concurrency: int = DEFAULT_CONCURRENCY,
+    ) -> BulkResult[None]:
+        """PATCH CDRs (``PATCH /cdrs``): ``{"id": 42, "labels": [...], "info": ...}`` items.
+
+        Items are mappings or ``CdrPatch`` models with the fields ``labels``,
+        ``metadata`` and ``info``. All are validated before anything is sent (positive
+        int id, known fields, no id repeated with different values; ``ValueError``
+        lists the problems). Sent in chunks of ``chunk_size``, ``concurrency`` at a
+        time, never replayed after an ambiguous failure. One outcome per input item,
+        in input order (``result.failed`` carries each error); an empty input sends
+        nothing.
+        """
+        return await _bulk_patch(
+            self._requester,
+            items,
+            build_kwargs=lambda body: update_cdrs._get_kwargs(body=body),
+            model_cls=CdrPatch,
+            path_template="/cdrs",
+            chunk_size=chunk_size,
+            concurrency=concurrency,
+        )
+
+    async def delete_all(self, *, confirm: bool = False) -> DeleteAllResult:
+        """Delete every CDR (``DELETE /cdrs``): only with ``confirm=True``.
+
+        Without it, ``ValueError`` and nothing is sent. Never retried once sent.
+        ``result.accepted`` is True when the server answered 202 (deleting later).
+        """
+        return await _delete_all(
+            self._requester,
+            build_kwargs=delete_all_cdrs._get_kwargs,
+            path_template="/cdrs",
+            confirm=confirm,
+        )
+
+    async def download_pcap(
+        self,
+        id: int,
+        dest: str | os.PathLike[str],
+        *,
+        expected_size: int | None = None,
+        on_progress: ProgressCallback | None = None,
+    ) -> DownloadResult:
+        """Save a call's packet capture (``GET /cdrs/{id}.pcap``) atomically to ``dest``.
+
+        ``dest`` is a file path or a directory (the file is then ``cdr-<id>.pcap``).
+        Verified against ``Content-Length`` (and ``expected_size`` when given); on
+        failure no file is left and an existing ``dest`` is untouched.
+        """
+        item_id = check_id(id)
+        return await _download(
+            self._requester,
+            download_cdr_pcap._get_kwargs(id=item_id),
+            dest,
+            path_template="/cdrs/{id}.pcap",
+            default_name=f"cdr-{item_id}.pcap",
+            expected_size=check_size(expected_size),
+            on_progress=on_progress,
+        )
+
+    def stream_pcap(
+        self, id: int, *, expected_size: int | None = None
+    ) -> AbstractAsyncContextManager[DownloadStream]:
+        """Open a call's packet capture body (``async with ... as body``); closed on exit."""
+        return _stream(
+            self._requester,
+            download_cdr_pcap._get_kwargs(id=check_id(id)),
+            path_template="/cdrs/{id}.pcap",
+            expected_size=check_size(expected_size),
         )

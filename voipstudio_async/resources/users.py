@@ -2,8 +2,52 @@
 
 from __future__ import annotations
 
-from ._base import Resource
+import os
+from collections.abc import Sequence
+
+from voipstudio_history_client.api.users import export_user_cdrs_csv
+from voipstudio_history_client.types import UNSET
+
+from .._download import DownloadResult, ProgressCallback
+from .._download import download as _download
+from .._filters import FilterArg, encode_filters
+from ._base import Direction, Resource, _check_sort, check_id
 
 
 class Users(Resource):
-    """Users (``/users``): the per-user CDR CSV export (added with the bulk/download verbs)."""
+    """Users (``/users``): the per-user CDR CSV export."""
+
+    async def export_cdrs_csv(
+        self,
+        user_id: int,
+        dest: str | os.PathLike[str],
+        *,
+        filter: Sequence[FilterArg] | None = None,
+        sort: str | None = None,
+        direction: Direction | None = None,
+        on_progress: ProgressCallback | None = None,
+    ) -> DownloadResult:
+        """Save a user's CDRs as CSV (``GET /users/{id}/cdrs.csv``) atomically to ``dest``.
+
+        ``filter``, ``sort`` and ``direction`` work as in ``vs.cdrs.list()`` (checked
+        before sending). ``dest`` is a file path or a directory (the file is then
+        ``user-<id>-cdrs.csv``); on failure no file is left. An answer without a body
+        (202/204) raises ``APIResponseValidationError``.
+        """
+        uid = check_id(user_id, "user_id")
+        _check_sort(sort, direction)
+        encoded = encode_filters(filter)
+        kwargs = export_user_cdrs_csv._get_kwargs(
+            id=uid,
+            filter_=UNSET if encoded is None else encoded,
+            sort=UNSET if sort is None else sort,
+            dir_=UNSET if direction is None else direction,
+        )
+        return await _download(
+            self._requester,
+            kwargs,
+            dest,
+            path_template="/users/{id}/cdrs.csv",
+            default_name=f"user-{uid}-cdrs.csv",
+            on_progress=on_progress,
+        )
