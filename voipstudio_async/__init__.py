@@ -18,7 +18,7 @@ from ._client import (
     DEFAULT_TIMEOUT,
     VoipStudio,
 )
-from ._download import DownloadResult, DownloadStream
+from ._download import DownloadResult, DownloadStream, ManyProgressCallback, ProgressCallback
 from ._errors import (
     APIConnectionError,
     APIResponseValidationError,
@@ -72,11 +72,13 @@ __all__ = [
     "InternalServerError",
     "ItemOutcome",
     "LoginAuth",
+    "ManyProgressCallback",
     "NotFoundError",
     "NotGiven",
     "Operator",
     "Page",
     "PermissionDeniedError",
+    "ProgressCallback",
     "RateLimitError",
     "RetryPolicy",
     "TimeoutArg",
