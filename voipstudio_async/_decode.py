@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
-from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Protocol, TypeVar
 
+import attrs
 import httpx
+from voipstudio_history_client.types import UNSET, Unset
 
 from ._errors import (
     APIResponseValidationError,
@@ -41,10 +44,7 @@ M = TypeVar("M")
 _MAX_TEXT_BODY = 4096
 
 
-def parse_model(
-    response: httpx.Response, from_dict: Callable[[Mapping[str, Any]], M], *, what: str
-) -> M:
-    """Decode ``response`` and build a generated model, as APIResponseValidationError on drift."""
+def _decode_object(response: httpx.Response, what: str) -> dict[str, Any]:
     try:
         body = loads(response.content)
     except ValueError as exc:
@@ -57,16 +57,208 @@ def parse_model(
             response=response,
             body=body,
         )
+    return body
+
+
+# The generated from_dict signals a missing key, a wrong type or a bad value with
+# whatever the failing builtin raised.
+_DRIFT = (KeyError, TypeError, ValueError, AttributeError)
+
+
+def _drift(
+    what: str, exc: Exception, response: httpx.Response, body: object
+) -> APIResponseValidationError:
+    return APIResponseValidationError(
+        f"{what}: response body does not match the spec ({type(exc).__name__}: {exc})",
+        response=response,
+        body=body,
+    )
+
+
+def parse_model(
+    response: httpx.Response, from_dict: Callable[[Mapping[str, Any]], M], *, what: str
+) -> M:
+    """Decode ``response`` and build a generated model, as APIResponseValidationError on drift."""
+    body = _decode_object(response, what)
     try:
         return from_dict(body)
-    # The generated from_dict signals a missing key, a wrong type or a bad value with
-    # whatever the failing builtin raised.
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise APIResponseValidationError(
-            f"{what}: response body does not match the spec ({type(exc).__name__}: {exc})",
-            response=response,
-            body=body,
-        ) from exc
+    except _DRIFT as exc:
+        raise _drift(what, exc, response, body) from exc
+
+
+# -- list pages ---------------------------------------------------------------------------
+#
+# Profiling a 100,000-CDR walk showed the generated ``Cdr.from_dict`` taking ~77% of the
+# client's time (~9.6 us per CDR: a dict copy, 32 nested closures and 32 casts per
+# call), against ~1.6 us for orjson. For models whose fields are all plain JSON values
+# those closures are identities, so a builder that pops the same keys with the same
+# defaults, calls the attrs ``__init__`` and keeps the leftovers in
+# ``additional_properties`` gives equal objects at ~2 us. It is derived from the attrs
+# fields, used only when every field has a plain type, and checked against
+# ``from_dict`` on the first item it sees; anything else goes through ``from_dict``.
+
+T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)
+
+_PLAIN_TYPES = frozenset({"int", "float", "str", "bool", "None", "Unset", "list[str]", "list[int]"})
+# Items built between two yields to the event loop, so a 5,000-item page does not
+# stall other tasks for the whole build (~1 ms per slice).
+BUILD_SLICE = 500
+
+
+class ListBodyLike(Protocol[T_co]):
+    """A generated ``*List`` model: ``data`` and ``total``."""
+
+    @property
+    def data(self) -> Sequence[T_co]: ...
+
+    @property
+    def total(self) -> int | Unset: ...
+
+
+class _Probe:
+    __slots__ = ()
+
+
+_builders: dict[type, Callable[[dict[str, Any]], Any] | None] = {}
+
+
+def _make_builder(cls: type) -> Callable[[dict[str, Any]], Any] | None:
+    """An equivalent of ``cls.from_dict`` for plain models, or None (use ``from_dict``).
+
+    The builder takes ownership of the dict it is given (it pops the known keys; the
+    rest becomes ``additional_properties``, as ``from_dict`` does with its copy).
+    """
+    if not attrs.has(cls) or not callable(getattr(cls, "to_dict", None)):
+        return None
+    fields = attrs.fields(cls)
+    init = [f for f in fields if f.init]
+    if [f.name for f in fields if not f.init] != ["additional_properties"]:
+        return None
+    for f in init:
+        if f.kw_only or not isinstance(f.type, str):
+            return None
+        if not {part.strip() for part in f.type.split("|")} <= _PLAIN_TYPES:
+            return None
+        if f.default is not attrs.NOTHING and f.default is not UNSET:
+            return None
+    # The JSON key of each field, read back through to_dict (e.g. `type_` -> "type").
+    probes = {f.name: _Probe() for f in init}
+    try:
+        instance: Any = cls(**probes)
+        dumped = instance.to_dict()
+    except Exception:
+        return None
+    keys: dict[str, str] = {}
+    for key, value in dumped.items():
+        for name, probe in probes.items():
+            if value is probe:
+                keys[name] = key
+    if len(keys) != len(init) or len(set(keys.values())) != len(init):
+        return None
+    args = ", ".join(
+        f"pop({keys[f.name]!r})" if f.default is attrs.NOTHING else f"pop({keys[f.name]!r}, UNSET)"
+        for f in init
+    )
+    source = (
+        "def build(d):\n"
+        "    pop = d.pop\n"
+        f"    obj = cls({args})\n"
+        "    obj.additional_properties = d\n"
+        "    return obj\n"
+    )
+    namespace: dict[str, Any] = {"cls": cls, "UNSET": UNSET}
+    exec(compile(source, f"<voipstudio_async builder for {cls.__name__}>", "exec"), namespace)
+    build: Callable[[dict[str, Any]], Any] = namespace["build"]
+    return build
+
+
+def _builder_for(
+    cls: type, raw: object, expected: object
+) -> Callable[[dict[str, Any]], Any] | None:
+    if cls in _builders:
+        return _builders[cls]
+    build = _make_builder(cls)
+    if build is not None:
+        try:
+            ok = isinstance(raw, dict) and build(dict(raw)) == expected
+        except Exception:
+            ok = False
+        if not ok:
+            build = None
+    _builders[cls] = build
+    return build
+
+
+def _data_item_class(envelope: object, item: object) -> type | None:
+    """The item class when the envelope's ``data`` is declared as ``list[<that class>]``."""
+    cls = type(item)
+    envelope_cls: Any = type(envelope)
+    try:
+        field = attrs.fields_dict(envelope_cls)["data"]
+    except (TypeError, KeyError, attrs.exceptions.NotAnAttrsClassError):
+        return None
+    if not isinstance(field.type, str):
+        return None
+    parts = {part.strip() for part in field.type.split("|")}
+    if f"list[{cls.__name__}]" not in parts or not parts <= {
+        f"list[{cls.__name__}]",
+        "Unset",
+        "None",
+    }:
+        return None
+    return cls
+
+
+async def parse_list(
+    response: httpx.Response,
+    parse: Callable[[Mapping[str, Any]], ListBodyLike[T]],
+    *,
+    what: str,
+) -> tuple[list[T], int | Unset]:
+    """A list page's items and ``total``, as ``parse`` (``*List.from_dict``) would give them.
+
+    The envelope and the first item go through ``parse``; the other items through a
+    fast builder when the item model allows one (see above), in slices of
+    ``BUILD_SLICE`` with a yield to the event loop between slices.
+    """
+    body = _decode_object(response, what)
+    data = body.get("data")
+    if not isinstance(data, list) or len(data) < 2:
+        try:
+            model = parse(body)
+        except _DRIFT as exc:
+            raise _drift(what, exc, response, body) from exc
+        return list(model.data), model.total
+    try:
+        envelope = parse({**body, "data": data[:1]})
+    except _DRIFT as exc:
+        raise _drift(what, exc, response, body) from exc
+    items = list(envelope.data)
+    cls = _data_item_class(envelope, items[0]) if len(items) == 1 else None
+    build = _builder_for(cls, data[0], items[0]) if cls is not None else None
+    if cls is None or build is None:
+        try:
+            model = parse(body)
+        except _DRIFT as exc:
+            raise _drift(what, exc, response, body) from exc
+        return list(model.data), model.total
+    from_dict: Callable[[Any], T] = cls.from_dict  # type: ignore[attr-defined]
+    count = len(data)
+    try:
+        for start in range(1, count, BUILD_SLICE):
+            if start > 1:
+                await asyncio.sleep(0)
+            items.extend(
+                [
+                    build(raw) if raw.__class__ is dict else from_dict(raw)
+                    for raw in data[start : start + BUILD_SLICE]
+                ]
+            )
+    except _DRIFT as exc:
+        # The builder consumed the decoded dicts: report the body as it arrived.
+        raise _drift(what, exc, response, loads(response.content)) from exc
+    return items, envelope.total
 
 
 _STATUS_ERRORS: dict[int, type[APIStatusError]] = {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Generic, Protocol, TypeVar
@@ -60,6 +61,28 @@ def check_max_items(value: int | None) -> None:
         raise ValueError(f"max_items must be a positive int or None, got {value!r}")
 
 
+PREFETCH_PAGES = 2
+"""Pages requested ahead of the caller in a page-number walk (when ``total`` is known)."""
+
+
+def _prefetch(request: Awaitable[Page[T]]) -> asyncio.Task[Page[T]]:
+    """Start fetching a page while the caller consumes the current one."""
+    return asyncio.get_running_loop().create_task(_wait(request))
+
+
+async def _wait(request: Awaitable[Page[T]]) -> Page[T]:
+    return await request
+
+
+def _discard(task: asyncio.Task[Page[T]]) -> None:
+    """Drop a prefetch the caller no longer needs (it stopped early or failed)."""
+    if task.done():
+        if not task.cancelled():
+            task.exception()  # retrieved: no "exception was never retrieved" log
+    else:
+        task.cancel()
+
+
 async def iterate_pages(
     fetch: FetchPage[T],
     *,
@@ -71,28 +94,57 @@ async def iterate_pages(
 
     Only the page number changes between requests. A page identical to the previous
     one means the server ignores ``page``: raise rather than loop forever.
+
+    Prefetch: the first page is fetched alone (a caller that reads a few items sends
+    one request). Once the caller has read a whole page the walk is taken to go on,
+    and later pages are requested ahead: the next one (and, when ``total`` says it
+    holds wanted items, the one after, ``PREFETCH_PAGES``), so the server prepares
+    a page while this process decodes the previous one. Pages past ``total`` or
+    ``max_items`` are never requested; at most ``1 + PREFETCH_PAGES`` pages are held;
+    a caller that stops early cancels what is in flight (one or two requests may
+    then have been sent for nothing).
     """
     seen = 0
     page_number = 1
     previous: list[T] | None = None
-    while True:
+    pending: dict[int, asyncio.Task[Page[T]]] = {}
+    try:
         page = await fetch(page_number, page_size, filters)
-        if not page.items:
-            return
-        if page.items == previous:
-            raise APIResponseValidationError(
-                f"page {page_number} repeated page {page_number - 1}: the server ignores paging",
-                response=page.response,
-            )
-        for item in page.items:
-            yield item
-            seen += 1
-            if max_items is not None and seen >= max_items:
+        while True:
+            if not page.items:
                 return
-        if page.total is not None and seen >= page.total:
-            return
-        previous = page.items
-        page_number += 1
+            if page.items == previous:
+                raise APIResponseValidationError(
+                    f"page {page_number} repeated page {page_number - 1}: "
+                    "the server ignores paging",
+                    response=page.response,
+                )
+            after = seen + len(page.items)
+            limit = min((n for n in (page.total, max_items) if n is not None), default=None)
+            more = limit is None or after < limit
+            if more and page_number >= 2:
+                depth = PREFETCH_PAGES if page.total is not None else 1
+                for ahead in range(page_number + 1, page_number + 1 + depth):
+                    # Page `ahead` holds items from (ahead - 1) * page_size on.
+                    wanted = ahead == page_number + 1 or (
+                        limit is not None and (ahead - 1) * page_size < limit
+                    )
+                    if wanted and ahead not in pending:
+                        pending[ahead] = _prefetch(fetch(ahead, page_size, filters))
+            for item in page.items:
+                yield item
+                seen += 1
+                if max_items is not None and seen >= max_items:
+                    return
+            if not more:
+                return
+            previous = page.items
+            page_number += 1
+            task = pending.pop(page_number, None)
+            page = await (task if task is not None else fetch(page_number, page_size, filters))
+    finally:
+        for task in pending.values():
+            _discard(task)
 
 
 async def iterate_by_id(
@@ -105,30 +157,58 @@ async def iterate_by_id(
     """Keyset walk: always page 1, sorted by id ascending, with ``id gt <last id>``.
 
     ``fetch`` must sort by id ascending. Rows inserted or deleted during the walk
-    cannot shift later pages, so nothing is skipped or yielded twice.
+    cannot shift later pages, so nothing is skipped or yielded twice. From the second
+    page on, the next page (``id gt <this page's last id>``) is requested as soon as
+    a well-ordered page arrives, while the caller consumes it.
     """
+
+    def request(after_id: int | None) -> Awaitable[Page[H]]:
+        conditions = list(filters)
+        if after_id is not None:
+            conditions.append(Filter("id", "gt", after_id))
+        return fetch(1, page_size, conditions)
+
     seen = 0
     last_id: int | None = None
-    while True:
-        conditions = list(filters)
-        if last_id is not None:
-            conditions.append(Filter("id", "gt", last_id))
-        page = await fetch(1, page_size, conditions)
-        if not page.items:
-            return
-        for item in page.items:
-            if last_id is not None and item.id <= last_id:
-                raise APIResponseValidationError(
-                    f"keyset walk got id {item.id} after {last_id}: the server ignored the "
-                    "id filter or the sort",
-                    response=page.response,
-                )
-            last_id = item.id
-            yield item
-            seen += 1
-            if max_items is not None and seen >= max_items:
+    pages = 0
+    pending: asyncio.Task[Page[H]] | None = None
+    try:
+        page = await request(None)
+        while True:
+            pages += 1
+            if not page.items:
                 return
-        # total counts the rows still matching (ids above the previous page's last),
-        # so a page that holds them all is the last one.
-        if page.total is not None and len(page.items) >= page.total:
-            return
+            # total counts the rows still matching (ids above the previous page's last),
+            # so a page that holds them all is the last one.
+            last_page = page.total is not None and len(page.items) >= page.total
+            more = not last_page and (max_items is None or seen + len(page.items) < max_items)
+            if more and pages >= 2 and _ascending(page.items, last_id):
+                pending = _prefetch(request(page.items[-1].id))
+            for item in page.items:
+                if last_id is not None and item.id <= last_id:
+                    raise APIResponseValidationError(
+                        f"keyset walk got id {item.id} after {last_id}: the server ignored "
+                        "the id filter or the sort",
+                        response=page.response,
+                    )
+                last_id = item.id
+                yield item
+                seen += 1
+                if max_items is not None and seen >= max_items:
+                    return
+            if not more:
+                return
+            task, pending = pending, None
+            page = await (task if task is not None else request(last_id))
+    finally:
+        if pending is not None:
+            _discard(pending)
+
+
+def _ascending(items: Sequence[_HasId], after: int | None) -> bool:
+    previous = after
+    for item in items:
+        if previous is not None and item.id <= previous:
+            return False
+        previous = item.id
+    return True

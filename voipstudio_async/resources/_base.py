@@ -15,7 +15,7 @@ from typing import Any, Generic, Literal, Protocol, TypeAlias, TypeVar
 from voipstudio_history_client.models.sort_direction import SortDirection
 from voipstudio_history_client.types import UNSET, Unset
 
-from .._decode import parse_model
+from .._decode import parse_list, parse_model
 from .._filters import FilterArg, encode_filters
 from .._pagination import (
     Page,
@@ -156,11 +156,9 @@ class Resource:
         response = await self._requester.send(
             kwargs, policy=RetryPolicy.IDEMPOTENT, path_template=endpoint.path, timeout=timeout
         )
-        body = parse_model(response, endpoint.parse, what=f"GET {endpoint.path}")
-        total = None if isinstance(body.total, Unset) else body.total
-        return Page(
-            items=builtins.list(body.data), total=total, page=page, limit=limit, response=response
-        )
+        items, raw_total = await parse_list(response, endpoint.parse, what=f"GET {endpoint.path}")
+        total = None if isinstance(raw_total, Unset) else raw_total
+        return Page(items=items, total=total, page=page, limit=limit, response=response)
 
     async def _list(
         self,
