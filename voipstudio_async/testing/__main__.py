@@ -64,11 +64,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         "VOIPSTUDIO_BASE_URL": loopback_url(fake, sock),
         "VOIPSTUDIO_USER_ID": str(creds.user_id),
         "VOIPSTUDIO_API_KEY": creds.api_key,
-        "VOIPSTUDIO_EMAIL": creds.email,
-        "VOIPSTUDIO_PASSWORD": creds.password,
     }
     for name, value in exports.items():
         print(f"export {name}={shlex.quote(value)}")
+    # A comment: exporting both kinds of credentials would make from_env() refuse them.
+    print(
+        "# or sign in with email/password instead of the API key:"
+        f" VOIPSTUDIO_EMAIL={shlex.quote(creds.email)}"
+        f" VOIPSTUDIO_PASSWORD={shlex.quote(creds.password)}"
+    )
     if big:
         print(f"# big monitor ids: {','.join(map(str, big))}")
     print("# ready; Ctrl-C stops the server", flush=True)
