@@ -70,5 +70,8 @@ test: setup lint spec check-generated  ## everything CI checks
 demo: $(VENV)/.installed  ## archive a fake account on loopback into ./demo-output/, then re-run (resume)
 	$(BIN)/python examples/demo.py
 
+bench: $(VENV)/.installed  ## benchmark the SDK against raw httpx/aiohttp (a few minutes; not part of test)
+	$(BIN)/python -m bench
+
 clean:  ## remove build outputs (keeps .venv)
 	rm -rf build demo-output .pytest_cache .mypy_cache .ruff_cache

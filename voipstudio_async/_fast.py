@@ -33,9 +33,15 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from typing import Any, Final
 
-import aiohttp
 import httpx
-import yarl
+
+try:
+    import aiohttp
+    import yarl
+except ImportError as exc:  # pragma: no cover - only without the extra
+    raise ImportError(
+        "http_backend='aiohttp' needs aiohttp: pip install 'voipstudio-async[fast]'"
+    ) from exc
 
 __all__ = ["FastAsyncClient", "FastTransport"]
 
