@@ -215,21 +215,24 @@ def measure(
                     )
                 )
     if "walk" in cases:
-        for variant, page in (
-            ("sdk", sizes["walk_page"]),
-            ("httpx", sizes["walk_page"]),
-            ("sdk", sizes["walk_big_page"]),
-            ("httpx", sizes["walk_big_page"]),
+        for variant, page, tuned in (
+            ("sdk", sizes["walk_page"], False),
+            ("httpx", sizes["walk_page"], False),
+            ("sdk", sizes["walk_big_page"], False),
+            ("httpx", sizes["walk_big_page"], False),
+            ("sdk", sizes["walk_page"], True),
+            ("httpx", sizes["walk_page"], True),
         ):
             plan.append(
                 (
-                    f"walk/{variant}/page={page}",
+                    f"walk/{variant}/page={page}" + ("/gc-tuned" if tuned else ""),
                     {
                         **base,
                         "case": "walk",
                         "variant": variant,
                         "page_size": page,
                         "items": min(sizes["walk_items"], info["cdr_count"]),
+                        "gc_tuned": tuned,
                     },
                 )
             )
@@ -339,6 +342,17 @@ def ratios(results: dict[str, Any], sizes: dict[str, Any]) -> list[dict[str, Any
         ">=",
         1.5,
     )
+    check(
+        f"walk ({page}/page), both sides GC tuned: SDK / naive loop (informative)",
+        _ratio(
+            results,
+            f"walk/sdk/page={page}/gc-tuned",
+            f"walk/httpx/page={page}/gc-tuned",
+            "items_per_s",
+        ),
+        ">=",
+        1.5,
+    )
     big = sizes["walk_big_page"]
     key = f"walk/sdk/page={big}"
     if key in results:
@@ -443,12 +457,14 @@ def render(report: dict[str, Any]) -> str:
             "|---|---:|---:|---:|---:|",
         ]
         for key in walks:
-            _, variant, page = key.split("/")
+            _, variant, page, *tuned = key.split("/")
             name = (
                 "SDK `vs.cdrs.iterate()`"
                 if variant == "sdk"
                 else "naive raw-httpx page loop + json.loads"
             )
+            if tuned:
+                name += ", GC tuned (`gc.freeze()`, `gc.set_threshold(10_000, 10, 10)`)"
             r = results[key]
             lines.append(
                 f"| {name} | {page.split('=')[1]} | {_cell(r, 'items_per_s')} | "

@@ -170,7 +170,8 @@ class FastTransport(httpx.AsyncBaseTransport):
         limits = limits if limits is not None else httpx.Limits()
         self._limit = limits.max_connections or 0
         self._keepalive = limits.keepalive_expiry
-        self._ssl = httpx.create_ssl_context(verify=verify, cert=cert, trust_env=False)
+        # Built with the session: loading the CA bundle costs ~15 ms per client.
+        self._verify, self._cert = verify, cert
         self._session: aiohttp.ClientSession | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._timeouts: dict[tuple[Any, ...], aiohttp.ClientTimeout] = {}
@@ -197,7 +198,7 @@ class FastTransport(httpx.AsyncBaseTransport):
             limit=self._limit,
             limit_per_host=0,
             keepalive_timeout=self._keepalive if self._keepalive is not None else 3600.0,
-            ssl=self._ssl,
+            ssl=httpx.create_ssl_context(verify=self._verify, cert=self._cert, trust_env=False),
         )
         session = aiohttp.ClientSession(
             connector=connector,
