@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import builtins
-import os
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
-from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 from voipstudio_history_client.api.cdrs import (
@@ -32,12 +30,8 @@ from voipstudio_history_client.models import (
 )
 from voipstudio_history_client.types import Unset
 
-from .._bulk import DEFAULT_CHUNK_SIZE, DEFAULT_CONCURRENCY, BulkResult, DeleteAllResult
+from .._bulk import DEFAULT_CHUNK_SIZE, DEFAULT_CONCURRENCY, BulkResult
 from .._bulk import bulk_patch as _bulk_patch
-from .._bulk import delete_all as _delete_all
-from .._download import DownloadResult, DownloadStream, ProgressCallback
-from .._download import download as _download
-from .._download import stream as _stream
 from .._filters import FilterArg
 from .._pagination import Page
 from .._transport import NOT_GIVEN, Requester, TimeoutArg
@@ -49,7 +43,7 @@ from ._base import (
     ListEndpoint,
     check_id,
 )
-from ._files import check_size
+from ._verbs import DeleteAllEndpoint, FileEndpoint, _DeleteAll, _PcapDownloads
 
 _LIST: ListEndpoint[Cdr] = ListEndpoint(list_cdrs._get_kwargs, CdrList.from_dict, "/cdrs")
 _CALLTRACKING: ListEndpoint[CallTrackingCdr] = ListEndpoint(
@@ -57,8 +51,16 @@ _CALLTRACKING: ListEndpoint[CallTrackingCdr] = ListEndpoint(
 )
 
 
-class Cdrs(KeysetListResource[Cdr]):
-    """Call detail records (``/cdrs``)."""
+class Cdrs(KeysetListResource[Cdr], _DeleteAll, _PcapDownloads):
+    """Call detail records (``/cdrs``).
+
+    ``delete_all(confirm=True)`` sends ``DELETE /cdrs``. ``download_pcap`` and
+    ``stream_pcap`` fetch a call's packet capture (``GET /cdrs/{id}.pcap``), saved as
+    ``cdr-<id>.pcap`` in a directory ``dest``.
+    """
+
+    _delete_all_op = DeleteAllEndpoint(delete_all_cdrs._get_kwargs, "/cdrs")
+    _pcap_op = FileEndpoint(download_cdr_pcap._get_kwargs, "/cdrs/{id}.pcap", "cdr")
 
     def __init__(self, requester: Requester) -> None:
         super().__init__(requester, _LIST)
@@ -166,53 +168,4 @@ class Cdrs(KeysetListResource[Cdr]):
             path_template="/cdrs",
             chunk_size=chunk_size,
             concurrency=concurrency,
-        )
-
-    async def delete_all(self, *, confirm: bool = False) -> DeleteAllResult:
-        """Delete every CDR (``DELETE /cdrs``): only with ``confirm=True``.
-
-        Without it, ``ValueError`` and nothing is sent. Never retried once sent.
-        ``result.accepted`` is True when the server answered 202 (deleting later).
-        """
-        return await _delete_all(
-            self._requester,
-            build_kwargs=delete_all_cdrs._get_kwargs,
-            path_template="/cdrs",
-            confirm=confirm,
-        )
-
-    async def download_pcap(
-        self,
-        id: int,
-        dest: str | os.PathLike[str],
-        *,
-        expected_size: int | None = None,
-        on_progress: ProgressCallback | None = None,
-    ) -> DownloadResult:
-        """Save a call's packet capture (``GET /cdrs/{id}.pcap``) atomically to ``dest``.
-
-        ``dest`` is a file path or a directory (the file is then ``cdr-<id>.pcap``).
-        Verified against ``Content-Length`` (and ``expected_size`` when given); on
-        failure no file is left and an existing ``dest`` is untouched.
-        """
-        item_id = check_id(id)
-        return await _download(
-            self._requester,
-            download_cdr_pcap._get_kwargs(id=item_id),
-            dest,
-            path_template="/cdrs/{id}.pcap",
-            default_name=f"cdr-{item_id}.pcap",
-            expected_size=check_size(expected_size),
-            on_progress=on_progress,
-        )
-
-    def stream_pcap(
-        self, id: int, *, expected_size: int | None = None
-    ) -> AbstractAsyncContextManager[DownloadStream]:
-        """Open a call's packet capture body (``async with ... as body``); closed on exit."""
-        return _stream(
-            self._requester,
-            download_cdr_pcap._get_kwargs(id=check_id(id)),
-            path_template="/cdrs/{id}.pcap",
-            expected_size=check_size(expected_size),
         )

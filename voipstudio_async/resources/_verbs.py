@@ -1,0 +1,251 @@
+"""Write, delete and download verbs that several collections share, as mixins.
+
+A resource class inherits a mixin and sets the endpoint it works on as a class
+attribute, e.g.::
+
+    class Monitors(KeysetListResource[Monitor], _IdDeletes, _Mp3Downloads[Monitor]):
+        _delete_op = DeleteEndpoint(delete_monitors._get_kwargs, "/monitors/{id}")
+        _mp3_op = FileEndpoint(download_monitor_mp3._get_kwargs, "/monitors/{id}.mp3", "monitor")
+        _mp3_model = Monitor
+
+The verbs stay real methods of the resource class, typed by the mixin's parameter
+(``vs.monitors.download`` takes ``int | Monitor``). They call the engines in
+``_bulk``/``_download`` with ``self._requester``, exactly as a hand-written method would.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Mapping
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from typing import Any, ClassVar, Generic, TypeVar
+
+from .._bulk import DEFAULT_CHUNK_SIZE, DEFAULT_CONCURRENCY, BulkResult, DeleteAllResult
+from .._bulk import bulk_delete as _bulk_delete
+from .._bulk import delete_all as _delete_all
+from .._download import DownloadResult, DownloadStream, ManyProgressCallback, ProgressCallback
+from .._download import download as _download
+from .._download import download_many as _download_many
+from .._download import stream as _stream
+from ._base import Resource, check_id
+from ._files import _Identified, check_size, download_target, download_targets
+
+__all__ = [
+    "DeleteAllEndpoint",
+    "DeleteEndpoint",
+    "FileEndpoint",
+    "_DeleteAll",
+    "_IdDeletes",
+    "_Mp3Downloads",
+    "_PcapDownloads",
+]
+
+M = TypeVar("M", bound=_Identified)
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteEndpoint:
+    """A generated ``DELETE /<collection>/1,2,3``: its request builder and path template."""
+
+    build: Callable[[list[int]], Mapping[str, Any]]
+    path: str
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteAllEndpoint:
+    """A generated collection-wide ``DELETE /<collection>``: its request builder and path."""
+
+    build: Callable[[], Mapping[str, Any]]
+    path: str
+
+
+@dataclass(frozen=True, slots=True)
+class FileEndpoint:
+    """A generated file download by id: its request builder, path template and file prefix.
+
+    The default file name is ``<prefix>-<id><extension of the path>``, e.g.
+    ``monitor-7.mp3`` for ``/monitors/{id}.mp3``.
+    """
+
+    build: Callable[[int], Mapping[str, Any]]
+    path: str
+    prefix: str
+
+    def file_name(self, item_id: int) -> str:
+        return f"{self.prefix}-{item_id}{os.path.splitext(self.path)[1]}"
+
+
+class _IdDeletes(Resource):
+    """``delete(ids)``: ``DELETE /<collection>/1,2,3`` in chunks."""
+
+    _delete_op: ClassVar[DeleteEndpoint]
+
+    async def delete(
+        self,
+        ids: Iterable[int],
+        *,
+        chunk_size: int = DEFAULT_CHUNK_SIZE,
+        concurrency: int = DEFAULT_CONCURRENCY,
+    ) -> BulkResult[None]:
+        """Delete items by id (e.g. ``DELETE /monitors/1,2,3``), ``chunk_size`` ids a request.
+
+        Every id is checked first; an empty ``ids`` raises ``ValueError`` and sends
+        nothing (it never becomes the collection-wide DELETE). One outcome per input id,
+        in input order; a failing chunk (e.g. 404) marks only its own ids failed.
+        """
+        return await _bulk_delete(
+            self._requester,
+            ids,
+            build_kwargs=self._delete_op.build,
+            path_template=self._delete_op.path,
+            chunk_size=chunk_size,
+            concurrency=concurrency,
+        )
+
+
+class _DeleteAll(Resource):
+    """``delete_all(confirm=True)``: the collection-wide ``DELETE /<collection>``."""
+
+    _delete_all_op: ClassVar[DeleteAllEndpoint]
+
+    async def delete_all(self, *, confirm: bool = False) -> DeleteAllResult:
+        """Delete every item of the collection (e.g. ``DELETE /cdrs``): only with ``confirm=True``.
+
+        Without it, ``ValueError`` and nothing is sent. Never retried once sent.
+        ``result.accepted`` is True when the server answered 202 (deleting later).
+        """
+        return await _delete_all(
+            self._requester,
+            build_kwargs=self._delete_all_op.build,
+            path_template=self._delete_all_op.path,
+            confirm=confirm,
+        )
+
+
+class _Mp3Downloads(Resource, Generic[M]):
+    """``download``, ``stream`` and ``download_many`` of an item's MP3, by id or model."""
+
+    _mp3_op: ClassVar[FileEndpoint]
+    _mp3_model: type[M]
+
+    async def download(
+        self,
+        id: int | M,
+        dest: str | os.PathLike[str],
+        *,
+        expected_size: int | None = None,
+        on_progress: ProgressCallback | None = None,
+    ) -> DownloadResult:
+        """Save the item's MP3 (e.g. ``GET /monitors/{id}.mp3``) atomically to ``dest``.
+
+        ``id`` is the item's id or its model (from ``get``/``list``/``iterate``): then
+        the file is also verified against the model's ``size`` when it has one (a
+        ``Monitor`` does). ``expected_size=`` sets that size explicitly (it wins over the
+        model's). A mismatch or a body shorter than ``Content-Length`` raises
+        ``IncompleteDownloadError`` and leaves no file; an existing ``dest`` is only
+        replaced by a complete download. ``dest`` is a file path or a directory (the
+        file is then e.g. ``monitor-<id>.mp3`` or ``voicemessage-<id>.mp3``).
+        ``on_progress(done, total)`` may be sync or async.
+        """
+        item_id, size = download_target(id, self._mp3_model, expected_size)
+        return await _download(
+            self._requester,
+            self._mp3_op.build(item_id),
+            dest,
+            path_template=self._mp3_op.path,
+            default_name=self._mp3_op.file_name(item_id),
+            expected_size=size,
+            on_progress=on_progress,
+        )
+
+    def stream(
+        self, id: int | M, *, expected_size: int | None = None
+    ) -> AbstractAsyncContextManager[DownloadStream]:
+        """Open the item's MP3 body: ``async with vs.monitors.stream(7) as body:``.
+
+        ``body.headers``, ``body.content_length`` and ``async for chunk in body``; the
+        connection is closed when the block exits. Reading to the end verifies the
+        length (and the model's ``size`` or ``expected_size``, as in ``download``).
+        """
+        item_id, size = download_target(id, self._mp3_model, expected_size)
+        return _stream(
+            self._requester,
+            self._mp3_op.build(item_id),
+            path_template=self._mp3_op.path,
+            expected_size=size,
+        )
+
+    async def download_many(
+        self,
+        items: Iterable[int | M],
+        dest_dir: str | os.PathLike[str],
+        *,
+        concurrency: int = 4,
+        on_progress: ManyProgressCallback | None = None,
+        skip_existing: bool = True,
+    ) -> BulkResult[DownloadResult]:
+        """Save many items' MP3s to ``dest_dir`` (as in ``download``), ``concurrency`` at a time.
+
+        ``items`` are ids or models (whose ``size`` each file is verified against when
+        they have one). Cut bodies and lost connections are retried from byte 0; files
+        already complete are kept (``skip_existing``). One outcome per item, in order,
+        ``value`` being the ``DownloadResult``; one failure never stops the others.
+        ``on_progress(id, done, total)`` may be sync or async.
+        """
+        ids, sizes = download_targets(items, self._mp3_model)
+        return await _download_many(
+            self._requester,
+            ids,
+            dest_dir,
+            build_kwargs=self._mp3_op.build,
+            path_template=self._mp3_op.path,
+            file_name=self._mp3_op.file_name,
+            concurrency=concurrency,
+            on_progress=on_progress,
+            expected_sizes=sizes,
+            skip_existing=skip_existing,
+        )
+
+
+class _PcapDownloads(Resource):
+    """``download_pcap`` and ``stream_pcap``: a record's packet capture, by id."""
+
+    _pcap_op: ClassVar[FileEndpoint]
+
+    async def download_pcap(
+        self,
+        id: int,
+        dest: str | os.PathLike[str],
+        *,
+        expected_size: int | None = None,
+        on_progress: ProgressCallback | None = None,
+    ) -> DownloadResult:
+        """Save the record's packet capture (e.g. ``GET /cdrs/{id}.pcap``) atomically to ``dest``.
+
+        ``dest`` is a file path or a directory (the file is then e.g. ``cdr-<id>.pcap``
+        or ``msdr-<id>.pcap``). Verified against ``Content-Length`` (and
+        ``expected_size`` when given); on failure no file is left and an existing
+        ``dest`` is untouched.
+        """
+        item_id = check_id(id)
+        return await _download(
+            self._requester,
+            self._pcap_op.build(item_id),
+            dest,
+            path_template=self._pcap_op.path,
+            default_name=self._pcap_op.file_name(item_id),
+            expected_size=check_size(expected_size),
+            on_progress=on_progress,
+        )
+
+    def stream_pcap(
+        self, id: int, *, expected_size: int | None = None
+    ) -> AbstractAsyncContextManager[DownloadStream]:
+        """Open the record's packet capture body (``async with ... as body``); closed on exit."""
+        return _stream(
+            self._requester,
+            self._pcap_op.build(check_id(id)),
+            path_template=self._pcap_op.path,
+            expected_size=check_size(expected_size),
+        )
