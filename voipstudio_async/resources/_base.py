@@ -1,8 +1,9 @@
 """Shared plumbing for resource namespaces: validate → ``_get_kwargs`` → Requester → model.
 
 A resource module defines one class per collection. Read verbs come from the bases
-below; write, delete and download verbs are plain methods added to that class which
-call the engines in ``_bulk``/``_download`` with ``self._requester``.
+below; the delete and download verbs several collections share come from the mixins in
+``_verbs``; other write verbs are plain methods added to that class which call the
+engines in ``_bulk``/``_download`` with ``self._requester``.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from voipstudio_history_client.types import UNSET, Unset
 from .._decode import parse_list, parse_model
 from .._filters import FilterArg, encode_filters
 from .._pagination import (
+    FetchPage,
     Page,
     check_max_items,
     check_page_size,
@@ -79,6 +81,19 @@ class ListBody(Protocol[T_co]):
 
     @property
     def total(self) -> int | Unset: ...
+
+
+class _Walk(Protocol[T]):
+    """``iterate_pages`` or ``iterate_by_id``: a walk that requests pages through ``fetch``."""
+
+    def __call__(
+        self,
+        fetch: FetchPage[T],
+        *,
+        filters: Sequence[FilterArg],
+        page_size: int,
+        max_items: int | None,
+    ) -> AsyncIterator[T]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,91 +175,6 @@ class Resource:
         total = None if isinstance(raw_total, Unset) else raw_total
         return Page(items=items, total=total, page=page, limit=limit, response=response)
 
-    async def _list(
-        self,
-        endpoint: ListEndpoint[T],
-        *,
-        page: int,
-        limit: int,
-        filters: Sequence[FilterArg] | None,
-        sort: str | None,
-        direction: Direction | None,
-        timeout: TimeoutArg,
-    ) -> Page[T]:
-        check_id(page, "page")
-        check_page_size("limit", limit)
-        _check_sort(sort, direction)
-        encode_filters(filters)
-        return await self._fetch_page(
-            endpoint,
-            page=page,
-            limit=limit,
-            filters=filters,
-            sort=sort,
-            direction=direction,
-            timeout=timeout,
-        )
-
-    def _iterate(
-        self,
-        endpoint: ListEndpoint[T],
-        *,
-        filters: Sequence[FilterArg] | None,
-        sort: str | None,
-        direction: Direction | None,
-        page_size: int,
-        max_items: int | None,
-        timeout: TimeoutArg,
-    ) -> AsyncIterator[T]:
-        # Validate now, so bad input fails at the call rather than at the first `async for`.
-        check_page_size("page_size", page_size)
-        check_max_items(max_items)
-        _check_sort(sort, direction)
-        encode_filters(filters)
-
-        async def fetch(page: int, limit: int, conditions: Sequence[FilterArg]) -> Page[T]:
-            return await self._fetch_page(
-                endpoint,
-                page=page,
-                limit=limit,
-                filters=conditions,
-                sort=sort,
-                direction=direction,
-                timeout=timeout,
-            )
-
-        return iterate_pages(
-            fetch, filters=builtins.list(filters or ()), page_size=page_size, max_items=max_items
-        )
-
-    def _iterate_by_id(
-        self,
-        endpoint: ListEndpoint[H],
-        *,
-        filters: Sequence[FilterArg] | None,
-        page_size: int,
-        max_items: int | None,
-        timeout: TimeoutArg,
-    ) -> AsyncIterator[H]:
-        check_page_size("page_size", page_size)
-        check_max_items(max_items)
-        encode_filters(filters)
-
-        async def fetch(page: int, limit: int, conditions: Sequence[FilterArg]) -> Page[H]:
-            return await self._fetch_page(
-                endpoint,
-                page=page,
-                limit=limit,
-                filters=conditions,
-                sort="id",
-                direction="ASC",
-                timeout=timeout,
-            )
-
-        return iterate_by_id(
-            fetch, filters=builtins.list(filters or ()), page_size=page_size, max_items=max_items
-        )
-
 
 class ListResource(Resource, Generic[T]):
     """A collection with ``list()`` (one page) and ``iterate()`` (every item)."""
@@ -264,7 +194,11 @@ class ListResource(Resource, Generic[T]):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> Page[T]:
         """One page (1-based ``page``, ``limit`` 1..5000) matching all ``filter`` conditions."""
-        return await self._list(
+        check_id(page, "page")
+        check_page_size("limit", limit)
+        _check_sort(sort, direction)
+        encode_filters(filter)
+        return await self._fetch_page(
             self._endpoint,
             page=page,
             limit=limit,
@@ -289,14 +223,46 @@ class ListResource(Resource, Generic[T]):
         Walks by page number: if rows are inserted or deleted while it runs, items can
         shift between pages. Use ``iterate_consistent()`` for that case.
         """
-        return self._iterate(
-            self._endpoint,
+        return self._walk(
+            iterate_pages,
             filters=filter,
             sort=sort,
             direction=direction,
             page_size=page_size,
             max_items=max_items,
             timeout=timeout,
+        )
+
+    def _walk(
+        self,
+        walk: _Walk[T],
+        *,
+        filters: Sequence[FilterArg] | None,
+        sort: str | None,
+        direction: Direction | None,
+        page_size: int,
+        max_items: int | None,
+        timeout: TimeoutArg,
+    ) -> AsyncIterator[T]:
+        # Validate now, so bad input fails at the call rather than at the first `async for`.
+        check_page_size("page_size", page_size)
+        check_max_items(max_items)
+        _check_sort(sort, direction)
+        encode_filters(filters)
+
+        async def fetch(page: int, limit: int, conditions: Sequence[FilterArg]) -> Page[T]:
+            return await self._fetch_page(
+                self._endpoint,
+                page=page,
+                limit=limit,
+                filters=conditions,
+                sort=sort,
+                direction=direction,
+                timeout=timeout,
+            )
+
+        return walk(
+            fetch, filters=builtins.list(filters or ()), page_size=page_size, max_items=max_items
         )
 
 
@@ -318,9 +284,11 @@ class KeysetListResource(ListResource[H]):
         page-number walk can). Use it for exports and syncs of live data; it costs
         the server's own sort order (always id ascending).
         """
-        return self._iterate_by_id(
-            self._endpoint,
+        return self._walk(
+            iterate_by_id,
             filters=filter,
+            sort="id",
+            direction="ASC",
             page_size=page_size,
             max_items=max_items,
             timeout=timeout,

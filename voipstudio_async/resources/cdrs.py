@@ -41,6 +41,7 @@ from ._base import (
     Direction,
     KeysetListResource,
     ListEndpoint,
+    ListResource,
     check_id,
 )
 from ._verbs import DeleteAllEndpoint, FileEndpoint, _DeleteAll, _PcapDownloads
@@ -64,6 +65,7 @@ class Cdrs(KeysetListResource[Cdr], _DeleteAll, _PcapDownloads):
 
     def __init__(self, requester: Requester) -> None:
         super().__init__(requester, _LIST)
+        self._calltracking = ListResource(requester, _CALLTRACKING)
 
     async def get(self, id: int, *, timeout: TimeoutArg = NOT_GIVEN) -> Cdr:
         """One CDR by id."""
@@ -112,11 +114,10 @@ class Cdrs(KeysetListResource[Cdr], _DeleteAll, _PcapDownloads):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> Page[CallTrackingCdr]:
         """One page of call-tracking CDRs (``/cdrs/calltracking``)."""
-        return await self._list(
-            _CALLTRACKING,
+        return await self._calltracking.list(
             page=page,
             limit=limit,
-            filters=filter,
+            filter=filter,
             sort=sort,
             direction=direction,
             timeout=timeout,
@@ -133,9 +134,8 @@ class Cdrs(KeysetListResource[Cdr], _DeleteAll, _PcapDownloads):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> AsyncIterator[CallTrackingCdr]:
         """Every call-tracking CDR from ``/cdrs/calltracking``, fetched lazily."""
-        return self._iterate(
-            _CALLTRACKING,
-            filters=filter,
+        return self._calltracking.iterate(
+            filter=filter,
             sort=sort,
             direction=direction,
             page_size=page_size,
