@@ -31,7 +31,7 @@ Spec = dict[str, Any]
 Result = dict[str, Any]
 
 # The SDK as a batch job configures it: the fast transport and a gate wide enough to
-# keep the pool busy (see docs/performance.md).
+# keep the pool busy (see README, "Performance").
 SDK_MAX_CONCURRENCY = 64
 
 

@@ -6,7 +6,8 @@ an in-process ``FakeVoipStudio``: the credentials written in the example are rep
 the fake's of the same kind, so the examples stay what a user would type (an example
 that passes its own ``transport=`` keeps it). A block that
 uses ``vs`` without creating it gets an open client. A test function an example defines
-(``async def test_...(fake_voipstudio)``) is then called with a fresh fake. A block
+(``async def test_...(fake_voipstudio)``) is then called with a fresh fake, and a
+program's ``async def main()`` (its ``__main__`` guard does not fire) is awaited. A block
 preceded by ``<!-- readme-test: skip -->`` is not run (it needs a real account).
 """
 
@@ -112,3 +113,6 @@ async def test_readme_example_runs(
     for name, value in namespace.items():
         if name.startswith("test_") and inspect.iscoroutinefunction(value):
             await value(FakeVoipStudio(seed=2, cdrs=300, monitors=5, voicemessages=5))
+    main = namespace.get("main")
+    if inspect.iscoroutinefunction(main):
+        await main()  # a program example guarded by `if __name__ == "__main__":`

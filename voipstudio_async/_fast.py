@@ -4,7 +4,7 @@
 ``FastTransport``. The generated code and the Requester keep using the httpx API
 (requests, auth flows, responses); only the wire work moves to aiohttp, which costs
 a fraction of httpcore's CPU per request and does not slow down as concurrency grows
-(see docs/performance.md).
+(see README, "Performance").
 
 Compared with ``httpx_aiohttp.AiohttpTransport`` (which it is modelled on) it:
 
