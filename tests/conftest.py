@@ -1,4 +1,4 @@
-"""Fixtures shared by the facade tests (tests/test_facade_*.py), and the hermetic guard."""
+"""Fixtures shared by the facade and engine tests (tests/test_*.py), and the hermetic guard."""
 
 from __future__ import annotations
 
@@ -8,8 +8,10 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
+from _support import mocked_requester
 
 from voipstudio_async import VoipStudio
+from voipstudio_async._transport import Requester
 
 Sleep = Callable[[float], Awaitable[None]]
 
@@ -58,3 +60,11 @@ async def vs(fake_sleep: Sleep) -> AsyncIterator[VoipStudio]:
     async with VoipStudio(user_id=123456, api_key="k3y") as client:
         client._requester._sleep = fake_sleep
         yield client
+
+
+@pytest.fixture
+async def requester() -> AsyncIterator[Requester]:
+    """An engine-level Requester for pytest-httpx that never sleeps between retries."""
+    req = mocked_requester()
+    yield req
+    await req.aclose()

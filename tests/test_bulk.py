@@ -3,12 +3,14 @@ and nothing sent for invalid, empty or unconfirmed input."""
 
 from __future__ import annotations
 
+import functools
 import json
-from collections.abc import AsyncIterator, Callable, Mapping
-from typing import Any
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, NamedTuple
 
 import httpx
 import pytest
+from _support import PREFIX, only_request
 from pytest_httpx import HTTPXMock
 from voipstudio_history_client.api.cdrs import delete_all_cdrs, update_cdrs
 from voipstudio_history_client.api.chatmsgs import delete_all_chatmsgs, delete_chatmsgs
@@ -37,29 +39,7 @@ from voipstudio_async._errors import (
 )
 from voipstudio_async._transport import Requester
 
-BASE = "https://l7api.com/v1.1/voipstudio"
-PREFIX = b"/v1.1/voipstudio"
-
-
-async def _no_sleep(_: float) -> None:
-    return None
-
-
-@pytest.fixture
-async def requester() -> AsyncIterator[Requester]:
-    req = Requester(
-        httpx.AsyncClient(),
-        base_url=BASE,
-        auth=httpx.BasicAuth("1", "k"),
-        timeout=httpx.Timeout(5.0),
-        max_retries=2,
-        max_retry_after=60.0,
-        max_concurrency=16,
-        owns_http=True,
-    )
-    req._sleep = _no_sleep
-    yield req
-    await req.aclose()
+# ``requester`` (pytest-httpx, no sleeping) comes from tests/conftest.py.
 
 
 def _cdrs_kwargs(body: list[CdrPatch]) -> dict[str, Any]:
@@ -102,8 +82,7 @@ async def test_update_cdrs_sends_one_json_array(
     result = await patch_cdrs(
         requester, [{"id": 1, "labels": ["vip"]}, CdrPatch(id=2, info="called back")]
     )
-    request = httpx_mock.get_request()
-    assert request is not None
+    request = only_request(httpx_mock)
     assert (request.method, request.url.raw_path) == ("PATCH", PREFIX + b"/cdrs")
     assert request.headers["Content-Type"] == "application/json"
     assert json.loads(request.content) == [
@@ -122,8 +101,7 @@ async def test_update_voicemessages_sends_one_json_array(
     result = await patch_voicemessages(
         requester, [VoicemessagePatch(id=570, folder="Old"), {"id": 8192, "folder": 2}]
     )
-    request = httpx_mock.get_request()
-    assert request is not None
+    request = only_request(httpx_mock)
     assert (request.method, request.url.raw_path) == ("PATCH", PREFIX + b"/voicemessages")
     assert json.loads(request.content) == [{"id": 570, "folder": "Old"}, {"id": 8192, "folder": 2}]
     assert [o.id for o in result] == [570, 8192] and result.ok
@@ -179,8 +157,7 @@ async def test_identical_duplicates_are_sent_once_and_reported_at_each_position(
         requester,
         [{"id": 5, "folder": 1}, {"id": 6, "folder": 1}, VoicemessagePatch(id=5, folder=1)],
     )
-    request = httpx_mock.get_request()
-    assert request is not None
+    request = only_request(httpx_mock)
     assert json.loads(request.content) == [{"id": 5, "folder": 1}, {"id": 6, "folder": 1}]
     assert [o.id for o in result] == [5, 6, 5] and result.ok
 
@@ -250,30 +227,39 @@ async def test_patch_is_retried_when_it_was_certainly_not_sent(
 
 # --- DELETE by ids -----------------------------------------------------------------------
 
-ID_DELETES: list[tuple[str, Callable[[list[int]], dict[str, Any]], str]] = [
-    ("monitors", lambda ids: delete_monitors._get_kwargs(id=ids), "/monitors/{id}"),
-    ("voicemessages", lambda ids: delete_voicemessages._get_kwargs(id=ids), "/voicemessages/{id}"),
-    ("chatmsgs", lambda ids: delete_chatmsgs._get_kwargs(ids=ids), "/chatmsgs/{ids}"),
+
+class IdDelete(NamedTuple):
+    collection: str
+    build: Callable[[list[int]], dict[str, Any]]
+    template: str
+
+    def of(self, requester: Requester) -> Callable[..., Awaitable[BulkResult[None]]]:
+        """``bulk_delete`` on this collection: call it with the ids (and options)."""
+        return functools.partial(
+            bulk_delete, requester, build_kwargs=self.build, path_template=self.template
+        )
+
+
+ID_DELETES = [
+    IdDelete("monitors", lambda ids: delete_monitors._get_kwargs(id=ids), "/monitors/{id}"),
+    IdDelete(
+        "voicemessages", lambda ids: delete_voicemessages._get_kwargs(id=ids), "/voicemessages/{id}"
+    ),
+    IdDelete("chatmsgs", lambda ids: delete_chatmsgs._get_kwargs(ids=ids), "/chatmsgs/{ids}"),
 ]
+each_id_delete = pytest.mark.parametrize("op", ID_DELETES, ids=lambda op: op.collection)
 
 
-@pytest.mark.parametrize(("collection", "build", "template"), ID_DELETES)
+@each_id_delete
 async def test_delete_ids_joins_ids_with_commas(
-    requester: Requester,
-    httpx_mock: HTTPXMock,
-    collection: str,
-    build: Callable[[list[int]], dict[str, Any]],
-    template: str,
+    requester: Requester, httpx_mock: HTTPXMock, op: IdDelete
 ) -> None:
     httpx_mock.add_response(status_code=204)
-    result = await bulk_delete(
-        requester, [59, 197, 459], build_kwargs=build, path_template=template
-    )
-    request = httpx_mock.get_request()
-    assert request is not None
+    result = await op.of(requester)([59, 197, 459])
+    request = only_request(httpx_mock)
     assert (request.method, request.url.raw_path, request.content) == (
         "DELETE",
-        PREFIX + f"/{collection}/59,197,459".encode(),
+        PREFIX + f"/{op.collection}/59,197,459".encode(),
         b"",
     )
     assert [(o.id, o.ok) for o in result] == [(59, True), (197, True), (459, True)]
@@ -306,22 +292,19 @@ async def test_delete_chunks_long_id_lists_and_reports_per_id(
     assert max(len(p) for p in paths) < 500
 
 
-@pytest.mark.parametrize(("collection", "build", "template"), ID_DELETES)
+@each_id_delete
 async def test_delete_of_no_ids_sends_nothing(
-    requester: Requester,
-    httpx_mock: HTTPXMock,
-    collection: str,
-    build: Callable[[list[int]], dict[str, Any]],
-    template: str,
+    requester: Requester, httpx_mock: HTTPXMock, op: IdDelete
 ) -> None:
+    delete = op.of(requester)
     for empty in ([], (), iter([])):
         with pytest.raises(ValueError, match="empty"):
-            await bulk_delete(requester, empty, build_kwargs=build, path_template=template)
+            await delete(empty)
     with pytest.raises(TypeError):
-        await bulk_delete(requester, "1,2", build_kwargs=build, path_template=template)  # type: ignore[arg-type]
+        await delete("1,2")
     for bad in ([True], [0], [1, -2], [1.0]):
         with pytest.raises(ValueError, match="positive int"):
-            await bulk_delete(requester, bad, build_kwargs=build, path_template=template)  # type: ignore[arg-type]
+            await delete(bad)
     assert httpx_mock.get_requests() == []
 
 
@@ -340,30 +323,32 @@ async def test_delete_refuses_a_builder_that_drops_the_ids(
 
 # --- collection-wide DELETE --------------------------------------------------------------
 
-DELETE_ALLS: list[tuple[str, Callable[[], dict[str, Any]]]] = [
-    ("cdrs", delete_all_cdrs._get_kwargs),
-    ("monitors", delete_all_monitors._get_kwargs),
-    ("voicemessages", delete_all_voicemessages._get_kwargs),
-    ("chatmsgs", delete_all_chatmsgs._get_kwargs),
-    ("statements", delete_all_statements._get_kwargs),
-]
+DELETE_ALLS: dict[str, Callable[[], dict[str, Any]]] = {
+    "cdrs": delete_all_cdrs._get_kwargs,
+    "monitors": delete_all_monitors._get_kwargs,
+    "voicemessages": delete_all_voicemessages._get_kwargs,
+    "chatmsgs": delete_all_chatmsgs._get_kwargs,
+    "statements": delete_all_statements._get_kwargs,
+}
 
 
-@pytest.mark.parametrize(("collection", "build"), DELETE_ALLS)
+async def delete_all_of(requester: Requester, collection: str, **options: Any) -> DeleteAllResult:
+    return await delete_all(
+        requester,
+        build_kwargs=DELETE_ALLS[collection],
+        path_template=f"/{collection}",
+        **options,
+    )
+
+
+@pytest.mark.parametrize("collection", DELETE_ALLS)
 @pytest.mark.parametrize("status", [202, 204])
 async def test_delete_all_with_confirm_sends_one_delete(
-    requester: Requester,
-    httpx_mock: HTTPXMock,
-    collection: str,
-    build: Callable[[], dict[str, Any]],
-    status: int,
+    requester: Requester, httpx_mock: HTTPXMock, collection: str, status: int
 ) -> None:
     httpx_mock.add_response(status_code=status)
-    result = await delete_all(
-        requester, build_kwargs=build, path_template=f"/{collection}", confirm=True
-    )
-    request = httpx_mock.get_request()
-    assert request is not None
+    result = await delete_all_of(requester, collection, confirm=True)
+    request = only_request(httpx_mock)
     assert (request.method, request.url.raw_path, request.content) == (
         "DELETE",
         PREFIX + f"/{collection}".encode(),
@@ -373,23 +358,15 @@ async def test_delete_all_with_confirm_sends_one_delete(
     assert result.accepted is (status == 202)
 
 
-@pytest.mark.parametrize(("collection", "build"), DELETE_ALLS)
+@pytest.mark.parametrize("collection", DELETE_ALLS)
 async def test_delete_all_without_confirm_sends_nothing(
-    requester: Requester,
-    httpx_mock: HTTPXMock,
-    collection: str,
-    build: Callable[[], dict[str, Any]],
+    requester: Requester, httpx_mock: HTTPXMock, collection: str
 ) -> None:
     for confirm in (False, "yes", 1):
         with pytest.raises(ValueError, match="confirm=True"):
-            await delete_all(
-                requester,
-                build_kwargs=build,
-                path_template=f"/{collection}",
-                confirm=confirm,  # type: ignore[arg-type]
-            )
+            await delete_all_of(requester, collection, confirm=confirm)
     with pytest.raises(ValueError, match="confirm=True"):
-        await delete_all(requester, build_kwargs=build, path_template=f"/{collection}")
+        await delete_all_of(requester, collection)
     assert httpx_mock.get_requests() == []
 
 

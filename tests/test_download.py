@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import gzip
-import hashlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from _support import BASE, PREFIX, files_in, only_request, sha256
 from pytest_httpx import HTTPXMock
 from voipstudio_history_client.api.cdrs import download_cdr_pcap
 from voipstudio_history_client.api.monitors import download_monitor_mp3
@@ -19,6 +19,7 @@ from voipstudio_history_client.api.msdrs import download_msdr_pcap
 from voipstudio_history_client.api.users import export_user_cdrs_csv
 from voipstudio_history_client.api.voicemessages import download_voicemessage_mp3
 
+from voipstudio_async._bulk import BulkResult
 from voipstudio_async._download import DownloadResult, download, download_many, stream
 from voipstudio_async._errors import (
     APIConnectionError,
@@ -28,38 +29,43 @@ from voipstudio_async._errors import (
 )
 from voipstudio_async._transport import Requester
 
-BASE = "https://l7api.com/v1.1/voipstudio"
-PREFIX = b"/v1.1/voipstudio"
 AUDIO = b"ID3" + bytes(range(256)) * 1000
+MONITOR_MP3 = "/monitors/{id}.mp3"
+
+# ``requester`` (pytest-httpx, no sleeping) comes from tests/conftest.py.
 
 
-async def _no_sleep(_: float) -> None:
-    return None
-
-
-@pytest.fixture
-async def requester() -> AsyncIterator[Requester]:
-    req = Requester(
-        httpx.AsyncClient(),
-        base_url=BASE,
-        auth=httpx.BasicAuth("1", "k"),
-        timeout=httpx.Timeout(5.0),
-        max_retries=2,
-        max_retry_after=60.0,
-        max_concurrency=16,
-        owns_http=True,
+async def download_monitor(
+    requester: Requester, dest: Path | str, item_id: int = 5, **options: Any
+) -> DownloadResult:
+    """``download`` of monitor ``item_id``'s MP3, saved as ``monitor-<id>.mp3`` by default."""
+    options.setdefault("default_name", f"monitor-{item_id}.mp3")
+    return await download(
+        requester,
+        download_monitor_mp3._get_kwargs(id=item_id),
+        dest,
+        path_template=MONITOR_MP3,
+        **options,
     )
-    req._sleep = _no_sleep
-    yield req
-    await req.aclose()
 
 
-def sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
+def _monitor_kwargs(item_id: int) -> dict[str, Any]:
+    return download_monitor_mp3._get_kwargs(id=item_id)
 
 
-def files_in(directory: Path) -> list[str]:
-    return sorted(p.name for p in directory.iterdir())
+async def download_monitors(
+    requester: Requester, ids: Iterable[Any], dest_dir: Path, **options: Any
+) -> BulkResult[DownloadResult]:
+    """``download_many`` of monitor MP3s, each saved as ``monitor-<id>.mp3`` by default."""
+    options.setdefault("file_name", lambda i: f"monitor-{i}.mp3")
+    return await download_many(
+        requester,
+        ids,
+        dest_dir,
+        build_kwargs=_monitor_kwargs,
+        path_template=MONITOR_MP3,
+        **options,
+    )
 
 
 class StallingStream(httpx.AsyncByteStream):
@@ -141,8 +147,7 @@ async def test_download_sends_the_exact_request_and_writes_the_file(
 ) -> None:
     httpx_mock.add_response(content=AUDIO, headers={"Content-Type": "application/octet-stream"})
     result = await download(requester, build(), tmp_path, path_template=template, default_name=name)
-    request = httpx_mock.get_request()
-    assert request is not None
+    request = only_request(httpx_mock)
     assert (request.method, request.url.raw_path, request.content) == (
         "GET",
         PREFIX + raw_path,
@@ -166,35 +171,16 @@ async def test_download_to_a_file_path_ignores_server_names(
         content=AUDIO, headers={"Content-Disposition": 'attachment; filename="../../evil.mp3"'}
     )
     dest = tmp_path / "mine.mp3"
-    result = await download(
-        requester,
-        download_monitor_mp3._get_kwargs(id=5),
-        str(dest),
-        path_template="/monitors/{id}.mp3",
-        default_name="monitor-5.mp3",
-    )
+    result = await download_monitor(requester, str(dest))
     assert result.path == dest and dest.read_bytes() == AUDIO
     assert files_in(tmp_path) == ["mine.mp3"]
 
     httpx_mock.add_response(content=b"second")
-    again = await download(
-        requester,
-        download_monitor_mp3._get_kwargs(id=5),
-        dest,
-        path_template="/monitors/{id}.mp3",
-        default_name="monitor-5.mp3",
-        fsync=True,
-    )
+    again = await download_monitor(requester, dest, fsync=True)
     assert again.size == 6 and dest.read_bytes() == b"second"
     assert files_in(tmp_path) == ["mine.mp3"]
     with pytest.raises(ValueError, match="plain file name"):
-        await download(
-            requester,
-            download_monitor_mp3._get_kwargs(id=5),
-            tmp_path,
-            path_template="/monitors/{id}.mp3",
-            default_name="../x.mp3",
-        )
+        await download_monitor(requester, tmp_path, default_name="../x.mp3")
 
 
 async def test_progress_is_monotonic_and_ends_at_the_total(
@@ -206,11 +192,9 @@ async def test_progress_is_monotonic_and_ends_at_the_total(
     async def on_progress(done: int, total: int | None) -> None:
         calls.append((done, total))
 
-    await download(
+    await download_monitor(
         requester,
-        download_monitor_mp3._get_kwargs(id=5),
         tmp_path,
-        path_template="/monitors/{id}.mp3",
         default_name="a.mp3",
         on_progress=on_progress,
         chunk_size=64 * 1024,
@@ -224,11 +208,10 @@ async def test_progress_is_monotonic_and_ends_at_the_total(
     # No Content-Length (chunked): the total is unknown until the end.
     sync_calls: list[tuple[int, int | None]] = []
     httpx_mock.add_response(stream=httpx.ByteStream(AUDIO))
-    await download(
+    await download_monitor(
         requester,
-        download_monitor_mp3._get_kwargs(id=6),
         tmp_path,
-        path_template="/monitors/{id}.mp3",
+        item_id=6,
         default_name="b.mp3",
         on_progress=lambda done, total: sync_calls.append((done, total)),
     )
@@ -259,13 +242,7 @@ async def test_short_body_raises_and_leaves_no_file(
         stream=httpx.ByteStream(AUDIO[:1000]), headers={"Content-Length": str(len(AUDIO))}
     )
     with pytest.raises(IncompleteDownloadError) as caught:
-        await download(
-            requester,
-            download_monitor_mp3._get_kwargs(id=5),
-            tmp_path,
-            path_template="/monitors/{id}.mp3",
-            default_name="monitor-5.mp3",
-        )
+        await download_monitor(requester, tmp_path)
     assert (caught.value.expected, caught.value.received) == (len(AUDIO), 1000)
     assert files_in(tmp_path) == []
 
@@ -275,14 +252,7 @@ async def test_body_not_matching_the_monitor_size_is_rejected(
 ) -> None:
     httpx_mock.add_response(content=AUDIO)
     with pytest.raises(IncompleteDownloadError) as caught:
-        await download(
-            requester,
-            download_monitor_mp3._get_kwargs(id=5),
-            tmp_path,
-            path_template="/monitors/{id}.mp3",
-            default_name="monitor-5.mp3",
-            expected_size=len(AUDIO) + 10,
-        )
+        await download_monitor(requester, tmp_path, expected_size=len(AUDIO) + 10)
     assert (caught.value.expected, caught.value.received) == (len(AUDIO) + 10, len(AUDIO))
     assert files_in(tmp_path) == []
 
@@ -330,13 +300,7 @@ async def test_failed_redownload_leaves_the_existing_file_untouched(
     dest.write_bytes(b"the good copy")
     httpx_mock.add_response(**respond)
     with pytest.raises(error):
-        await download(
-            requester,
-            download_monitor_mp3._get_kwargs(id=5),
-            tmp_path,
-            path_template="/monitors/{id}.mp3",
-            default_name="monitor-5.mp3",
-        )
+        await download_monitor(requester, tmp_path)
     assert dest.read_bytes() == b"the good copy"
     assert files_in(tmp_path) == ["monitor-5.mp3"]
 
@@ -349,14 +313,8 @@ async def test_cancelled_download_leaves_no_temporary_file(
     (tmp_path / "monitor-5.mp3").write_bytes(b"old")
     progressed = asyncio.Event()
     task = asyncio.create_task(
-        download(
-            requester,
-            download_monitor_mp3._get_kwargs(id=5),
-            tmp_path,
-            path_template="/monitors/{id}.mp3",
-            default_name="monitor-5.mp3",
-            on_progress=lambda done, total: progressed.set(),
-            chunk_size=1024,
+        download_monitor(
+            requester, tmp_path, on_progress=lambda done, total: progressed.set(), chunk_size=1024
         )
     )
     await progressed.wait()
@@ -387,8 +345,7 @@ async def test_stream_exposes_headers_and_chunks_and_closes(
     assert [len(c) for c in chunks] == [100_000, 100_000, 56_003]
     assert b"".join(chunks) == AUDIO and body.bytes_received == len(AUDIO)
     assert body.response.is_closed
-    request = httpx_mock.get_request()
-    assert request is not None
+    request = only_request(httpx_mock)
     assert request.url.raw_path == PREFIX + b"/voicemessages/570.mp3"
 
 
@@ -435,10 +392,6 @@ async def test_stream_raises_on_a_short_body(requester: Requester, httpx_mock: H
 # --- download_many -----------------------------------------------------------------------
 
 
-def _monitor_kwargs(item_id: int) -> dict[str, Any]:
-    return download_monitor_mp3._get_kwargs(id=item_id)
-
-
 async def test_download_many_reports_each_id_and_never_raises_for_one(
     requester: Requester, httpx_mock: HTTPXMock, tmp_path: Path
 ) -> None:
@@ -450,13 +403,10 @@ async def test_download_many_reports_each_id_and_never_raises_for_one(
 
     httpx_mock.add_callback(respond, is_reusable=True)
     progress: list[tuple[int, int, int | None]] = []
-    result = await download_many(
+    result = await download_monitors(
         requester,
         [4, 3, 1, 4],
         tmp_path / "out",
-        build_kwargs=_monitor_kwargs,
-        path_template="/monitors/{id}.mp3",
-        file_name=lambda i: f"monitor-{i}.mp3",
         on_progress=lambda i, done, total: progress.append((i, done, total)),
     )
     assert [o.id for o in result] == [4, 3, 1, 4]
@@ -477,13 +427,10 @@ async def test_download_many_skips_complete_files_and_refetches_wrong_sizes(
     (tmp_path / "monitor-3.mp3").write_bytes(b"abc")  # no size known: kept
     httpx_mock.add_response(url=BASE + "/monitors/2.mp3", content=b"67890")
     progress: list[tuple[int, int, int | None]] = []
-    result = await download_many(
+    result = await download_monitors(
         requester,
         [1, 2, 3],
         tmp_path,
-        build_kwargs=_monitor_kwargs,
-        path_template="/monitors/{id}.mp3",
-        file_name=lambda i: f"monitor-{i}.mp3",
         expected_sizes={1: 5, 2: 5},
         on_progress=lambda i, done, total: progress.append((i, done, total)),
     )
@@ -509,13 +456,10 @@ async def test_download_many_retries_a_broken_body_from_byte_zero(
     )
     httpx_mock.add_response(content=AUDIO)
     progress: list[int] = []
-    result = await download_many(
+    result = await download_monitors(
         requester,
         [7],
         tmp_path,
-        build_kwargs=_monitor_kwargs,
-        path_template="/monitors/{id}.mp3",
-        file_name=lambda i: f"monitor-{i}.mp3",
         on_progress=lambda _, done, total: progress.append(done),
         retry_delay=0,
         chunk_size=1000,
@@ -532,16 +476,7 @@ async def test_download_many_gives_up_after_its_attempts(
 ) -> None:
     for _ in range(2):
         httpx_mock.add_response(stream=httpx.ByteStream(b"ab"), headers={"Content-Length": "9"})
-    result = await download_many(
-        requester,
-        [7],
-        tmp_path,
-        build_kwargs=_monitor_kwargs,
-        path_template="/monitors/{id}.mp3",
-        file_name=lambda i: f"monitor-{i}.mp3",
-        attempts=2,
-        retry_delay=0,
-    )
+    result = await download_monitors(requester, [7], tmp_path, attempts=2, retry_delay=0)
     assert isinstance(result.outcomes[0].error, IncompleteDownloadError)
     assert files_in(tmp_path) == []
 
@@ -549,33 +484,12 @@ async def test_download_many_gives_up_after_its_attempts(
 async def test_download_many_of_nothing_sends_nothing(
     requester: Requester, httpx_mock: HTTPXMock, tmp_path: Path
 ) -> None:
-    result = await download_many(
-        requester,
-        [],
-        tmp_path,
-        build_kwargs=_monitor_kwargs,
-        path_template="/monitors/{id}.mp3",
-        file_name=lambda i: f"monitor-{i}.mp3",
-    )
+    result = await download_monitors(requester, [], tmp_path)
     assert len(result) == 0 and result.ok
     with pytest.raises(ValueError, match="its own file name"):
-        await download_many(
-            requester,
-            [1, 2],
-            tmp_path,
-            build_kwargs=_monitor_kwargs,
-            path_template="/monitors/{id}.mp3",
-            file_name=lambda i: "same.mp3",
-        )
+        await download_monitors(requester, [1, 2], tmp_path, file_name=lambda i: "same.mp3")
     with pytest.raises(ValueError, match="positive ints"):
-        await download_many(
-            requester,
-            [1, True],
-            tmp_path,
-            build_kwargs=_monitor_kwargs,
-            path_template="/monitors/{id}.mp3",
-            file_name=lambda i: f"monitor-{i}.mp3",
-        )
+        await download_monitors(requester, [1, True], tmp_path)
     assert httpx_mock.get_requests() == []
 
 
@@ -594,16 +508,8 @@ async def test_cancelled_download_many_leaves_no_temporary_files(
             all_started.set()
 
     task = asyncio.create_task(
-        download_many(
-            requester,
-            [1, 2, 3],
-            tmp_path,
-            build_kwargs=_monitor_kwargs,
-            path_template="/monitors/{id}.mp3",
-            file_name=lambda i: f"monitor-{i}.mp3",
-            concurrency=3,
-            on_progress=on_progress,
-            chunk_size=1024,
+        download_monitors(
+            requester, [1, 2, 3], tmp_path, concurrency=3, on_progress=on_progress, chunk_size=1024
         )
     )
     await all_started.wait()
@@ -630,13 +536,10 @@ async def test_download_many_resumes_with_range_when_the_server_advertises_it(
         match_headers={"Range": "bytes=5000-", "If-Range": '"v1"'},
     )
     progress: list[tuple[int, int | None]] = []
-    result = await download_many(
+    result = await download_monitors(
         requester,
         [7],
         tmp_path,
-        build_kwargs=_monitor_kwargs,
-        path_template="/monitors/{id}.mp3",
-        file_name=lambda i: f"monitor-{i}.mp3",
         expected_sizes={7: len(AUDIO)},
         on_progress=lambda _, done, total: progress.append((done, total)),
         retry_delay=0,
@@ -677,16 +580,7 @@ async def test_download_many_restarts_from_zero_when_a_range_is_not_honoured_or_
         stream=BrokenStream(first_body, httpx.ReadError("reset")), headers=first_headers
     )
     httpx_mock.add_response(content=AUDIO)
-    result = await download_many(
-        requester,
-        [7],
-        tmp_path,
-        build_kwargs=_monitor_kwargs,
-        path_template="/monitors/{id}.mp3",
-        file_name=lambda i: f"monitor-{i}.mp3",
-        retry_delay=0,
-        chunk_size=1000,
-    )
+    result = await download_monitors(requester, [7], tmp_path, retry_delay=0, chunk_size=1000)
     assert result.ok, result.outcomes[0].error
     assert ("range" in httpx_mock.get_requests()[1].headers) is sends_range
     assert (tmp_path / "monitor-7.mp3").read_bytes() == AUDIO

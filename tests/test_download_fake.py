@@ -8,12 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _support import client_of, files_in
 from voipstudio_history_client.api.monitors import delete_monitors, download_monitor_mp3
 from voipstudio_history_client.api.voicemessages import update_voicemessages
 from voipstudio_history_client.models import VoicemessagePatch
 
 from voipstudio_async._bulk import bulk_delete, bulk_patch
-from voipstudio_async._client import VoipStudio
 from voipstudio_async._download import download_many
 from voipstudio_async._transport import Requester
 from voipstudio_async.testing import FakeVoipStudio
@@ -26,22 +26,12 @@ def fake() -> FakeVoipStudio:
 
 @pytest.fixture
 async def requester(fake: FakeVoipStudio) -> AsyncIterator[Requester]:
-    creds = fake.credentials
-    async with VoipStudio(
-        user_id=creds.user_id,
-        api_key=creds.api_key,
-        base_url=fake.base_url,
-        transport=fake.transport(),
-    ) as vs:
+    async with client_of(fake) as vs:
         yield vs._requester
 
 
 def _monitor_kwargs(item_id: int) -> dict[str, Any]:
     return download_monitor_mp3._get_kwargs(id=item_id)
-
-
-def files_in(directory: Path) -> list[str]:
-    return sorted(p.name for p in directory.iterdir())
 
 
 def _mp3_gets(fake: FakeVoipStudio) -> list[tuple[str, str | None]]:

@@ -74,22 +74,28 @@ def _item_body(id_: int) -> dict[str, Any]:
 DICT_BODY = {"data": {"type": {"O": "Outbound", "I": "Inbound"}}, "total": None}
 
 # (name, call, raw path + query, response kwargs, check)
-READS: list[tuple[str, Call, str, dict[str, Any], Check]] = [
-    (
-        "list_chats",
-        lambda vs: vs.chats.list(limit=2),
-        "/chats?page=1&limit=2",
-        {"json": _list_body(1, 2)},
-        _page_of(Chat, 1, 2),
-    ),
-    (
-        "get_chat",
-        lambda vs: vs.chats.get(7),
-        "/chats/7",
-        {"json": _item_body(7)},
-        _item(Chat, 7),
-    ),
-    (
+Read = tuple[str, Call, str, dict[str, Any], Check]
+
+
+def _listing(name: str, call: Call, raw_path: str, model: type[Any], *ids: int) -> Read:
+    """A list operation answered with one page of ``ids``."""
+    return (name, call, raw_path, {"json": _list_body(*ids)}, _page_of(model, *ids))
+
+
+def _get(name: str, call: Call, raw_path: str, model: type[Any], id_: int) -> Read:
+    """A get-by-id operation answered with that item."""
+    return (name, call, raw_path, {"json": _item_body(id_)}, _item(model, id_))
+
+
+def _dictionaries(name: str, call: Call, raw_path: str, model: type[Any]) -> Read:
+    """A dictionaries operation answered with ``DICT_BODY``."""
+    return (name, call, raw_path, {"json": DICT_BODY}, _is(model))
+
+
+READS: list[Read] = [
+    _listing("list_chats", lambda vs: vs.chats.list(limit=2), "/chats?page=1&limit=2", Chat, 1, 2),
+    _get("get_chat", lambda vs: vs.chats.get(7), "/chats/7", Chat, 7),
+    _listing(
         "list_cdrs",
         lambda vs: vs.cdrs.list(
             page=1, limit=50, filter=[("duration", "gt", 60)], sort="calldate", direction="DESC"
@@ -97,8 +103,9 @@ READS: list[tuple[str, Call, str, dict[str, Any], Check]] = [
         "/cdrs?page=1&limit=50"
         "&filter=%5B%7B%22property%22%3A%22duration%22%2C%22operator%22%3A%22gt%22"
         "%2C%22value%22%3A60%7D%5D&sort=calldate&dir=DESC",
-        {"json": _list_body(3, 4)},
-        _page_of(Cdr, 3, 4),
+        Cdr,
+        3,
+        4,
     ),
     (
         "get_cdr_trace",
@@ -107,12 +114,12 @@ READS: list[tuple[str, Call, str, dict[str, Any], Check]] = [
         {"text": "INVITE sip:100@example.com SIP/2.0\r\n"},
         _equals("INVITE sip:100@example.com SIP/2.0\r\n"),
     ),
-    (
+    _listing(
         "list_cdrs_calltracking",
         lambda vs: vs.cdrs.calltracking_list(limit=10),
         "/cdrs/calltracking?page=1&limit=10",
-        {"json": _list_body(5)},
-        _page_of(CallTrackingCdr, 5),
+        CallTrackingCdr,
+        5,
     ),
     (
         "get_cdr",
@@ -121,12 +128,11 @@ READS: list[tuple[str, Call, str, dict[str, Any], Check]] = [
         {"json": {"data": {"id": 42, "type": "O", "duration": 61}, "links": {}}},
         _item(Cdr, 42),
     ),
-    (
+    _dictionaries(
         "get_cdr_dictionaries",
         lambda vs: vs.cdrs.dictionaries(),
         "/cdrs/dictionaries",
-        {"json": DICT_BODY},
-        _is(CdrDictionary),
+        CdrDictionary,
     ),
     (
         "get_cdr_notes",
@@ -142,13 +148,7 @@ READS: list[tuple[str, Call, str, dict[str, Any], Check]] = [
         {"json": {"data": [], "total": 10000}},
         lambda page: _equals((page.items, page.total, page.page, page.limit))(([], 10000, 3, 5000)),
     ),
-    (
-        "get_monitor",
-        lambda vs: vs.monitors.get(9),
-        "/monitors/9",
-        {"json": _item_body(9)},
-        _item(Monitor, 9),
-    ),
+    _get("get_monitor", lambda vs: vs.monitors.get(9), "/monitors/9", Monitor, 9),
     (
         "get_msdr_trace",
         lambda vs: vs.msdrs.trace(8),
@@ -156,40 +156,28 @@ READS: list[tuple[str, Call, str, dict[str, Any], Check]] = [
         {"text": "BYE"},
         _equals("BYE"),
     ),
-    (
-        "list_msdrs",
-        lambda vs: vs.msdrs.list(),
-        "/msdrs?page=1&limit=100",
-        {"json": _list_body(1)},
-        _page_of(Msdr, 1),
-    ),
-    (
-        "get_msdr",
-        lambda vs: vs.msdrs.get(8),
-        "/msdrs/8",
-        {"json": _item_body(8)},
-        _item(Msdr, 8),
-    ),
-    (
+    _listing("list_msdrs", lambda vs: vs.msdrs.list(), "/msdrs?page=1&limit=100", Msdr, 1),
+    _get("get_msdr", lambda vs: vs.msdrs.get(8), "/msdrs/8", Msdr, 8),
+    _dictionaries(
         "get_msdr_dictionaries",
         lambda vs: vs.msdrs.dictionaries(),
         "/msdrs/dictionaries",
-        {"json": DICT_BODY},
-        _is(MsdrDictionary),
+        MsdrDictionary,
     ),
-    (
+    _listing(
         "list_voicemessages",
         lambda vs: vs.voicemessages.list(sort="origtime", direction="ASC"),
         "/voicemessages?page=1&limit=100&sort=origtime&dir=ASC",
-        {"json": _list_body(11, 12)},
-        _page_of(Voicemessage, 11, 12),
+        Voicemessage,
+        11,
+        12,
     ),
-    (
+    _get(
         "get_voicemessage",
         lambda vs: vs.voicemessages.get(11),
         "/voicemessages/11",
-        {"json": _item_body(11)},
-        _item(Voicemessage, 11),
+        Voicemessage,
+        11,
     ),
     (
         "get_sms_dictionaries",

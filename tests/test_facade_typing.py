@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
+
+from _support import mypy_strict
 
 SNIPPET = """
 from collections.abc import AsyncIterator
@@ -43,22 +43,4 @@ async def check(vs: VoipStudio) -> None:
 
 
 def test_public_return_types_are_precise(tmp_path: Path) -> None:
-    source = tmp_path / "check_types.py"
-    source.write_text(SNIPPET)
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "mypy",
-            "--strict",
-            "--no-error-summary",
-            "--cache-dir",
-            str(tmp_path / "cache"),
-            str(source),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=Path(__file__).resolve().parents[1],
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
+    mypy_strict(SNIPPET, tmp_path)

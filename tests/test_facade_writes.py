@@ -11,13 +11,12 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import subprocess
-import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from _support import client_of, files_in, mypy_strict, sha256
 from pytest_httpx import HTTPXMock
 from voipstudio_history_client.models import CdrPatch, VoicemessagePatch
 
@@ -42,10 +41,6 @@ Call = Callable[[VoipStudio, Path], Awaitable[Any]]
 Check = Callable[[Any, Path], None]
 
 
-def files_in(directory: Path) -> list[str]:
-    return sorted(p.name for p in directory.iterdir())
-
-
 def _bulk_ok(*ids: int) -> Check:
     def check(result: Any, _: Path) -> None:
         assert isinstance(result, BulkResult)
@@ -68,7 +63,7 @@ def _saved(name: str, content: bytes) -> Check:
         assert isinstance(result, DownloadResult)
         assert result.path == directory / name
         assert result.path.read_bytes() == content
-        assert (result.size, result.sha256) == (len(content), hashlib.sha256(content).hexdigest())
+        assert (result.size, result.sha256) == (len(content), sha256(content))
         assert files_in(directory) == [name]  # no temporary left
 
     return check
@@ -83,7 +78,30 @@ FILTER_QUERY = (
 )
 
 # (name, call, method, raw path + query, JSON body sent (None: no body), response, check)
-WRITES: list[tuple[str, Call, str, str, Any, dict[str, Any], Check]] = [
+Write = tuple[str, Call, str, str, Any, dict[str, Any], Check]
+
+
+def _delete(name: str, call: Call, raw_path: str, *ids: int) -> Write:
+    """A DELETE by ids, answered 204: every id reported deleted."""
+    return (name, call, "DELETE", raw_path, None, {"status_code": 204}, _bulk_ok(*ids))
+
+
+def _delete_all(name: str, call: Call, raw_path: str, status: int) -> Write:
+    """A confirmed collection DELETE, answered ``status``."""
+    return (name, call, "DELETE", raw_path, None, {"status_code": status}, _deleted_all(status))
+
+
+def _download(
+    name: str, call: Call, raw_path: str, content: bytes, content_type: str, saved_as: str
+) -> Write:
+    """A GET of a file, saved under ``saved_as`` in the directory the call was given."""
+    response = {"content": content, "headers": {"content-type": content_type}}
+    return (name, call, "GET", raw_path, None, response, _saved(saved_as, content))
+
+
+PCAP_TYPE = "application/vnd.tcpdump.pcap"
+
+WRITES: list[Write] = [
     (
         "update_cdrs",
         lambda vs, _: vs.cdrs.update(
@@ -104,124 +122,77 @@ WRITES: list[tuple[str, Call, str, str, Any, dict[str, Any], Check]] = [
         {"json": {"data": [{"id": 11}, {"id": 12}], "links": {}}},
         _bulk_ok(11, 12),
     ),
-    (
-        "delete_monitors",
-        lambda vs, _: vs.monitors.delete([1, 2, 3]),
-        "DELETE",
-        "/monitors/1,2,3",
-        None,
-        {"status_code": 204},
-        _bulk_ok(1, 2, 3),
+    _delete(
+        "delete_monitors", lambda vs, _: vs.monitors.delete([1, 2, 3]), "/monitors/1,2,3", 1, 2, 3
     ),
-    (
+    _delete(
         "delete_voicemessages",
         lambda vs, _: vs.voicemessages.delete([4, 5]),
-        "DELETE",
         "/voicemessages/4,5",
-        None,
-        {"status_code": 204},
-        _bulk_ok(4, 5),
+        4,
+        5,
     ),
-    (
-        "delete_chatmsgs",
-        lambda vs, _: vs.chatmsgs.delete([6, 7]),
-        "DELETE",
-        "/chatmsgs/6,7",
-        None,
-        {"status_code": 204},
-        _bulk_ok(6, 7),
+    _delete("delete_chatmsgs", lambda vs, _: vs.chatmsgs.delete([6, 7]), "/chatmsgs/6,7", 6, 7),
+    _delete_all("delete_all_cdrs", lambda vs, _: vs.cdrs.delete_all(confirm=True), "/cdrs", 204),
+    _delete_all(
+        "delete_all_monitors", lambda vs, _: vs.monitors.delete_all(confirm=True), "/monitors", 202
     ),
-    (
-        "delete_all_cdrs",
-        lambda vs, _: vs.cdrs.delete_all(confirm=True),
-        "DELETE",
-        "/cdrs",
-        None,
-        {"status_code": 204},
-        _deleted_all(204),
-    ),
-    (
-        "delete_all_monitors",
-        lambda vs, _: vs.monitors.delete_all(confirm=True),
-        "DELETE",
-        "/monitors",
-        None,
-        {"status_code": 202},
-        _deleted_all(202),
-    ),
-    (
+    _delete_all(
         "delete_all_voicemessages",
         lambda vs, _: vs.voicemessages.delete_all(confirm=True),
-        "DELETE",
         "/voicemessages",
-        None,
-        {"status_code": 202},
-        _deleted_all(202),
+        202,
     ),
-    (
-        "delete_all_chatmsgs",
-        lambda vs, _: vs.chatmsgs.delete_all(confirm=True),
-        "DELETE",
-        "/chatmsgs",
-        None,
-        {"status_code": 204},
-        _deleted_all(204),
+    _delete_all(
+        "delete_all_chatmsgs", lambda vs, _: vs.chatmsgs.delete_all(confirm=True), "/chatmsgs", 204
     ),
-    (
+    _delete_all(
         "delete_all_statements",
         lambda vs, _: vs.statements.delete_all(confirm=True),
-        "DELETE",
         "/statements",
-        None,
-        {"status_code": 204},
-        _deleted_all(204),
+        204,
     ),
-    (
+    _download(
         "download_monitor_mp3",
         lambda vs, d: vs.monitors.download(9, d),
-        "GET",
         "/monitors/9.mp3",
-        None,
-        {"content": MP3, "headers": {"content-type": "audio/mpeg"}},
-        _saved("monitor-9.mp3", MP3),
+        MP3,
+        "audio/mpeg",
+        "monitor-9.mp3",
     ),
-    (
+    _download(
         "download_voicemessage_mp3",
         lambda vs, d: vs.voicemessages.download(11, d),
-        "GET",
         "/voicemessages/11.mp3",
-        None,
-        {"content": MP3, "headers": {"content-type": "audio/mpeg"}},
-        _saved("voicemessage-11.mp3", MP3),
+        MP3,
+        "audio/mpeg",
+        "voicemessage-11.mp3",
     ),
-    (
+    _download(
         "download_cdr_pcap",
         lambda vs, d: vs.cdrs.download_pcap(42, d),
-        "GET",
         "/cdrs/42.pcap",
-        None,
-        {"content": PCAP, "headers": {"content-type": "application/vnd.tcpdump.pcap"}},
-        _saved("cdr-42.pcap", PCAP),
+        PCAP,
+        PCAP_TYPE,
+        "cdr-42.pcap",
     ),
-    (
+    _download(
         "download_msdr_pcap",
         lambda vs, d: vs.msdrs.download_pcap(8, d),
-        "GET",
         "/msdrs/8.pcap",
-        None,
-        {"content": PCAP, "headers": {"content-type": "application/vnd.tcpdump.pcap"}},
-        _saved("msdr-8.pcap", PCAP),
+        PCAP,
+        PCAP_TYPE,
+        "msdr-8.pcap",
     ),
-    (
+    _download(
         "export_user_cdrs_csv",
         lambda vs, d: vs.users.export_cdrs_csv(
             123456, d, filter=[("duration", "gt", 60)], sort="calldate", direction="DESC"
         ),
-        "GET",
         f"/users/123456/cdrs.csv?{FILTER_QUERY}&sort=calldate&dir=DESC",
-        None,
-        {"content": CSV, "headers": {"content-type": "text/csv"}},
-        _saved("user-123456-cdrs.csv", CSV),
+        CSV,
+        "text/csv",
+        "user-123456-cdrs.csv",
     ),
 ]
 
@@ -526,13 +497,7 @@ def fake() -> FakeVoipStudio:
 
 @pytest.fixture
 async def live(fake: FakeVoipStudio) -> AsyncIterator[VoipStudio]:
-    creds = fake.credentials
-    async with VoipStudio(
-        user_id=creds.user_id,
-        api_key=creds.api_key,
-        base_url=fake.base_url,
-        transport=fake.transport(),
-    ) as client:
+    async with client_of(fake) as client:
         yield client
 
 
@@ -694,25 +659,7 @@ async def check(vs: VoipStudio, m: Monitor, d: Path) -> None:
 
 
 def test_write_verbs_are_precisely_typed(tmp_path: Path) -> None:
-    source = tmp_path / "check_write_types.py"
-    source.write_text(TYPING_SNIPPET)
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "mypy",
-            "--strict",
-            "--no-error-summary",
-            "--cache-dir",
-            str(tmp_path / "cache"),
-            str(source),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=ROOT,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
+    mypy_strict(TYPING_SNIPPET, tmp_path)
 
 
 # -- README: the operation table covers all 34 operations --------------------------------------
