@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import json
 import operator
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Protocol, TypeVar
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any, Generic, Protocol, TypeVar
 
 import attrs
 import httpx
@@ -274,6 +274,90 @@ async def parse_list(
         # The builder consumed the decoded dicts: report the body as it arrived.
         raise _drift(what, exc, response, loads(response.content)) from exc
     return items, envelope.total
+
+
+class Rows(Generic[T]):
+    """A list page's items for a walk: each built only when the walk reaches it.
+
+    One pass: iterating builds every item in order and releases each decoded row as
+    its model is made, so a walk's models die young (cheap for the cyclic GC) instead
+    of a page of them surviving into older generations. ``ids`` are the rows' raw
+    ``id`` values, known before any item is built.
+    """
+
+    __slots__ = ("_build", "_first", "_from_dict", "_response", "_rest", "_what", "ids")
+
+    def __init__(
+        self,
+        first: T,
+        rest: list[Any],
+        build: Callable[[dict[str, Any]], Any],
+        from_dict: Callable[[Any], T],
+        *,
+        response: httpx.Response,
+        what: str,
+    ) -> None:
+        self.ids: tuple[object, ...] = (
+            getattr(first, "id", None),
+            *(row.get("id") if row.__class__ is dict else None for row in rest),
+        )
+        rest.reverse()  # popped from the end, in page order
+        self._first: T | None = first
+        self._rest = rest
+        self._build = build
+        self._from_dict = from_dict
+        self._response = response
+        self._what = what
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def __iter__(self) -> Iterator[T]:
+        first, self._first = self._first, None
+        if first is None:
+            return
+        yield first
+        take, build, from_dict = self._rest.pop, self._build, self._from_dict
+        try:
+            while self._rest:
+                raw = take()
+                yield build(raw) if raw.__class__ is dict else from_dict(raw)
+        except _DRIFT as exc:
+            body = loads(self._response.content)  # the rows were consumed: re-read them
+            raise _drift(self._what, exc, self._response, body) from exc
+
+
+async def parse_rows(
+    response: httpx.Response,
+    parse: Callable[[Mapping[str, Any]], ListBodyLike[T]],
+    *,
+    what: str,
+) -> tuple[Sequence[T] | Rows[T], tuple[object, ...], int | Unset]:
+    """A list page for a walk: its items (built lazily when the model allows), ids, total.
+
+    Like ``parse_list``, the envelope and the first item go through ``parse`` and the
+    fast builder must reproduce it; otherwise every item is built at once by ``parse``.
+    """
+    body = _decode_object(response, what)
+    data = body.get("data")
+    if isinstance(data, list) and len(data) >= 2:
+        try:
+            envelope = parse({**body, "data": data[:1]})
+        except _DRIFT as exc:
+            raise _drift(what, exc, response, body) from exc
+        first = list(envelope.data)
+        cls = _data_item_class(envelope, first[0]) if len(first) == 1 else None
+        build = _builder_for(cls, data[0], first[0]) if cls is not None else None
+        if cls is not None and build is not None:
+            from_dict: Callable[[Any], T] = cls.from_dict  # type: ignore[attr-defined]
+            rows = Rows(first[0], data[1:], build, from_dict, response=response, what=what)
+            return rows, rows.ids, envelope.total
+    try:
+        model = parse(body)
+    except _DRIFT as exc:
+        raise _drift(what, exc, response, body) from exc
+    items = list(model.data)
+    return items, tuple(getattr(item, "id", None) for item in items), model.total
 
 
 _STATUS_ERRORS: dict[int, type[APIStatusError]] = {

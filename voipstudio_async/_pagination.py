@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Generic, Protocol, TypeVar
 
@@ -12,7 +12,15 @@ import httpx
 from ._errors import APIResponseValidationError
 from ._filters import Filter, FilterArg
 
-__all__ = ["MAX_PAGE_SIZE", "Page", "check_page_size", "iterate_by_id", "iterate_pages"]
+__all__ = [
+    "MAX_PAGE_SIZE",
+    "Batch",
+    "FetchBatch",
+    "Page",
+    "check_page_size",
+    "iterate_by_id",
+    "iterate_pages",
+]
 
 MAX_PAGE_SIZE = 5000
 """The API's largest ``limit``."""
@@ -34,10 +42,6 @@ class Page(Generic[T]):
     limit: int
     response: httpx.Response = field(repr=False, compare=False)
     """The raw HTTP response (headers, timing)."""
-
-
-FetchPage = Callable[[int, int, Sequence[FilterArg]], Awaitable[Page[T]]]
-"""``(page, limit, filters) -> Page``: one request with everything else fixed."""
 
 
 class _HasId(Protocol):
@@ -64,17 +68,39 @@ def check_max_items(value: int | None) -> None:
 PREFETCH_PAGES = 2
 """Pages requested ahead of the caller in a page-number walk (when ``total`` is known)."""
 
+YIELD_EVERY = 500
+"""Items a walk hands out between two yields to the event loop (see ``Batch``)."""
 
-def _prefetch(request: Awaitable[Page[T]]) -> asyncio.Task[Page[T]]:
+
+@dataclass(frozen=True, slots=True)
+class Batch(Generic[T]):
+    """One page as a walk consumes it.
+
+    ``items`` may be iterable once only (built as they are reached, see
+    ``_decode.Rows``); ``ids`` are the rows' raw ``id`` values, known up front, which
+    the walks use to detect a repeated page and to request the next keyset page.
+    """
+
+    items: Iterable[T]
+    ids: tuple[object, ...]
+    total: int | None
+    response: httpx.Response
+
+
+FetchBatch = Callable[[int, int, Sequence[FilterArg]], Awaitable[Batch[T]]]
+"""``(page, limit, filters) -> Batch``: one request with everything else fixed."""
+
+
+def _prefetch(request: Awaitable[Batch[T]]) -> asyncio.Task[Batch[T]]:
     """Start fetching a page while the caller consumes the current one."""
     return asyncio.get_running_loop().create_task(_wait(request))
 
 
-async def _wait(request: Awaitable[Page[T]]) -> Page[T]:
+async def _wait(request: Awaitable[Batch[T]]) -> Batch[T]:
     return await request
 
 
-def _discard(task: asyncio.Task[Page[T]]) -> None:
+def _discard(task: asyncio.Task[Batch[T]]) -> None:
     """Drop a prefetch the caller no longer needs (it stopped early or failed)."""
     if task.done():
         if not task.cancelled():
@@ -84,7 +110,7 @@ def _discard(task: asyncio.Task[Page[T]]) -> None:
 
 
 async def iterate_pages(
-    fetch: FetchPage[T],
+    fetch: FetchBatch[T],
     *,
     filters: Sequence[FilterArg],
     page_size: int,
@@ -92,34 +118,35 @@ async def iterate_pages(
 ) -> AsyncIterator[T]:
     """Yield items page by page until an empty page, ``total`` items, or ``max_items``.
 
-    Only the page number changes between requests. A page identical to the previous
-    one means the server ignores ``page``: raise rather than loop forever.
+    Only the page number changes between requests. A page with the same rows (ids)
+    as the previous one means the server ignores ``page``: raise rather than loop
+    forever.
 
     Prefetch: the first page is fetched alone (a caller that reads a few items sends
     one request). Once the caller has read a whole page the walk is taken to go on,
     and later pages are requested ahead: the next one (and, when ``total`` says it
     holds wanted items, the one after, ``PREFETCH_PAGES``), so the server prepares
-    a page while this process decodes the previous one. Pages past ``total`` or
+    a page while this process builds the previous one. Pages past ``total`` or
     ``max_items`` are never requested; at most ``1 + PREFETCH_PAGES`` pages are held;
     a caller that stops early cancels what is in flight (one or two requests may
     then have been sent for nothing).
     """
     seen = 0
     page_number = 1
-    previous: list[T] | None = None
-    pending: dict[int, asyncio.Task[Page[T]]] = {}
+    previous: tuple[object, ...] | None = None
+    pending: dict[int, asyncio.Task[Batch[T]]] = {}
     try:
         page = await fetch(page_number, page_size, filters)
         while True:
-            if not page.items:
+            if not page.ids:
                 return
-            if page.items == previous:
+            if page.ids == previous:
                 raise APIResponseValidationError(
                     f"page {page_number} repeated page {page_number - 1}: "
                     "the server ignores paging",
                     response=page.response,
                 )
-            after = seen + len(page.items)
+            after = seen + len(page.ids)
             limit = min((n for n in (page.total, max_items) if n is not None), default=None)
             more = limit is None or after < limit
             if more and page_number >= 2:
@@ -136,9 +163,11 @@ async def iterate_pages(
                 seen += 1
                 if max_items is not None and seen >= max_items:
                     return
+                if seen % YIELD_EVERY == 0:
+                    await asyncio.sleep(0)
             if not more:
                 return
-            previous = page.items
+            previous = page.ids
             page_number += 1
             task = pending.pop(page_number, None)
             page = await (task if task is not None else fetch(page_number, page_size, filters))
@@ -148,7 +177,7 @@ async def iterate_pages(
 
 
 async def iterate_by_id(
-    fetch: FetchPage[H],
+    fetch: FetchBatch[H],
     *,
     filters: Sequence[FilterArg],
     page_size: int,
@@ -162,7 +191,7 @@ async def iterate_by_id(
     a well-ordered page arrives, while the caller consumes it.
     """
 
-    def request(after_id: int | None) -> Awaitable[Page[H]]:
+    def request(after_id: int | None) -> Awaitable[Batch[H]]:
         conditions = list(filters)
         if after_id is not None:
             conditions.append(Filter("id", "gt", after_id))
@@ -171,19 +200,20 @@ async def iterate_by_id(
     seen = 0
     last_id: int | None = None
     pages = 0
-    pending: asyncio.Task[Page[H]] | None = None
+    pending: asyncio.Task[Batch[H]] | None = None
     try:
         page = await request(None)
         while True:
             pages += 1
-            if not page.items:
+            if not page.ids:
                 return
             # total counts the rows still matching (ids above the previous page's last),
             # so a page that holds them all is the last one.
-            last_page = page.total is not None and len(page.items) >= page.total
-            more = not last_page and (max_items is None or seen + len(page.items) < max_items)
-            if more and pages >= 2 and _ascending(page.items, last_id):
-                pending = _prefetch(request(page.items[-1].id))
+            last_page = page.total is not None and len(page.ids) >= page.total
+            more = not last_page and (max_items is None or seen + len(page.ids) < max_items)
+            next_after = _ascending_last(page.ids, last_id)
+            if more and pages >= 2 and next_after is not None:
+                pending = _prefetch(request(next_after))
             for item in page.items:
                 if last_id is not None and item.id <= last_id:
                     raise APIResponseValidationError(
@@ -196,6 +226,8 @@ async def iterate_by_id(
                 seen += 1
                 if max_items is not None and seen >= max_items:
                     return
+                if seen % YIELD_EVERY == 0:
+                    await asyncio.sleep(0)
             if not more:
                 return
             task, pending = pending, None
@@ -205,10 +237,13 @@ async def iterate_by_id(
             _discard(pending)
 
 
-def _ascending(items: Sequence[_HasId], after: int | None) -> bool:
+def _ascending_last(ids: Sequence[object], after: int | None) -> int | None:
+    """The last of ``ids`` if they are ints ascending from ``after``, else None."""
     previous = after
-    for item in items:
-        if previous is not None and item.id <= previous:
-            return False
-        previous = item.id
-    return True
+    for value in ids:
+        if not isinstance(value, int) or isinstance(value, bool):
+            return None
+        if previous is not None and value <= previous:
+            return None
+        previous = value
+    return previous

@@ -13,13 +13,15 @@ from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, Literal, Protocol, TypeAlias, TypeVar
 
+import httpx
 from voipstudio_history_client.models.sort_direction import SortDirection
 from voipstudio_history_client.types import UNSET, Unset
 
-from .._decode import parse_list, parse_model
+from .._decode import parse_list, parse_model, parse_rows
 from .._filters import FilterArg, encode_filters
 from .._pagination import (
-    FetchPage,
+    Batch,
+    FetchBatch,
     Page,
     check_max_items,
     check_page_size,
@@ -88,7 +90,7 @@ class _Walk(Protocol[T]):
 
     def __call__(
         self,
-        fetch: FetchPage[T],
+        fetch: FetchBatch[T],
         *,
         filters: Sequence[FilterArg],
         page_size: int,
@@ -149,6 +151,29 @@ class Resource:
         )
         return response.text
 
+    async def _send_list(
+        self,
+        endpoint: ListEndpoint[T],
+        *,
+        page: int,
+        limit: int,
+        filters: Sequence[FilterArg] | None,
+        sort: str | None,
+        direction: Direction | None,
+        timeout: TimeoutArg,
+    ) -> httpx.Response:
+        encoded = encode_filters(filters)
+        kwargs = endpoint.build(
+            page=page,
+            limit=limit,
+            filter_=UNSET if encoded is None else encoded,
+            sort=UNSET if sort is None else sort,
+            dir_=UNSET if direction is None else direction,
+        )
+        return await self._requester.send(
+            kwargs, policy=RetryPolicy.IDEMPOTENT, path_template=endpoint.path, timeout=timeout
+        )
+
     async def _fetch_page(
         self,
         endpoint: ListEndpoint[T],
@@ -160,20 +185,45 @@ class Resource:
         direction: Direction | None,
         timeout: TimeoutArg,
     ) -> Page[T]:
-        encoded = encode_filters(filters)
-        kwargs = endpoint.build(
+        response = await self._send_list(
+            endpoint,
             page=page,
             limit=limit,
-            filter_=UNSET if encoded is None else encoded,
-            sort=UNSET if sort is None else sort,
-            dir_=UNSET if direction is None else direction,
-        )
-        response = await self._requester.send(
-            kwargs, policy=RetryPolicy.IDEMPOTENT, path_template=endpoint.path, timeout=timeout
+            filters=filters,
+            sort=sort,
+            direction=direction,
+            timeout=timeout,
         )
         items, raw_total = await parse_list(response, endpoint.parse, what=f"GET {endpoint.path}")
         total = None if isinstance(raw_total, Unset) else raw_total
         return Page(items=items, total=total, page=page, limit=limit, response=response)
+
+    async def _fetch_batch(
+        self,
+        endpoint: ListEndpoint[T],
+        *,
+        page: int,
+        limit: int,
+        filters: Sequence[FilterArg] | None,
+        sort: str | None,
+        direction: Direction | None,
+        timeout: TimeoutArg,
+    ) -> Batch[T]:
+        """A page for a walk: items are built as the walk reaches them."""
+        response = await self._send_list(
+            endpoint,
+            page=page,
+            limit=limit,
+            filters=filters,
+            sort=sort,
+            direction=direction,
+            timeout=timeout,
+        )
+        items, ids, raw_total = await parse_rows(
+            response, endpoint.parse, what=f"GET {endpoint.path}"
+        )
+        total = None if isinstance(raw_total, Unset) else raw_total
+        return Batch(items=items, ids=ids, total=total, response=response)
 
 
 class ListResource(Resource, Generic[T]):
@@ -250,8 +300,8 @@ class ListResource(Resource, Generic[T]):
         _check_sort(sort, direction)
         encode_filters(filters)
 
-        async def fetch(page: int, limit: int, conditions: Sequence[FilterArg]) -> Page[T]:
-            return await self._fetch_page(
+        async def fetch(page: int, limit: int, conditions: Sequence[FilterArg]) -> Batch[T]:
+            return await self._fetch_batch(
                 self._endpoint,
                 page=page,
                 limit=limit,
