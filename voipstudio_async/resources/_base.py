@@ -151,10 +151,17 @@ class Resource:
         )
         return response.text
 
+
+class ListResource(Resource, Generic[T]):
+    """A collection with ``list()`` (one page) and ``iterate()`` (every item)."""
+
+    def __init__(self, requester: Requester, endpoint: ListEndpoint[T]) -> None:
+        super().__init__(requester)
+        self._endpoint = endpoint
+        self._what = f"GET {endpoint.path}"
+
     async def _send_list(
         self,
-        endpoint: ListEndpoint[T],
-        *,
         page: int,
         limit: int,
         filters: Sequence[FilterArg] | None,
@@ -163,7 +170,7 @@ class Resource:
         timeout: TimeoutArg,
     ) -> httpx.Response:
         encoded = encode_filters(filters)
-        kwargs = endpoint.build(
+        kwargs = self._endpoint.build(
             page=page,
             limit=limit,
             filter_=UNSET if encoded is None else encoded,
@@ -171,67 +178,11 @@ class Resource:
             dir_=UNSET if direction is None else direction,
         )
         return await self._requester.send(
-            kwargs, policy=RetryPolicy.IDEMPOTENT, path_template=endpoint.path, timeout=timeout
-        )
-
-    async def _fetch_page(
-        self,
-        endpoint: ListEndpoint[T],
-        *,
-        page: int,
-        limit: int,
-        filters: Sequence[FilterArg] | None,
-        sort: str | None,
-        direction: Direction | None,
-        timeout: TimeoutArg,
-    ) -> Page[T]:
-        response = await self._send_list(
-            endpoint,
-            page=page,
-            limit=limit,
-            filters=filters,
-            sort=sort,
-            direction=direction,
+            kwargs,
+            policy=RetryPolicy.IDEMPOTENT,
+            path_template=self._endpoint.path,
             timeout=timeout,
         )
-        items, raw_total = await parse_list(response, endpoint.parse, what=f"GET {endpoint.path}")
-        total = None if isinstance(raw_total, Unset) else raw_total
-        return Page(items=items, total=total, page=page, limit=limit, response=response)
-
-    async def _fetch_batch(
-        self,
-        endpoint: ListEndpoint[T],
-        *,
-        page: int,
-        limit: int,
-        filters: Sequence[FilterArg] | None,
-        sort: str | None,
-        direction: Direction | None,
-        timeout: TimeoutArg,
-    ) -> Batch[T]:
-        """A page for a walk: items are built as the walk reaches them."""
-        response = await self._send_list(
-            endpoint,
-            page=page,
-            limit=limit,
-            filters=filters,
-            sort=sort,
-            direction=direction,
-            timeout=timeout,
-        )
-        items, ids, raw_total = await parse_rows(
-            response, endpoint.parse, what=f"GET {endpoint.path}"
-        )
-        total = None if isinstance(raw_total, Unset) else raw_total
-        return Batch(items=items, ids=ids, total=total, response=response)
-
-
-class ListResource(Resource, Generic[T]):
-    """A collection with ``list()`` (one page) and ``iterate()`` (every item)."""
-
-    def __init__(self, requester: Requester, endpoint: ListEndpoint[T]) -> None:
-        super().__init__(requester)
-        self._endpoint = endpoint
 
     async def list(
         self,
@@ -248,14 +199,14 @@ class ListResource(Resource, Generic[T]):
         check_page_size("limit", limit)
         _check_sort(sort, direction)
         encode_filters(filter)
-        return await self._fetch_page(
-            self._endpoint,
+        response = await self._send_list(page, limit, filter, sort, direction, timeout)
+        items, total = await parse_list(response, self._endpoint.parse, what=self._what)
+        return Page(
+            items=items,
+            total=None if isinstance(total, Unset) else total,
             page=page,
             limit=limit,
-            filters=filter,
-            sort=sort,
-            direction=direction,
-            timeout=timeout,
+            response=response,
         )
 
     def iterate(
@@ -301,14 +252,14 @@ class ListResource(Resource, Generic[T]):
         encode_filters(filters)
 
         async def fetch(page: int, limit: int, conditions: Sequence[FilterArg]) -> Batch[T]:
-            return await self._fetch_batch(
-                self._endpoint,
-                page=page,
-                limit=limit,
-                filters=conditions,
-                sort=sort,
-                direction=direction,
-                timeout=timeout,
+            response = await self._send_list(page, limit, conditions, sort, direction, timeout)
+            # Items are built as the walk reaches them (see _decode.Rows).
+            items, ids, total = await parse_rows(response, self._endpoint.parse, what=self._what)
+            return Batch(
+                items=items,
+                ids=ids,
+                total=None if isinstance(total, Unset) else total,
+                response=response,
             )
 
         return walk(
