@@ -102,9 +102,9 @@ T = TypeVar("T")
 T_co = TypeVar("T_co", covariant=True)
 
 _PLAIN_TYPES = frozenset({"int", "float", "str", "bool", "None", "Unset", "list[str]", "list[int]"})
-# Items built between two yields to the event loop, so a 5,000-item page does not
-# stall other tasks for the whole build (~1 ms per slice).
-BUILD_SLICE = 500
+YIELD_EVERY = 500
+"""Items built (or handed out by a walk) between two yields to the event loop, so a
+5,000-item page does not stall other tasks for the whole build (~1 ms per slice)."""
 
 
 class ListBodyLike(Protocol[T_co]):
@@ -231,49 +231,18 @@ async def parse_list(
 ) -> tuple[list[T], int | Unset]:
     """A list page's items and ``total``, as ``parse`` (``*List.from_dict``) would give them.
 
-    The envelope and the first item go through ``parse``; the other items through a
-    fast builder when the item model allows one (see above), in slices of
-    ``BUILD_SLICE`` with a yield to the event loop between slices.
+    Built as ``parse_rows`` builds them, all at once, with a yield to the event loop
+    every ``YIELD_EVERY`` items.
     """
-    body = _decode_object(response, what)
-    data = body.get("data")
-    if not isinstance(data, list) or len(data) < 2:
-        try:
-            model = parse(body)
-        except _DRIFT as exc:
-            raise _drift(what, exc, response, body) from exc
-        return list(model.data), model.total
-    try:
-        envelope = parse({**body, "data": data[:1]})
-    except _DRIFT as exc:
-        raise _drift(what, exc, response, body) from exc
-    items = list(envelope.data)
-    cls = _data_item_class(envelope, items[0]) if len(items) == 1 else None
-    build = _builder_for(cls, data[0], items[0]) if cls is not None else None
-    if cls is None or build is None:
-        try:
-            model = parse(body)
-        except _DRIFT as exc:
-            raise _drift(what, exc, response, body) from exc
-        return list(model.data), model.total
-    from_dict: Callable[[Any], T] = cls.from_dict  # type: ignore[attr-defined]
-    # Take the decoded dicts off the list as they are built, so each one is freed at
-    # once: fewer live GC-tracked objects, fewer collections during the walk.
-    del body
-    data.reverse()
-    data.pop()  # item 0, already built by `parse`
-    append, take = items.append, data.pop
-    try:
-        while data:
-            if len(items) > 1:
-                await asyncio.sleep(0)
-            for _ in range(min(BUILD_SLICE, len(data))):
-                raw = take()
-                append(build(raw) if raw.__class__ is dict else from_dict(raw))
-    except _DRIFT as exc:
-        # The builder consumed the decoded dicts: report the body as it arrived.
-        raise _drift(what, exc, response, loads(response.content)) from exc
-    return items, envelope.total
+    rows, _ids, total = parse_rows(response, parse, what=what)
+    if not isinstance(rows, Rows):
+        return list(rows), total
+    items: list[T] = []
+    for item in rows:
+        items.append(item)
+        if len(items) % YIELD_EVERY == 0:
+            await asyncio.sleep(0)
+    return items, total
 
 
 class Rows(Generic[T]):
@@ -290,20 +259,22 @@ class Rows(Generic[T]):
     def __init__(
         self,
         first: T,
-        rest: list[Any],
+        data: list[Any],
         build: Callable[[dict[str, Any]], Any],
         from_dict: Callable[[Any], T],
         *,
         response: httpx.Response,
         what: str,
     ) -> None:
+        """``data`` is the decoded rows (taken over); ``first`` is row 0, already built."""
         self.ids: tuple[object, ...] = (
             getattr(first, "id", None),
-            *(row.get("id") if row.__class__ is dict else None for row in rest),
+            *(row.get("id") if row.__class__ is dict else None for row in data[1:]),
         )
-        rest.reverse()  # popped from the end, in page order
+        data.reverse()  # popped from the end, in page order
+        data.pop()  # row 0
         self._first: T | None = first
-        self._rest = rest
+        self._rest = data
         self._build = build
         self._from_dict = from_dict
         self._response = response
@@ -327,16 +298,17 @@ class Rows(Generic[T]):
             raise _drift(self._what, exc, self._response, body) from exc
 
 
-async def parse_rows(
+def parse_rows(
     response: httpx.Response,
     parse: Callable[[Mapping[str, Any]], ListBodyLike[T]],
     *,
     what: str,
 ) -> tuple[Sequence[T] | Rows[T], tuple[object, ...], int | Unset]:
-    """A list page for a walk: its items (built lazily when the model allows), ids, total.
+    """A list page: its items (built lazily when the model allows), their ids, ``total``.
 
-    Like ``parse_list``, the envelope and the first item go through ``parse`` and the
-    fast builder must reproduce it; otherwise every item is built at once by ``parse``.
+    The envelope and the first item go through ``parse``; the other items through a
+    fast builder when the item model allows one (see above) and it reproduces the
+    first item exactly, else every item is built at once by ``parse``.
     """
     body = _decode_object(response, what)
     data = body.get("data")
@@ -350,7 +322,7 @@ async def parse_rows(
         build = _builder_for(cls, data[0], first[0]) if cls is not None else None
         if cls is not None and build is not None:
             from_dict: Callable[[Any], T] = cls.from_dict  # type: ignore[attr-defined]
-            rows = Rows(first[0], data[1:], build, from_dict, response=response, what=what)
+            rows = Rows(first[0], data, build, from_dict, response=response, what=what)
             return rows, rows.ids, envelope.total
     try:
         model = parse(body)

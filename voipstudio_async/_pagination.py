@@ -9,6 +9,7 @@ from typing import Generic, Protocol, TypeVar
 
 import httpx
 
+from ._decode import YIELD_EVERY
 from ._errors import APIResponseValidationError
 from ._filters import Filter, FilterArg
 
@@ -67,9 +68,6 @@ def check_max_items(value: int | None) -> None:
 
 PREFETCH_PAGES = 2
 """Pages requested ahead of the caller in a page-number walk (when ``total`` is known)."""
-
-YIELD_EVERY = 500
-"""Items a walk hands out between two yields to the event loop (see ``Batch``)."""
 
 
 @dataclass(frozen=True, slots=True)

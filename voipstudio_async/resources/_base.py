@@ -254,7 +254,7 @@ class ListResource(Resource, Generic[T]):
         async def fetch(page: int, limit: int, conditions: Sequence[FilterArg]) -> Batch[T]:
             response = await self._send_list(page, limit, conditions, sort, direction, timeout)
             # Items are built as the walk reaches them (see _decode.Rows).
-            items, ids, total = await parse_rows(response, self._endpoint.parse, what=self._what)
+            items, ids, total = parse_rows(response, self._endpoint.parse, what=self._what)
             return Batch(
                 items=items,
                 ids=ids,
