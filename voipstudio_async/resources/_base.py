@@ -198,7 +198,7 @@ class ListResource(Resource, Generic[T]):
         check_id(page, "page")
         check_page_size("limit", limit)
         _check_sort(sort, direction)
-        encode_filters(filter)
+        # _send_list validates the filters (encoding them) before anything is sent.
         response = await self._send_list(page, limit, filter, sort, direction, timeout)
         items, total = await parse_list(response, self._endpoint.parse, what=self._what)
         return Page(
