@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 import os
 import secrets
@@ -13,7 +12,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Self, TextIO
 
-__all__ = ["MANIFEST_NAME", "Entry", "Manifest", "sha256_file"]
+from .._download import _sha256_file
+
+__all__ = ["MANIFEST_NAME", "Entry", "Manifest"]
 
 MANIFEST_NAME = "manifest.jsonl"
 _CHUNK = 1024 * 1024
@@ -38,17 +39,6 @@ class Entry:
     ) -> Self:
         stamp = datetime.now(UTC).isoformat(timespec="seconds")
         return cls(kind, item_id, file, size, sha256, metadata, stamp)
-
-
-def sha256_file(path: Path) -> tuple[int, str]:
-    """Size and hex SHA-256 of a file, read in chunks."""
-    digest = hashlib.sha256()
-    size = 0
-    with path.open("rb") as file:
-        while chunk := file.read(_CHUNK):
-            size += len(chunk)
-            digest.update(chunk)
-    return size, digest.hexdigest()
 
 
 def _dump(entry: Entry) -> str:
@@ -147,7 +137,7 @@ class Manifest:
         try:
             if path.stat().st_size != entry.size:
                 return None
-            _, digest = await asyncio.to_thread(sha256_file, path)
+            _, digest = await asyncio.to_thread(_sha256_file, path, _CHUNK)
         except OSError:
             return None
         return entry if digest == entry.sha256 else None
