@@ -183,33 +183,16 @@ class Requester:
         ``auth`` overrides the client's credentials for this call (``httpx.Auth()`` sends
         none, as the two-factor login step needs).
         """
-        attempt = 0
-        while True:
-            request = self._prepare(kwargs, timeout)
-            started = time.monotonic()
-            try:
-                async with self._gate:
-                    response = await self._http.send(
-                        request, auth=self.auth if auth is None else auth
-                    )
-            except httpx.TransportError as exc:
-                delay = self._delay_after_exception(exc, policy, attempt)
-                if delay is None:
-                    raise _connection_error(exc, request.method, path_template) from exc
-                self._log_retry(request.method, path_template, type(exc).__name__, attempt, delay)
-            else:
-                self._log_response(
-                    request.method, path_template, response.status_code, attempt, started
-                )
-                if response.status_code < 400:
-                    return response
-                error = self._status_error(response, response.content, path_template)
-                delay = self._delay_after_status(error, policy, attempt)
-                if delay is None:
-                    raise error
-                self._log_retry(request.method, path_template, response.status_code, attempt, delay)
-            attempt += 1
-            await self._sleep(delay)
+        response = await self._open(
+            kwargs,
+            policy=policy,
+            path_template=path_template,
+            timeout=timeout,
+            auth=self.auth if auth is None else auth,
+            read=True,
+        )
+        self._gate.release()
+        return response
 
     def stream(
         self,
@@ -236,13 +219,46 @@ class Requester:
         path_template: str,
         timeout: TimeoutArg,
     ) -> AsyncIterator[httpx.Response]:
+        response = await self._open(
+            kwargs,
+            policy=policy,
+            path_template=path_template,
+            timeout=timeout,
+            auth=self.auth,
+            read=False,
+        )
+        try:
+            yield response
+        except httpx.TransportError as exc:
+            raise _connection_error(exc, response.request.method, path_template) from exc
+        finally:
+            await response.aclose()
+            self._gate.release()
+
+    async def _open(
+        self,
+        kwargs: Mapping[str, Any],
+        *,
+        policy: RetryPolicy,
+        path_template: str,
+        timeout: TimeoutArg,
+        auth: httpx.Auth,
+        read: bool,
+    ) -> httpx.Response:
+        """Send, retrying as ``policy`` allows, until a status < 400, which is returned.
+
+        The caller owns the returned response's concurrency slot and must release it.
+        With ``read`` the body is read inside the retried attempt (a body lost midway
+        is retried like any transport failure); without it the body is left unread.
+        Error bodies are read for the exception (at most 64 KiB of a stream).
+        """
         attempt = 0
         while True:
             request = self._prepare(kwargs, timeout)
             started = time.monotonic()
             await self._gate.acquire()
             try:
-                response = await self._http.send(request, auth=self.auth, stream=True)
+                response = await self._http.send(request, auth=auth, stream=not read)
             except httpx.TransportError as exc:
                 self._gate.release()
                 delay = self._delay_after_exception(exc, policy, attempt)
@@ -257,9 +273,11 @@ class Requester:
                     request.method, path_template, response.status_code, attempt, started
                 )
                 if response.status_code < 400:
-                    break
+                    return response
                 try:
-                    content = await _read_capped(response, MAX_ERROR_BODY)
+                    content = (
+                        response.content if read else await _read_capped(response, MAX_ERROR_BODY)
+                    )
                 except httpx.TransportError:
                     content = b""  # the status alone still decides the error class
                 finally:
@@ -272,13 +290,6 @@ class Requester:
                 self._log_retry(request.method, path_template, response.status_code, attempt, delay)
             attempt += 1
             await self._sleep(delay)
-        try:
-            yield response
-        except httpx.TransportError as exc:
-            raise _connection_error(exc, request.method, path_template) from exc
-        finally:
-            await response.aclose()
-            self._gate.release()
 
     def _prepare(self, kwargs: Mapping[str, Any], timeout: TimeoutArg) -> httpx.Request:
         if self.closed:
