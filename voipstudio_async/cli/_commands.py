@@ -159,7 +159,7 @@ async def archive_command(vs: VoipStudio, args: argparse.Namespace, ctx: Context
 async def _move_step(
     vs: VoipStudio, voicemails: FetchReport, folder: str, dry_run: bool, ui: Ui
 ) -> bool:
-    plan = await plan_move(voicemails, folder)
+    plan = plan_move(voicemails, folder)
     if not dry_run:
         await apply_move(vs, plan, folder)
     print_write(ui, plan, f"moved to {folder}", dry_run=dry_run)
@@ -169,7 +169,7 @@ async def _move_step(
 async def _purge_step(
     vs: VoipStudio, fetched: list[FetchReport], args: argparse.Namespace, ctx: Context
 ) -> bool:
-    plans = [await plan_delete(report) for report in fetched]
+    plans = [plan_delete(report) for report in fetched]
     if args.dry_run:
         for plan in plans:
             print_write(ctx.ui, plan, "deleted", dry_run=True)

@@ -1,7 +1,8 @@
 """Changes on the server after an archive: moving voicemails and purging archived items.
 
-Both act only on items whose file is verified against the manifest (size and sha256
-re-read from disk) right before the request, and send nothing in a dry run.
+Both act only on items whose file this run verified: downloaded (hashed while it
+streamed) or skipped (its manifest entry re-hashed). The purge hashes each file once
+more right before the DELETE. A dry run sends nothing.
 """
 
 from __future__ import annotations
@@ -38,14 +39,11 @@ class WriteReport:
     failed: dict[int, str] = field(default_factory=dict)
 
 
-async def split_verified(report: FetchReport) -> tuple[list[int], list[int]]:
-    """The period's ids whose file verifies now, and the others."""
-    manifest = Manifest(report.directory)
-    verified: list[int] = []
-    unverified: list[int] = []
-    for item_id in report.listed:
-        entry = await manifest.verified(item_id)
-        (verified if entry is not None else unverified).append(item_id)
+def split_verified(report: FetchReport) -> tuple[list[int], list[int]]:
+    """The period's ids whose file the run verified (downloaded or skipped), and the others."""
+    archived = {*report.downloaded, *report.skipped}
+    verified = [i for i in report.listed if i in archived]
+    unverified = [i for i in report.listed if i not in archived]
     return verified, unverified
 
 
@@ -59,9 +57,9 @@ def collect(report: WriteReport, result: BulkResult[None]) -> None:
             report.failed[outcome.id] = describe_error(error) if error else "failed"
 
 
-async def plan_move(fetched: FetchReport, folder: str) -> WriteReport:
+def plan_move(fetched: FetchReport, folder: str) -> WriteReport:
     """Verified voicemails of the period that are not in ``folder`` yet."""
-    verified, unverified = await split_verified(fetched)
+    verified, unverified = split_verified(fetched)
     planned = [i for i in verified if str(fetched.listed[i].get("folder")) != folder]
     return WriteReport(fetched.kind.label, fetched.kind.singular, planned=planned, kept=unverified)
 
@@ -72,9 +70,9 @@ async def apply_move(vs: VoipStudio, plan: WriteReport, folder: str) -> None:
         collect(plan, await move_voicemails(vs, plan.planned, folder))
 
 
-async def plan_delete(fetched: FetchReport) -> WriteReport:
+def plan_delete(fetched: FetchReport) -> WriteReport:
     """Verified items of the period: the only ones a purge may delete."""
-    verified, unverified = await split_verified(fetched)
+    verified, unverified = split_verified(fetched)
     return WriteReport(fetched.kind.label, fetched.kind.singular, planned=verified, kept=unverified)
 
 
