@@ -177,6 +177,9 @@ async def test_single_items_and_404(client: httpx.AsyncClient) -> None:
 async def test_patch_cdrs_changes_state_atomically(
     fake_voipstudio: FakeVoipStudio, client: httpx.AsyncClient
 ) -> None:
+    # Read first, so the item and the page are cached: a write must invalidate both.
+    assert (await client.get("/cdrs/5")).json()["data"]["info"] != "called back"
+    assert 5 not in await ids_of(client, "/cdrs", **flt(("info", "like", "back")))
     one = await client.patch("/cdrs", json=[{"id": 5, "labels": ["vip"], "info": "called back"}])
     assert one.status_code == 200
     assert one.json()["data"]["labels"] == ["vip"]
@@ -217,6 +220,7 @@ async def test_patch_voicemessages_moves_folders(client: httpx.AsyncClient) -> N
 async def test_delete_by_ids_is_all_or_nothing(
     fake_voipstudio: FakeVoipStudio, client: httpx.AsyncClient
 ) -> None:
+    assert (await client.get("/monitors/2")).status_code == 200  # cached, then deleted
     assert (await client.delete("/monitors/1,2,3")).status_code == 204
     assert fake_voipstudio.count("monitors") == 17
     assert (await client.get("/monitors/2")).status_code == 404
