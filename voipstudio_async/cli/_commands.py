@@ -22,7 +22,6 @@ from ._media import (
 from ._output import Ui
 from ._query import build_filters
 from ._report import print_export, print_fetch, print_write
-from ._sdk import move_voicemails
 from ._writes import WriteReport, apply_delete, apply_move, collect, plan_delete, plan_move
 
 __all__ = ["Context", "dispatch"]
@@ -97,7 +96,7 @@ async def download_command(vs: VoipStudio, args: argparse.Namespace, ctx: Contex
 
 async def move_command(vs: VoipStudio, args: argparse.Namespace, ctx: Context) -> int:
     ids = list(dict.fromkeys(i for group in args.ids for i in group))
-    result = await move_voicemails(vs, ids, args.folder)
+    result = await vs.voicemessages.move(ids, folder=args.folder)
     report = WriteReport("voicemails", "voicemail", planned=ids)
     collect(report, result)
     print_write(ctx.ui, report, f"moved to {args.folder}", dry_run=False)

@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from .._client import VoipStudio
+from ..resources import Cdrs, Monitors, Voicemessages
 from ._args import Collection
 from ._errors import EXIT_OK
 from ._output import Ui
@@ -20,17 +21,9 @@ _COLUMNS: dict[Collection, tuple[str, ...]] = {
 }
 
 
-async def _page(
-    vs: VoipStudio, collection: Collection, options: dict[str, Any]
-) -> tuple[list[dict[str, Any]], int | None]:
-    if collection == "cdrs":
-        cdrs = await vs.cdrs.list(**options)
-        return [i.to_dict() for i in cdrs.items], cdrs.total
-    if collection == "monitors":
-        monitors = await vs.monitors.list(**options)
-        return [i.to_dict() for i in monitors.items], monitors.total
-    voicemails = await vs.voicemessages.list(**options)
-    return [i.to_dict() for i in voicemails.items], voicemails.total
+def _resource(vs: VoipStudio, collection: Collection) -> Cdrs | Monitors | Voicemessages:
+    resource: Cdrs | Monitors | Voicemessages = getattr(vs, collection)
+    return resource
 
 
 async def list_command(vs: VoipStudio, ui: Ui, args: argparse.Namespace) -> int:
@@ -44,7 +37,8 @@ async def list_command(vs: VoipStudio, ui: Ui, args: argparse.Namespace) -> int:
         "sort": args.sort,
         "direction": "DESC" if args.desc else None,
     }
-    page_items, total = await _page(vs, collection, options)
+    page = await _resource(vs, collection).list(**options)
+    page_items, total = [i.to_dict() for i in page.items], page.total
     if args.json:
         ui.json({"total": total, "page": args.page, "items": page_items})
         return EXIT_OK
@@ -57,12 +51,7 @@ async def list_command(vs: VoipStudio, ui: Ui, args: argparse.Namespace) -> int:
 async def get_command(vs: VoipStudio, ui: Ui, args: argparse.Namespace) -> int:
     """One item: every field, one per row (or its JSON)."""
     collection: Collection = args.command
-    if collection == "cdrs":
-        item = (await vs.cdrs.get(args.id)).to_dict()
-    elif collection == "monitors":
-        item = (await vs.monitors.get(args.id)).to_dict()
-    else:
-        item = (await vs.voicemessages.get(args.id)).to_dict()
+    item = (await _resource(vs, collection).get(args.id)).to_dict()
     if args.json:
         ui.json(item)
     else:

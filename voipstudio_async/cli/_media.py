@@ -4,23 +4,24 @@ from __future__ import annotations
 
 import asyncio
 import tempfile
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Literal
 
 from .._client import VoipStudio
 from .._errors import APIConnectionError, APIStatusError, IncompleteDownloadError
 from .._filters import FilterArg
+from ..resources import Monitors, Voicemessages
 from ._errors import UserError
 from ._manifest import Entry, Manifest
 from ._output import Task
-from ._sdk import MediaCollection, download_file
 
 __all__ = [
     "MONITORS",
     "VOICEMESSAGES",
     "FetchReport",
+    "MediaCollection",
     "MediaKind",
     "RetryTuning",
     "describe_error",
@@ -29,6 +30,9 @@ __all__ = [
     "list_items",
     "prepare_directory",
 ]
+
+
+MediaCollection = Literal["monitors", "voicemessages"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,16 +45,14 @@ class MediaKind:
     date_field: str
     """The field ``--since``/``--until`` filter on."""
 
+    def resource(self, vs: VoipStudio) -> Monitors | Voicemessages:
+        """The client's resource for this collection (``vs.monitors``, ...)."""
+        resource: Monitors | Voicemessages = getattr(vs, self.collection)
+        return resource
+
 
 MONITORS = MediaKind("monitors", "recordings", "recording", "timestamp")
 VOICEMESSAGES = MediaKind("voicemessages", "voicemails", "voicemail", "origtime")
-
-
-class _Item(Protocol):
-    @property
-    def id(self) -> int: ...
-
-    def to_dict(self) -> dict[str, Any]: ...
 
 
 @dataclass(slots=True)
@@ -108,17 +110,12 @@ def file_name(kind: MediaKind, metadata: dict[str, Any]) -> str:
     return f"{item_id}.mp3"
 
 
-def _iterate(vs: VoipStudio, kind: MediaKind, filters: Sequence[FilterArg]) -> AsyncIterator[_Item]:
-    if kind.collection == "monitors":
-        return vs.monitors.iterate_consistent(filter=filters)
-    return vs.voicemessages.iterate_consistent(filter=filters)
-
-
 async def list_items(
     vs: VoipStudio, kind: MediaKind, filters: Sequence[FilterArg]
 ) -> list[dict[str, Any]]:
     """The metadata of every matching item, by ascending id."""
-    return [item.to_dict() async for item in _iterate(vs, kind, filters)]
+    items = kind.resource(vs).iterate_consistent(filter=filters)
+    return [item.to_dict() async for item in items]
 
 
 class _Fetcher:
@@ -176,9 +173,7 @@ class _Fetcher:
         attempt = 1
         while True:
             try:
-                result = await download_file(
-                    self.vs,
-                    self.kind.collection,
+                result = await self.kind.resource(self.vs).download(
                     item_id,
                     self.manifest.directory / name,
                     expected_size=expected_size,

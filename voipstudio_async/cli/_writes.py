@@ -13,7 +13,6 @@ from .._bulk import BulkResult
 from .._client import VoipStudio
 from ._manifest import Manifest
 from ._media import FetchReport, describe_error
-from ._sdk import delete_items, move_voicemails
 
 __all__ = [
     "WriteReport",
@@ -67,7 +66,7 @@ def plan_move(fetched: FetchReport, folder: str) -> WriteReport:
 async def apply_move(vs: VoipStudio, plan: WriteReport, folder: str) -> None:
     """PATCH the planned voicemails into ``folder``."""
     if plan.planned:
-        collect(plan, await move_voicemails(vs, plan.planned, folder))
+        collect(plan, await vs.voicemessages.move(plan.planned, folder=folder))
 
 
 def plan_delete(fetched: FetchReport) -> WriteReport:
@@ -85,4 +84,4 @@ async def apply_delete(vs: VoipStudio, fetched: FetchReport, plan: WriteReport) 
         (still if await manifest.verified(item_id) else plan.kept).append(item_id)
     plan.planned = still
     if still:
-        collect(plan, await delete_items(vs, fetched.kind.collection, still))
+        collect(plan, await fetched.kind.resource(vs).delete(still))
