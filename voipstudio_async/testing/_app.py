@@ -23,7 +23,7 @@ from ._http import (
     loads,
     not_found,
 )
-from ._log import LoggedRequest, RequestLog, redact
+from ._log import LoggedRequest, RequestLog
 from ._query import params, parse
 from ._state import State
 
@@ -158,7 +158,7 @@ class FakeApp:
                     method,
                     rel or path,
                     scope["query_string"].decode("latin-1"),
-                    redact(scope["headers"]),
+                    scope["headers"],
                     status,
                     fault.kind if fault is not None else None,
                 )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 #: Headers whose values never reach the log.
 SECRET_HEADERS = frozenset({b"authorization", b"x-auth-token", b"cookie", b"proxy-authorization"})
@@ -17,17 +17,20 @@ class LoggedRequest:
     method: str
     path: str
     query: str
-    headers: dict[str, str]
+    raw_headers: list[tuple[bytes, bytes]] = field(repr=False, compare=False)
     status: int | None
     fault: str | None = None
 
+    @property
+    def headers(self) -> dict[str, str]:
+        """Request headers with credentials replaced by `[redacted]`.
 
-def redact(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:
-    """Request headers with credentials replaced by `[redacted]`."""
-    return {
-        k.decode("latin-1"): "[redacted]" if k in SECRET_HEADERS else v.decode("latin-1")
-        for k, v in raw
-    }
+        Decoded when read, not per request: the log is read by tests, rarely.
+        """
+        return {
+            k.decode("latin-1"): "[redacted]" if k in SECRET_HEADERS else v.decode("latin-1")
+            for k, v in self.raw_headers
+        }
 
 
 class RequestLog:
