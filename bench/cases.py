@@ -265,25 +265,6 @@ class _RssPeak:
         return (self.peak - self.start) / 1e6
 
 
-async def _sdk_download(vs: VoipStudio, ident: int, dest: Path) -> int:
-    monitors: Any = vs.monitors
-    if hasattr(monitors, "download"):
-        result = await monitors.download(ident, dest)
-    else:  # the verb is not wired yet: the engine it will call
-        from voipstudio_history_client.api.monitors import download_monitor_mp3
-
-        from voipstudio_async._download import download
-
-        result = await download(
-            vs._requester,
-            download_monitor_mp3._get_kwargs(ident),
-            dest,
-            path_template="/monitors/{id}.mp3",
-            default_name=f"{ident}.mp3",
-        )
-    return int(result.size)
-
-
 async def case_download(spec: Spec) -> Result:
     variant, ident, size = spec["variant"], spec["big_id"], spec["big_size"]
     workdir = Path(tempfile.mkdtemp(prefix="vsbench-"))
@@ -294,7 +275,7 @@ async def case_download(spec: Spec) -> Result:
                 await vs.cdrs.list(limit=1)  # connect and import outside the measurement
                 with _RssPeak() as rss:
                     t0 = time.perf_counter()
-                    received = await _sdk_download(vs, ident, dest)
+                    received = (await vs.monitors.download(ident, dest)).size
                     elapsed = time.perf_counter() - t0
         elif variant == "httpx":
             async with httpx.AsyncClient(headers=_auth_header(spec)) as client:
@@ -327,25 +308,6 @@ async def case_download(spec: Spec) -> Result:
 # -- 4. fan-out ------------------------------------------------------------------------------
 
 
-async def _sdk_download_many(vs: VoipStudio, ids: list[int], dest: Path, concurrency: int) -> Any:
-    monitors: Any = vs.monitors
-    if hasattr(monitors, "download_many"):
-        return await monitors.download_many(ids, dest, concurrency=concurrency)
-    from voipstudio_history_client.api.monitors import download_monitor_mp3
-
-    from voipstudio_async._download import download_many
-
-    return await download_many(
-        vs._requester,
-        ids,
-        dest,
-        build_kwargs=download_monitor_mp3._get_kwargs,
-        path_template="/monitors/{id}.mp3",
-        file_name=lambda ident: f"{ident}.mp3",
-        concurrency=concurrency,
-    )
-
-
 async def case_fanout(spec: Spec) -> Result:
     variant, ids, concurrency = spec["variant"], spec["small_ids"], spec["concurrency"]
     ids = ids[: spec["files"]]
@@ -355,9 +317,9 @@ async def case_fanout(spec: Spec) -> Result:
             async with _sdk(spec, max_concurrency=concurrency) as vs:
                 await vs.cdrs.list(limit=1)
                 t0 = time.perf_counter()
-                result = await _sdk_download_many(vs, ids, workdir, concurrency)
+                result = await vs.monitors.download_many(ids, workdir, concurrency=concurrency)
                 elapsed = time.perf_counter() - t0
-                failed = [o for o in getattr(result, "outcomes", ()) if not o.ok]
+                failed = result.failed
                 if failed:
                     raise RuntimeError(f"{len(failed)} downloads failed: {failed[0]!r}")
         elif variant == "httpx":
