@@ -16,9 +16,14 @@ import sys
 import time
 from pathlib import Path
 
+from voipstudio_async.cli._fake import FAKE_CDRS, FAKE_MONITORS, FAKE_VOICEMESSAGES
 from voipstudio_async.testing import serve_in_subprocess
 
-FAKE_ARGS = ["--cdrs", "20000", "--monitors", "500", "--voicemessages", "200"]
+FAKE_ARGS = [
+    *("--cdrs", str(FAKE_CDRS)),
+    *("--monitors", str(FAKE_MONITORS)),
+    *("--voicemessages", str(FAKE_VOICEMESSAGES)),
+]
 # The fake's history runs from May to October 2026: archive all of it.
 SINCE, UNTIL = "2026-05-01", "2026-11-01"
 OUTPUT = Path("demo-output")
@@ -29,7 +34,7 @@ def _stop(signum: int, _frame: object) -> None:
     raise SystemExit(128 + signum)
 
 
-def _archive(env: dict[str, str], run: int) -> float:
+def _archive(env: dict[str, str], run: int) -> None:
     command = Path(sys.executable).with_name("voipstudio")
     argv = [str(command), "archive", "--since", SINCE, "--until", UNTIL, "--dest", str(OUTPUT)]
     print(f"\n$ voipstudio archive --since {SINCE} --until {UNTIL} --dest {OUTPUT}   # run {run}")
@@ -39,15 +44,14 @@ def _archive(env: dict[str, str], run: int) -> float:
     print(f"(run {run}: exit code {code}, {elapsed:.1f} s)")
     if code != 0:
         raise SystemExit(code)
-    return elapsed
 
 
 def main() -> int:
     signal.signal(signal.SIGTERM, _stop)
     shutil.rmtree(OUTPUT, ignore_errors=True)
     print(
-        "starting the fake VoIPstudio server on 127.0.0.1 (20,000 CDRs, 500 recordings, "
-        "200 voicemails)..."
+        f"starting the fake VoIPstudio server on 127.0.0.1 ({FAKE_CDRS:,} CDRs, "
+        f"{FAKE_MONITORS:,} recordings, {FAKE_VOICEMESSAGES:,} voicemails)..."
     )
     with serve_in_subprocess(FAKE_ARGS) as exported:
         env = {k: v for k, v in os.environ.items() if not k.startswith("VOIPSTUDIO_")}

@@ -7,9 +7,10 @@ import re
 import textwrap
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Literal, cast, get_args
 
 from .._filters import Filter, FilterValue, Operator
+from ._fake import FAKE_CDRS, FAKE_MONITORS, FAKE_VOICEMESSAGES
 
 __all__ = [
     "COLLECTIONS",
@@ -25,24 +26,18 @@ __all__ = [
 Collection = Literal["cdrs", "monitors", "voicemessages"]
 COLLECTIONS: tuple[Collection, ...] = ("cdrs", "monitors", "voicemessages")
 
+_OPERATORS: tuple[str, ...] = get_args(Operator)
+
 DATES_HELP = (
     "DATE is YYYY-MM-DD or 'YYYY-MM-DD HH:MM:SS' (UTC unless it carries an offset such as "
     "+02:00); --since is inclusive, --until is exclusive, so --since 2026-08-01 "
     "--until 2026-09-01 is all of August."
 )
 FILTER_HELP = (
-    "FILTER is FIELD:OP:VALUE with OP one of eq, like, gt, gte, lt, lte "
+    f"FILTER is FIELD:OP:VALUE with OP one of {', '.join(_OPERATORS)} "
     "(e.g. duration:gt:60, disposition:eq:ANSWERED, src:like:+44); repeat to AND them."
 )
 
-_OPERATORS: dict[str, Operator] = {
-    "eq": "eq",
-    "like": "like",
-    "gt": "gt",
-    "gte": "gte",
-    "lt": "lt",
-    "lte": "lte",
-}
 # Digits only, without a leading zero or plus: "0044..." and "+44..." stay phone numbers.
 _INT = re.compile(r"^-?(0|[1-9][0-9]*)$")
 _FLOAT = re.compile(r"^-?(0|[1-9][0-9]*)\.[0-9]+$")
@@ -75,11 +70,11 @@ def parse_filter(text: str) -> Filter:
             f"invalid filter {text!r}: expected FIELD:OP:VALUE, e.g. duration:gt:60"
         )
     field, op, raw = parts[0].strip(), parts[1].strip().lower(), parts[2]
-    operator = _OPERATORS.get(op)
-    if operator is None:
+    if op not in _OPERATORS:
         raise argparse.ArgumentTypeError(
             f"invalid filter {text!r}: unknown operator {op!r} (use one of {', '.join(_OPERATORS)})"
         )
+    operator = cast(Operator, op)
     return Filter(field, operator, raw if operator == "like" else _value(raw))
 
 
@@ -114,8 +109,9 @@ def _parents() -> _Parents:
     common.add_argument(
         "--fake",
         action="store_true",
-        help="run against the embedded fake VoIPstudio server: no credentials, 20,000 CDRs, "
-        "500 recordings and 200 voicemails from May to October 2026",
+        help="run against the embedded fake VoIPstudio server: no credentials, "
+        f"{FAKE_CDRS:,} CDRs, {FAKE_MONITORS:,} recordings and {FAKE_VOICEMESSAGES:,} "
+        "voicemails from May to October 2026",
     )
     loudness = common.add_mutually_exclusive_group()
     loudness.add_argument("-q", "--quiet", action="store_true", help="print errors only")

@@ -97,7 +97,7 @@ async def download_command(vs: VoipStudio, args: argparse.Namespace, ctx: Contex
 async def move_command(vs: VoipStudio, args: argparse.Namespace, ctx: Context) -> int:
     ids = list(dict.fromkeys(i for group in args.ids for i in group))
     result = await vs.voicemessages.move(ids, folder=args.folder)
-    report = WriteReport("voicemails", "voicemail", planned=ids)
+    report = WriteReport(VOICEMESSAGES.label, VOICEMESSAGES.singular, planned=ids)
     collect(report, result)
     print_write(ctx.ui, report, f"moved to {args.folder}", dry_run=False)
     return EXIT_OK if not report.failed else EXIT_FAILED
@@ -131,25 +131,25 @@ async def archive_command(vs: VoipStudio, args: argparse.Namespace, ctx: Context
             output=output,
             task=tracker.task("CDRs", None),
         )
-        fetched: list[FetchReport] = []
-        for kind, filters in ((MONITORS, monitor_filters), (VOICEMESSAGES, voicemail_filters)):
-            fetched.append(
-                await fetch_period(
-                    vs,
-                    kind,
-                    filters=filters,
-                    directory=dest / kind.collection,
-                    concurrency=args.concurrency,
-                    task=tracker.task(kind.label, None),
-                    retry=ctx.retry,
-                )
+        fetched = [
+            await fetch_period(
+                vs,
+                kind,
+                filters=filters,
+                directory=dest / kind.collection,
+                concurrency=args.concurrency,
+                task=tracker.task(kind.label, None),
+                retry=ctx.retry,
             )
+            for kind, filters in ((MONITORS, monitor_filters), (VOICEMESSAGES, voicemail_filters))
+        ]
     print_export(ui, rows, output)
     for report in fetched:
         print_fetch(ui, report)
     ok = all(report.ok for report in fetched)
+    _, voicemails = fetched
     if args.move_voicemails:
-        ok = await _move_step(vs, fetched[1], args.move_voicemails, args.dry_run, ui) and ok
+        ok = await _move_step(vs, voicemails, args.move_voicemails, args.dry_run, ui) and ok
     if args.purge:
         ok = await _purge_step(vs, fetched, args, ctx) and ok
     return EXIT_OK if ok else EXIT_FAILED

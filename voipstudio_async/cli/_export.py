@@ -12,21 +12,17 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal, TextIO
 
-import attrs
-from voipstudio_history_client.models import Cdr
-
 from .._client import VoipStudio
 from .._filters import FilterArg
 from ._errors import UserError
 from ._output import Task
+from ._query import FIELDS
 
 __all__ = ["CSV_COLUMNS", "ExportFormat", "export_cdrs", "neutralise"]
 
 ExportFormat = Literal["csv", "jsonl"]
 
-CSV_COLUMNS: tuple[str, ...] = tuple(
-    field.name for field in attrs.fields(Cdr) if field.name != "additional_properties"
-)
+CSV_COLUMNS: tuple[str, ...] = FIELDS["cdrs"]
 """The CSV header: every field the spec defines for a CDR, in spec order."""
 
 # What spreadsheets treat as the start of a formula (OWASP "CSV injection").

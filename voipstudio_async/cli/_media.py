@@ -16,6 +16,7 @@ from ..resources import Monitors, Voicemessages
 from ._errors import UserError
 from ._manifest import Entry, Manifest
 from ._output import Task
+from ._query import DATE_FIELDS
 
 __all__ = [
     "MONITORS",
@@ -42,8 +43,11 @@ class MediaKind:
     collection: MediaCollection
     label: str
     singular: str
-    date_field: str
-    """The field ``--since``/``--until`` filter on."""
+
+    @property
+    def date_field(self) -> str:
+        """The field ``--since``/``--until`` filter on."""
+        return DATE_FIELDS[self.collection]
 
     def resource(self, vs: VoipStudio) -> Monitors | Voicemessages:
         """The client's resource for this collection (``vs.monitors``, ...)."""
@@ -51,8 +55,8 @@ class MediaKind:
         return resource
 
 
-MONITORS = MediaKind("monitors", "recordings", "recording", "timestamp")
-VOICEMESSAGES = MediaKind("voicemessages", "voicemails", "voicemail", "origtime")
+MONITORS = MediaKind("monitors", "recordings", "recording")
+VOICEMESSAGES = MediaKind("voicemessages", "voicemails", "voicemail")
 
 
 @dataclass(slots=True)
@@ -86,7 +90,8 @@ def describe_error(exc: BaseException) -> str:
     if isinstance(exc, APIStatusError | APIConnectionError | IncompleteDownloadError):
         return str(exc)
     if isinstance(exc, OSError):
-        return f"{exc.strerror or type(exc).__name__}: {exc.filename or ''}".rstrip(": ")
+        reason = exc.strerror or str(exc) or type(exc).__name__
+        return f"{reason}: {exc.filename or ''}".rstrip(": ")
     return f"{type(exc).__name__}: {exc}"
 
 

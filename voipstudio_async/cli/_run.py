@@ -21,7 +21,7 @@ from ._args import build_parser
 from ._commands import Confirm, Context, dispatch
 from ._errors import EXIT_FAILED, EXIT_USAGE, UserError
 from ._fake import fake_client
-from ._media import RetryTuning
+from ._media import RetryTuning, describe_error
 from ._output import Ui
 
 __all__ = ["Confirm", "run"]
@@ -113,5 +113,5 @@ async def run(
         ui.error(f"API error: {exc}")
         return EXIT_FAILED
     except OSError as exc:
-        ui.error(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "))
+        ui.error(describe_error(exc))
         return EXIT_FAILED
