@@ -165,40 +165,58 @@ def _paragraphs(*parts: str) -> str:
     )
 
 
+def _add(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser],
+    name: str,
+    parents: list[argparse.ArgumentParser],
+    help: str,
+    *,
+    description: str | None = None,
+    epilog: tuple[str, ...] = (),
+) -> argparse.ArgumentParser:
+    """A subcommand whose description and epilog keep their paragraphs."""
+    return sub.add_parser(
+        name,
+        parents=parents,
+        help=help,
+        description=_paragraphs(description) if description else None,
+        epilog=_paragraphs(*epilog) if epilog else None,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+
+
 def _add_look_commands(
     sub: argparse._SubParsersAction[argparse.ArgumentParser], parents: _Parents, name: str
 ) -> None:
-    lister = sub.add_parser(
+    lister = _add(
+        sub,
         "list",
-        parents=[parents.common, parents.optional_period, parents.filters, parents.look],
-        help=f"one page of {name}",
-        epilog=_paragraphs(DATES_HELP, FILTER_HELP),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        [parents.common, parents.optional_period, parents.filters, parents.look],
+        f"one page of {name}",
+        epilog=(DATES_HELP, FILTER_HELP),
     )
     lister.add_argument("--limit", type=_positive_int, default=20, help="rows (default 20)")
     lister.add_argument("--page", type=_positive_int, default=1, help="1-based page number")
     lister.add_argument("--sort", metavar="FIELD", help="sort by this field")
     lister.add_argument("--desc", action="store_true", help="sort in descending order")
-    getter = sub.add_parser(
-        "get", parents=[parents.common, parents.look], help=f"one of the {name} by id"
-    )
+    getter = _add(sub, "get", [parents.common, parents.look], f"one of the {name} by id")
     getter.add_argument("id", type=_positive_int)
 
 
 def _add_download_command(
     sub: argparse._SubParsersAction[argparse.ArgumentParser], parents: _Parents, what: str
 ) -> None:
-    sub.add_parser(
+    _add(
+        sub,
         "download",
-        parents=[parents.common, parents.period, parents.filters, parents.downloads],
-        help=f"download the {what} of a period, resumably",
-        description=_paragraphs(
+        [parents.common, parents.period, parents.filters, parents.downloads],
+        f"download the {what} of a period, resumably",
+        description=(
             f"Download every {what[:-1]} of the period into DIR, atomically, and record each "
             "file (id, metadata, size, sha256) in DIR/manifest.jsonl. A re-run skips the "
             "files the manifest lists that are still complete and verified."
         ),
-        epilog=_paragraphs(DATES_HELP, FILTER_HELP),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=(DATES_HELP, FILTER_HELP),
     )
 
 
@@ -224,18 +242,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     cdrs = commands.add_parser("cdrs", help="call detail records")
     cdrs_sub = cdrs.add_subparsers(dest="action", required=True, metavar="ACTION")
-    export = cdrs_sub.add_parser(
+    export = _add(
+        cdrs_sub,
         "export",
-        parents=[parents.common, parents.period, parents.filters],
-        help="export the CDRs of a period to CSV or JSON Lines",
-        description=_paragraphs(
+        [parents.common, parents.period, parents.filters],
+        "export the CDRs of a period to CSV or JSON Lines",
+        description=(
             "Stream the CDRs of a period to FILE as pages arrive, walking by id so rows "
             "inserted or deleted meanwhile are neither missed nor repeated. FILE appears "
             "complete or not at all. CSV cells that a spreadsheet would run as a formula "
             "(starting with = + - @, tab or CR) are prefixed with a single quote."
         ),
-        epilog=_paragraphs(DATES_HELP, FILTER_HELP),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=(DATES_HELP, FILTER_HELP),
     )
     export.add_argument(
         "--format", choices=("csv", "jsonl"), default="csv", help="file format (default csv)"
@@ -251,9 +269,7 @@ def build_parser() -> argparse.ArgumentParser:
     voicemails = commands.add_parser("voicemessages", help="voicemail messages")
     voicemails_sub = voicemails.add_subparsers(dest="action", required=True, metavar="ACTION")
     _add_download_command(voicemails_sub, parents, "voicemails")
-    move = voicemails_sub.add_parser(
-        "move", parents=[parents.common], help="move voicemails to another folder"
-    )
+    move = _add(voicemails_sub, "move", [parents.common], "move voicemails to another folder")
     move.add_argument(
         "--ids",
         type=parse_ids,
@@ -265,11 +281,12 @@ def build_parser() -> argparse.ArgumentParser:
     move.add_argument("--folder", required=True, help="target folder, e.g. Old")
     _add_look_commands(voicemails_sub, parents, "voicemails")
 
-    archive = commands.add_parser(
+    archive = _add(
+        commands,
         "archive",
-        parents=[parents.common, parents.period, parents.downloads],
-        help="CDRs, recordings and voicemails of a period in one run",
-        description=_paragraphs(
+        [parents.common, parents.period, parents.downloads],
+        "CDRs, recordings and voicemails of a period in one run",
+        description=(
             "Export the CDRs of the period to DIR/cdrs.csv (or .jsonl), download its "
             "recordings to DIR/monitors/ and its voicemails to DIR/voicemessages/ (each "
             "with a manifest.jsonl; re-runs skip verified files), then optionally move "
@@ -277,8 +294,7 @@ def build_parser() -> argparse.ArgumentParser:
             "from VoIPstudio. Purge deletes only items "
             "whose file is verified against the manifest (size and sha256) just before."
         ),
-        epilog=_paragraphs(DATES_HELP, EXIT_CODES_HELP),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=(DATES_HELP, EXIT_CODES_HELP),
     )
     archive.add_argument(
         "--cdrs-format", choices=("csv", "jsonl"), default="csv", help="default csv"
