@@ -1,7 +1,7 @@
 """The benchmark runner: ``python -m bench [--quick] [--repeats N] [--only CASE ...]``.
 
-1. Starts the fake server (``bench.server``) on 127.0.0.1 in its own process, on a
-   free port, pinned to the last CPU; it is killed on exit (finally + atexit).
+1. Starts the fake server (``python -m voipstudio_async.testing``) on 127.0.0.1 in its
+   own process, on a free port, pinned to the last CPU; it is stopped on exit.
 2. Runs every (case, variant) in a fresh client process (``bench.cases``) pinned to
    CPU 0, ``--repeats`` times, variants interleaved so drift hits all of them alike.
 3. Prints a Markdown table (median and spread = (max - min) / median) and writes
@@ -12,21 +12,20 @@
 from __future__ import annotations
 
 import argparse
-import atexit
 import contextlib
 import datetime
 import json
 import os
 import platform
-import signal
 import statistics
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+from voipstudio_async.testing._server import serve_in_subprocess
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
@@ -72,19 +71,6 @@ QUICK = {
     "repeats": 1,
 }
 
-_live: list[subprocess.Popen[str]] = []
-
-
-def _kill_live() -> None:
-    for proc in list(_live):
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        _live.remove(proc)
-
-
-atexit.register(_kill_live)
-
 
 def _cpus() -> tuple[int | None, int | None]:
     """(client CPU, server CPU): different cores when the OS lets us pin."""
@@ -98,59 +84,25 @@ def _cpus() -> tuple[int | None, int | None]:
 
 @contextlib.contextmanager
 def fake_server(sizes: dict[str, Any], cpu: int | None) -> Iterator[dict[str, Any]]:
-    """Run ``bench.server`` until the block exits; yields its JSON info line."""
-    command = [
-        sys.executable,
-        "-m",
-        "bench.server",
-        "--cdrs",
-        str(sizes["cdrs"]),
-        "--big",
-        str(sizes["big"]),
-        "--fanout",
-        str(sizes["fanout"]),
-        "--fanout-size",
-        str(sizes["fanout_size"]),
-    ]
-
-    def pin() -> None:
-        if cpu is not None:
-            os.sched_setaffinity(0, {cpu})
-
-    proc = subprocess.Popen(
-        command,
-        stdout=subprocess.PIPE,
-        text=True,
-        cwd=ROOT,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        preexec_fn=pin if cpu is not None else None,
-    )
-    _live.append(proc)
-    try:
-        timer = threading.Timer(120, proc.kill)
-        timer.start()
-        try:
-            assert proc.stdout is not None
-            line = proc.stdout.readline()
-        finally:
-            timer.cancel()
-        if not line:
-            raise RuntimeError("the benchmark server did not start")
-        info: dict[str, Any] = json.loads(line)
-        info["pid"] = proc.pid
-        yield info
-    finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-        if proc.stdout is not None:
-            proc.stdout.close()
-        if proc in _live:
-            _live.remove(proc)
+    """Serve the fake (``python -m voipstudio_async.testing``) until the block exits."""
+    recordings = [sizes["big"]] + [sizes["fanout_size"]] * sizes["fanout"]
+    args = ["--cdrs", str(sizes["cdrs"]), "--monitors", "10", "--msdrs", "10", "--chats", "1"]
+    args += ["--voicemessages", "1"]
+    for size in recordings:
+        args += ["--big-monitor", str(size)]
+    with serve_in_subprocess(args, timeout=120, cpu=cpu) as env:
+        added = [int(i) for i in env["BIG_MONITOR_IDS"].split(",")]
+        yield {
+            "base_url": env["VOIPSTUDIO_BASE_URL"],
+            "user_id": int(env["VOIPSTUDIO_USER_ID"]),
+            "api_key": env["VOIPSTUDIO_API_KEY"],
+            "cdr_ids": list(range(1, min(1000, sizes["cdrs"]) + 1)),  # the fake numbers from 1
+            "cdr_count": sizes["cdrs"],
+            "big_id": added[0],
+            "big_size": sizes["big"],
+            "small_ids": added[1:],
+            "small_size": sizes["fanout_size"],
+        }
 
 
 def run_case(spec: dict[str, Any], timeout: float = 300) -> dict[str, Any]:

@@ -123,7 +123,9 @@ async def _hammer(base_url: str, path: str, auth: str, concurrency: int, seconds
 
 
 async def test_throughput_on_loopback() -> None:
-    with serve_in_subprocess(["--cdrs", "5000", "--monitors", "1"]) as env:
+    args = ["--cdrs", "5000", "--monitors", "1", "--big-monitor", "10", "--big-monitor", "20"]
+    with serve_in_subprocess(args) as env:
+        assert env["BIG_MONITOR_IDS"] == "2,3"
         base_url = env["VOIPSTUDIO_BASE_URL"]
         auth = (
             "Basic "

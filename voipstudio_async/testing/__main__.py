@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 
 from ._fake import FakeVoipStudio
-from ._server import QuietExitServer, bind, loopback_url, uvicorn_config
+from ._server import BIG_IDS, QuietExitServer, bind, loopback_url, uvicorn_config
 
 
 def parser() -> argparse.ArgumentParser:
@@ -74,7 +74,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         f" VOIPSTUDIO_PASSWORD={shlex.quote(creds.password)}"
     )
     if big:
-        print(f"# big monitor ids: {','.join(map(str, big))}")
+        print(f"{BIG_IDS}{','.join(map(str, big))}")
     print("# ready; Ctrl-C stops the server", flush=True)
     QuietExitServer(uvicorn_config(fake.app)).run(sockets=[sock])
     sock.close()

@@ -144,20 +144,34 @@ def serve_in_thread(fake: FakeVoipStudio, port: int = 0) -> Iterator[str]:
 
 
 _EXPORT = re.compile(r"^export (\w+)=(.*)$")
+BIG_IDS = "# big monitor ids: "  # printed by __main__ for --big-monitor
 
 
 @contextlib.contextmanager
 def serve_in_subprocess(
-    args: Sequence[str] = (), timeout: float = 60.0
+    args: Sequence[str] = (), timeout: float = 60.0, *, cpu: int | None = None
 ) -> Iterator[dict[str, str]]:
     """Run `python -m voipstudio_async.testing --port 0 *args` until the block ends.
 
     Yields the exported variables (`VOIPSTUDIO_BASE_URL`, `VOIPSTUDIO_USER_ID`,
-    `VOIPSTUDIO_API_KEY`, ...). The server process is terminated on exit.
+    `VOIPSTUDIO_API_KEY`) and, with `--big-monitor`, `BIG_MONITOR_IDS` (comma-separated,
+    in the order given). `cpu` pins the server to that CPU (where the OS allows), so a
+    benchmark's client and server do not share a core. The process is terminated on exit.
     """
     command = [sys.executable, "-m", "voipstudio_async.testing", "--port", "0", *args]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env)
+
+    def pin() -> None:
+        if cpu is not None:
+            os.sched_setaffinity(0, {cpu})
+
+    proc = subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+        preexec_fn=pin if cpu is not None and hasattr(os, "sched_setaffinity") else None,
+    )
     try:
         exported: dict[str, str] = {}
         assert proc.stdout is not None
@@ -168,6 +182,8 @@ def serve_in_subprocess(
                 match = _EXPORT.match(line.strip())
                 if match:
                     exported[match[1]] = match[2].strip("'\"")
+                if line.startswith(BIG_IDS):
+                    exported["BIG_MONITOR_IDS"] = line[len(BIG_IDS) :].strip()
                 if line.startswith("# ready"):
                     break
         finally:
