@@ -198,3 +198,44 @@ async def test_move_voicemails_after_archiving(
     assert all(fake.get("voicemessages", i)["folder"] == "Old" for i in voicemails)  # type: ignore[index]
     assert f"{len(voicemails) - len(already)} moved to Old" in result.out
     assert {m for m, _ in writes(fake)} == {"PATCH"}
+
+
+async def test_purge_keeps_a_file_corrupted_after_the_prompt(
+    cli: Cli, fake: FakeVoipStudio, tmp_path: Path
+) -> None:
+    monitors = period_ids(fake, "monitors", "timestamp")
+    victim = monitors[0]
+    questions: list[str] = []
+
+    def confirm(question: str) -> bool:
+        # While the user reads the prompt, the archived file changes on disk.
+        questions.append(question)
+        lines = (tmp_path / "monitors" / "manifest.jsonl").read_text().splitlines()
+        entry = next(e for e in map(json.loads, lines) if e["id"] == victim)
+        target = tmp_path / "monitors" / entry["file"]
+        target.write_bytes(b"\0" * target.stat().st_size)
+        return True
+
+    result = await cli("archive", *PERIOD, "--dest", str(tmp_path), "--purge", confirm=confirm)
+    assert result.code == 0, result.err
+    assert len(questions) == 1 and f"Delete {len(monitors)} recordings" in questions[0]
+    assert deleted_ids(fake, "monitors") == set(monitors) - {victim}
+    assert victim in fake.ids("monitors")
+    assert f"{len(monitors) - 1} deleted; 1 kept (file not verified in the manifest)" in result.out
+
+
+async def test_move_voicemails_moves_only_verified_ones(
+    cli: Cli, fake: FakeVoipStudio, tmp_path: Path
+) -> None:
+    voicemails = period_ids(fake, "voicemessages", "origtime")
+    folders = {i: fake.get("voicemessages", i)["folder"] for i in voicemails}  # type: ignore[index]
+    broken = next(i for i in voicemails if folders[i] != "Old")
+    fake.fail(f"/voicemessages/{broken}.mp3", 503)  # always: cannot be archived
+    result = await cli("archive", *PERIOD, "--dest", str(tmp_path), "--move-voicemails", "Old")
+    assert result.code == 1
+    assert f"failed voicemail {broken}: 503" in result.err
+    assert fake.get("voicemessages", broken)["folder"] == folders[broken]  # type: ignore[index]
+    others = [i for i in voicemails if i != broken]
+    assert all(fake.get("voicemessages", i)["folder"] == "Old" for i in others)  # type: ignore[index]
+    moved = sum(folders[i] != "Old" for i in others)
+    assert f"{moved} moved to Old; 1 kept (file not verified in the manifest)" in result.out

@@ -6,6 +6,7 @@ import csv
 import json
 from pathlib import Path
 
+import pytest
 from cli_helpers import PERIOD, SINCE, UNTIL, Cli, files, period_ids
 
 from voipstudio_async.cli._export import CSV_COLUMNS, neutralise
@@ -79,8 +80,9 @@ async def test_csv_cells_cannot_run_as_formulas(
     assert row["clid"] == fake.get("cdrs", ident)["clid"]  # harmless text is untouched
 
 
-def test_neutralise() -> None:
-    assert neutralise("=1+1") == "'=1+1"
+@pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"])
+def test_neutralise(start: str) -> None:
+    assert neutralise(f"{start}1+1") == f"'{start}1+1"
     assert neutralise("a=b") == "a=b"
     assert neutralise("") == ""
 

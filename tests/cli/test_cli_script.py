@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from cli_helpers import PERIOD, period_ids
@@ -64,3 +66,33 @@ def test_help_and_missing_rich() -> None:
     assert no_rich.returncode == 2
     assert "pip install 'voipstudio-async[cli]'" in no_rich.stderr
     assert "Traceback" not in no_rich.stderr
+
+
+def test_sigterm_during_a_download_exits_130_and_leaves_no_temporary_file(tmp_path: Path) -> None:
+    fake = FakeVoipStudio(seed=1, cdrs=300, monitors=6, voicemessages=4, msdrs=2, chats=1)
+    fake.drip("/monitors/*.mp3", chunk_size=16 * 1024, interval=0.05)  # seconds per file
+    dest = tmp_path / "rec"
+    with serve_in_thread(fake) as base_url:
+        env = _env(
+            VOIPSTUDIO_BASE_URL=base_url,
+            VOIPSTUDIO_USER_ID=str(fake.credentials.user_id),
+            VOIPSTUDIO_API_KEY=fake.credentials.api_key,
+        )
+        argv = [str(SCRIPT), "monitors", "download", *PERIOD, "--dest", str(dest)]
+        proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            deadline = time.monotonic() + 30
+            while not (dest.is_dir() and any(p.suffix == ".part" for p in dest.iterdir())):
+                assert proc.poll() is None, proc.communicate()
+                assert time.monotonic() < deadline, "no download started"
+                time.sleep(0.01)
+            proc.send_signal(signal.SIGTERM)
+            _, err = proc.communicate(timeout=30)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.communicate()
+    assert proc.returncode == 130, err
+    assert b"interrupted" in err and b"Traceback" not in err
+    left = [p.name for p in dest.iterdir()]
+    assert not [name for name in left if name.endswith(".part") or name.startswith(".")], left
