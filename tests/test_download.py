@@ -19,7 +19,7 @@ from voipstudio_history_client.api.msdrs import download_msdr_pcap
 from voipstudio_history_client.api.users import export_user_cdrs_csv
 from voipstudio_history_client.api.voicemessages import download_voicemessage_mp3
 
-from voipstudio_async._bulk import BulkResult
+from voipstudio_async._bulk import BulkResult, ItemOutcome
 from voipstudio_async._download import DownloadResult, download, download_many, stream
 from voipstudio_async._errors import (
     APIConnectionError,
@@ -417,6 +417,56 @@ async def test_download_many_reports_each_id_and_never_raises_for_one(
     assert files_in(tmp_path / "out") == ["monitor-1.mp3", "monitor-4.mp3"]
     assert len(httpx_mock.get_requests()) == 3  # the repeated id is fetched once
     assert sorted(progress) == [(1, 7, 7), (4, 7, 7)]
+
+
+async def test_download_many_reports_each_final_outcome_to_on_item_as_it_lands(
+    requester: Requester, httpx_mock: HTTPXMock, tmp_path: Path
+) -> None:
+    (tmp_path / "monitor-1.mp3").write_bytes(b"kept")  # skipped
+    httpx_mock.add_response(url=BASE + "/monitors/2.mp3", content=b"fresh")
+    httpx_mock.add_response(url=BASE + "/monitors/3.mp3", status_code=404, json={})
+    seen: list[tuple[int, bool, bool, bool]] = []
+
+    async def on_item(outcome: ItemOutcome[DownloadResult]) -> None:
+        # Final when reported: a landed file is already in place under its name.
+        landed = outcome.value is not None and outcome.value.path.read_bytes() != b""
+        skipped = outcome.value is not None and outcome.value.skipped
+        seen.append((outcome.id, outcome.ok, skipped, landed))
+
+    result = await download_monitors(requester, [2, 1, 3, 2], tmp_path, on_item=on_item)
+    assert sorted(seen) == [(1, True, True, True), (2, True, False, True), (3, False, False, False)]
+    assert [o.id for o in result] == [2, 1, 3, 2]
+
+    sync_seen: list[int] = []
+    again = await download_monitors(
+        requester, [1, 2], tmp_path, on_item=lambda o: sync_seen.append(o.id)
+    )
+    assert again.ok and sorted(sync_seen) == [1, 2]
+
+
+async def test_an_on_item_error_stops_download_many_and_propagates(
+    requester: Requester, httpx_mock: HTTPXMock, tmp_path: Path
+) -> None:
+    httpx_mock.add_response(url=BASE + "/monitors/1.mp3", content=b"one")
+    httpx_mock.add_response(url=BASE + "/monitors/2.mp3", stream=StallingStream(b"two"))
+
+    second_started = asyncio.Event()
+
+    async def on_item(outcome: ItemOutcome[DownloadResult]) -> None:
+        await second_started.wait()
+        raise OSError("manifest is full")
+
+    with pytest.raises(OSError, match="manifest is full"):
+        await download_monitors(
+            requester,
+            [1, 2],
+            tmp_path,
+            concurrency=2,
+            on_item=on_item,
+            on_progress=lambda i, done, total: second_started.set() if i == 2 else None,
+            chunk_size=3,
+        )
+    assert files_in(tmp_path) == ["monitor-1.mp3"]  # the stalled download left no temporary
 
 
 async def test_download_many_skips_complete_files_and_refetches_wrong_sizes(

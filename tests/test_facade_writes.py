@@ -569,6 +569,25 @@ async def test_voicemessages_download_many_against_the_fake(
         assert outcome.value.sha256 == fake.expected_sha256("voicemessage_mp3", outcome.id)
 
 
+async def test_download_many_names_files_and_reports_items_as_asked(
+    fake: FakeVoipStudio, live: VoipStudio, tmp_path: Path
+) -> None:
+    landed: list[tuple[int, str]] = []
+
+    async def on_item(outcome: ItemOutcome[DownloadResult]) -> None:
+        assert outcome.ok and outcome.value is not None and outcome.value.path.is_file()
+        landed.append((outcome.id, outcome.value.path.name))
+
+    result = await live.monitors.download_many(
+        [1, 2], tmp_path, file_name=lambda i: f"call-{i}.mp3", on_item=on_item
+    )
+    assert result.ok and sorted(landed) == [(1, "call-1.mp3"), (2, "call-2.mp3")]
+    assert files_in(tmp_path) == ["call-1.mp3", "call-2.mp3"]
+    for outcome in result:
+        assert outcome.value is not None
+        assert outcome.value.sha256 == fake.expected_sha256("monitor_mp3", outcome.id)
+
+
 async def test_writes_change_the_fake(fake: FakeVoipStudio, live: VoipStudio) -> None:
     moved = await live.voicemessages.move([1, 2], folder="Archive")
     assert moved.ok

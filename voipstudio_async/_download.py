@@ -37,6 +37,7 @@ __all__ = [
     "DEFAULT_CHUNK_SIZE",
     "DownloadResult",
     "DownloadStream",
+    "ItemCallback",
     "ManyProgressCallback",
     "ProgressCallback",
     "download",
@@ -52,6 +53,9 @@ ProgressCallback = Callable[[int, int | None], Awaitable[None] | None]
 
 ManyProgressCallback = Callable[[int, int, int | None], Awaitable[None] | None]
 """``on_progress(item_id, bytes_done, total_or_None)``, sync or async."""
+
+ItemCallback = Callable[[ItemOutcome["DownloadResult"]], Awaitable[None] | None]
+"""``on_item(outcome)``: one id's final outcome, as soon as it is known; sync or async."""
 
 _IDENTITY = {"", "identity"}
 
@@ -451,6 +455,7 @@ async def download_many(
     attempts: int = 3,
     retry_delay: float = 0.5,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
+    on_item: ItemCallback | None = None,
 ) -> BulkResult[DownloadResult]:
     """Download each id to ``dest_dir / file_name(id)`` with at most ``concurrency`` in flight.
 
@@ -465,6 +470,9 @@ async def download_many(
     the Requester.
     ``on_progress(id, done, total)`` is monotonic per id, across retries too, and is
     called once with ``(id, size, size)`` for a skipped file.
+    ``on_item(outcome)`` is called once per distinct id as soon as its outcome is final
+    (downloaded, skipped or failed), e.g. to record each file as it lands; an exception
+    it raises cancels the downloads still in flight and propagates.
     """
     if isinstance(concurrency, bool) or concurrency < 1:
         raise ValueError(f"concurrency must be a positive int, got {concurrency!r}")
@@ -534,14 +542,26 @@ async def download_many(
     async def worker() -> None:
         # One body per worker: the worker count is the bound on bodies in flight.
         for item_id in pending:
+            outcome: ItemOutcome[DownloadResult]
             try:
                 result = await fetch(item_id)
             except Exception as exc:
-                outcomes[item_id] = ItemOutcome(id=item_id, ok=False, error=exc)
+                outcome = ItemOutcome(id=item_id, ok=False, error=exc)
             else:
-                outcomes[item_id] = ItemOutcome(id=item_id, ok=True, value=result)
+                outcome = ItemOutcome(id=item_id, ok=True, value=result)
+            outcomes[item_id] = outcome
+            if on_item is not None:
+                done = on_item(outcome)
+                if inspect.isawaitable(done):
+                    await done
 
-    async with asyncio.TaskGroup() as group:
-        for _ in range(min(concurrency, len(names))):
-            group.create_task(worker())
+    try:
+        async with asyncio.TaskGroup() as group:
+            for _ in range(min(concurrency, len(names))):
+                group.create_task(worker())
+    except BaseExceptionGroup as errors:
+        # Only on_item can fail a worker: raise its exception as the caller wrote it.
+        if len(errors.exceptions) == 1:
+            raise errors.exceptions[0] from None
+        raise
     return BulkResult(tuple(outcomes[item_id] for item_id in id_list))

@@ -24,7 +24,13 @@ from typing import Any, ClassVar, Generic, TypeVar
 from .._bulk import DEFAULT_CHUNK_SIZE, DEFAULT_CONCURRENCY, BulkResult, DeleteAllResult
 from .._bulk import bulk_delete as _bulk_delete
 from .._bulk import delete_all as _delete_all
-from .._download import DownloadResult, DownloadStream, ManyProgressCallback, ProgressCallback
+from .._download import (
+    DownloadResult,
+    DownloadStream,
+    ItemCallback,
+    ManyProgressCallback,
+    ProgressCallback,
+)
 from .._download import download as _download
 from .._download import download_many as _download_many
 from .._download import stream as _stream
@@ -184,6 +190,8 @@ class _Mp3Downloads(Resource, Generic[M]):
         concurrency: int = 4,
         on_progress: ManyProgressCallback | None = None,
         skip_existing: bool = True,
+        on_item: ItemCallback | None = None,
+        file_name: Callable[[int], str] | None = None,
     ) -> BulkResult[DownloadResult]:
         """Save many items' MP3s to ``dest_dir`` (as in ``download``), ``concurrency`` at a time.
 
@@ -191,7 +199,9 @@ class _Mp3Downloads(Resource, Generic[M]):
         they have one). Cut bodies and lost connections are retried from byte 0; files
         already complete are kept (``skip_existing``). One outcome per item, in order,
         ``value`` being the ``DownloadResult``; one failure never stops the others.
-        ``on_progress(id, done, total)`` may be sync or async.
+        ``on_progress(id, done, total)`` may be sync or async. ``on_item(outcome)``
+        (sync or async) is called once per id as soon as its outcome is final.
+        ``file_name(id)`` names each file (default e.g. ``monitor-<id>.mp3``).
         """
         ids, sizes = download_targets(items, self._mp3_model)
         return await _download_many(
@@ -200,11 +210,12 @@ class _Mp3Downloads(Resource, Generic[M]):
             dest_dir,
             build_kwargs=self._mp3_op.build,
             path_template=self._mp3_op.path,
-            file_name=self._mp3_op.file_name,
+            file_name=self._mp3_op.file_name if file_name is None else file_name,
             concurrency=concurrency,
             on_progress=on_progress,
             expected_sizes=sizes,
             skip_existing=skip_existing,
+            on_item=on_item,
         )
 
 
