@@ -531,6 +531,17 @@ async def test_download_many_gives_up_after_its_attempts(
     assert files_in(tmp_path) == []
 
 
+async def test_download_many_does_not_retry_what_the_requester_already_retried(
+    requester: Requester, httpx_mock: HTTPXMock, tmp_path: Path
+) -> None:
+    # The Requester (max_retries=2) tries a dead host 3 times; download_many adds none.
+    httpx_mock.add_exception(httpx.ConnectError("refused"), is_reusable=True)
+    result = await download_monitors(requester, [7], tmp_path, attempts=3, retry_delay=0)
+    assert isinstance(result.outcomes[0].error, APIConnectionError)
+    assert len(httpx_mock.get_requests()) == 3
+    assert files_in(tmp_path) == []
+
+
 async def test_download_many_of_nothing_sends_nothing(
     requester: Requester, httpx_mock: HTTPXMock, tmp_path: Path
 ) -> None:

@@ -237,6 +237,8 @@ class _TempFile:
         """Bytes written and hashed so far."""
         self.range_validator: str | None = None
         """Set when the server that sent these bytes accepts ``Range``: its ``If-Range``."""
+        self.responses = 0
+        """Responses whose body was read into this file (one per attempt that got one)."""
 
     def _write(self, chunk: bytes) -> None:
         with self._lock:
@@ -418,6 +420,7 @@ async def _download_into(
             expected_size=None if expected_size is None else expected_size - offset,
         )
         temp.range_validator = _range_validator(response)
+        temp.responses += 1
         total = None if body.total is None else offset + body.total
         done = offset
         async for chunk in body:
@@ -463,11 +466,12 @@ async def download_many(
     ``DownloadResult``); one item's failure never raises. With ``skip_existing`` a
     file already at its name is kept (and hashed) when its size matches
     ``expected_sizes`` or no size is known: files only appear there complete, by
-    atomic rename. A body cut short or a lost connection is retried, up to
-    ``attempts`` tries with exponential backoff from ``retry_delay``: from byte 0, or
-    with ``Range`` from where it broke when the server advertised
-    ``Accept-Ranges: bytes`` (the real API does not). Statuses were already retried by
-    the Requester.
+    atomic rename. A body cut short or a connection lost while reading it is retried,
+    up to ``attempts`` tries with exponential backoff from ``retry_delay``: from byte
+    0, or with ``Range`` from where it broke when the server advertised
+    ``Accept-Ranges: bytes`` (the real API does not). Failures before a response
+    (connect errors, timeouts, statuses) were already retried by the Requester: they
+    fail the item at once.
     ``on_progress(id, done, total)`` is monotonic per id, across retries too, and is
     called once with ``(id, size, size)`` for a skipped file.
     ``on_item(outcome)`` is called once per distinct id as soon as its outcome is final
@@ -514,6 +518,7 @@ async def download_many(
         try:
             attempt = 1
             while True:
+                responses = temp.responses
                 try:
                     return await _download_into(
                         requester,
@@ -527,7 +532,9 @@ async def download_many(
                         fsync=False,
                     )
                 except (IncompleteDownloadError, APIConnectionError):
-                    if attempt >= attempts:
+                    # Only a body that broke is retried here: a request that got no
+                    # response was already retried by the Requester.
+                    if attempt >= attempts or temp.responses == responses:
                         raise
                     await temp.settle()  # what is on disk is what the next attempt resumes
                     await asyncio.sleep(retry_delay * 2 ** (attempt - 1))
