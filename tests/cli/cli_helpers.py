@@ -11,7 +11,6 @@ from typing import Any
 
 from voipstudio_async import VoipStudio
 from voipstudio_async.cli import run
-from voipstudio_async.cli._media import RetryTuning
 from voipstudio_async.testing import FakeVoipStudio
 
 SINCE = "2026-07-01"
@@ -59,7 +58,6 @@ class Cli:
             stderr=err,
             environ=environ,
             confirm=confirm,
-            retry=RetryTuning(attempts=3, delay=0),
         )
         return Result(code, out.getvalue(), err.getvalue())
 

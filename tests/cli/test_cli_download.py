@@ -146,3 +146,19 @@ async def test_manifest_lines_that_are_not_entries_are_ignored(tmp_path: Path) -
     async with manifest:
         pass
     assert len((tmp_path / "manifest.jsonl").read_text().splitlines()) == 1  # compacted
+
+
+async def test_each_file_is_in_the_manifest_as_soon_as_it_lands(
+    cli: Cli, fake: FakeVoipStudio, tmp_path: Path
+) -> None:
+    lines_seen: list[int] = []
+
+    def count_lines(method: str, path: str) -> None:
+        if path.endswith(".mp3"):
+            lines_seen.append(len((tmp_path / "manifest.jsonl").read_text().splitlines()))
+
+    fake.on_request(count_lines)
+    argv = ["monitors", "download", *PERIOD, "--dest", str(tmp_path), "--concurrency", "1"]
+    assert (await cli(*argv)).code == 0
+    # One download at a time: the n-th request finds the n - 1 files before it recorded.
+    assert lines_seen == list(range(len(period_ids(fake, "monitors", "timestamp"))))

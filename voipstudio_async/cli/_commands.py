@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from .._client import VoipStudio
@@ -15,7 +15,6 @@ from ._media import (
     MONITORS,
     VOICEMESSAGES,
     FetchReport,
-    RetryTuning,
     fetch_period,
     prepare_directory,
 )
@@ -36,7 +35,6 @@ class Context:
     ui: Ui
     confirm: Confirm | None = None
     """Asks the user a yes/no question; None when nobody can answer (not a terminal)."""
-    retry: RetryTuning = field(default_factory=RetryTuning)
 
 
 async def dispatch(vs: VoipStudio, args: argparse.Namespace, ctx: Context) -> int:
@@ -88,7 +86,6 @@ async def download_command(vs: VoipStudio, args: argparse.Namespace, ctx: Contex
             directory=Path(args.dest),
             concurrency=args.concurrency,
             task=tracker.task(kind.label, None),
-            retry=ctx.retry,
         )
     print_fetch(ctx.ui, report)
     return EXIT_OK if report.ok else EXIT_FAILED
@@ -139,7 +136,6 @@ async def archive_command(vs: VoipStudio, args: argparse.Namespace, ctx: Context
                 directory=dest / kind.collection,
                 concurrency=args.concurrency,
                 task=tracker.task(kind.label, None),
-                retry=ctx.retry,
             )
             for kind, filters in ((MONITORS, monitor_filters), (VOICEMESSAGES, voicemail_filters))
         ]

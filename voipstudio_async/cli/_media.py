@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from voipstudio_history_client.models import Monitor, Voicemessage
+
+from .._bulk import ItemOutcome
 from .._client import VoipStudio
+from .._download import DownloadResult
 from .._errors import APIConnectionError, APIStatusError, IncompleteDownloadError
 from .._filters import FilterArg
 from ..resources import Monitors, Voicemessages
@@ -24,7 +27,6 @@ __all__ = [
     "FetchReport",
     "MediaCollection",
     "MediaKind",
-    "RetryTuning",
     "describe_error",
     "fetch_period",
     "file_name",
@@ -77,14 +79,6 @@ class FetchReport:
         return not self.failed
 
 
-@dataclass(frozen=True, slots=True)
-class RetryTuning:
-    """Retries of a body cut short or a lost connection (the Requester retries statuses)."""
-
-    attempts: int = 3
-    delay: float = 0.5
-
-
 def describe_error(exc: BaseException) -> str:
     """One line for the summary: the SDK's messages never hold credentials or queries."""
     if isinstance(exc, APIStatusError | APIConnectionError | IncompleteDownloadError):
@@ -117,85 +111,14 @@ def file_name(kind: MediaKind, metadata: dict[str, Any]) -> str:
 
 async def list_items(
     vs: VoipStudio, kind: MediaKind, filters: Sequence[FilterArg]
-) -> list[dict[str, Any]]:
-    """The metadata of every matching item, by ascending id."""
-    items = kind.resource(vs).iterate_consistent(filter=filters)
-    return [item.to_dict() async for item in items]
+) -> list[Monitor | Voicemessage]:
+    """Every matching item, by ascending id."""
+    return [item async for item in kind.resource(vs).iterate_consistent(filter=filters)]
 
 
-class _Fetcher:
-    def __init__(
-        self,
-        vs: VoipStudio,
-        kind: MediaKind,
-        manifest: Manifest,
-        report: FetchReport,
-        task: Task,
-        retry: RetryTuning,
-    ) -> None:
-        self.vs = vs
-        self.kind = kind
-        self.manifest = manifest
-        self.report = report
-        self.task = task
-        self.retry = retry
-
-    async def run(self, items: Sequence[dict[str, Any]], concurrency: int) -> None:
-        pending = iter(items)
-
-        async def worker() -> None:
-            # Workers share one iterator: each item is taken exactly once.
-            for metadata in pending:
-                item_id = int(metadata["id"])
-                try:
-                    await self.one(item_id, metadata)
-                except Exception as exc:  # reported per item; the others carry on
-                    self.report.failed[item_id] = describe_error(exc)
-                    self.task.advance()
-
-        async with asyncio.TaskGroup() as group:
-            for _ in range(min(concurrency, len(items))):
-                group.create_task(worker())
-
-    async def one(self, item_id: int, metadata: dict[str, Any]) -> None:
-        expected = metadata.get("size")
-        expected_size = expected if isinstance(expected, int) and expected >= 0 else None
-        entry = await self.manifest.verified(item_id)
-        if entry is not None and expected_size in (None, entry.size):
-            self.report.skipped.append(item_id)
-            self.task.advance()
-            return
-        name = entry.file if entry is not None else file_name(self.kind, metadata)
-        reported = 0
-
-        def progress(done: int, total: int | None) -> None:
-            # A retry starts again from byte 0: count only bytes beyond the last report.
-            nonlocal reported
-            if done > reported:
-                self.task.advance(0, nbytes=done - reported)
-                reported = done
-
-        attempt = 1
-        while True:
-            try:
-                result = await self.kind.resource(self.vs).download(
-                    item_id,
-                    self.manifest.directory / name,
-                    expected_size=expected_size,
-                    on_progress=progress,
-                )
-                break
-            except (IncompleteDownloadError, APIConnectionError):
-                if attempt >= self.retry.attempts:
-                    raise
-                await asyncio.sleep(self.retry.delay * 2 ** (attempt - 1))
-                attempt += 1
-        self.manifest.record(
-            Entry.now(self.kind.singular, item_id, name, result.size, result.sha256, metadata)
-        )
-        self.report.downloaded.append(item_id)
-        self.report.bytes_downloaded += result.size
-        self.task.advance()
+def _expected_size(metadata: dict[str, Any]) -> int | None:
+    size = metadata.get("size")
+    return size if isinstance(size, int) and size >= 0 else None
 
 
 async def fetch_period(
@@ -206,15 +129,57 @@ async def fetch_period(
     directory: Path,
     concurrency: int,
     task: Task,
-    retry: RetryTuning | None = None,
 ) -> FetchReport:
-    """List the matching items, then download those not already verified in the manifest."""
+    """List the matching items, then download those not already verified in the manifest.
+
+    Each file is recorded in the manifest as soon as it is in place.
+    """
     prepare_directory(directory)
     items = await list_items(vs, kind, filters)
     task.set_total(len(items))
-    report = FetchReport(kind, directory, listed={int(m["id"]): m for m in items})
+    report = FetchReport(kind, directory, listed={item.id: item.to_dict() for item in items})
     async with Manifest(directory) as manifest:
-        await _Fetcher(vs, kind, manifest, report, task, retry or RetryTuning()).run(
-            items, concurrency
+        names: dict[int, str] = {}
+        missing: list[Any] = []  # the models: download_many checks each file against its size
+        for item in items:
+            metadata = report.listed[item.id]
+            entry = await manifest.verified(item.id)
+            if entry is not None and _expected_size(metadata) in (None, entry.size):
+                report.skipped.append(item.id)
+                task.advance()
+                continue
+            names[item.id] = entry.file if entry is not None else file_name(kind, metadata)
+            missing.append(item)
+
+        def record(outcome: ItemOutcome[DownloadResult]) -> None:
+            item_id, result = outcome.id, outcome.value
+            if outcome.ok and result is not None:
+                metadata = report.listed[item_id]
+                entry = Entry.now(
+                    kind.singular, item_id, names[item_id], result.size, result.sha256, metadata
+                )
+                manifest.record(entry)
+                report.downloaded.append(item_id)
+                report.bytes_downloaded += result.size
+            else:
+                error = outcome.error
+                report.failed[item_id] = describe_error(error) if error else "failed"
+            task.advance()
+
+        reported: dict[int, int] = {}
+
+        def progress(item_id: int, done: int, total: int | None) -> None:
+            # Monotonic per id, across retries too: count only the new bytes.
+            task.advance(0, nbytes=done - reported.get(item_id, 0))
+            reported[item_id] = done
+
+        await kind.resource(vs).download_many(
+            missing,
+            directory,
+            concurrency=concurrency,
+            file_name=names.__getitem__,
+            skip_existing=False,
+            on_item=record,
+            on_progress=progress,
         )
     return report

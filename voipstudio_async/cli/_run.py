@@ -21,7 +21,7 @@ from ._args import build_parser
 from ._commands import Confirm, Context, dispatch
 from ._errors import EXIT_FAILED, EXIT_USAGE, UserError
 from ._fake import fake_client
-from ._media import RetryTuning, describe_error
+from ._media import describe_error
 from ._output import Ui
 
 __all__ = ["Confirm", "run"]
@@ -62,13 +62,12 @@ async def run(
     stderr: TextIO | None = None,
     environ: Mapping[str, str] | None = None,
     confirm: Confirm | None = None,
-    retry: RetryTuning | None = None,
 ) -> int:
     """The ``voipstudio`` command as a coroutine; returns the exit code.
 
     ``client`` replaces the one built from ``--fake`` or the environment (and is not
     closed). ``confirm`` answers the purge question; by default the terminal is asked
-    when stdin is one. ``retry`` tunes the retries of cut-short downloads.
+    when stdin is one.
     """
     try:
         args = build_parser().parse_args(argv)
@@ -82,7 +81,7 @@ async def run(
     )
     if confirm is None and sys.stdin is not None and sys.stdin.isatty():
         confirm = _terminal_confirm(ui)
-    ctx = Context(ui, confirm, retry or RetryTuning())
+    ctx = Context(ui, confirm)
     try:
         async with AsyncExitStack() as stack:
             stack.enter_context(ui.logging())
