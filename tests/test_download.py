@@ -379,6 +379,18 @@ async def test_stream_closes_on_error_and_on_cancellation(
     assert stalling.closed
 
 
+async def test_a_body_that_does_not_decode_raises_a_connection_error(
+    requester: Requester, httpx_mock: HTTPXMock, tmp_path: Path
+) -> None:
+    httpx_mock.add_response(
+        stream=httpx.ByteStream(b"not gzip at all"), headers={"Content-Encoding": "gzip"}
+    )
+    with pytest.raises(APIConnectionError, match="DecodingError") as caught:
+        await download_monitor(requester, tmp_path)
+    assert isinstance(caught.value.__cause__, httpx.DecodingError)
+    assert files_in(tmp_path) == []
+
+
 async def test_stream_raises_on_a_short_body(requester: Requester, httpx_mock: HTTPXMock) -> None:
     httpx_mock.add_response(stream=httpx.ByteStream(b"abc"), headers={"Content-Length": "10"})
     async with stream(

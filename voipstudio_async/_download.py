@@ -28,7 +28,6 @@ from ._bulk import BulkResult, ItemOutcome
 from ._errors import (
     APIConnectionError,
     APIResponseValidationError,
-    APITimeoutError,
     IncompleteDownloadError,
 )
 from ._transport import Requester, RetryPolicy
@@ -150,19 +149,18 @@ class DownloadStream:
                 yield chunk
         except httpx.RemoteProtocolError as exc:
             # h11 raises this when the peer closes before Content-Length bytes arrived.
+            # Any other transport error is mapped by the Requester around the body.
             expected = self.content_length
             received = self._response.num_bytes_downloaded
             if expected is not None and received < expected:
                 raise IncompleteDownloadError(expected, received) from exc
-            raise APIConnectionError(self._describe("connection lost")) from exc
-        except httpx.TimeoutException as exc:
-            raise APITimeoutError(self._describe("timed out")) from exc
-        except httpx.RequestError as exc:
-            raise APIConnectionError(self._describe(type(exc).__name__)) from exc
+            raise
+        except httpx.DecodingError as exc:
+            # Not a transport error: the Requester would let httpx's exception through.
+            raise APIConnectionError(
+                f"DecodingError while reading the body of {self._path_template}"
+            ) from exc
         self._verify()
-
-    def _describe(self, what: str) -> str:
-        return f"{what} while reading the body of {self._path_template}"
 
     def _verify(self) -> None:
         # Content-Length counts wire bytes, which differ from decoded bytes only when the
