@@ -561,7 +561,7 @@ async def test_download_many_of_nothing_sends_nothing(
     assert len(result) == 0 and result.ok
     with pytest.raises(ValueError, match="its own file name"):
         await download_monitors(requester, [1, 2], tmp_path, file_name=lambda i: "same.mp3")
-    with pytest.raises(ValueError, match="positive ints"):
+    with pytest.raises(ValueError, match="positive int"):
         await download_monitors(requester, [1, True], tmp_path)
     assert httpx_mock.get_requests() == []
 

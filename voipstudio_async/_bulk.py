@@ -11,10 +11,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Generic, Protocol, Self, TypeGuard, TypeVar, cast
+from typing import Any, Generic, Protocol, Self, TypeVar, cast
 
 import attrs
 
+from ._checks import check_positive_int, is_positive_int
 from ._errors import BulkOperationError
 from ._transport import Requester, RetryPolicy
 
@@ -109,18 +110,6 @@ class DeleteAllResult:
         object.__setattr__(self, "accepted", self.status_code == 202)
 
 
-def _check_tuning(chunk_size: int, concurrency: int) -> None:
-    if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
-        raise ValueError(f"chunk_size must be a positive int, got {chunk_size!r}")
-    if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
-        raise ValueError(f"concurrency must be a positive int, got {concurrency!r}")
-
-
-def _is_valid_id(value: object) -> TypeGuard[int]:
-    # bool is an int subclass: True would silently become id 1.
-    return isinstance(value, int) and not isinstance(value, bool) and value > 0
-
-
 def _raise_problems(problems: list[str]) -> None:
     if not problems:
         return
@@ -197,7 +186,7 @@ def _normalise_patch_items(
             )
         item_id = data.get("id")
         unknown = sorted(str(key) for key in data if key not in known_fields)
-        if not _is_valid_id(item_id):
+        if not is_positive_int(item_id):
             problems.append(f"item {index}: id must be a positive int, got {item_id!r}")
             continue
         if unknown:
@@ -248,7 +237,8 @@ async def bulk_patch(
     `build_kwargs` turns one chunk into request kwargs, e.g.
     `lambda body: update_cdrs._get_kwargs(body=body)`.
     """
-    _check_tuning(chunk_size, concurrency)
+    check_positive_int(chunk_size, "chunk_size")
+    check_positive_int(concurrency, "concurrency")
     fields = patch_model_fields(model_cls) if known_fields is None else known_fields
     input_ids, models = _normalise_patch_items(items, model_cls, fields)
     if not models:
@@ -275,7 +265,7 @@ def _validate_ids(ids: Iterable[int]) -> list[int]:
         [
             f"ids[{index}]: expected a positive int, got {value!r}"
             for index, value in enumerate(id_list)
-            if not _is_valid_id(value)
+            if not is_positive_int(value)
         ]
     )
     return id_list
@@ -305,7 +295,8 @@ async def bulk_delete(
     position. A failing chunk (e.g. 404 because one id is gone) reports its error on
     each of its ids. `build_kwargs` is e.g. `lambda ids: delete_monitors._get_kwargs(id=ids)`.
     """
-    _check_tuning(chunk_size, concurrency)
+    check_positive_int(chunk_size, "chunk_size")
+    check_positive_int(concurrency, "concurrency")
     input_ids = _validate_ids(ids)
     chunks = _chunks(list(dict.fromkeys(input_ids)), chunk_size)
 

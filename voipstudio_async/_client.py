@@ -12,6 +12,7 @@ from voipstudio_history_client.api.auth import login_2fa
 from voipstudio_history_client.models import LoginResponse, TwoFactorRequest
 
 from ._auth import BasicAuth, LoginAuth, TokenAuth
+from ._checks import check_id
 from ._decode import parse_model
 from ._errors import ClientClosedError
 from ._transport import NOT_GIVEN, NotGiven, Requester, RetryPolicy
@@ -55,9 +56,7 @@ def _check_user_id(user_id: int | str) -> int:
     # Environment variables arrive as strings; anything but digits is a typo.
     if isinstance(user_id, str) and user_id.strip().isdigit():
         user_id = int(user_id.strip())
-    if isinstance(user_id, bool) or not isinstance(user_id, int) or user_id < 1:
-        raise ValueError(f"user_id must be a positive integer, got {user_id!r}")
-    return user_id
+    return check_id(user_id, "user_id")
 
 
 def _check_secret(name: str, value: object) -> str:

@@ -25,6 +25,7 @@ from typing import Any, BinaryIO
 import httpx
 
 from ._bulk import BulkResult, ItemOutcome
+from ._checks import check_id, check_positive_int
 from ._errors import (
     APIConnectionError,
     APIResponseValidationError,
@@ -476,14 +477,9 @@ async def download_many(
     (downloaded, skipped or failed), e.g. to record each file as it lands; an exception
     it raises cancels the downloads still in flight and propagates.
     """
-    if isinstance(concurrency, bool) or concurrency < 1:
-        raise ValueError(f"concurrency must be a positive int, got {concurrency!r}")
-    if attempts < 1:
-        raise ValueError(f"attempts must be >= 1, got {attempts!r}")
-    id_list = list(ids)
-    bad = [i for i in id_list if isinstance(i, bool) or not isinstance(i, int) or i < 1]
-    if bad:
-        raise ValueError(f"ids must be positive ints, got {bad[:10]!r}")
+    check_positive_int(concurrency, "concurrency")
+    check_positive_int(attempts, "attempts")
+    id_list = [check_id(item_id, f"ids[{index}]") for index, item_id in enumerate(ids)]
     directory = Path(dest_dir)
     await asyncio.to_thread(directory.mkdir, parents=True, exist_ok=True)
     sizes = expected_sizes or {}

@@ -17,6 +17,7 @@ import httpx
 from voipstudio_history_client.models.sort_direction import SortDirection
 from voipstudio_history_client.types import UNSET, Unset
 
+from .._checks import check_id
 from .._decode import parse_list, parse_model, parse_rows
 from .._filters import FilterArg, encode_filters
 from .._pagination import (
@@ -105,13 +106,6 @@ class ListEndpoint(Generic[T]):
     build: ListKwargsBuilder
     parse: Callable[[Mapping[str, Any]], ListBody[T]]
     path: str
-
-
-def check_id(value: object, name: str = "id") -> int:
-    """``value`` if it is a positive int; anything else (bool, str, 0, ...) is a ValueError."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name} must be a positive int, got {value!r}")
-    return value
 
 
 def _check_sort(sort: object, direction: object) -> None:
