@@ -101,19 +101,12 @@ class _ResponseStream(httpx.AsyncByteStream):
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
         content = self._response.content
-        try:
+        with _map_exceptions(self._request):
             while True:
                 chunk = await content.readany()
                 if not chunk:
                     break
                 yield chunk
-        except httpx.TransportError:
-            raise
-        except Exception as exc:
-            mapped = _mapped(exc, self._request)
-            if mapped is None:
-                raise
-            raise mapped from exc
 
     async def aclose(self) -> None:
         # Back to the pool when the body was read to the end, closed otherwise.
