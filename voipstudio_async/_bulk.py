@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Collection, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Generic, Protocol, Self, TypeVar, cast
 
 import attrs
@@ -103,11 +103,11 @@ class DeleteAllResult:
     """Answer to a collection-wide DELETE."""
 
     status_code: int
-    accepted: bool = field(init=False)
-    """True for 202: the server queued the deletion and finishes it later."""
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "accepted", self.status_code == 202)
+    @property
+    def accepted(self) -> bool:
+        """True for 202: the server queued the deletion and finishes it later."""
+        return self.status_code == 202
 
 
 def _raise_problems(problems: list[str]) -> None:
