@@ -24,7 +24,7 @@ from typing import Any, BinaryIO
 
 import httpx
 
-from ._bulk import BulkResult, ItemOutcome
+from ._bulk import DEFAULT_CONCURRENCY, BulkResult, ItemOutcome
 from ._checks import check_id, check_positive_int
 from ._errors import (
     APIConnectionError,
@@ -72,6 +72,11 @@ class DownloadResult:
     content_type: str | None
     skipped: bool = False
     """True when ``download_many`` found the file already complete and sent nothing."""
+
+
+def _is_identity(headers: httpx.Headers) -> bool:
+    """True when the body is not content-encoded: wire bytes are the file's bytes."""
+    return headers.get("content-encoding", "").strip().lower() in _IDENTITY
 
 
 def _header_int(headers: httpx.Headers, name: str) -> int | None:
@@ -136,8 +141,7 @@ class DownloadStream:
 
     @property
     def _identity(self) -> bool:
-        encoding = self._response.headers.get("content-encoding", "")
-        return encoding.strip().lower() in _IDENTITY
+        return _is_identity(self._response.headers)
 
     def __aiter__(self) -> AsyncIterator[bytes]:
         return self.iter_bytes()
@@ -269,22 +273,22 @@ class _TempFile:
         await self.settle()
         await asyncio.to_thread(self._truncate)
 
-    def _close(self, fsync: bool) -> None:
+    def _finish(self, target: Path, fsync: bool) -> None:
         with self._lock:
             self._file.flush()
             if fsync:
                 os.fsync(self._file.fileno())
             self._file.close()
             self._closed = True
+        os.replace(self.path, target)
+        if fsync:
+            _fsync_dir(target.parent)
 
     async def finish(self, target: Path, *, fsync: bool) -> str:
         """Flush, close and rename onto ``target``; return the sha256 hex digest."""
         await self.settle()
-        await asyncio.to_thread(self._close, fsync)
         # Off the loop: replacing a large file frees its blocks, which can take 100 ms.
-        await asyncio.to_thread(os.replace, self.path, target)
-        if fsync:
-            await asyncio.to_thread(_fsync_dir, target.parent)
+        await asyncio.to_thread(self._finish, target, fsync)
         return self._hash.hexdigest()
 
     def discard(self) -> None:
@@ -365,7 +369,7 @@ def _range_validator(response: httpx.Response) -> str | None:
     """What makes a later ``Range`` request safe: a strong ETag or Last-Modified."""
     if response.headers.get("accept-ranges", "").strip().lower() != "bytes":
         return None
-    if response.headers.get("content-encoding", "").strip().lower() not in _IDENTITY:
+    if not _is_identity(response.headers):
         return None  # ranges would address the encoded bytes, not the file's
     etag: str | None = response.headers.get("etag")
     if etag and not etag.startswith("W/"):
@@ -450,7 +454,7 @@ async def download_many(
     build_kwargs: Callable[[int], Mapping[str, Any]],
     path_template: str,
     file_name: Callable[[int], str],
-    concurrency: int = 4,
+    concurrency: int = DEFAULT_CONCURRENCY,
     on_progress: ManyProgressCallback | None = None,
     expected_sizes: Mapping[int, int] | None = None,
     skip_existing: bool = True,
@@ -521,7 +525,7 @@ async def download_many(
                         target,
                         path_template=path_template,
                         expected_size=expected,
-                        on_progress=progress,
+                        on_progress=None if item_progress is None else progress,
                         chunk_size=chunk_size,
                         fsync=False,
                     )

@@ -7,7 +7,7 @@ the download is verified against). Ids go through ``check_id`` like the read ver
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Protocol, TypeVar
+from typing import Protocol, TypeGuard, TypeVar
 
 from ._base import check_id
 
@@ -22,11 +22,13 @@ class _Identified(Protocol):
 M = TypeVar("M", bound=_Identified)
 
 
+def _is_size(value: object) -> TypeGuard[int]:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
 def check_size(value: object, name: str = "expected_size") -> int | None:
     """``value`` if it is None or an int >= 0; anything else is a ValueError."""
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+    if value is not None and not _is_size(value):
         raise ValueError(f"{name} must be a non-negative int or None, got {value!r}")
     return value
 
@@ -34,9 +36,7 @@ def check_size(value: object, name: str = "expected_size") -> int | None:
 def _known_size(model: object) -> int | None:
     # Monitor.size is int | None | Unset: only a real byte count is worth verifying.
     size = getattr(model, "size", None)
-    if isinstance(size, bool) or not isinstance(size, int) or size < 0:
-        return None
-    return size
+    return size if _is_size(size) else None
 
 
 def download_target(

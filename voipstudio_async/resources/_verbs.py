@@ -187,7 +187,7 @@ class _Mp3Downloads(Resource, Generic[M]):
         items: Iterable[int | M],
         dest_dir: str | os.PathLike[str],
         *,
-        concurrency: int = 4,
+        concurrency: int = DEFAULT_CONCURRENCY,
         on_progress: ManyProgressCallback | None = None,
         skip_existing: bool = True,
         on_item: ItemCallback | None = None,
