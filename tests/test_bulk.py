@@ -32,6 +32,7 @@ from voipstudio_async._bulk import (
     delete_all,
 )
 from voipstudio_async._errors import (
+    APIConnectionError,
     APITimeoutError,
     BulkOperationError,
     InternalServerError,
@@ -205,14 +206,25 @@ async def test_invalid_voicemessage_items_send_nothing(
     assert httpx_mock.get_requests() == []
 
 
-async def test_patch_is_not_replayed_after_a_read_timeout(
-    requester: Requester, httpx_mock: HTTPXMock
+@pytest.mark.parametrize(
+    ("error", "raised"),
+    [
+        (httpx.ReadTimeout("read timed out"), APITimeoutError),
+        (httpx.RemoteProtocolError("peer closed"), APIConnectionError),
+    ],
+    ids=["read-timeout", "connection-lost"],
+)
+async def test_patch_is_not_replayed_after_an_ambiguous_failure(
+    requester: Requester,
+    httpx_mock: HTTPXMock,
+    error: httpx.TransportError,
+    raised: type[Exception],
 ) -> None:
-    httpx_mock.add_exception(httpx.ReadTimeout("read timed out"))
+    httpx_mock.add_exception(error)
     result = await patch_cdrs(requester, [{"id": 1, "info": "x"}, {"id": 2, "info": "y"}])
     assert len(httpx_mock.get_requests()) == 1
     assert not result.ok
-    assert all(isinstance(o.error, APITimeoutError) for o in result.failed)
+    assert all(isinstance(o.error, raised) for o in result.failed)
     assert [o.id for o in result.failed] == [1, 2]
 
 
@@ -368,6 +380,15 @@ async def test_delete_all_without_confirm_sends_nothing(
     with pytest.raises(ValueError, match="confirm=True"):
         await delete_all_of(requester, collection)
     assert httpx_mock.get_requests() == []
+
+
+async def test_delete_all_is_not_replayed_after_a_read_timeout(
+    requester: Requester, httpx_mock: HTTPXMock
+) -> None:
+    httpx_mock.add_exception(httpx.ReadTimeout("read timed out"))
+    with pytest.raises(APITimeoutError):
+        await delete_all_of(requester, "cdrs", confirm=True)
+    assert len(httpx_mock.get_requests()) == 1
 
 
 async def test_delete_all_is_not_replayed_after_a_server_error(

@@ -102,10 +102,16 @@ async def send_head(writer: asyncio.StreamWriter, length: int | None, **headers:
 
 @contextlib.asynccontextmanager
 async def requester_for(
-    server: LoopbackServer, *, concurrency: int = 16
+    server: LoopbackServer, *, concurrency: int = 16, http_backend: str = "httpx"
 ) -> AsyncIterator[Requester]:
+    if http_backend == "aiohttp":
+        from voipstudio_async._fast import FastAsyncClient, FastTransport
+
+        http: httpx.AsyncClient = FastAsyncClient(transport=FastTransport())
+    else:
+        http = httpx.AsyncClient()
     req = Requester(
-        httpx.AsyncClient(),
+        http,
         base_url=server.base_url,
         auth=httpx.BasicAuth("1", "k"),
         timeout=httpx.Timeout(10.0),
@@ -167,14 +173,20 @@ async def test_200_mb_body_streams_to_disk_with_flat_memory(tmp_path: Path) -> N
     assert (tmp_path / "monitor-5.mp3").stat().st_size == blocks * MiB
 
 
-async def test_body_cut_short_by_the_peer_raises_and_leaves_no_file(tmp_path: Path) -> None:
+@pytest.mark.parametrize("http_backend", ["httpx", "aiohttp"])
+async def test_body_cut_short_by_the_peer_raises_and_leaves_no_file(
+    tmp_path: Path, http_backend: str
+) -> None:
     async def handler(_: Received, writer: asyncio.StreamWriter) -> None:
         await send_head(writer, 100_000)
         writer.write(b"x" * 40_000)
         await writer.drain()  # then the connection closes: 60,000 bytes missing
 
     (tmp_path / "monitor-5.mp3").write_bytes(b"previous")
-    async with LoopbackServer(handler) as server, requester_for(server) as requester:
+    async with (
+        LoopbackServer(handler) as server,
+        requester_for(server, http_backend=http_backend) as requester,
+    ):
         with pytest.raises(IncompleteDownloadError) as caught:
             await download(
                 requester,
