@@ -1,10 +1,15 @@
-"""Prefix every generated Python file with a do-not-edit header.
+"""Stamp a freshly generated package: a do-not-edit header on every file, one stamp file.
 
-Run by ``make generate`` after openapi-python-client; the header is a comment, so the
-generator's formatting is unaffected and the output stays byte-identical run to run.
+Run by ``make generate`` after openapi-python-client. The header is a comment, so the
+generator's formatting is unaffected and the output stays byte-identical run to run. The
+stamp file (``_stamp.json``) records the generator's and ruff's versions and the spec's
+sha256 in one place, so a spec edit changes one file besides the code it really changes.
 """
 
+import hashlib
+import json
 import sys
+from importlib.metadata import version
 from pathlib import Path
 
 HEADER = (
@@ -12,14 +17,27 @@ HEADER = (
     "# change the spec (or openapi/openapi-python-client.yaml, openapi/templates/) and run\n"
     "# `make generate`.\n"
 )
+STAMP = "_stamp.json"
 
 
-def main(root: str) -> None:
+def stamp(spec: Path) -> str:
+    """The stamp file's text for ``spec`` and the installed generator."""
+    data = {
+        "generator": f"openapi-python-client {version('openapi-python-client')}",
+        "ruff": version("ruff"),
+        "spec": "openapi/history.yaml",
+        "spec_sha256": hashlib.sha256(spec.read_bytes()).hexdigest(),
+    }
+    return json.dumps(data, indent=2) + "\n"
+
+
+def main(root: str, spec: str) -> None:
     for path in sorted(Path(root).rglob("*.py")):
         text = path.read_text(encoding="utf-8")
         if not text.startswith(HEADER):
             path.write_text(HEADER + text, encoding="utf-8")
+    (Path(root) / STAMP).write_text(stamp(Path(spec)), encoding="utf-8")
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main(sys.argv[1], sys.argv[2])

@@ -8,6 +8,8 @@ async with VoipStudio(user_id=123456, api_key="...") as vs:
 ```
 """
 
+from importlib.metadata import version as _version
+
 from ._auth import BasicAuth, LoginAuth, TokenAuth
 from ._bulk import BulkResult, DeleteAllResult, ItemOutcome
 from ._client import (
@@ -86,4 +88,8 @@ __all__ = [
     "TwoFactorRequiredError",
     "VoipStudio",
     "VoipStudioError",
+    "__version__",
 ]
+
+__version__: str = _version("voipstudio-async")
+"""The installed distribution's version (its metadata; `pyproject.toml` sets it)."""
