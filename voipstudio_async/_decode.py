@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import operator
+import types
+import typing
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -101,6 +104,8 @@ def parse_model(
 T = TypeVar("T")
 T_co = TypeVar("T_co", covariant=True)
 
+_log = logging.getLogger("voipstudio_async")
+
 _PLAIN_TYPES = frozenset({"int", "float", "str", "bool", "None", "Unset", "list[str]", "list[int]"})
 YIELD_EVERY = 500
 """Items built (or handed out by a walk) between two yields to the event loop, so a
@@ -121,6 +126,35 @@ class _Probe:
     __slots__ = ()
 
 
+def _type_names(annotation: object) -> frozenset[str] | None:
+    """The parts of a field's type as names (``"int"``, ``"list[str]"``, ``"None"``).
+
+    attrs keeps the generated annotations as strings until something (cattrs, for one)
+    calls ``attrs.resolve_types`` on the class; the resolved objects name the same parts.
+    """
+    if isinstance(annotation, str):
+        return frozenset(part.strip() for part in annotation.split("|"))
+    if annotation is None or annotation is type(None):
+        return frozenset({"None"})
+    if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union:
+        names: set[str] = set()
+        for arg in typing.get_args(annotation):
+            part = _type_names(arg)
+            if part is None:
+                return None
+            names |= part
+        return frozenset(names)
+    if typing.get_origin(annotation) is list:
+        (arg,) = typing.get_args(annotation) or (None,)
+        inner = _type_names(arg) if arg is not None else None
+        if inner is None or len(inner) != 1:
+            return None
+        return frozenset({f"list[{next(iter(inner))}]"})
+    if isinstance(annotation, type):
+        return frozenset({annotation.__name__})
+    return None
+
+
 _builders: dict[type, Callable[[dict[str, Any]], Any] | None] = {}
 
 
@@ -137,9 +171,13 @@ def _make_builder(cls: type) -> Callable[[dict[str, Any]], Any] | None:
     if [f.name for f in fields if not f.init] != ["additional_properties"]:
         return None
     for f in init:
-        if f.kw_only or not isinstance(f.type, str):
-            return None
-        if not {part.strip() for part in f.type.split("|")} <= _PLAIN_TYPES:
+        names = _type_names(f.type)
+        if f.kw_only or names is None or not names <= _PLAIN_TYPES:
+            # A spec change (a `format: date-time`, a nested object) lands here: the
+            # model is still built, by its slower from_dict.
+            _log.debug(
+                "fast builder off for %s: field %s has type %s", cls.__name__, f.name, f.type
+            )
             return None
         if f.default is not attrs.NOTHING and f.default is not UNSET:
             return None
@@ -211,9 +249,9 @@ def _data_item_class(envelope: object, item: object) -> type | None:
         field = attrs.fields_dict(envelope_cls)["data"]
     except (TypeError, KeyError, attrs.exceptions.NotAnAttrsClassError):
         return None
-    if not isinstance(field.type, str):
+    parts = _type_names(field.type)
+    if parts is None:
         return None
-    parts = {part.strip() for part in field.type.split("|")}
     if f"list[{cls.__name__}]" not in parts or not parts <= {
         f"list[{cls.__name__}]",
         "Unset",
