@@ -15,6 +15,7 @@ from ._auth import BasicAuth, LoginAuth, TokenAuth
 from ._checks import check_id
 from ._decode import parse_model
 from ._errors import ClientClosedError
+from ._operations import calls, operation
 from ._transport import NOT_GIVEN, NotGiven, Requester, RetryPolicy
 from .resources import (
     CallTracking,
@@ -45,6 +46,7 @@ DEFAULT_MAX_RETRIES = 2
 DEFAULT_MAX_RETRY_AFTER = 60.0
 DEFAULT_MAX_CONCURRENCY = 32
 
+_LOGIN_2FA = operation(login_2fa)
 _ENV_HINT = (
     "pass user_id= and api_key=, or token=, or email= and password= "
     "(from_env() reads VOIPSTUDIO_USER_ID/VOIPSTUDIO_API_KEY, VOIPSTUDIO_TOKEN or "
@@ -291,6 +293,7 @@ class VoipStudio:
         """True after ``aclose()``."""
         return self._requester.closed
 
+    @calls(_LOGIN_2FA)
     async def complete_two_factor(self, code: str, nonce: str) -> None:
         """Finish an email/password login that raised ``TwoFactorRequiredError``.
 
@@ -301,19 +304,18 @@ class VoipStudio:
         auth = self._requester.auth
         if not isinstance(auth, LoginAuth):
             raise TypeError("complete_two_factor() needs a client built with email= and password=")
-        kwargs = login_2fa._get_kwargs(
+        kwargs = _LOGIN_2FA.build(
             body=TwoFactorRequest(code=_check_secret("code", code), nonce=nonce)
         )
         response = await self._requester.send(
             kwargs,
             # A code is single-use: a replay after an ambiguous failure would be refused.
             policy=RetryPolicy.NO_REPLAY,
-            path_template="/login2fa",
+            path_template=_LOGIN_2FA.path,
             auth=httpx.Auth(),
         )
-        auth.set_token(
-            parse_model(response, LoginResponse.from_dict, what="POST /login2fa").user_token
-        )
+        what = f"{_LOGIN_2FA.method} {_LOGIN_2FA.path}"
+        auth.set_token(parse_model(response, LoginResponse.from_dict, what=what).user_token)
 
     async def aclose(self) -> None:
         """Close the connection pool (unless ``http_client`` was yours); idempotent."""

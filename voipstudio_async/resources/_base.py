@@ -11,7 +11,7 @@ from __future__ import annotations
 import builtins
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, Literal, Protocol, TypeAlias, TypeVar
+from typing import Any, ClassVar, Generic, Literal, Protocol, TypeAlias, TypeVar
 
 import httpx
 from voipstudio_history_client.models.sort_direction import SortDirection
@@ -20,6 +20,7 @@ from voipstudio_history_client.types import UNSET, Unset
 from .._checks import check_id
 from .._decode import parse_list, parse_model, parse_rows
 from .._filters import FilterArg, encode_filters
+from .._operations import Operation, calls
 from .._pagination import (
     Batch,
     FetchBatch,
@@ -101,11 +102,18 @@ class _Walk(Protocol[T]):
 
 @dataclass(frozen=True, slots=True)
 class ListEndpoint(Generic[T]):
-    """A generated list operation: its request builder, its body model and its path."""
+    """A generated list operation and the ``from_dict`` of its body model."""
 
-    build: ListKwargsBuilder
+    op: Operation
     parse: Callable[[Mapping[str, Any]], ListBody[T]]
-    path: str
+
+    @property
+    def build(self) -> ListKwargsBuilder:
+        return self.op.build
+
+    @property
+    def path(self) -> str:
+        return self.op.path
 
 
 def _check_sort(sort: object, direction: object) -> None:
@@ -126,33 +134,37 @@ class Resource:
 
     async def _get_model(
         self,
-        kwargs: Mapping[str, Any],
+        op: Operation,
         from_dict: Callable[[Mapping[str, Any]], M],
-        *,
-        path_template: str,
+        *args: Any,
         timeout: TimeoutArg,
     ) -> M:
+        """``GET`` through ``op`` (built with ``args``), parsed with ``from_dict``."""
         response = await self._requester.send(
-            kwargs, policy=RetryPolicy.IDEMPOTENT, path_template=path_template, timeout=timeout
+            op.build(*args), policy=RetryPolicy.IDEMPOTENT, path_template=op.path, timeout=timeout
         )
-        return parse_model(response, from_dict, what=f"GET {path_template}")
+        return parse_model(response, from_dict, what=f"GET {op.path}")
 
-    async def _get_text(
-        self, kwargs: Mapping[str, Any], *, path_template: str, timeout: TimeoutArg
-    ) -> str:
+    async def _get_text(self, op: Operation, *args: Any, timeout: TimeoutArg) -> str:
         response = await self._requester.send(
-            kwargs, policy=RetryPolicy.IDEMPOTENT, path_template=path_template, timeout=timeout
+            op.build(*args), policy=RetryPolicy.IDEMPOTENT, path_template=op.path, timeout=timeout
         )
         return response.text
 
 
 class ListResource(Resource, Generic[T]):
-    """A collection with ``list()`` (one page) and ``iterate()`` (every item)."""
+    """A collection with ``list()`` (one page) and ``iterate()`` (every item).
 
-    def __init__(self, requester: Requester, endpoint: ListEndpoint[T]) -> None:
+    A subclass names its list operation as the class attribute ``_list_op``; an
+    instance built with another ``endpoint`` serves that one instead.
+    """
+
+    _list_op: ClassVar[ListEndpoint[Any]]
+
+    def __init__(self, requester: Requester, endpoint: ListEndpoint[T] | None = None) -> None:
         super().__init__(requester)
-        self._endpoint = endpoint
-        self._what = f"GET {endpoint.path}"
+        self._endpoint: ListEndpoint[T] = self._list_op if endpoint is None else endpoint
+        self._what = f"GET {self._endpoint.path}"
 
     async def _send_list(
         self,
@@ -178,6 +190,7 @@ class ListResource(Resource, Generic[T]):
             timeout=timeout,
         )
 
+    @calls("_list_op")
     async def list(
         self,
         *,
@@ -203,6 +216,7 @@ class ListResource(Resource, Generic[T]):
             response=response,
         )
 
+    @calls("_list_op")
     def iterate(
         self,
         *,
@@ -264,6 +278,7 @@ class ListResource(Resource, Generic[T]):
 class KeysetListResource(ListResource[H]):
     """A collection whose items have integer ids, so it can also be walked by id."""
 
+    @calls("_list_op")
     def iterate_consistent(
         self,
         *,

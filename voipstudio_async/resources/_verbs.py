@@ -4,8 +4,8 @@ A resource class inherits a mixin and sets the endpoint it works on as a class
 attribute, e.g.::
 
     class Monitors(KeysetListResource[Monitor], _IdDeletes, _Mp3Downloads[Monitor]):
-        _delete_op = DeleteEndpoint(delete_monitors._get_kwargs, "/monitors/{id}")
-        _mp3_op = FileEndpoint(download_monitor_mp3._get_kwargs, "/monitors/{id}.mp3", "monitor")
+        _delete_op = DeleteEndpoint(operation(delete_monitors))
+        _mp3_op = FileEndpoint(operation(download_monitor_mp3), "monitor")
         _mp3_model = Monitor
 
 The verbs stay real methods of the resource class, typed by the mixin's parameter
@@ -34,6 +34,7 @@ from .._download import (
 from .._download import download as _download
 from .._download import download_many as _download_many
 from .._download import stream as _stream
+from .._operations import Operation, calls
 from ._base import Resource, check_id
 from ._files import _Identified, check_size, download_target, download_targets
 
@@ -52,31 +53,52 @@ M = TypeVar("M", bound=_Identified)
 
 @dataclass(frozen=True, slots=True)
 class DeleteEndpoint:
-    """A generated ``DELETE /<collection>/1,2,3``: its request builder and path template."""
+    """A generated ``DELETE /<collection>/1,2,3``."""
 
-    build: Callable[[list[int]], Mapping[str, Any]]
-    path: str
+    op: Operation
+
+    @property
+    def build(self) -> Callable[[list[int]], Mapping[str, Any]]:
+        return self.op.build
+
+    @property
+    def path(self) -> str:
+        return self.op.path
 
 
 @dataclass(frozen=True, slots=True)
 class DeleteAllEndpoint:
-    """A generated collection-wide ``DELETE /<collection>``: its request builder and path."""
+    """A generated collection-wide ``DELETE /<collection>``."""
 
-    build: Callable[[], Mapping[str, Any]]
-    path: str
+    op: Operation
+
+    @property
+    def build(self) -> Callable[[], Mapping[str, Any]]:
+        return self.op.build
+
+    @property
+    def path(self) -> str:
+        return self.op.path
 
 
 @dataclass(frozen=True, slots=True)
 class FileEndpoint:
-    """A generated file download by id: its request builder, path template and file prefix.
+    """A generated file download by id, and the prefix of the files it saves.
 
     The default file name is ``<prefix>-<id><extension of the path>``, e.g.
     ``monitor-7.mp3`` for ``/monitors/{id}.mp3``.
     """
 
-    build: Callable[[int], Mapping[str, Any]]
-    path: str
+    op: Operation
     prefix: str
+
+    @property
+    def build(self) -> Callable[[int], Mapping[str, Any]]:
+        return self.op.build
+
+    @property
+    def path(self) -> str:
+        return self.op.path
 
     def file_name(self, item_id: int) -> str:
         return f"{self.prefix}-{item_id}{os.path.splitext(self.path)[1]}"
@@ -87,6 +109,7 @@ class _IdDeletes(Resource):
 
     _delete_op: ClassVar[DeleteEndpoint]
 
+    @calls("_delete_op")
     async def delete(
         self,
         ids: Iterable[int],
@@ -115,6 +138,7 @@ class _DeleteAll(Resource):
 
     _delete_all_op: ClassVar[DeleteAllEndpoint]
 
+    @calls("_delete_all_op")
     async def delete_all(self, *, confirm: bool = False) -> DeleteAllResult:
         """Delete every item of the collection (e.g. ``DELETE /cdrs``): only with ``confirm=True``.
 
@@ -135,6 +159,7 @@ class _Mp3Downloads(Resource, Generic[M]):
     _mp3_op: ClassVar[FileEndpoint]
     _mp3_model: type[M]
 
+    @calls("_mp3_op")
     async def download(
         self,
         id: int | M,
@@ -165,6 +190,7 @@ class _Mp3Downloads(Resource, Generic[M]):
             on_progress=on_progress,
         )
 
+    @calls("_mp3_op")
     def stream(
         self, id: int | M, *, expected_size: int | None = None
     ) -> AbstractAsyncContextManager[DownloadStream]:
@@ -182,6 +208,7 @@ class _Mp3Downloads(Resource, Generic[M]):
             expected_size=size,
         )
 
+    @calls("_mp3_op")
     async def download_many(
         self,
         items: Iterable[int | M],
@@ -224,6 +251,7 @@ class _PcapDownloads(Resource):
 
     _pcap_op: ClassVar[FileEndpoint]
 
+    @calls("_pcap_op")
     async def download_pcap(
         self,
         id: int,
@@ -250,6 +278,7 @@ class _PcapDownloads(Resource):
             on_progress=on_progress,
         )
 
+    @calls("_pcap_op")
     def stream_pcap(
         self, id: int, *, expected_size: int | None = None
     ) -> AbstractAsyncContextManager[DownloadStream]:

@@ -5,12 +5,8 @@ from __future__ import annotations
 from voipstudio_history_client.api.calltracking import list_calltracking_cdrs
 from voipstudio_history_client.models import CallTrackingCdr, CallTrackingCdrList
 
-from .._transport import Requester
+from .._operations import operation
 from ._base import ListEndpoint, ListResource
-
-_LIST: ListEndpoint[CallTrackingCdr] = ListEndpoint(
-    list_calltracking_cdrs._get_kwargs, CallTrackingCdrList.from_dict, "/calltracking/cdrs"
-)
 
 
 class CallTracking(ListResource[CallTrackingCdr]):
@@ -19,5 +15,4 @@ class CallTracking(ListResource[CallTrackingCdr]):
     Their ids are not always integers, so there is no ``iterate_consistent()``.
     """
 
-    def __init__(self, requester: Requester) -> None:
-        super().__init__(requester, _LIST)
+    _list_op = ListEndpoint(operation(list_calltracking_cdrs), CallTrackingCdrList.from_dict)

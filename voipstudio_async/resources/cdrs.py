@@ -33,6 +33,7 @@ from voipstudio_history_client.types import Unset
 from .._bulk import DEFAULT_CHUNK_SIZE, DEFAULT_CONCURRENCY, BulkResult
 from .._bulk import bulk_patch as _bulk_patch
 from .._filters import FilterArg
+from .._operations import calls, operation
 from .._pagination import Page
 from .._transport import NOT_GIVEN, Requester, TimeoutArg
 from ._base import (
@@ -46,10 +47,14 @@ from ._base import (
 )
 from ._verbs import DeleteAllEndpoint, FileEndpoint, _DeleteAll, _PcapDownloads
 
-_LIST: ListEndpoint[Cdr] = ListEndpoint(list_cdrs._get_kwargs, CdrList.from_dict, "/cdrs")
 _CALLTRACKING: ListEndpoint[CallTrackingCdr] = ListEndpoint(
-    list_cdrs_calltracking._get_kwargs, CallTrackingCdrList.from_dict, "/cdrs/calltracking"
+    operation(list_cdrs_calltracking), CallTrackingCdrList.from_dict
 )
+_GET_CDR = operation(get_cdr)
+_GET_CDR_DICTIONARIES = operation(get_cdr_dictionaries)
+_GET_CDR_NOTES = operation(get_cdr_notes)
+_GET_CDR_TRACE = operation(get_cdr_trace)
+_UPDATE = operation(update_cdrs)
 
 
 class Cdrs(KeysetListResource[Cdr], _DeleteAll, _PcapDownloads):
@@ -60,49 +65,44 @@ class Cdrs(KeysetListResource[Cdr], _DeleteAll, _PcapDownloads):
     ``cdr-<id>.pcap`` in a directory ``dest``.
     """
 
-    _delete_all_op = DeleteAllEndpoint(delete_all_cdrs._get_kwargs, "/cdrs")
-    _pcap_op = FileEndpoint(download_cdr_pcap._get_kwargs, "/cdrs/{id}.pcap", "cdr")
+    _list_op = ListEndpoint(operation(list_cdrs), CdrList.from_dict)
+    _delete_all_op = DeleteAllEndpoint(operation(delete_all_cdrs))
+    _pcap_op = FileEndpoint(operation(download_cdr_pcap), "cdr")
 
     def __init__(self, requester: Requester) -> None:
-        super().__init__(requester, _LIST)
+        super().__init__(requester)
         self._calltracking = ListResource(requester, _CALLTRACKING)
 
+    @calls(_GET_CDR)
     async def get(self, id: int, *, timeout: TimeoutArg = NOT_GIVEN) -> Cdr:
         """One CDR by id."""
-        kwargs = get_cdr._get_kwargs(check_id(id))
-        item = await self._get_model(
-            kwargs, CdrItem.from_dict, path_template="/cdrs/{id}", timeout=timeout
-        )
+        item = await self._get_model(_GET_CDR, CdrItem.from_dict, check_id(id), timeout=timeout)
         return item.data
 
+    @calls(_GET_CDR_DICTIONARIES)
     async def dictionaries(self, *, timeout: TimeoutArg = NOT_GIVEN) -> CdrDictionary:
         """The CDR dictionaries (lookup values for coded fields)."""
         return await self._get_model(
-            get_cdr_dictionaries._get_kwargs(),
-            CdrDictionary.from_dict,
-            path_template="/cdrs/dictionaries",
-            timeout=timeout,
+            _GET_CDR_DICTIONARIES, CdrDictionary.from_dict, timeout=timeout
         )
 
+    @calls(_GET_CDR_NOTES)
     async def notes(self, id: int, *, timeout: TimeoutArg = NOT_GIVEN) -> builtins.list[CdrNote]:
         """The notes attached to a CDR (empty when it has none)."""
-        kwargs = get_cdr_notes._get_kwargs(check_id(id))
         body = await self._get_model(
-            kwargs, CdrNotes.from_dict, path_template="/cdrs/{id}/notes", timeout=timeout
+            _GET_CDR_NOTES, CdrNotes.from_dict, check_id(id), timeout=timeout
         )
         if isinstance(body.data, Unset):
             return []
         # The API answers a single object when a CDR has exactly one note.
         return body.data if isinstance(body.data, builtins.list) else [body.data]
 
+    @calls(_GET_CDR_TRACE)
     async def trace(self, id: int, *, timeout: TimeoutArg = NOT_GIVEN) -> str:
         """The SIP trace of a call, as text."""
-        return await self._get_text(
-            get_cdr_trace._get_kwargs(check_id(id)),
-            path_template="/cdrs/{id}.trace",
-            timeout=timeout,
-        )
+        return await self._get_text(_GET_CDR_TRACE, check_id(id), timeout=timeout)
 
+    @calls(_CALLTRACKING.op)
     async def calltracking_list(
         self,
         *,
@@ -123,6 +123,7 @@ class Cdrs(KeysetListResource[Cdr], _DeleteAll, _PcapDownloads):
             timeout=timeout,
         )
 
+    @calls(_CALLTRACKING.op)
     def calltracking_iterate(
         self,
         *,
@@ -143,6 +144,7 @@ class Cdrs(KeysetListResource[Cdr], _DeleteAll, _PcapDownloads):
             timeout=timeout,
         )
 
+    @calls(_UPDATE)
     async def update(
         self,
         items: Iterable[Mapping[str, Any] | CdrPatch],
@@ -163,9 +165,9 @@ class Cdrs(KeysetListResource[Cdr], _DeleteAll, _PcapDownloads):
         return await _bulk_patch(
             self._requester,
             items,
-            build_kwargs=lambda body: update_cdrs._get_kwargs(body=body),
+            build_kwargs=lambda body: _UPDATE.build(body=body),
             model_cls=CdrPatch,
-            path_template="/cdrs",
+            path_template=_UPDATE.path,
             chunk_size=chunk_size,
             concurrency=concurrency,
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from voipstudio_history_client.api.chatmsgs import delete_all_chatmsgs, delete_chatmsgs
 
+from .._operations import operation
 from ._verbs import DeleteAllEndpoint, DeleteEndpoint, _DeleteAll, _IdDeletes
 
 
@@ -14,5 +15,5 @@ class ChatMsgs(_IdDeletes, _DeleteAll):
     ``DELETE /chatmsgs``.
     """
 
-    _delete_op = DeleteEndpoint(delete_chatmsgs._get_kwargs, "/chatmsgs/{ids}")
-    _delete_all_op = DeleteAllEndpoint(delete_all_chatmsgs._get_kwargs, "/chatmsgs")
+    _delete_op = DeleteEndpoint(operation(delete_chatmsgs))
+    _delete_all_op = DeleteAllEndpoint(operation(delete_all_chatmsgs))

@@ -5,18 +5,19 @@ from __future__ import annotations
 from voipstudio_history_client.api.mediasessions import get_mediasession_dictionaries
 from voipstudio_history_client.models import MediaSessionDictionary
 
+from .._operations import calls, operation
 from .._transport import NOT_GIVEN, TimeoutArg
 from ._base import Resource
+
+_GET_MEDIASESSION_DICTIONARIES = operation(get_mediasession_dictionaries)
 
 
 class MediaSessions(Resource):
     """Media sessions (``/mediasessions``): only the dictionaries."""
 
+    @calls(_GET_MEDIASESSION_DICTIONARIES)
     async def dictionaries(self, *, timeout: TimeoutArg = NOT_GIVEN) -> MediaSessionDictionary:
         """The media session dictionaries."""
         return await self._get_model(
-            get_mediasession_dictionaries._get_kwargs(),
-            MediaSessionDictionary.from_dict,
-            path_template="/mediasessions/dictionaries",
-            timeout=timeout,
+            _GET_MEDIASESSION_DICTIONARIES, MediaSessionDictionary.from_dict, timeout=timeout
         )

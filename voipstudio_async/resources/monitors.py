@@ -11,7 +11,8 @@ from voipstudio_history_client.api.monitors import (
 )
 from voipstudio_history_client.models import Monitor, MonitorItem, MonitorList
 
-from .._transport import NOT_GIVEN, Requester, TimeoutArg
+from .._operations import calls, operation
+from .._transport import NOT_GIVEN, TimeoutArg
 from ._base import KeysetListResource, ListEndpoint, check_id
 from ._verbs import (
     DeleteAllEndpoint,
@@ -22,9 +23,7 @@ from ._verbs import (
     _Mp3Downloads,
 )
 
-_LIST: ListEndpoint[Monitor] = ListEndpoint(
-    list_monitors._get_kwargs, MonitorList.from_dict, "/monitors"
-)
+_GET = operation(get_monitor)
 
 
 class Monitors(KeysetListResource[Monitor], _IdDeletes, _DeleteAll, _Mp3Downloads[Monitor]):
@@ -36,20 +35,14 @@ class Monitors(KeysetListResource[Monitor], _IdDeletes, _DeleteAll, _Mp3Download
     its ``size``) and save it as ``monitor-<id>.mp3`` in a directory ``dest``.
     """
 
-    _delete_op = DeleteEndpoint(delete_monitors._get_kwargs, "/monitors/{id}")
-    _delete_all_op = DeleteAllEndpoint(delete_all_monitors._get_kwargs, "/monitors")
-    _mp3_op = FileEndpoint(download_monitor_mp3._get_kwargs, "/monitors/{id}.mp3", "monitor")
+    _list_op = ListEndpoint(operation(list_monitors), MonitorList.from_dict)
+    _delete_op = DeleteEndpoint(operation(delete_monitors))
+    _delete_all_op = DeleteAllEndpoint(operation(delete_all_monitors))
+    _mp3_op = FileEndpoint(operation(download_monitor_mp3), "monitor")
     _mp3_model = Monitor
 
-    def __init__(self, requester: Requester) -> None:
-        super().__init__(requester, _LIST)
-
+    @calls(_GET)
     async def get(self, id: int, *, timeout: TimeoutArg = NOT_GIVEN) -> Monitor:
         """One recording's metadata by id."""
-        item = await self._get_model(
-            get_monitor._get_kwargs(check_id(id)),
-            MonitorItem.from_dict,
-            path_template="/monitors/{id}",
-            timeout=timeout,
-        )
+        item = await self._get_model(_GET, MonitorItem.from_dict, check_id(id), timeout=timeout)
         return item.data

@@ -11,11 +11,14 @@ from voipstudio_history_client.api.msdrs import (
 )
 from voipstudio_history_client.models import Msdr, MsdrDictionary, MsdrItem, MsdrList
 
-from .._transport import NOT_GIVEN, Requester, TimeoutArg
+from .._operations import calls, operation
+from .._transport import NOT_GIVEN, TimeoutArg
 from ._base import KeysetListResource, ListEndpoint, check_id
 from ._verbs import FileEndpoint, _PcapDownloads
 
-_LIST: ListEndpoint[Msdr] = ListEndpoint(list_msdrs._get_kwargs, MsdrList.from_dict, "/msdrs")
+_GET_MSDR = operation(get_msdr)
+_GET_MSDR_DICTIONARIES = operation(get_msdr_dictionaries)
+_GET_MSDR_TRACE = operation(get_msdr_trace)
 
 
 class Msdrs(KeysetListResource[Msdr], _PcapDownloads):
@@ -25,34 +28,23 @@ class Msdrs(KeysetListResource[Msdr], _PcapDownloads):
     (``GET /msdrs/{id}.pcap``), saved as ``msdr-<id>.pcap`` in a directory ``dest``.
     """
 
-    _pcap_op = FileEndpoint(download_msdr_pcap._get_kwargs, "/msdrs/{id}.pcap", "msdr")
+    _list_op = ListEndpoint(operation(list_msdrs), MsdrList.from_dict)
+    _pcap_op = FileEndpoint(operation(download_msdr_pcap), "msdr")
 
-    def __init__(self, requester: Requester) -> None:
-        super().__init__(requester, _LIST)
-
+    @calls(_GET_MSDR)
     async def get(self, id: int, *, timeout: TimeoutArg = NOT_GIVEN) -> Msdr:
         """One MSDR by id."""
-        item = await self._get_model(
-            get_msdr._get_kwargs(check_id(id)),
-            MsdrItem.from_dict,
-            path_template="/msdrs/{id}",
-            timeout=timeout,
-        )
+        item = await self._get_model(_GET_MSDR, MsdrItem.from_dict, check_id(id), timeout=timeout)
         return item.data
 
+    @calls(_GET_MSDR_DICTIONARIES)
     async def dictionaries(self, *, timeout: TimeoutArg = NOT_GIVEN) -> MsdrDictionary:
         """The MSDR dictionaries (lookup values for coded fields)."""
         return await self._get_model(
-            get_msdr_dictionaries._get_kwargs(),
-            MsdrDictionary.from_dict,
-            path_template="/msdrs/dictionaries",
-            timeout=timeout,
+            _GET_MSDR_DICTIONARIES, MsdrDictionary.from_dict, timeout=timeout
         )
 
+    @calls(_GET_MSDR_TRACE)
     async def trace(self, id: int, *, timeout: TimeoutArg = NOT_GIVEN) -> str:
         """The SIP trace of a media session, as text."""
-        return await self._get_text(
-            get_msdr_trace._get_kwargs(check_id(id)),
-            path_template="/msdrs/{id}.trace",
-            timeout=timeout,
-        )
+        return await self._get_text(_GET_MSDR_TRACE, check_id(id), timeout=timeout)

@@ -11,12 +11,16 @@ from voipstudio_history_client.types import UNSET
 from .._download import DownloadResult, ProgressCallback
 from .._download import download as _download
 from .._filters import FilterArg, encode_filters
+from .._operations import calls, operation
 from ._base import Direction, Resource, _check_sort, check_id
+
+_EXPORT = operation(export_user_cdrs_csv)
 
 
 class Users(Resource):
     """Users (``/users``): the per-user CDR CSV export."""
 
+    @calls(_EXPORT)
     async def export_cdrs_csv(
         self,
         user_id: int,
@@ -37,7 +41,7 @@ class Users(Resource):
         uid = check_id(user_id, "user_id")
         _check_sort(sort, direction)
         encoded = encode_filters(filter)
-        kwargs = export_user_cdrs_csv._get_kwargs(
+        kwargs = _EXPORT.build(
             id=uid,
             filter_=UNSET if encoded is None else encoded,
             sort=UNSET if sort is None else sort,
@@ -47,7 +51,7 @@ class Users(Resource):
             self._requester,
             kwargs,
             dest,
-            path_template="/users/{id}/cdrs.csv",
+            path_template=_EXPORT.path,
             default_name=f"user-{uid}-cdrs.csv",
             on_progress=on_progress,
         )

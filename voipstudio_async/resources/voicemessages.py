@@ -22,7 +22,8 @@ from voipstudio_history_client.models import (
 
 from .._bulk import DEFAULT_CHUNK_SIZE, DEFAULT_CONCURRENCY, BulkResult
 from .._bulk import bulk_patch as _bulk_patch
-from .._transport import NOT_GIVEN, Requester, TimeoutArg
+from .._operations import calls, operation
+from .._transport import NOT_GIVEN, TimeoutArg
 from ._base import KeysetListResource, ListEndpoint, check_id
 from ._verbs import (
     DeleteAllEndpoint,
@@ -33,9 +34,8 @@ from ._verbs import (
     _Mp3Downloads,
 )
 
-_LIST: ListEndpoint[Voicemessage] = ListEndpoint(
-    list_voicemessages._get_kwargs, VoicemessageList.from_dict, "/voicemessages"
-)
+_GET_VOICEMESSAGE = operation(get_voicemessage)
+_UPDATE = operation(update_voicemessages)
 
 
 class Voicemessages(
@@ -49,26 +49,21 @@ class Voicemessages(
     ``voicemessage-<id>.mp3`` in a directory ``dest``.
     """
 
-    _delete_op = DeleteEndpoint(delete_voicemessages._get_kwargs, "/voicemessages/{id}")
-    _delete_all_op = DeleteAllEndpoint(delete_all_voicemessages._get_kwargs, "/voicemessages")
-    _mp3_op = FileEndpoint(
-        download_voicemessage_mp3._get_kwargs, "/voicemessages/{id}.mp3", "voicemessage"
-    )
+    _list_op = ListEndpoint(operation(list_voicemessages), VoicemessageList.from_dict)
+    _delete_op = DeleteEndpoint(operation(delete_voicemessages))
+    _delete_all_op = DeleteAllEndpoint(operation(delete_all_voicemessages))
+    _mp3_op = FileEndpoint(operation(download_voicemessage_mp3), "voicemessage")
     _mp3_model = Voicemessage
 
-    def __init__(self, requester: Requester) -> None:
-        super().__init__(requester, _LIST)
-
+    @calls(_GET_VOICEMESSAGE)
     async def get(self, id: int, *, timeout: TimeoutArg = NOT_GIVEN) -> Voicemessage:
         """One voicemail's metadata by id."""
         item = await self._get_model(
-            get_voicemessage._get_kwargs(check_id(id)),
-            VoicemessageItem.from_dict,
-            path_template="/voicemessages/{id}",
-            timeout=timeout,
+            _GET_VOICEMESSAGE, VoicemessageItem.from_dict, check_id(id), timeout=timeout
         )
         return item.data
 
+    @calls(_UPDATE)
     async def update(
         self,
         items: Iterable[Mapping[str, Any] | VoicemessagePatch],
@@ -87,13 +82,14 @@ class Voicemessages(
         return await _bulk_patch(
             self._requester,
             items,
-            build_kwargs=lambda body: update_voicemessages._get_kwargs(body=body),
+            build_kwargs=lambda body: _UPDATE.build(body=body),
             model_cls=VoicemessagePatch,
-            path_template="/voicemessages",
+            path_template=_UPDATE.path,
             chunk_size=chunk_size,
             concurrency=concurrency,
         )
 
+    @calls(_UPDATE)
     async def move(
         self,
         ids: Iterable[int],
