@@ -227,8 +227,10 @@ class _TempFile:
 
     def __init__(self, target: Path) -> None:
         self.path = target.with_name(f".{target.name}.{secrets.token_hex(6)}.part")
-        # O_EXCL: never reuse someone else's file; mode 0o666 lets the umask decide.
-        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0))
+        # O_EXCL: never reuse someone else's file. 0o666 as open() uses: os.open's
+        # default 0o777 would make every recording executable; the umask decides the rest.
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+        fd = os.open(self.path, flags, 0o666)
         self._file: BinaryIO = os.fdopen(fd, "wb")
         self._hash = hashlib.sha256()
         # Serialises the worker's writes with discard(): a cancelled await does not stop
