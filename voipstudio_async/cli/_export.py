@@ -7,13 +7,13 @@ import csv
 import io
 import json
 import os
-import secrets
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal, TextIO
 
 from .._client import VoipStudio
 from .._filters import FilterArg
+from .._parts import commit_part, create_part, remove_stale_parts
 from ._errors import UserError
 from ._output import Task
 from ._query import FIELDS
@@ -60,12 +60,13 @@ def _render(rows: Sequence[dict[str, Any]], fmt: ExportFormat) -> str:
 
 
 def _open_temp(target: Path) -> tuple[Path, TextIO]:
-    temp = target.with_name(f".{target.name}.{secrets.token_hex(6)}.part")
     try:
-        # newline="" lets the csv module's CRLF through untouched.
-        return temp, temp.open("x", encoding="utf-8", newline="")
+        remove_stale_parts(target.parent, [target.name])
+        temp, fd = create_part(target)
     except OSError as exc:
         raise UserError(f"cannot write {target}: {exc.strerror or exc}") from None
+    # newline="" lets the csv module's CRLF through untouched.
+    return temp, os.fdopen(fd, "w", encoding="utf-8", newline="")
 
 
 async def export_cdrs(
@@ -101,7 +102,8 @@ async def export_cdrs(
             await asyncio.to_thread(file.write, _render(batch, fmt))
             task.advance(len(batch))
             rows += len(batch)
-        os.replace(temp, output)
+            file.flush()
+            commit_part(file, temp, output)
     finally:
         temp.unlink(missing_ok=True)
     return rows
