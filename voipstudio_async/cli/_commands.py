@@ -18,6 +18,7 @@ from ._media import (
     FetchReport,
     fetch_period,
     prepare_directory,
+    prepare_media_directory,
 )
 from ._output import Ui
 from ._query import build_filters
@@ -113,8 +114,12 @@ async def archive_command(vs: VoipStudio, args: argparse.Namespace, ctx: Context
     cdr_filters = build_filters("cdrs", **period)
     monitor_filters = build_filters("monitors", **period)
     voicemail_filters = build_filters("voicemessages", **period)
+    # Every destination is checked before the first request, not found unusable late.
     prepare_directory(dest)
     output = dest / f"cdrs.{args.cdrs_format}"
+    check_output(output)
+    for kind in (MONITORS, VOICEMESSAGES):
+        prepare_media_directory(dest / kind.collection)
     ui = ctx.ui
     ui.note(f"archiving {args.since} (inclusive) to {args.until} (exclusive) into {dest}")
     with ui.progress() as tracker:

@@ -77,7 +77,7 @@ def _in_place(path: Path) -> bool:
     except OSError as exc:
         raise UserError(f"cannot write {path}: {exc.strerror or exc}") from None
     if stat.S_ISDIR(mode):
-        raise UserError(f"cannot write {path}: is a directory; give a file name")
+        raise UserError(f"cannot write {path}: is a directory")
     if stat.S_ISSOCK(mode):
         raise UserError(f"cannot write {path}: is a socket")
     return not stat.S_ISREG(mode)
