@@ -249,18 +249,24 @@ async def test_voicemessages_update_takes_mappings_and_models(
     assert [o.id for o in result.succeeded] == [3, 4]
 
 
-async def test_a_failing_chunk_is_reported_on_its_own_ids(
+async def test_a_404_chunk_is_narrowed_to_its_missing_ids(
     vs: VoipStudio, httpx_mock: HTTPXMock
 ) -> None:
     httpx_mock.add_response(url=re.compile(r".*/monitors/1,.*"), status_code=204)
-    httpx_mock.add_response(
-        url=re.compile(r".*/monitors/4,.*"), status_code=404, json={"message": "Not found"}
-    )
+    not_found = {"status_code": 404, "json": {"message": "Not found"}}
+    httpx_mock.add_response(url=re.compile(r".*/monitors/4,.*"), **not_found)
+    for present in (4, 6):
+        httpx_mock.add_response(url=re.compile(rf".*/monitors/{present}$"), status_code=204)
+    httpx_mock.add_response(url=re.compile(r".*/monitors/5$"), **not_found)
     result = await vs.monitors.delete(range(1, 7), chunk_size=3, concurrency=1)
     paths = [r.url.raw_path.decode() for r in httpx_mock.get_requests()]
-    assert paths == [PREFIX + "/monitors/1,2,3", PREFIX + "/monitors/4,5,6"]
-    assert [o.id for o in result.succeeded] == [1, 2, 3]
-    assert [o.id for o in result.failed] == [4, 5, 6]
+    assert paths == [
+        PREFIX + "/monitors/1,2,3",
+        PREFIX + "/monitors/4,5,6",
+        *(PREFIX + f"/monitors/{i}" for i in (4, 5, 6)),
+    ]
+    assert [o.id for o in result.succeeded] == [1, 2, 3, 4, 6]
+    assert [o.id for o in result.failed] == [5]
     assert all(isinstance(o.error, NotFoundError) for o in result.failed)
 
 
@@ -600,11 +606,11 @@ async def test_writes_change_the_fake(fake: FakeVoipStudio, live: VoipStudio) ->
     assert row is not None and (row["labels"], row["info"]) == (["vip"], "ok")
 
     before = fake.count("monitors")
-    deleted = await live.monitors.delete([1, 2, 999])  # one chunk: 999 is unknown, 404
-    assert [o.ok for o in deleted] == [False] * 3
-    assert fake.count("monitors") == before
-    deleted = await live.monitors.delete([1, 2])
-    assert deleted.ok and fake.count("monitors") == before - 2
+    deleted = await live.monitors.delete([1, 2, 999])  # 404 for the chunk, then one by one
+    assert [o.ok for o in deleted] == [True, True, False]
+    assert fake.count("monitors") == before - 2
+    deleted = await live.monitors.delete([3, 4])
+    assert deleted.ok and fake.count("monitors") == before - 4
 
     assert (await live.monitors.delete_all(confirm=True)).accepted
     assert fake.count("monitors") == 0

@@ -9,6 +9,7 @@ other chunks.
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Awaitable, Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, Self, TypeVar, cast
@@ -16,7 +17,7 @@ from typing import Any, Generic, Protocol, Self, TypeVar, cast
 import attrs
 
 from ._checks import check_positive_int, is_positive_int
-from ._errors import BulkOperationError
+from ._errors import BulkOperationError, NotFoundError
 from ._transport import Requester, RetryPolicy
 
 __all__ = [
@@ -148,10 +149,16 @@ async def _run_chunks(
 
 
 def _outcomes(
-    input_ids: Sequence[int], chunks: Sequence[Sequence[int]], errors: Sequence[Exception | None]
+    input_ids: Sequence[int],
+    chunks: Sequence[Sequence[int]],
+    errors: Sequence[Exception | None],
+    item_errors: Mapping[int, Exception] | None = None,
 ) -> BulkResult[None]:
+    """One outcome per input id: its chunk's error, else its own error in ``item_errors``."""
     error_by_id = {
-        item_id: error for chunk, error in zip(chunks, errors, strict=True) for item_id in chunk
+        item_id: error or (item_errors or {}).get(item_id)
+        for chunk, error in zip(chunks, errors, strict=True)
+        for item_id in chunk
     }
     return BulkResult(
         tuple(
@@ -292,21 +299,41 @@ async def bulk_delete(
 
     An empty `ids` raises `ValueError` and sends nothing: it must never become the
     collection-wide DELETE. Repeated ids are deleted once and reported at each
-    position. A failing chunk (e.g. 404 because one id is gone) reports its error on
-    each of its ids. `build_kwargs` is e.g. `lambda ids: delete_monitors._get_kwargs(id=ids)`.
+    position. A failing chunk reports its error on each of its ids, except for 404:
+    the API refuses a whole chunk when one of its ids is missing, so its ids are then
+    deleted one by one and only the missing ones fail with `NotFoundError`. A 404 that
+    answers a retry after an attempt that may have been carried out (a timeout, a lost
+    connection) means that attempt deleted the ids: they are reported deleted.
+    `build_kwargs` is e.g. `lambda ids: delete_monitors._get_kwargs(id=ids)`.
     """
     check_positive_int(chunk_size, "chunk_size")
     check_positive_int(concurrency, "concurrency")
     input_ids = _validate_ids(ids)
     chunks = _chunks(list(dict.fromkeys(input_ids)), chunk_size)
+    item_errors: dict[int, Exception] = {}
 
-    async def send(chunk: Sequence[int]) -> None:
+    async def send(chunk: Sequence[int], maybe_done: bool = False) -> None:
+        """``maybe_done``: an earlier request for these ids may have deleted them."""
         kwargs = build_kwargs(list(chunk))
         _check_ids_in_path(kwargs, chunk)
-        await requester.send(kwargs, policy=RetryPolicy.IDEMPOTENT, path_template=path_template)
+        try:
+            await requester.send(kwargs, policy=RetryPolicy.IDEMPOTENT, path_template=path_template)
+        except NotFoundError as exc:
+            gone_is_done = maybe_done or exc.after_ambiguous_failure
+            if len(chunk) == 1:
+                if gone_is_done:
+                    return
+                raise
+            singles = [[item_id] for item_id in chunk]
+            retry = functools.partial(send, maybe_done=gone_is_done)
+            for [item_id], error in zip(
+                singles, await _run_chunks(singles, retry, concurrency), strict=True
+            ):
+                if error is not None:
+                    item_errors[item_id] = error
 
     errors = await _run_chunks(chunks, send, concurrency)
-    return _outcomes(input_ids, chunks, errors)
+    return _outcomes(input_ids, chunks, errors, item_errors)
 
 
 async def delete_all(

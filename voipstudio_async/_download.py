@@ -4,7 +4,8 @@ Bodies are streamed in chunks to a temporary file beside the destination (writte
 hashed in a worker thread, one chunk in flight, so memory stays flat and the event
 loop stays free), checked against ``Content-Length`` and the expected size, then
 renamed into place with ``os.replace``. On any error or cancellation the temporary file
-is removed and an existing destination is left as it was.
+is removed and an existing destination is left as it was; one left behind by a killed
+process is removed by the next download to the same name (``_parts``).
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ import functools
 import hashlib
 import inspect
 import os
-import secrets
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
@@ -31,6 +31,7 @@ from ._errors import (
     APIResponseValidationError,
     IncompleteDownloadError,
 )
+from ._parts import commit_part, create_part, remove_stale_parts
 from ._transport import Requester, RetryPolicy
 
 __all__ = [
@@ -226,9 +227,7 @@ class _TempFile:
     """A uniquely named file beside the target, written and hashed off the event loop."""
 
     def __init__(self, target: Path) -> None:
-        self.path = target.with_name(f".{target.name}.{secrets.token_hex(6)}.part")
-        # O_EXCL: never reuse someone else's file; mode 0o666 lets the umask decide.
-        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0))
+        self.path, fd = create_part(target)
         self._file: BinaryIO = os.fdopen(fd, "wb")
         self._hash = hashlib.sha256()
         # Serialises the worker's writes with discard(): a cancelled await does not stop
@@ -278,9 +277,8 @@ class _TempFile:
             self._file.flush()
             if fsync:
                 os.fsync(self._file.fileno())
-            self._file.close()
             self._closed = True
-        os.replace(self.path, target)
+            commit_part(self._file, self.path, target)
         if fsync:
             _fsync_dir(target.parent)
 
@@ -340,6 +338,7 @@ async def download(
     ``APIResponseValidationError``. Names sent by the server are never used.
     """
     target = _resolve_dest(dest, default_name)
+    await asyncio.to_thread(remove_stale_parts, target.parent, [target.name])
     temp = _TempFile(target)
     try:
         return await _download_into(
@@ -490,6 +489,7 @@ async def download_many(
     names = {item_id: _safe_name(file_name(item_id)) for item_id in id_list}
     if len(set(names.values())) != len(names):
         raise ValueError("file_name must give each id its own file name")
+    await asyncio.to_thread(remove_stale_parts, directory, names.values())
 
     async def fetch(item_id: int) -> DownloadResult:
         target = directory / names[item_id]

@@ -55,6 +55,10 @@ class APIStatusError(VoipStudioError):
     path_template: str | None
     retry_after: float | None
     """Seconds the server asked to wait (``Retry-After``), when it sent a usable value."""
+    after_ambiguous_failure: bool
+    """True when an earlier attempt of this request may have been carried out (it timed
+    out or lost its connection after sending, or got a 500/502/504) and was retried:
+    this answer may describe the state that attempt left, e.g. 404 for a done DELETE."""
 
     def __init__(
         self,
@@ -73,6 +77,7 @@ class APIStatusError(VoipStudioError):
         self.response = response
         self.path_template = path_template
         self.retry_after = retry_after
+        self.after_ambiguous_failure = False
         super().__init__(self._describe())
 
     @property

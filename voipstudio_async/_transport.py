@@ -78,6 +78,9 @@ _NOT_SENT: Final = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 # unsupported URLs are bugs, not weather, and are raised at once.
 _AMBIGUOUS: Final = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
 
+# Statuses after which the server may still have carried the request out.
+_MAYBE_DONE_STATUSES: Final = frozenset({500, 502, 504})
+
 _REQUEST_KEYS: Final = ("params", "json", "content", "data", "files", "headers", "cookies")
 
 
@@ -253,6 +256,7 @@ class Requester:
         Error bodies are read for the exception (at most 64 KiB of a stream).
         """
         attempt = 0
+        ambiguous = False  # an earlier attempt may have been carried out
         while True:
             request = self._prepare(kwargs, timeout)
             started = time.monotonic()
@@ -265,6 +269,7 @@ class Requester:
                 if delay is None:
                     raise _connection_error(exc, request.method, path_template) from exc
                 self._log_retry(request.method, path_template, type(exc).__name__, attempt, delay)
+                ambiguous = ambiguous or not isinstance(exc, _NOT_SENT)
             except BaseException:
                 self._gate.release()
                 raise
@@ -286,8 +291,10 @@ class Requester:
                 error = self._status_error(response, content, path_template)
                 delay = self._delay_after_status(error, policy, attempt)
                 if delay is None:
+                    error.after_ambiguous_failure = ambiguous
                     raise error
                 self._log_retry(request.method, path_template, response.status_code, attempt, delay)
+                ambiguous = ambiguous or response.status_code in _MAYBE_DONE_STATUSES
             attempt += 1
             await self._sleep(delay)
 

@@ -6,10 +6,11 @@ import argparse
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from .._client import VoipStudio
 from ._errors import EXIT_FAILED, EXIT_OK, UserError
-from ._export import export_cdrs
+from ._export import STDOUT, check_output, export_cdrs
 from ._look import get_command, list_command
 from ._media import (
     MONITORS,
@@ -17,6 +18,7 @@ from ._media import (
     FetchReport,
     fetch_period,
     prepare_directory,
+    prepare_media_directory,
 )
 from ._output import Ui
 from ._query import build_filters
@@ -53,23 +55,19 @@ async def dispatch(vs: VoipStudio, args: argparse.Namespace, ctx: Context) -> in
     return await get_command(vs, ctx.ui, args)
 
 
-def _output_path(text: str) -> Path:
-    path = Path(text)
-    if path.is_dir():
-        raise UserError(f"-o {text}: is a directory; give a file name")
-    if not path.parent.is_dir():
-        raise UserError(f"-o {text}: directory {path.parent} does not exist")
-    return path
-
-
 async def export_command(vs: VoipStudio, args: argparse.Namespace, ctx: Context) -> int:
     filters = build_filters("cdrs", since=args.since, until=args.until, filters=args.filter)
-    output = _output_path(args.output)
+    output: Path | IO[str] = ctx.ui.out.file if args.output == STDOUT else Path(args.output)
+    if isinstance(output, Path):
+        check_output(output)
     with ctx.ui.progress() as tracker:
         rows = await export_cdrs(
             vs, filters=filters, fmt=args.format, output=output, task=tracker.task("CDRs", None)
         )
-    print_export(ctx.ui, rows, output)
+    if isinstance(output, Path):
+        print_export(ctx.ui, rows, output)
+    elif not ctx.ui.quiet:  # stdout holds the rows: the summary goes to stderr
+        ctx.ui.err.print(f"{'CDRs':<11} {rows} rows -> standard output", markup=False)
     return EXIT_OK
 
 
@@ -116,8 +114,12 @@ async def archive_command(vs: VoipStudio, args: argparse.Namespace, ctx: Context
     cdr_filters = build_filters("cdrs", **period)
     monitor_filters = build_filters("monitors", **period)
     voicemail_filters = build_filters("voicemessages", **period)
+    # Every destination is checked before the first request, not found unusable late.
     prepare_directory(dest)
     output = dest / f"cdrs.{args.cdrs_format}"
+    check_output(output)
+    for kind in (MONITORS, VOICEMESSAGES):
+        prepare_media_directory(dest / kind.collection)
     ui = ctx.ui
     ui.note(f"archiving {args.since} (inclusive) to {args.until} (exclusive) into {dest}")
     with ui.progress() as tracker:

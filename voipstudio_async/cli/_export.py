@@ -7,18 +7,19 @@ import csv
 import io
 import json
 import os
-import secrets
+import stat
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Literal, TextIO
+from typing import IO, Any, Literal, TextIO
 
 from .._client import VoipStudio
 from .._filters import FilterArg
+from .._parts import commit_part, create_part, remove_stale_parts
 from ._errors import UserError
 from ._output import Task
 from ._query import FIELDS
 
-__all__ = ["CSV_COLUMNS", "ExportFormat", "export_cdrs", "neutralise"]
+__all__ = ["CSV_COLUMNS", "STDOUT", "ExportFormat", "check_output", "export_cdrs", "neutralise"]
 
 ExportFormat = Literal["csv", "jsonl"]
 
@@ -59,13 +60,74 @@ def _render(rows: Sequence[dict[str, Any]], fmt: ExportFormat) -> str:
     return buffer.getvalue()
 
 
-def _open_temp(target: Path) -> tuple[Path, TextIO]:
-    temp = target.with_name(f".{target.name}.{secrets.token_hex(6)}.part")
+STDOUT = "-"
+"""The ``-o`` value that means standard output."""
+
+
+def _in_place(path: Path) -> bool:
+    """Whether ``path`` is an existing file that must be written, never replaced.
+
+    A device or FIFO (``/dev/stdout``, a named pipe) is written to as it is; renaming a
+    temporary file onto it would replace it with a regular file nobody reads.
+    """
     try:
-        # newline="" lets the csv module's CRLF through untouched.
-        return temp, temp.open("x", encoding="utf-8", newline="")
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        return False
     except OSError as exc:
-        raise UserError(f"cannot write {target}: {exc.strerror or exc}") from None
+        raise UserError(f"cannot write {path}: {exc.strerror or exc}") from None
+    if stat.S_ISDIR(mode):
+        raise UserError(f"cannot write {path}: is a directory")
+    if stat.S_ISSOCK(mode):
+        raise UserError(f"cannot write {path}: is a socket")
+    return not stat.S_ISREG(mode)
+
+
+def check_output(path: Path) -> None:
+    """Raise ``UserError`` unless an export can write ``path``; sends nothing."""
+    if _in_place(path):
+        return
+    parent = path.resolve().parent
+    if not parent.is_dir():
+        raise UserError(f"cannot write {path}: directory {parent} does not exist")
+
+
+def _open(path: Path) -> tuple[TextIO, tuple[Path, Path] | None]:
+    """Open the file rows go to: a part file beside a regular file, or ``path`` itself.
+
+    Returns the open file and, unless it is ``path`` itself, the part file's path and
+    the file to rename it onto.
+    """
+    try:
+        if _in_place(path):
+            # newline="" lets the csv module's CRLF through untouched.
+            return path.open("w", encoding="utf-8", newline=""), None
+        target = path.resolve()  # through a symlink: replace its file, keep the link
+        remove_stale_parts(target.parent, [target.name])
+        temp, fd = create_part(target)
+    except OSError as exc:
+        raise UserError(f"cannot write {path}: {exc.strerror or exc}") from None
+    return os.fdopen(fd, "w", encoding="utf-8", newline=""), (temp, target)
+
+
+async def _write_rows(
+    vs: VoipStudio, file: IO[str], filters: Sequence[FilterArg], fmt: ExportFormat, task: Task
+) -> int:
+    if fmt == "csv":
+        await asyncio.to_thread(csv.writer(file).writerow, CSV_COLUMNS)
+    rows = 0
+    batch: list[dict[str, Any]] = []
+    async for cdr in vs.cdrs.iterate_consistent(filter=filters, page_size=_BATCH):
+        batch.append(cdr.to_dict())
+        if len(batch) >= _BATCH:
+            await asyncio.to_thread(file.write, _render(batch, fmt))
+            task.advance(len(batch))
+            rows += len(batch)
+            batch = []
+    await asyncio.to_thread(file.write, _render(batch, fmt))
+    task.advance(len(batch))
+    await asyncio.to_thread(file.flush)
+    return rows + len(batch)
 
 
 async def export_cdrs(
@@ -73,35 +135,30 @@ async def export_cdrs(
     *,
     filters: Sequence[FilterArg],
     fmt: ExportFormat,
-    output: Path,
+    output: Path | IO[str],
     task: Task,
 ) -> int:
     """Write every matching CDR to ``output`` exactly once; returns the row count.
 
-    Rows are written page by page (memory stays flat) to a temporary file beside
-    ``output``, renamed into place only once the walk is complete. The keyset walk
-    (by id) means rows inserted or deleted meanwhile cannot cause skips or repeats.
+    Rows are written page by page (memory stays flat). A path that is, or will be, a
+    regular file gets them in a temporary file beside it, renamed into place only once
+    the walk is complete (through a symlink: onto the file it points to). A device or
+    FIFO at the path, or an open text stream such as standard output, is written to
+    directly. The keyset walk (by id) means rows inserted or deleted meanwhile cannot
+    cause skips or repeats.
     """
     first = await vs.cdrs.list(limit=1, filter=filters)
     task.set_total(first.total)
-    temp, file = _open_temp(output)
-    rows = 0
+    if not isinstance(output, Path):
+        return await _write_rows(vs, output, filters, fmt, task)
+    # Off the loop: opening a FIFO for writing waits for its reader.
+    file, part = await asyncio.to_thread(_open, output)
     try:
         with file:
-            if fmt == "csv":
-                csv.writer(file).writerow(CSV_COLUMNS)
-            batch: list[dict[str, Any]] = []
-            async for cdr in vs.cdrs.iterate_consistent(filter=filters, page_size=_BATCH):
-                batch.append(cdr.to_dict())
-                if len(batch) >= _BATCH:
-                    await asyncio.to_thread(file.write, _render(batch, fmt))
-                    task.advance(len(batch))
-                    rows += len(batch)
-                    batch = []
-            await asyncio.to_thread(file.write, _render(batch, fmt))
-            task.advance(len(batch))
-            rows += len(batch)
-        os.replace(temp, output)
+            rows = await _write_rows(vs, file, filters, fmt, task)
+            if part is not None:
+                await asyncio.to_thread(commit_part, file, *part)
     finally:
-        temp.unlink(missing_ok=True)
+        if part is not None:
+            part[0].unlink(missing_ok=True)
     return rows

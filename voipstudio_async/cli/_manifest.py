@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import secrets
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,6 +12,7 @@ from types import TracebackType
 from typing import Any, Self, TextIO
 
 from .._download import _sha256_file
+from .._parts import commit_part, create_part, remove_stale_parts
 
 __all__ = ["MANIFEST_NAME", "Entry", "Manifest"]
 
@@ -87,6 +87,7 @@ class Manifest:
                         self.entries[entry.id] = entry
 
     async def __aenter__(self) -> Self:
+        await asyncio.to_thread(remove_stale_parts, self.directory, [MANIFEST_NAME])
         self._file = self.path.open("a", encoding="utf-8")
         if self._file.tell() and not self._ends_with_newline():
             self._file.write("\n")  # end a line left half-written by a crash
@@ -111,12 +112,13 @@ class Manifest:
     def _compact(self) -> None:
         # Appends keep a crash from losing finished work; at the end, rewrite one line
         # per id (in id order) without superseded or cut lines, atomically.
-        temp = self.path.with_name(f".{MANIFEST_NAME}.{secrets.token_hex(6)}.part")
+        temp, fd = create_part(self.path)
         try:
-            with temp.open("x", encoding="utf-8") as file:
+            file = os.fdopen(fd, "w", encoding="utf-8")
+            with file:
                 for item_id in sorted(self.entries):
                     file.write(_dump(self.entries[item_id]))
-            os.replace(temp, self.path)
+                commit_part(file, temp, self.path)
         finally:
             temp.unlink(missing_ok=True)
 

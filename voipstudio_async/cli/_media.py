@@ -17,7 +17,7 @@ from .._errors import APIConnectionError, APIStatusError, IncompleteDownloadErro
 from .._filters import FilterArg
 from ..resources import Monitors, Voicemessages
 from ._errors import UserError
-from ._manifest import Entry, Manifest
+from ._manifest import MANIFEST_NAME, Entry, Manifest
 from ._output import Task
 from ._query import DATE_FIELDS
 
@@ -32,6 +32,7 @@ __all__ = [
     "file_name",
     "list_items",
     "prepare_directory",
+    "prepare_media_directory",
 ]
 
 
@@ -100,6 +101,14 @@ def prepare_directory(directory: Path) -> None:
         raise UserError(f"cannot write to {directory}: {reason}") from None
 
 
+def prepare_media_directory(directory: Path) -> None:
+    """``prepare_directory``, and refuse a manifest that is not a regular file."""
+    prepare_directory(directory)
+    manifest = directory / MANIFEST_NAME
+    if manifest.exists() and not manifest.is_file():
+        raise UserError(f"cannot write {manifest}: not a regular file")
+
+
 def file_name(kind: MediaKind, metadata: dict[str, Any]) -> str:
     """``2026-08-01_093012_42.mp3``: sorts by time; the id keeps names unique."""
     stamp = metadata.get(kind.date_field)
@@ -134,7 +143,7 @@ async def fetch_period(
 
     Each file is recorded in the manifest as soon as it is in place.
     """
-    prepare_directory(directory)
+    prepare_media_directory(directory)
     items = await list_items(vs, kind, filters)
     task.set_total(len(items))
     report = FetchReport(kind, directory, listed={item.id: item.to_dict() for item in items})
