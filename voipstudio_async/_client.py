@@ -15,6 +15,7 @@ from ._auth import BasicAuth, LoginAuth, TokenAuth
 from ._checks import check_id
 from ._decode import parse_model
 from ._errors import ClientClosedError
+from ._httpx_pool import GuardedHTTPTransport
 from ._transport import NOT_GIVEN, NotGiven, Requester, RetryPolicy
 from .resources import (
     CallTracking,
@@ -147,6 +148,9 @@ class VoipStudio:
                 from ._fast import FastAsyncClient, FastTransport  # the `fast` extra (aiohttp)
 
                 client_class, transport = FastAsyncClient, FastTransport(limits=limits)
+            elif transport is None:
+                # httpx's own transport, guarded against connections stranded by cancellation.
+                transport = GuardedHTTPTransport(limits=limits)
             http_client = client_class(
                 transport=transport,
                 timeout=resolved_timeout,
