@@ -12,7 +12,7 @@ from voipstudio_history_client.api.auth import login_2fa
 from voipstudio_history_client.models import LoginResponse, TwoFactorRequest
 
 from ._auth import BasicAuth, LoginAuth, TokenAuth
-from ._checks import check_id
+from ._checks import is_positive_int
 from ._decode import parse_model
 from ._errors import ClientClosedError
 from ._httpx_pool import GuardedHTTPTransport
@@ -53,11 +53,17 @@ _ENV_HINT = (
 )
 
 
-def _check_user_id(user_id: int | str) -> int:
+def _check_user_id(user_id: object) -> int:
     # Environment variables arrive as strings; anything but digits is a typo.
     if isinstance(user_id, str) and user_id.strip().isdigit():
         user_id = int(user_id.strip())
-    return check_id(user_id, "user_id")
+    if not is_positive_int(user_id):
+        # Never echo it: swapped variables put the API key here.
+        raise ValueError(
+            f"user_id must be a positive int or a string of digits; got a "
+            f"{type(user_id).__name__} that is not (value not shown: it may be a secret)"
+        )
+    return user_id
 
 
 def _check_secret(name: str, value: object) -> str:
