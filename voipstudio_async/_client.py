@@ -130,6 +130,10 @@ class VoipStudio:
             raise ValueError("http_backend='aiohttp' builds its own transport")
         if not isinstance(base_url, str) or not base_url.startswith(("http://", "https://")):
             raise ValueError(f"base_url must be an http(s) URL, got {base_url!r}")
+        try:
+            httpx.URL(base_url)
+        except httpx.InvalidURL as exc:
+            raise ValueError(f"base_url is not a valid URL: {exc}") from None
         base_url = base_url.rstrip("/") + "/"
         self._base_url = base_url
 
