@@ -35,6 +35,8 @@ from typing import Any, Final
 
 import httpx
 
+from ._errors import other_loop_error
+
 try:
     import aiohttp
     import yarl
@@ -193,10 +195,7 @@ class FastTransport(httpx.AsyncBaseTransport):
         session = self._session
         if session is not None:
             if self._loop is not loop:
-                raise RuntimeError(
-                    "this VoipStudio client's fast transport belongs to another event loop; "
-                    "create the client inside the loop that uses it"
-                )
+                raise other_loop_error()
             return session
         if self._closed:
             raise RuntimeError("the transport is closed")

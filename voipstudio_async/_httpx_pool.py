@@ -30,18 +30,35 @@ it does nothing rather than mask the request's own error.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 
+from ._errors import other_loop_error
+
 __all__ = ["GuardedHTTPTransport"]
 
 
 class GuardedHTTPTransport(httpx.AsyncHTTPTransport):
-    """``httpx.AsyncHTTPTransport`` that reclaims connections a cancellation leaked."""
+    """``httpx.AsyncHTTPTransport`` that reclaims connections a cancellation leaked.
+
+    Like the aiohttp backend, it belongs to the event loop of its first request and
+    refuses any other with a clear RuntimeError (httpcore would fail on a pooled
+    connection with "Event loop is closed", or hang on one of a live loop).
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop:
+            if self._loop is not None:
+                raise other_loop_error()
+            self._loop = loop
         try:
             response = await super().handle_async_request(request)
         except BaseException:
@@ -50,6 +67,13 @@ class GuardedHTTPTransport(httpx.AsyncHTTPTransport):
         if isinstance(response.stream, httpx.AsyncByteStream):  # always, from httpcore
             response.stream = _GuardedStream(response.stream, self._pool)
         return response
+
+    async def aclose(self) -> None:
+        if self._loop is not None and self._loop.is_closed():
+            # Its sockets cannot be closed without their loop; the garbage collector
+            # reclaims them (as the aiohttp backend's do). Closing must not fail here.
+            return
+        await super().aclose()
 
 
 class _GuardedStream(httpx.AsyncByteStream):
