@@ -16,6 +16,27 @@ from ._errors import APIResponseValidationError, TwoFactorRequiredError, VoipStu
 __all__ = ["BasicAuth", "LoginAuth", "TokenAuth"]
 
 
+class _MaskedHeaders(httpx.Headers):
+    """Request headers whose repr masks ``X-Auth-Token`` as httpx masks ``Authorization``.
+
+    The request (and so these headers) stays reachable from exceptions as
+    ``exc.response.request``; httpx's own repr masks only the Authorization headers.
+    """
+
+    def __repr__(self) -> str:
+        masked = [
+            (name, b"[secure]" if name.lower() == b"x-auth-token" else value)
+            for name, value in self.raw
+        ]
+        return repr(httpx.Headers(masked, encoding=self.encoding))
+
+
+def _set_token(request: httpx.Request, token: str) -> None:
+    if not isinstance(request.headers, _MaskedHeaders):
+        request.headers = _MaskedHeaders(request.headers)
+    request.headers["X-Auth-Token"] = token
+
+
 class _AsyncOnlyAuth(httpx.Auth):
     def sync_auth_flow(
         self, request: httpx.Request
@@ -57,7 +78,7 @@ class TokenAuth(_AsyncOnlyAuth):
     async def async_auth_flow(
         self, request: httpx.Request
     ) -> AsyncGenerator[httpx.Request, httpx.Response]:
-        request.headers["X-Auth-Token"] = self._token
+        _set_token(request, self._token)
         yield request
 
 
@@ -146,7 +167,7 @@ class LoginAuth(_AsyncOnlyAuth):
                     login_response = yield self._login_request(attempts)
                     await self._finish_login(login_response)
         seen = self._generation
-        request.headers["X-Auth-Token"] = self._current_token()
+        _set_token(request, self._current_token())
         response = yield request
         if response.status_code != 401:
             return
@@ -155,7 +176,7 @@ class LoginAuth(_AsyncOnlyAuth):
             if self._generation == seen:
                 login_response = yield self._login_request(attempts)
                 await self._finish_login(login_response)
-        request.headers["X-Auth-Token"] = self._current_token()
+        _set_token(request, self._current_token())
         yield request
 
     def _current_token(self) -> str:

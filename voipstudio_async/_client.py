@@ -12,9 +12,10 @@ from voipstudio_history_client.api.auth import login_2fa
 from voipstudio_history_client.models import LoginResponse, TwoFactorRequest
 
 from ._auth import BasicAuth, LoginAuth, TokenAuth
-from ._checks import check_id
+from ._checks import is_positive_int
 from ._decode import parse_model
 from ._errors import ClientClosedError
+from ._httpx_pool import GuardedHTTPTransport
 from ._operations import calls, operation
 from ._transport import NOT_GIVEN, NotGiven, Requester, RetryPolicy
 from .resources import (
@@ -54,11 +55,17 @@ _ENV_HINT = (
 )
 
 
-def _check_user_id(user_id: int | str) -> int:
+def _check_user_id(user_id: object) -> int:
     # Environment variables arrive as strings; anything but digits is a typo.
     if isinstance(user_id, str) and user_id.strip().isdigit():
         user_id = int(user_id.strip())
-    return check_id(user_id, "user_id")
+    if not is_positive_int(user_id):
+        # Never echo it: swapped variables put the API key here.
+        raise ValueError(
+            f"user_id must be a positive int or a string of digits; got a "
+            f"{type(user_id).__name__} that is not (value not shown: it may be a secret)"
+        )
+    return user_id
 
 
 def _check_secret(name: str, value: object) -> str:
@@ -125,6 +132,10 @@ class VoipStudio:
             raise ValueError("http_backend='aiohttp' builds its own transport")
         if not isinstance(base_url, str) or not base_url.startswith(("http://", "https://")):
             raise ValueError(f"base_url must be an http(s) URL, got {base_url!r}")
+        try:
+            httpx.URL(base_url)
+        except httpx.InvalidURL as exc:
+            raise ValueError(f"base_url is not a valid URL: {exc}") from None
         base_url = base_url.rstrip("/") + "/"
         self._base_url = base_url
 
@@ -149,6 +160,9 @@ class VoipStudio:
                 from ._fast import FastAsyncClient, FastTransport  # the `fast` extra (aiohttp)
 
                 client_class, transport = FastAsyncClient, FastTransport(limits=limits)
+            elif transport is None:
+                # httpx's own transport, guarded against connections stranded by cancellation.
+                transport = GuardedHTTPTransport(limits=limits)
             http_client = client_class(
                 transport=transport,
                 timeout=resolved_timeout,

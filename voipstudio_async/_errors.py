@@ -188,3 +188,16 @@ class ClientClosedError(VoipStudioError):
 
     def __init__(self, message: str = "the VoipStudio client is closed") -> None:
         super().__init__(message)
+
+
+def other_loop_error() -> RuntimeError:
+    """What both built-in transports raise when used from a second event loop.
+
+    A RuntimeError, as asyncio raises for loop misuse: a programming error, not an API
+    or network failure. Pooled connections belong to the loop that opened them.
+    """
+    return RuntimeError(
+        "this VoipStudio client was first used in another event loop (an earlier "
+        "asyncio.run()?) and its connections belong to that loop: create the client "
+        "inside the loop that uses it"
+    )

@@ -35,9 +35,12 @@ from typing import Any, Final
 
 import httpx
 
+from ._errors import other_loop_error
+
 try:
     import aiohttp
     import yarl
+    from multidict import CIMultiDict, CIMultiDictProxy
 except ImportError as exc:  # pragma: no cover - only without the extra
     raise ImportError(
         "http_backend='aiohttp' needs aiohttp: pip install 'voipstudio-async[fast]'"
@@ -72,9 +75,21 @@ _EXCEPTIONS: Final[tuple[tuple[type[BaseException], type[httpx.TransportError]],
 def _mapped(exc: BaseException, request: httpx.Request) -> httpx.TransportError | None:
     for source, target in _EXCEPTIONS:
         if isinstance(exc, source):
+            _drop_request_headers(exc)
             # The message names the failure class only: aiohttp's may embed the URL.
             return target(f"{type(exc).__name__}: {exc}", request=request)
     return None
+
+
+def _drop_request_headers(exc: BaseException) -> None:
+    # It stays the mapped error's __cause__, so reachable from the SDK's exception, and
+    # aiohttp's repr of its request_info (also in args) shows every request header in
+    # clear: Authorization, X-Auth-Token.
+    info = getattr(exc, "request_info", None)
+    if isinstance(info, aiohttp.RequestInfo):
+        scrubbed = info._replace(headers=CIMultiDictProxy(CIMultiDict()))
+        exc.request_info = scrubbed  # type: ignore[attr-defined]
+        exc.args = tuple(scrubbed if arg is info else arg for arg in exc.args)
 
 
 @contextmanager
@@ -180,10 +195,7 @@ class FastTransport(httpx.AsyncBaseTransport):
         session = self._session
         if session is not None:
             if self._loop is not loop:
-                raise RuntimeError(
-                    "this VoipStudio client's fast transport belongs to another event loop; "
-                    "create the client inside the loop that uses it"
-                )
+                raise other_loop_error()
             return session
         if self._closed:
             raise RuntimeError("the transport is closed")

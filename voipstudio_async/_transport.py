@@ -72,6 +72,9 @@ ABSURD_RETRY_AFTER: Final = 86_400.0
 # How much of an error body a stream reads before raising (the rest is discarded).
 MAX_ERROR_BODY: Final = 64 * 1024
 
+# httpx refuses a URL, or any one of its components, longer than this (InvalidURL).
+MAX_URL_LENGTH: Final = 65_536
+
 # Failures where the request never reached the server, so replaying cannot duplicate it.
 _NOT_SENT: Final = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 # Failures after which an idempotent request may be replayed. Local protocol errors and
@@ -168,9 +171,11 @@ class Requester:
         """An httpx request for a generated ``_get_kwargs()`` dict."""
         extra = {key: kwargs[key] for key in _REQUEST_KEYS if key in kwargs}
         effective = self.timeout if isinstance(timeout, NotGiven) else timeout
-        return self._http.build_request(
-            str(kwargs["method"]).upper(), self.url_for(kwargs["url"]), timeout=effective, **extra
-        )
+        method, url = str(kwargs["method"]).upper(), self.url_for(kwargs["url"])
+        try:
+            return self._http.build_request(method, url, timeout=effective, **extra)
+        except httpx.InvalidURL as exc:
+            raise _invalid_url(method, kwargs["url"], url, kwargs.get("params"), exc) from None
 
     async def send(
         self,
@@ -388,6 +393,21 @@ async def _read_capped(response: httpx.Response, limit: int) -> bytes:
         if size >= limit:
             break
     return b"".join(chunks)[:limit]
+
+
+def _invalid_url(
+    method: str, path: str, url: str, params: Any, exc: httpx.InvalidURL
+) -> ValueError:
+    # Queries grow with the caller's filters and ids; the base URL is checked when the
+    # client is built and paths are generated. Name the numbers, never the query.
+    where = f"{method} {path}"
+    length = len(url) + 1 + len(str(httpx.QueryParams(params or {})))
+    if length > MAX_URL_LENGTH:
+        return ValueError(
+            f"{where}: the URL with its query would be {length:,} characters, over the "
+            f"{MAX_URL_LENGTH:,} httpx accepts; use fewer or shorter filter values"
+        )
+    return ValueError(f"{where}: invalid URL ({exc})")
 
 
 def _connection_error(

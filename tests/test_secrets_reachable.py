@@ -1,0 +1,191 @@
+"""Nothing reachable from an SDK exception shows a credential, on either backend.
+
+A loopback server (127.0.0.1, started per test) logs in, answers 404, drops the
+connection or sends garbage. For every credential kind the exception chain and what it
+carries (``response``, ``request``, their headers, aiohttp's ``request_info``) and every
+log record at DEBUG must be free of the sentinel secrets.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import io
+import json
+import logging
+from collections.abc import Iterator
+from types import TracebackType
+from typing import Any, Self
+
+import pytest
+
+from voipstudio_async import VoipStudio, VoipStudioError
+from voipstudio_async.cli import run
+
+API_KEY = "S3NT1NEL-api-key"
+TOKEN = "S3NT1NEL-token"
+PASSWORD = "S3NT1NEL-password"
+SESSION = "S3NT1NEL-session"  # what the login returns: a secret too
+FORMS = (
+    API_KEY,
+    TOKEN,
+    PASSWORD,
+    SESSION,
+    base64.b64encode(f"7:{API_KEY}".encode()).decode(),
+)
+
+CREDENTIALS: dict[str, dict[str, Any]] = {
+    "basic": {"user_id": 7, "api_key": API_KEY},
+    "token": {"token": TOKEN},
+    "login": {"email": "a@example.com", "password": PASSWORD},
+}
+
+
+class ScriptedServer:
+    """``POST /login`` succeeds; every other request gets ``scenario``."""
+
+    def __init__(self, scenario: str) -> None:
+        self.scenario = scenario
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.port = 0
+
+    async def __aenter__(self) -> Self:
+        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        self.port = self._server.sockets[0].getsockname()[1]
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._server.close()
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._server.wait_closed()
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1.1/voipstudio"
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._tasks.add(task)
+        try:
+            head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1")
+            length = next(
+                (
+                    int(line.split(":", 1)[1])
+                    for line in head.split("\r\n")
+                    if line.lower().startswith("content-length:")
+                ),
+                0,
+            )
+            await reader.readexactly(length)
+            writer.write(self._answer(head.split(" ")[1]))
+            await writer.drain()
+        except (ConnectionError, asyncio.IncompleteReadError, asyncio.CancelledError):
+            pass
+        finally:
+            writer.close()
+            with contextlib.suppress(ConnectionError, asyncio.CancelledError):
+                await writer.wait_closed()
+            self._tasks.discard(task)
+
+    def _answer(self, target: str) -> bytes:
+        if target.endswith("/login"):
+            return _json(200, {"user_token": SESSION, "user_id": 7})
+        if self.scenario == "404":
+            return _json(404, {"message": "not found"})
+        if self.scenario == "garbage":
+            return b"NOT HTTP AT ALL\r\n\r\n"
+        return b""  # "drop": close without answering
+
+
+def _json(status: int, body: object) -> bytes:
+    data = json.dumps(body).encode()
+    return (
+        f"HTTP/1.1 {status} X\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(data)}\r\nConnection: close\r\n\r\n"
+    ).encode() + data
+
+
+def _exceptions(exc: BaseException) -> Iterator[BaseException]:
+    seen: set[int] = set()
+    todo: list[BaseException | None] = [exc]
+    while todo:
+        current = todo.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        todo += [current.__cause__, current.__context__]
+
+
+def _reachable_texts(exc: BaseException) -> Iterator[str]:
+    """str/repr of the exceptions in the chain and of what they carry."""
+    for error in _exceptions(exc):
+        yield from (str(error), repr(error), repr(error.args))
+        for name in ("response", "request", "request_info"):
+            with contextlib.suppress(RuntimeError):  # httpx: "request not set"
+                value = getattr(error, name, None)
+                if value is None:
+                    continue
+                yield from (str(value), repr(value))
+                for inner in ("headers", "request"):
+                    with contextlib.suppress(RuntimeError):
+                        part = getattr(value, inner, None)
+                        if part is not None:
+                            yield from (str(part), repr(part), repr(getattr(part, "headers", "")))
+
+
+def _leaks(text: str) -> list[str]:
+    return [form for form in FORMS if form in text]
+
+
+@pytest.mark.parametrize("backend", ["httpx", "aiohttp"])
+@pytest.mark.parametrize("scenario", ["404", "drop", "garbage"])
+@pytest.mark.parametrize("credential", list(CREDENTIALS))
+async def test_nothing_reachable_from_an_error_shows_a_secret(
+    caplog: pytest.LogCaptureFixture, credential: str, scenario: str, backend: str
+) -> None:
+    caplog.set_level(logging.DEBUG)  # every logger: ours, httpx, httpcore, aiohttp
+    async with (
+        ScriptedServer(scenario) as server,
+        VoipStudio(
+            **CREDENTIALS[credential],
+            base_url=server.base_url,
+            max_retries=0,
+            http_backend=backend,
+        ) as vs,
+    ):
+        with pytest.raises(VoipStudioError) as caught:
+            await vs.cdrs.get(1)
+
+    texts = list(_reachable_texts(caught.value))
+    assert any("GET" in text for text in texts)  # the request was reached and shown
+    for text in texts:
+        assert not _leaks(text), text
+    for record in caplog.records:
+        assert not _leaks(record.getMessage()), record.getMessage()
+        assert not _leaks(repr(record.__dict__))
+
+
+@pytest.mark.parametrize("value", [API_KEY, TOKEN, f"  {PASSWORD} ", 3.5, -7, True])
+def test_a_bad_user_id_is_described_not_echoed(value: object) -> None:
+    with pytest.raises(ValueError, match="user_id must be a positive int") as caught:
+        VoipStudio(user_id=value, api_key="k")  # type: ignore[arg-type]
+    assert str(value).strip() not in str(caught.value)
+
+
+async def test_the_cli_with_swapped_variables_does_not_echo_the_key() -> None:
+    err = io.StringIO()
+    environ = {"VOIPSTUDIO_USER_ID": API_KEY, "VOIPSTUDIO_API_KEY": "12345"}
+    code = await run(["cdrs", "list"], stdout=io.StringIO(), stderr=err, environ=environ)
+    assert code != 0
+    assert "user_id" in err.getvalue()
+    assert not _leaks(err.getvalue())
