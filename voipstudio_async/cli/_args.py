@@ -16,6 +16,7 @@ __all__ = [
     "COLLECTIONS",
     "DATES_HELP",
     "FILTER_HELP",
+    "FORMULA_GUARD_HELP",
     "Collection",
     "build_parser",
     "parse_date",
@@ -220,6 +221,22 @@ def _add_download_command(
     )
 
 
+FORMULA_GUARD_HELP = (
+    "CSV cells that a spreadsheet would run as a formula (starting with = @ tab or CR, "
+    "or + or - not followed by a plain number) are prefixed with a single quote; "
+    "numbers such as +442079460000 or -12.5 are written as they are."
+)
+
+
+def _add_formula_guard(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--no-formula-guard",
+        dest="formula_guard",
+        action="store_false",
+        help="write CSV cells exactly as the API sent them (for database imports)",
+    )
+
+
 EXIT_CODES_HELP = (
     "Credentials come from the environment: VOIPSTUDIO_USER_ID and VOIPSTUDIO_API_KEY, or "
     "VOIPSTUDIO_TOKEN, or VOIPSTUDIO_EMAIL and VOIPSTUDIO_PASSWORD; VOIPSTUDIO_BASE_URL "
@@ -250,8 +267,7 @@ def build_parser() -> argparse.ArgumentParser:
         description=(
             "Stream the CDRs of a period to FILE as pages arrive, walking by id so rows "
             "inserted or deleted meanwhile are neither missed nor repeated. FILE appears "
-            "complete or not at all. CSV cells that a spreadsheet would run as a formula "
-            "(starting with = + - @, tab or CR) are prefixed with a single quote."
+            "complete or not at all. " + FORMULA_GUARD_HELP
         ),
         epilog=(DATES_HELP, FILTER_HELP),
     )
@@ -259,6 +275,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--format", choices=("csv", "jsonl"), default="csv", help="file format (default csv)"
     )
     export.add_argument("-o", "--output", required=True, metavar="FILE", help="file to write")
+    _add_formula_guard(export)
     _add_look_commands(cdrs_sub, parents, "CDRs")
 
     monitors = commands.add_parser("monitors", help="call recordings")
@@ -299,6 +316,7 @@ def build_parser() -> argparse.ArgumentParser:
     archive.add_argument(
         "--cdrs-format", choices=("csv", "jsonl"), default="csv", help="default csv"
     )
+    _add_formula_guard(archive)
     archive.add_argument(
         "--move-voicemails", metavar="FOLDER", help="then move archived voicemails to FOLDER"
     )

@@ -67,7 +67,12 @@ async def export_command(vs: VoipStudio, args: argparse.Namespace, ctx: Context)
     output = _output_path(args.output)
     with ctx.ui.progress() as tracker:
         rows = await export_cdrs(
-            vs, filters=filters, fmt=args.format, output=output, task=tracker.task("CDRs", None)
+            vs,
+            filters=filters,
+            fmt=args.format,
+            output=output,
+            task=tracker.task("CDRs", None),
+            formula_guard=args.formula_guard,
         )
     print_export(ctx.ui, rows, output)
     return EXIT_OK
@@ -127,6 +132,7 @@ async def archive_command(vs: VoipStudio, args: argparse.Namespace, ctx: Context
             fmt=args.cdrs_format,
             output=output,
             task=tracker.task("CDRs", None),
+            formula_guard=args.formula_guard,
         )
         fetched = [
             await fetch_period(
