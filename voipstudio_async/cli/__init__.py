@@ -8,29 +8,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib.util
 import signal
 import sys
 from collections.abc import Sequence
 
 from ._errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, UserError
+from ._run import run
 
 __all__ = ["EXIT_FAILED", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_USAGE", "UserError", "main", "run"]
-
-# rich (progress bars, tables) comes with the `cli` extra; without it, say so in main().
-_HAS_RICH = importlib.util.find_spec("rich") is not None
-if _HAS_RICH:
-    from ._run import run
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``voipstudio`` console script; returns the exit code."""
-    if not _HAS_RICH:
-        print(
-            "voipstudio: error: the command needs rich: pip install 'voipstudio-async[cli]'",
-            file=sys.stderr,
-        )
-        return EXIT_USAGE
     try:
         return asyncio.run(_main(argv))
     except (KeyboardInterrupt, asyncio.CancelledError):

@@ -46,8 +46,7 @@ def _connect(args: argparse.Namespace, environ: Mapping[str, str]) -> VoipStudio
 def _terminal_confirm(ui: Ui) -> Confirm:
     def confirm(question: str) -> bool:
         try:
-            # On stderr, so a prompt never ends up in redirected results.
-            return ui.err.input(question, markup=False).strip().lower() in ("y", "yes")
+            return ui.ask(question).strip().lower() in ("y", "yes")
         except EOFError:
             return False
 
