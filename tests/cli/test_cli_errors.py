@@ -58,7 +58,7 @@ async def test_missing_credentials(cli: Cli, tmp_path: Path) -> None:
         "cdrs", "export", *PERIOD, "-o", str(tmp_path / "x.csv"), client=None, environ={}
     )
     assert result.code == 2
-    assert "credentials: no credentials" in result.err
+    assert "no credentials in the environment" in result.err
     assert "VOIPSTUDIO_USER_ID" in result.err and "Traceback" not in result.err
 
 

@@ -17,8 +17,9 @@ from .._errors import (
     TwoFactorRequiredError,
     VoipStudioError,
 )
-from ._args import build_parser
+from ._args import parse_args
 from ._commands import Confirm, Context, dispatch
+from ._credentials import check_credentials
 from ._errors import EXIT_FAILED, EXIT_USAGE, UserError
 from ._fake import fake_client
 from ._media import describe_error
@@ -35,6 +36,7 @@ def _connect(args: argparse.Namespace, environ: Mapping[str, str]) -> VoipStudio
     concurrency = max(DEFAULT_MAX_CONCURRENCY, getattr(args, "concurrency", 0))
     if args.fake:
         return fake_client(max_retries=CLI_MAX_RETRIES, max_concurrency=concurrency)
+    check_credentials(environ)
     try:
         return VoipStudio.from_env(
             environ, max_retries=CLI_MAX_RETRIES, max_concurrency=concurrency
@@ -69,7 +71,7 @@ async def run(
     when stdin is one.
     """
     try:
-        args = build_parser().parse_args(argv)
+        args = parse_args(argv)
     except SystemExit as exc:  # argparse has printed the usage and the problem
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
     ui = Ui(
