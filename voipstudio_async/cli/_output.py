@@ -11,6 +11,7 @@ import logging
 import sys
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any, Protocol, TextIO
 
 try:
@@ -50,6 +51,40 @@ class _NoTracker:
         return _NoTask()
 
 
+@dataclass(slots=True)
+class _Count:
+    label: str
+    done: int = 0
+    total: int | None = None
+
+
+class _CountingTask:
+    """Counts what a task did, whether or not progress is drawn."""
+
+    def __init__(self, inner: Task, count: _Count) -> None:
+        self._inner = inner
+        self._count = count
+
+    def advance(self, items: int = 1, nbytes: int = 0) -> None:
+        self._count.done += items
+        self._inner.advance(items, nbytes)
+
+    def set_total(self, total: int | None) -> None:
+        self._count.total = total
+        self._inner.set_total(total)
+
+
+class _CountingTracker:
+    def __init__(self, inner: Tracker, counts: list[_Count]) -> None:
+        self._inner = inner
+        self._counts = counts
+
+    def task(self, description: str, total: int | None) -> Task:
+        count = _Count(description, total=total)
+        self._counts.append(count)
+        return _CountingTask(self._inner.task(description, total), count)
+
+
 def _isatty(file: TextIO) -> bool:
     if _pretty is not None:
         return _pretty.is_terminal(file)
@@ -71,6 +106,7 @@ class Ui:
         self.verbose = verbose
         self._stdout = stdout
         self._stderr = stderr
+        self._counts: list[_Count] = []
 
     @property
     def interactive(self) -> bool:
@@ -129,10 +165,25 @@ class Ui:
     def progress(self) -> Iterator[Tracker]:
         """Progress bars for the block; nothing when not drawn (pipe, --quiet, no rich)."""
         if self.quiet or not self.interactive or _pretty is None:
-            yield _NoTracker()
+            yield _CountingTracker(_NoTracker(), self._counts)
             return
         with _pretty.progress(self._stderr) as tracker:
-            yield tracker
+            yield _CountingTracker(tracker, self._counts)
+
+    def so_far(self) -> str:
+        """What the progress lines counted so far, e.g. for an interrupted run."""
+        if not self._counts:
+            return "nothing done yet"
+        parts = []
+        for count in self._counts:
+            of = "" if count.total is None else f" of {count.total}"
+            if count.label != "CDRs":
+                parts.append(f"{count.label} {count.done}{of} processed")
+                continue
+            unfinished = count.total is None or count.done < count.total
+            kept = " (export unfinished: no file kept)" if unfinished else ""
+            parts.append(f"CDRs {count.done}{of} rows written{kept}")
+        return ", ".join(parts)
 
     @contextmanager
     def logging(self) -> Iterator[None]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import sys
 from collections.abc import Mapping, Sequence
@@ -91,6 +92,10 @@ async def run(
                     _connect(args, os.environ if environ is None else environ)
                 )
             return await dispatch(client, args, ctx)
+    except asyncio.CancelledError:
+        # Ctrl-C or SIGTERM: say how far the run got; files already in place stay valid.
+        ui.warn(f"interrupted: {ui.so_far()}")
+        raise
     except UserError as exc:
         ui.error(str(exc))
         return EXIT_USAGE
