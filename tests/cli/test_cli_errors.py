@@ -58,7 +58,7 @@ async def test_missing_credentials(cli: Cli, tmp_path: Path) -> None:
         "cdrs", "export", *PERIOD, "-o", str(tmp_path / "x.csv"), client=None, environ={}
     )
     assert result.code == 2
-    assert "credentials: no credentials" in result.err
+    assert "no credentials in the environment" in result.err
     assert "VOIPSTUDIO_USER_ID" in result.err and "Traceback" not in result.err
 
 
@@ -116,7 +116,7 @@ async def test_verbose_logs_retries(cli: Cli, fake: FakeVoipStudio, tmp_path: Pa
     ("argv", "message"),
     [
         (["cdrs", "list", "--limit", "6000"], "limit must be an int between 1 and 5000"),
-        (["cdrs", "list", "--sort", "nosuch"], "the API rejected the request: 400"),
+        (["cdrs", "list", "--filter", "duration:eq:long"], "the API rejected the request: 400"),
     ],
 )
 async def test_values_the_sdk_or_the_api_refuse(cli: Cli, argv: list[str], message: str) -> None:

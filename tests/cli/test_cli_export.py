@@ -62,29 +62,69 @@ async def test_jsonl_rows_are_the_records(cli: Cli, fake: FakeVoipStudio, tmp_pa
 async def test_csv_cells_cannot_run_as_formulas(
     cli: Cli, fake: FakeVoipStudio, tmp_path: Path
 ) -> None:
-    risky = {
-        "dst_name": '=HYPERLINK("http://evil")',
-        "info": "@SUM(A1)",
-        "metadata": "-2+3",
-        "src_name": "\tTab",
-        "context": "\rCR",
-        "dst": "+441234",
-    }
-    ident = fake.insert("cdrs", 1, calldate="2026-08-15 12:00:00", charge=-0.5, **risky)[0]
+    ident = fake.insert("cdrs", 1, calldate="2026-08-15 12:00:00", charge=-0.5, **RISKY)[0]
     out = tmp_path / "cdrs.csv"
     assert (await cli("cdrs", "export", *PERIOD, "-o", str(out))).code == 0
     row = next(r for r in read_csv(out) if r["id"] == str(ident))
-    for field, value in risky.items():
+    for field, value in RISKY.items():
         assert row[field] == "'" + value
     assert row["charge"] == "-0.5"  # numbers stay numbers
     assert row["clid"] == fake.get("cdrs", ident)["clid"]  # harmless text is untouched
 
 
-@pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"])
-def test_neutralise(start: str) -> None:
-    assert neutralise(f"{start}1+1") == f"'{start}1+1"
-    assert neutralise("a=b") == "a=b"
-    assert neutralise("") == ""
+RISKY = {
+    "dst_name": '=HYPERLINK("http://evil")',
+    "info": "@SUM(A1)",
+    "metadata": "-2+3",
+    "src_name": "\tTab",
+    "context": "\rCR",
+    "dst": "+1+cmd|' /C calc'!A0",
+}
+
+
+async def test_phone_numbers_are_written_as_they_are(
+    cli: Cli, fake: FakeVoipStudio, tmp_path: Path
+) -> None:
+    numbers = {"src": "+442079460000", "dst": "+15550100", "info": "-12.5", "metadata": "+7"}
+    ident = fake.insert("cdrs", 1, calldate="2026-08-15 12:00:00", **numbers)[0]
+    out = tmp_path / "cdrs.csv"
+    assert (await cli("cdrs", "export", *PERIOD, "-o", str(out))).code == 0
+    rows = read_csv(out)
+    row = next(r for r in rows if r["id"] == str(ident))
+    assert {field: row[field] for field in numbers} == numbers
+    assert not any(cell.startswith("'+") for r in rows for cell in r.values())
+
+
+@pytest.mark.parametrize("command", ["export", "archive"])
+async def test_no_formula_guard_writes_cells_verbatim(
+    cli: Cli, fake: FakeVoipStudio, tmp_path: Path, command: str
+) -> None:
+    ident = fake.insert("cdrs", 1, calldate="2026-08-15 12:00:00", **RISKY)[0]
+    if command == "export":
+        out = tmp_path / "cdrs.csv"
+        argv = ["cdrs", "export", *PERIOD, "-o", str(out), "--no-formula-guard"]
+    else:
+        out = tmp_path / "archive" / "cdrs.csv"
+        argv = ["archive", *PERIOD, "--dest", str(out.parent), "--no-formula-guard"]
+    result = await cli(*argv)
+    assert result.code == 0, result.err
+    row = next(r for r in read_csv(out) if r["id"] == str(ident))
+    assert {field: row[field] for field in RISKY} == RISKY
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["=1+1", "+1+1", "-1+1", "@SUM(A1)", "\t1", "\r1", "-2+3", "+1+cmd|' /C calc'!A0", "+", "-"],
+)
+def test_neutralise_formulas(text: str) -> None:
+    assert neutralise(text) == "'" + text
+
+
+@pytest.mark.parametrize(
+    "text", ["+442079460000", "-12.5", "+7", "-0", "0044123", "a=b", "", "12", "John +44"]
+)
+def test_neutralise_leaves_data_alone(text: str) -> None:
+    assert neutralise(text) == text
 
 
 async def test_rows_inserted_or_deleted_during_the_export(

@@ -12,7 +12,7 @@ from cli_helpers import PERIOD
 
 from voipstudio_async import VoipStudio
 from voipstudio_async.cli import run
-from voipstudio_async.cli._output import human_bytes
+from voipstudio_async.cli._units import human_bytes
 
 
 class Terminal(io.StringIO):

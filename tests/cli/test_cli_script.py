@@ -46,26 +46,12 @@ def test_console_script_archives_from_a_loopback_server(tmp_path: Path) -> None:
     assert len(entries) == len(period_ids(fake, "monitors", "timestamp"))
 
 
-def test_help_and_missing_rich() -> None:
+def test_help() -> None:
     helped = subprocess.run(
         [str(SCRIPT), "archive", "--help"], capture_output=True, text=True, check=False
     )
     assert helped.returncode == 0
     assert "--until is exclusive" in helped.stdout and "Exit codes" in helped.stdout
-    no_rich = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "import sys; sys.modules['rich'] = None; "
-            "from voipstudio_async.cli import main; sys.exit(main(['--help']))",
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert no_rich.returncode == 2
-    assert "pip install 'voipstudio-async[cli]'" in no_rich.stderr
-    assert "Traceback" not in no_rich.stderr
 
 
 def test_sigterm_during_a_download_exits_130_and_leaves_no_temporary_file(tmp_path: Path) -> None:

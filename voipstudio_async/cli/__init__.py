@@ -8,40 +8,34 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib.util
 import signal
 import sys
 from collections.abc import Sequence
 
 from ._errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, UserError
+from ._run import run
 
 __all__ = ["EXIT_FAILED", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_USAGE", "UserError", "main", "run"]
-
-# rich (progress bars, tables) comes with the `cli` extra; without it, say so in main().
-_HAS_RICH = importlib.util.find_spec("rich") is not None
-if _HAS_RICH:
-    from ._run import run
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``voipstudio`` console script; returns the exit code."""
-    if not _HAS_RICH:
-        print(
-            "voipstudio: error: the command needs rich: pip install 'voipstudio-async[cli]'",
-            file=sys.stderr,
-        )
-        return EXIT_USAGE
     try:
         return asyncio.run(_main(argv))
-    except (KeyboardInterrupt, asyncio.CancelledError):
+    except asyncio.CancelledError:  # run() has said how far it got
+        return EXIT_INTERRUPTED
+    except KeyboardInterrupt:  # before or after the command's own work
         print("voipstudio: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
 
 
 async def _main(argv: Sequence[str] | None) -> int:
-    # SIGTERM cancels like Ctrl-C does, so temporary files are removed on the way out.
+    # Ctrl-C and SIGTERM cancel the command, which reports how far it got and removes
+    # temporary files on the way out.
     task = asyncio.current_task()
     if task is not None:
         with contextlib.suppress(NotImplementedError):  # no signal handlers on Windows
-            asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
+            loop = asyncio.get_running_loop()
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(signum, task.cancel)
     return await run(argv)

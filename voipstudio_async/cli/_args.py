@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import re
 import textwrap
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, cast, get_args
@@ -15,9 +16,13 @@ from ._fake import FAKE_CDRS, FAKE_MONITORS, FAKE_VOICEMESSAGES
 __all__ = [
     "COLLECTIONS",
     "DATES_HELP",
+    "DEFAULT_CONCURRENCY",
     "FILTER_HELP",
+    "FORMULA_GUARD_HELP",
+    "MAX_CONCURRENCY",
     "Collection",
     "build_parser",
+    "parse_args",
     "parse_date",
     "parse_filter",
     "parse_ids",
@@ -37,6 +42,10 @@ FILTER_HELP = (
     f"FILTER is FIELD:OP:VALUE with OP one of {', '.join(_OPERATORS)} "
     "(e.g. duration:gt:60, disposition:eq:ANSWERED, src:like:+44); repeat to AND them."
 )
+
+DEFAULT_CONCURRENCY = 8
+MAX_CONCURRENCY = 256
+"""Beyond this a server sees a flood, not an archive job (each download holds a connection)."""
 
 # Digits only, without a leading zero or plus: "0044..." and "+44..." stay phone numbers.
 _INT = re.compile(r"^-?(0|[1-9][0-9]*)$")
@@ -94,6 +103,15 @@ def _positive_int(text: str) -> int:
     return int(text)
 
 
+def _concurrency(text: str) -> int:
+    number = _positive_int(text)
+    if number > MAX_CONCURRENCY:
+        raise argparse.ArgumentTypeError(
+            f"expected at most {MAX_CONCURRENCY} downloads at once, got {text!r}"
+        )
+    return number
+
+
 @dataclass(frozen=True)
 class _Parents:
     common: argparse.ArgumentParser
@@ -104,20 +122,40 @@ class _Parents:
     look: argparse.ArgumentParser
 
 
-def _parents() -> _Parents:
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument(
+def _add_global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
+    """``--fake``, ``-q``, ``-v``: before the command and after it alike.
+
+    The subcommands' copies (``suppress``) set nothing unless given, so an option given
+    before the command is not reset by the subcommand's defaults.
+    """
+
+    def default(value: object) -> object:
+        return argparse.SUPPRESS if suppress else value
+
+    parser.add_argument(
         "--fake",
         action="store_true",
+        default=default(False),
         help="run against the embedded fake VoIPstudio server: no credentials, "
         f"{FAKE_CDRS:,} CDRs, {FAKE_MONITORS:,} recordings and {FAKE_VOICEMESSAGES:,} "
         "voicemails from May to October 2026",
     )
-    loudness = common.add_mutually_exclusive_group()
-    loudness.add_argument("-q", "--quiet", action="store_true", help="print errors only")
+    loudness = parser.add_mutually_exclusive_group()
     loudness.add_argument(
-        "-v", "--verbose", action="count", default=0, help="log retries (-vv: every request)"
+        "-q", "--quiet", action="store_true", default=default(False), help="print errors only"
     )
+    loudness.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=default(0),
+        help="log retries (-vv: every request)",
+    )
+
+
+def _parents() -> _Parents:
+    common = argparse.ArgumentParser(add_help=False)
+    _add_global_options(common, suppress=True)
 
     period = argparse.ArgumentParser(add_help=False)
     period.add_argument(
@@ -147,10 +185,10 @@ def _parents() -> _Parents:
     )
     downloads.add_argument(
         "--concurrency",
-        type=_positive_int,
-        default=8,
+        type=_concurrency,
+        default=DEFAULT_CONCURRENCY,
         metavar="N",
-        help="downloads in flight at once (default 8)",
+        help=f"downloads in flight at once, 1 to {MAX_CONCURRENCY} (default {DEFAULT_CONCURRENCY})",
     )
 
     look = argparse.ArgumentParser(add_help=False)
@@ -193,14 +231,32 @@ def _add_look_commands(
         "list",
         [parents.common, parents.optional_period, parents.filters, parents.look],
         f"one page of {name}",
+        description=(
+            f"Show one page of the {name} that match the optional period and filters: a "
+            "table of the main fields, or with --json every field as "
+            '{"total", "page", "items"}.'
+        ),
         epilog=(DATES_HELP, FILTER_HELP),
     )
-    lister.add_argument("--limit", type=_positive_int, default=20, help="rows (default 20)")
-    lister.add_argument("--page", type=_positive_int, default=1, help="1-based page number")
-    lister.add_argument("--sort", metavar="FIELD", help="sort by this field")
+    lister.add_argument(
+        "--limit", type=_positive_int, default=20, metavar="N", help="rows (default 20)"
+    )
+    lister.add_argument(
+        "--page", type=_positive_int, default=1, metavar="N", help="1-based page number"
+    )
+    lister.add_argument("--sort", metavar="FIELD", help="sort by this field (its JSON name)")
     lister.add_argument("--desc", action="store_true", help="sort in descending order")
-    getter = _add(sub, "get", [parents.common, parents.look], f"one of the {name} by id")
-    getter.add_argument("id", type=_positive_int)
+    getter = _add(
+        sub,
+        "get",
+        [parents.common, parents.look],
+        f"one of the {name} by id",
+        description=(
+            f"Show every field of one of the {name}, one per row, or with --json as it "
+            "came from the API. Ids are in the first column of list."
+        ),
+    )
+    getter.add_argument("id", type=_positive_int, help="the id (a positive integer)")
 
 
 def _add_download_command(
@@ -217,6 +273,22 @@ def _add_download_command(
             "files the manifest lists that are still complete and verified."
         ),
         epilog=(DATES_HELP, FILTER_HELP),
+    )
+
+
+FORMULA_GUARD_HELP = (
+    "CSV cells that a spreadsheet would run as a formula (starting with = @ tab or CR, "
+    "or + or - not followed by a plain number) are prefixed with a single quote; "
+    "numbers such as +442079460000 or -12.5 are written as they are."
+)
+
+
+def _add_formula_guard(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--no-formula-guard",
+        dest="formula_guard",
+        action="store_false",
+        help="write CSV cells exactly as the API sent them (for database imports)",
     )
 
 
@@ -238,6 +310,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=_paragraphs(EXIT_CODES_HELP),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    _add_global_options(parser, suppress=False)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     cdrs = commands.add_parser("cdrs", help="call detail records")
@@ -250,8 +323,7 @@ def build_parser() -> argparse.ArgumentParser:
         description=(
             "Stream the CDRs of a period to FILE as pages arrive, walking by id so rows "
             "inserted or deleted meanwhile are neither missed nor repeated. FILE appears "
-            "complete or not at all. CSV cells that a spreadsheet would run as a formula "
-            "(starting with = + - @, tab or CR) are prefixed with a single quote."
+            "complete or not at all. " + FORMULA_GUARD_HELP
         ),
         epilog=(DATES_HELP, FILTER_HELP),
     )
@@ -259,6 +331,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--format", choices=("csv", "jsonl"), default="csv", help="file format (default csv)"
     )
     export.add_argument("-o", "--output", required=True, metavar="FILE", help="file to write")
+    _add_formula_guard(export)
     _add_look_commands(cdrs_sub, parents, "CDRs")
 
     monitors = commands.add_parser("monitors", help="call recordings")
@@ -299,6 +372,7 @@ def build_parser() -> argparse.ArgumentParser:
     archive.add_argument(
         "--cdrs-format", choices=("csv", "jsonl"), default="csv", help="default csv"
     )
+    _add_formula_guard(archive)
     archive.add_argument(
         "--move-voicemails", metavar="FOLDER", help="then move archived voicemails to FOLDER"
     )
@@ -307,10 +381,33 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="then delete archived recordings and voicemails from VoIPstudio",
     )
-    archive.add_argument("-y", "--yes", action="store_true", help="purge without asking")
+    archive.add_argument("-y", "--yes", action="store_true", help="with --purge: do not ask")
     archive.add_argument(
         "--dry-run",
         action="store_true",
-        help="archive, but only show what --move-voicemails/--purge would change (no writes)",
+        help="with --move-voicemails/--purge: archive, but only show what they would change",
     )
     return parser
+
+
+def _check(args: argparse.Namespace) -> str | None:
+    """A problem argparse cannot see: options given together that do not fit."""
+    if args.quiet and args.verbose:
+        return "-q/--quiet and -v/--verbose exclude each other"
+    if args.command != "archive":
+        return None
+    if args.dry_run and not (args.purge or args.move_voicemails):
+        return "--dry-run shows what --purge or --move-voicemails would change: add one of them"
+    if args.yes and not args.purge:
+        return "--yes answers the --purge question: it needs --purge"
+    return None
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    """Parse ``argv`` (``sys.argv[1:]`` when None); exits 2 with a message on bad usage."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    problem = _check(args)
+    if problem:
+        parser.error(problem)
+    return args

@@ -62,7 +62,12 @@ async def export_command(vs: VoipStudio, args: argparse.Namespace, ctx: Context)
         check_output(output)
     with ctx.ui.progress() as tracker:
         rows = await export_cdrs(
-            vs, filters=filters, fmt=args.format, output=output, task=tracker.task("CDRs", None)
+            vs,
+            filters=filters,
+            fmt=args.format,
+            output=output,
+            task=tracker.task("CDRs", None),
+            formula_guard=args.formula_guard,
         )
     if isinstance(output, Path):
         print_export(ctx.ui, rows, output)
@@ -129,6 +134,7 @@ async def archive_command(vs: VoipStudio, args: argparse.Namespace, ctx: Context
             fmt=args.cdrs_format,
             output=output,
             task=tracker.task("CDRs", None),
+            formula_guard=args.formula_guard,
         )
         fetched = [
             await fetch_period(

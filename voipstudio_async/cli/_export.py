@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import os
+import re
 import stat
 from collections.abc import Sequence
 from pathlib import Path
@@ -28,15 +29,20 @@ CSV_COLUMNS: tuple[str, ...] = FIELDS["cdrs"]
 
 # What spreadsheets treat as the start of a formula (OWASP "CSV injection").
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# A signed plain number (an E.164 "+4420...", a "-12.5") is a value to a spreadsheet,
+# not a formula: quoting it would corrupt every phone number on a database import.
+_SIGNED_NUMBER = re.compile(r"[+-][0-9]+(\.[0-9]+)?")
 _BATCH = 1000
 
 
 def neutralise(text: str) -> str:
     """Prefix a single quote to a cell a spreadsheet would evaluate as a formula."""
-    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+    if not text.startswith(_FORMULA_STARTS) or _SIGNED_NUMBER.fullmatch(text):
+        return text
+    return "'" + text
 
 
-def _csv_cell(value: Any) -> Any:
+def _csv_cell(value: Any, formula_guard: bool) -> Any:
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -47,16 +53,16 @@ def _csv_cell(value: Any) -> Any:
         value = ";".join(str(v) for v in value)
     elif isinstance(value, dict):
         value = json.dumps(value, ensure_ascii=False, sort_keys=True)
-    return neutralise(str(value))
+    return neutralise(str(value)) if formula_guard else str(value)
 
 
-def _render(rows: Sequence[dict[str, Any]], fmt: ExportFormat) -> str:
+def _render(rows: Sequence[dict[str, Any]], fmt: ExportFormat, formula_guard: bool) -> str:
     if fmt == "jsonl":
         return "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     for row in rows:
-        writer.writerow([_csv_cell(row.get(column)) for column in CSV_COLUMNS])
+        writer.writerow([_csv_cell(row.get(column), formula_guard) for column in CSV_COLUMNS])
     return buffer.getvalue()
 
 
@@ -111,7 +117,12 @@ def _open(path: Path) -> tuple[TextIO, tuple[Path, Path] | None]:
 
 
 async def _write_rows(
-    vs: VoipStudio, file: IO[str], filters: Sequence[FilterArg], fmt: ExportFormat, task: Task
+    vs: VoipStudio,
+    file: IO[str],
+    filters: Sequence[FilterArg],
+    fmt: ExportFormat,
+    task: Task,
+    formula_guard: bool,
 ) -> int:
     if fmt == "csv":
         await asyncio.to_thread(csv.writer(file).writerow, CSV_COLUMNS)
@@ -120,11 +131,11 @@ async def _write_rows(
     async for cdr in vs.cdrs.iterate_consistent(filter=filters, page_size=_BATCH):
         batch.append(cdr.to_dict())
         if len(batch) >= _BATCH:
-            await asyncio.to_thread(file.write, _render(batch, fmt))
+            await asyncio.to_thread(file.write, _render(batch, fmt, formula_guard))
             task.advance(len(batch))
             rows += len(batch)
             batch = []
-    await asyncio.to_thread(file.write, _render(batch, fmt))
+    await asyncio.to_thread(file.write, _render(batch, fmt, formula_guard))
     task.advance(len(batch))
     await asyncio.to_thread(file.flush)
     return rows + len(batch)
@@ -137,8 +148,11 @@ async def export_cdrs(
     fmt: ExportFormat,
     output: Path | IO[str],
     task: Task,
+    formula_guard: bool = True,
 ) -> int:
     """Write every matching CDR to ``output`` exactly once; returns the row count.
+
+    ``formula_guard`` quotes CSV cells a spreadsheet would run as a formula.
 
     Rows are written page by page (memory stays flat). A path that is, or will be, a
     regular file gets them in a temporary file beside it, renamed into place only once
@@ -150,12 +164,12 @@ async def export_cdrs(
     first = await vs.cdrs.list(limit=1, filter=filters)
     task.set_total(first.total)
     if not isinstance(output, Path):
-        return await _write_rows(vs, output, filters, fmt, task)
+        return await _write_rows(vs, output, filters, fmt, task, formula_guard)
     # Off the loop: opening a FIFO for writing waits for its reader.
     file, part = await asyncio.to_thread(_open, output)
     try:
         with file:
-            rows = await _write_rows(vs, file, filters, fmt, task)
+            rows = await _write_rows(vs, file, filters, fmt, task, formula_guard)
             if part is not None:
                 await asyncio.to_thread(commit_part, file, *part)
     finally:

@@ -10,7 +10,7 @@ from ..resources import Cdrs, Monitors, Voicemessages
 from ._args import Collection
 from ._errors import EXIT_OK
 from ._output import Ui
-from ._query import build_filters
+from ._query import build_filters, check_field
 
 __all__ = ["get_command", "list_command"]
 
@@ -30,6 +30,8 @@ async def list_command(vs: VoipStudio, ui: Ui, args: argparse.Namespace) -> int:
     """One page of matching items; ``--json`` prints ``{"total", "page", "items"}``."""
     collection: Collection = args.command
     filters = build_filters(collection, since=args.since, until=args.until, filters=args.filter)
+    if args.sort is not None:
+        check_field(collection, args.sort)
     options: dict[str, Any] = {
         "page": args.page,
         "limit": args.limit,

@@ -1,39 +1,27 @@
-"""Everything the user sees: messages, tables, JSON, progress bars and log lines."""
+"""Everything the user sees: messages, tables, JSON, progress and log lines.
+
+Plain text works everywhere; with rich (the ``cli`` extra) tables, progress bars and
+log lines are drawn by ``_pretty`` instead.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
+import sys
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any, Protocol, TextIO
 
-from rich.console import Console
-from rich.logging import RichHandler
-from rich.markup import escape
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TaskID,
-    TextColumn,
-    TimeElapsedColumn,
-)
-from rich.table import Table
+try:
+    from . import _pretty
+except ImportError:  # no rich: plain text
+    _pretty = None  # type: ignore[assignment]
 
-__all__ = ["Task", "Tracker", "Ui", "human_bytes"]
+__all__ = ["Task", "Tracker", "Ui"]
 
 _SDK_LOGGER = "voipstudio_async"
-
-
-def human_bytes(size: int) -> str:
-    """``1234567`` → ``1.2 MB`` (decimal units, like file managers)."""
-    units = ("B", "kB", "MB", "GB", "TB")
-    value, exponent = float(size), 0
-    while value >= 1000 and exponent < len(units) - 1:
-        value /= 1000
-        exponent += 1
-    return f"{size} B" if exponent == 0 else f"{value:.1f} {units[exponent]}"
 
 
 class Task(Protocol):
@@ -63,34 +51,52 @@ class _NoTracker:
         return _NoTask()
 
 
-class _RichTask:
-    def __init__(self, progress: Progress, task_id: TaskID) -> None:
-        self._progress = progress
-        self._id = task_id
-        self._bytes = 0
+@dataclass(slots=True)
+class _Count:
+    label: str
+    done: int = 0
+    total: int | None = None
+
+
+class _CountingTask:
+    """Counts what a task did, whether or not progress is drawn."""
+
+    def __init__(self, inner: Task, count: _Count) -> None:
+        self._inner = inner
+        self._count = count
 
     def advance(self, items: int = 1, nbytes: int = 0) -> None:
-        self._bytes += nbytes
-        size = human_bytes(self._bytes) if self._bytes else ""
-        self._progress.update(self._id, advance=items, size=size)
+        self._count.done += items
+        self._inner.advance(items, nbytes)
 
     def set_total(self, total: int | None) -> None:
-        self._progress.update(self._id, total=total)
+        self._count.total = total
+        self._inner.set_total(total)
 
 
-class _RichTracker:
-    def __init__(self, progress: Progress) -> None:
-        self._progress = progress
+class _CountingTracker:
+    def __init__(self, inner: Tracker, counts: list[_Count]) -> None:
+        self._inner = inner
+        self._counts = counts
 
     def task(self, description: str, total: int | None) -> Task:
-        return _RichTask(self._progress, self._progress.add_task(description, total=total, size=""))
+        count = _Count(description, total=total)
+        self._counts.append(count)
+        return _CountingTask(self._inner.task(description, total), count)
+
+
+def _isatty(file: TextIO) -> bool:
+    if _pretty is not None:
+        return _pretty.is_terminal(file)
+    isatty = getattr(file, "isatty", None)
+    return bool(isatty and isatty())
 
 
 class Ui:
     """Results go to stdout, progress and diagnostics to stderr.
 
-    Progress bars appear only when stderr is a terminal and not ``quiet``; tables are
-    rich tables either way (plain text when not a terminal).
+    Progress bars appear only when stderr is a terminal, rich is installed and not
+    ``quiet``; tables are rich tables with rich, aligned columns without.
     """
 
     def __init__(
@@ -99,64 +105,85 @@ class Ui:
         self.quiet = quiet
         self.verbose = verbose
         self._stdout = stdout
-        self.out = Console(file=stdout, highlight=False, soft_wrap=True)
-        if not self.out.is_terminal:
-            # Piped tables go to files and pagers: do not squeeze them into 80 columns.
-            self.out = Console(file=stdout, highlight=False, soft_wrap=True, width=200)
-        self.err = Console(file=stderr, highlight=False, soft_wrap=True)
+        self._stderr = stderr
+        self._counts: list[_Count] = []
 
     @property
     def interactive(self) -> bool:
         """Whether stderr is a terminal (progress bars, prompts)."""
-        return self.err.is_terminal
+        return _isatty(self._stderr)
+
+    def _line(self, file: TextIO, text: str) -> None:
+        file.write(text + "\n")
+        file.flush()
 
     def say(self, message: str) -> None:
         """A result line (suppressed by ``--quiet``)."""
         if not self.quiet:
-            self.out.print(escape(message))
+            self._line(self._stdout, message)
 
     def note(self, message: str) -> None:
         """A detail shown with ``--verbose``."""
         if self.verbose:
-            self.err.print(escape(message))
+            self._line(self._stderr, message)
 
     def warn(self, message: str) -> None:
         """Shown even with ``--quiet``."""
-        self.err.print(escape(f"voipstudio: {message}"))
+        self._line(self._stderr, f"voipstudio: {message}")
 
     def error(self, message: str) -> None:
         """A fatal problem, one line."""
-        self.err.print(escape(f"voipstudio: error: {message}"))
+        self._line(self._stderr, f"voipstudio: error: {message}")
+
+    def ask(self, question: str) -> str:
+        """Ask on stderr (never in redirected results), read a line from stdin."""
+        self._stderr.write(question)
+        self._stderr.flush()
+        answer = sys.stdin.readline()
+        if not answer:
+            raise EOFError
+        return answer
 
     def json(self, data: Any) -> None:
         """Machine-readable output: exactly one JSON document on stdout."""
-        self._stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
-        self._stdout.flush()
+        self._line(self._stdout, json.dumps(data, ensure_ascii=False, indent=2))
 
     def table(self, columns: Sequence[str], rows: Sequence[Mapping[str, Any]]) -> None:
         """A table with one column per name (missing values left blank)."""
-        table = Table(show_lines=False)
-        for column in columns:
-            table.add_column(column, no_wrap=True)
-        for row in rows:
-            table.add_row(*(escape(_cell(row.get(c))) for c in columns))
-        self.out.print(table)
+        cells = [[_cell(row.get(column)) for column in columns] for row in rows]
+        if _pretty is not None:
+            _pretty.print_table(self._stdout, columns, cells)
+            return
+        lines = [list(columns), *cells]
+        widths = [max(len(line[i]) for line in lines) for i in range(len(columns))]
+        lines.insert(1, ["-" * width for width in widths])
+        for line in lines:
+            padded = "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True))
+            self._line(self._stdout, padded.rstrip())
 
     @contextmanager
     def progress(self) -> Iterator[Tracker]:
-        """Progress lines for the block; nothing when output is not a terminal."""
-        if self.quiet or not self.interactive:
-            yield _NoTracker()
+        """Progress bars for the block; nothing when not drawn (pipe, --quiet, no rich)."""
+        if self.quiet or not self.interactive or _pretty is None:
+            yield _CountingTracker(_NoTracker(), self._counts)
             return
-        columns = (
-            TextColumn("{task.description:<14}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("{task.fields[size]:>9}"),
-            TimeElapsedColumn(),
-        )
-        with Progress(*columns, console=self.err) as progress:
-            yield _RichTracker(progress)
+        with _pretty.progress(self._stderr) as tracker:
+            yield _CountingTracker(tracker, self._counts)
+
+    def so_far(self) -> str:
+        """What the progress lines counted so far, e.g. for an interrupted run."""
+        if not self._counts:
+            return "nothing done yet"
+        parts = []
+        for count in self._counts:
+            of = "" if count.total is None else f" of {count.total}"
+            if count.label != "CDRs":
+                parts.append(f"{count.label} {count.done}{of} processed")
+                continue
+            unfinished = count.total is None or count.done < count.total
+            kept = " (export unfinished: no file kept)" if unfinished else ""
+            parts.append(f"CDRs {count.done}{of} rows written{kept}")
+        return ", ".join(parts)
 
     @contextmanager
     def logging(self) -> Iterator[None]:
@@ -166,10 +193,10 @@ class Ui:
             return
         logger = logging.getLogger(_SDK_LOGGER)
         handler: logging.Handler
-        if self.interactive:
-            handler = RichHandler(console=self.err, show_path=False)
+        if self.interactive and _pretty is not None:
+            handler = _pretty.log_handler(self._stderr)
         else:
-            handler = logging.StreamHandler(self.err.file)
+            handler = logging.StreamHandler(self._stderr)
             handler.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
         previous = logger.level
         logger.addHandler(handler)
@@ -186,4 +213,4 @@ def _cell(value: Any) -> str:
         return ""
     if isinstance(value, list):
         return ", ".join(str(v) for v in value)
-    return str(value)
+    return str(value).replace("\n", " ")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 import attrs
 from voipstudio_history_client.models import Cdr, Monitor, Voicemessage
@@ -12,7 +14,7 @@ from .._filters import Filter
 from ._args import Collection
 from ._errors import UserError
 
-__all__ = ["DATE_FIELDS", "FIELDS", "build_filters"]
+__all__ = ["DATE_FIELDS", "FIELDS", "build_filters", "check_field", "json_names"]
 
 DATE_FIELDS: dict[Collection, str] = {
     "cdrs": "calldate",
@@ -22,16 +24,41 @@ DATE_FIELDS: dict[Collection, str] = {
 """The field each collection's period is filtered on."""
 
 
-def _fields(model: type[attrs.AttrsInstance]) -> tuple[str, ...]:
-    return tuple(f.name for f in attrs.fields(model) if f.name != "additional_properties")
+class _Probe:
+    __slots__ = ()
+
+
+def json_names(model: type[attrs.AttrsInstance]) -> tuple[str, ...]:
+    """The API's JSON names of a generated model's fields, in spec order.
+
+    Read back through ``to_dict()`` (attribute ``type_`` is JSON ``type``), so a field
+    added to the spec shows up here by itself.
+    """
+    probes = {f.name: _Probe() for f in attrs.fields(model) if f.init}
+    instance: Any = model(**probes)
+    mine = {id(probe) for probe in probes.values()}
+    names = tuple(key for key, value in instance.to_dict().items() if id(value) in mine)
+    if len(names) != len(probes):
+        raise RuntimeError(f"cannot read the JSON names of {model.__name__}")
+    return names
 
 
 FIELDS: dict[Collection, tuple[str, ...]] = {
-    "cdrs": _fields(Cdr),
-    "monitors": _fields(Monitor),
-    "voicemessages": _fields(Voicemessage),
+    "cdrs": json_names(Cdr),
+    "monitors": json_names(Monitor),
+    "voicemessages": json_names(Voicemessage),
 }
-"""Every field the spec defines per collection, in spec order."""
+"""Every field the spec defines per collection, by its JSON name, in spec order."""
+
+
+def check_field(collection: Collection, name: str) -> None:
+    """Raise ``UserError`` naming the valid fields unless ``name`` is one of ``collection``'s."""
+    known = FIELDS[collection]
+    if name in known:
+        return
+    close = difflib.get_close_matches(name, known, n=1)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    raise UserError(f"{collection} have no field {name!r} ({hint}fields: {', '.join(known)})")
 
 
 def _utc(moment: datetime) -> datetime:
@@ -50,12 +77,8 @@ def build_filters(
 
     Raises ``UserError`` for an empty period or a field the collection does not have.
     """
-    known = FIELDS[collection]
     for condition in filters:
-        if condition.property not in known:
-            raise UserError(
-                f"{collection} have no field {condition.property!r} (fields: {', '.join(known)})"
-            )
+        check_field(collection, condition.property)
     start = None if since is None else _utc(since)
     end = None if until is None else _utc(until)
     if start is not None and end is not None and end <= start:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from ._media import FetchReport
-from ._output import Ui, human_bytes
+from ._output import Ui
+from ._units import human_bytes
 from ._writes import WriteReport
 
 __all__ = ["print_export", "print_fetch", "print_write"]

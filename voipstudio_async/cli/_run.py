@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import sys
 from collections.abc import Mapping, Sequence
@@ -17,8 +18,9 @@ from .._errors import (
     TwoFactorRequiredError,
     VoipStudioError,
 )
-from ._args import build_parser
+from ._args import parse_args
 from ._commands import Confirm, Context, dispatch
+from ._credentials import check_credentials
 from ._errors import EXIT_FAILED, EXIT_USAGE, UserError
 from ._fake import fake_client
 from ._media import describe_error
@@ -35,6 +37,7 @@ def _connect(args: argparse.Namespace, environ: Mapping[str, str]) -> VoipStudio
     concurrency = max(DEFAULT_MAX_CONCURRENCY, getattr(args, "concurrency", 0))
     if args.fake:
         return fake_client(max_retries=CLI_MAX_RETRIES, max_concurrency=concurrency)
+    check_credentials(environ)
     try:
         return VoipStudio.from_env(
             environ, max_retries=CLI_MAX_RETRIES, max_concurrency=concurrency
@@ -46,8 +49,7 @@ def _connect(args: argparse.Namespace, environ: Mapping[str, str]) -> VoipStudio
 def _terminal_confirm(ui: Ui) -> Confirm:
     def confirm(question: str) -> bool:
         try:
-            # On stderr, so a prompt never ends up in redirected results.
-            return ui.err.input(question, markup=False).strip().lower() in ("y", "yes")
+            return ui.ask(question).strip().lower() in ("y", "yes")
         except EOFError:
             return False
 
@@ -70,7 +72,7 @@ async def run(
     when stdin is one.
     """
     try:
-        args = build_parser().parse_args(argv)
+        args = parse_args(argv)
     except SystemExit as exc:  # argparse has printed the usage and the problem
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
     ui = Ui(
@@ -90,6 +92,10 @@ async def run(
                     _connect(args, os.environ if environ is None else environ)
                 )
             return await dispatch(client, args, ctx)
+    except asyncio.CancelledError:
+        # Ctrl-C or SIGTERM: say how far the run got; files already in place stay valid.
+        ui.warn(f"interrupted: {ui.so_far()}")
+        raise
     except UserError as exc:
         ui.error(str(exc))
         return EXIT_USAGE

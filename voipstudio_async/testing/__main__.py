@@ -3,12 +3,27 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import shlex
 import sys
 from collections.abc import Sequence
 
 from ._fake import FakeVoipStudio
-from ._server import BIG_IDS, QuietExitServer, bind, loopback_url, uvicorn_config
+
+EXIT_NO_SERVER = 1
+"""uvicorn (the ``testing`` extra) is not installed."""
+
+
+def _count(text: str) -> int:
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}")
+    return int(text)
+
+
+def _port(text: str) -> int:
+    if not text.isdigit() or int(text) > 65535:
+        raise argparse.ArgumentTypeError(f"expected a port from 0 to 65535, got {text!r}")
+    return int(text)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -18,21 +33,23 @@ def parser() -> argparse.ArgumentParser:
         description="Serve a fake VoIPstudio History API on loopback.",
     )
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    p.add_argument("--port", type=int, default=8765, help="port; 0 picks a free one (default 8765)")
+    p.add_argument(
+        "--port", type=_port, default=8765, help="port; 0 picks a free one (default 8765)"
+    )
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--cdrs", type=int, default=10_000)
-    p.add_argument("--calltracking", type=int, default=None)
-    p.add_argument("--monitors", type=int, default=500)
-    p.add_argument("--msdrs", type=int, default=1_000)
-    p.add_argument("--chats", type=int, default=100)
-    p.add_argument("--voicemessages", type=int, default=200)
-    p.add_argument("--users", type=int, default=5)
+    p.add_argument("--cdrs", type=_count, default=10_000)
+    p.add_argument("--calltracking", type=_count, default=None)
+    p.add_argument("--monitors", type=_count, default=500)
+    p.add_argument("--msdrs", type=_count, default=1_000)
+    p.add_argument("--chats", type=_count, default=100)
+    p.add_argument("--voicemessages", type=_count, default=200)
+    p.add_argument("--users", type=_count, default=5)
     p.add_argument("--prefix", default="/v1.1/voipstudio")
     p.add_argument("--ranges", action="store_true", help="advertise and honour Range requests")
     p.add_argument("--two-factor-code", default=None, help="require 2FA with this code")
     p.add_argument(
         "--big-monitor",
-        type=int,
+        type=_count,
         action="append",
         default=[],
         metavar="BYTES",
@@ -41,9 +58,29 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+def _bind_error(host: str, port: int, exc: OSError) -> str:
+    hint = " (pick another, or --port 0 for a free one)" if exc.errno == errno.EADDRINUSE else ""
+    return f"cannot listen on {host}:{port}: {exc.strerror or exc}{hint}"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Build the fake, print shell `export` lines for it, and serve until SIGINT/SIGTERM."""
-    args = parser().parse_args(argv)
+    cli = parser()
+    args = cli.parse_args(argv)
+    try:
+        from ._server import BIG_IDS, QuietExitServer, bind, loopback_url, uvicorn_config
+    except ImportError as exc:
+        print(
+            f"{cli.prog}: error: serving on loopback needs {exc.name or 'uvicorn'}: "
+            "pip install 'voipstudio-async[testing]'",
+            file=sys.stderr,
+        )
+        return EXIT_NO_SERVER
+    try:
+        # Before the (slow) data is built, so a busy port fails at once.
+        sock = bind(args.host, args.port)
+    except OSError as exc:
+        cli.error(_bind_error(args.host, args.port, exc))
     fake = FakeVoipStudio(
         args.seed,
         cdrs=args.cdrs,
@@ -58,7 +95,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         two_factor_code=args.two_factor_code,
     )
     big = [fake.add_monitor(size=size) for size in args.big_monitor]
-    sock = bind(args.host, args.port)
     creds = fake.credentials
     exports = {
         "VOIPSTUDIO_BASE_URL": loopback_url(fake, sock),
