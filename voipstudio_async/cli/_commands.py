@@ -57,7 +57,7 @@ async def dispatch(vs: VoipStudio, args: argparse.Namespace, ctx: Context) -> in
 
 async def export_command(vs: VoipStudio, args: argparse.Namespace, ctx: Context) -> int:
     filters = build_filters("cdrs", since=args.since, until=args.until, filters=args.filter)
-    output: Path | IO[str] = ctx.ui.out.file if args.output == STDOUT else Path(args.output)
+    output: Path | IO[str] = ctx.ui.stdout if args.output == STDOUT else Path(args.output)
     if isinstance(output, Path):
         check_output(output)
     with ctx.ui.progress() as tracker:
@@ -71,8 +71,8 @@ async def export_command(vs: VoipStudio, args: argparse.Namespace, ctx: Context)
         )
     if isinstance(output, Path):
         print_export(ctx.ui, rows, output)
-    elif not ctx.ui.quiet:  # stdout holds the rows: the summary goes to stderr
-        ctx.ui.err.print(f"{'CDRs':<11} {rows} rows -> standard output", markup=False)
+    else:  # stdout holds the rows: the summary goes to stderr
+        ctx.ui.say(f"{'CDRs':<11} {rows} rows -> standard output", aside=True)
     return EXIT_OK
 
 

@@ -117,10 +117,16 @@ class Ui:
         file.write(text + "\n")
         file.flush()
 
-    def say(self, message: str) -> None:
-        """A result line (suppressed by ``--quiet``)."""
+    @property
+    def stdout(self) -> TextIO:
+        """Where results go (``cdrs export -o -`` writes its rows here)."""
+        return self._stdout
+
+    def say(self, message: str, *, aside: bool = False) -> None:
+        """A result line (suppressed by ``--quiet``); on stderr when ``aside``, i.e. when
+        stdout carries data."""
         if not self.quiet:
-            self._line(self._stdout, message)
+            self._line(self._stderr if aside else self._stdout, message)
 
     def note(self, message: str) -> None:
         """A detail shown with ``--verbose``."""
