@@ -97,7 +97,9 @@ def sync_detailed(
     """List call tracking records
 
      Returns a page of Call Tracking Cdr resources. The reference's example
-    shows a phone-number object, an artefact; real records are Cdr-shaped.
+    here shows a phone-number object (`e164`, `sms_enabled`, ...), an
+    artefact; the same records are listed under `/cdrs/calltracking`, whose
+    example is a full call record, so both share `CallTrackingCdr`.
 
     Args:
         page (int | Unset):
@@ -141,7 +143,9 @@ def sync(
     """List call tracking records
 
      Returns a page of Call Tracking Cdr resources. The reference's example
-    shows a phone-number object, an artefact; real records are Cdr-shaped.
+    here shows a phone-number object (`e164`, `sms_enabled`, ...), an
+    artefact; the same records are listed under `/cdrs/calltracking`, whose
+    example is a full call record, so both share `CallTrackingCdr`.
 
     Args:
         page (int | Unset):
@@ -180,7 +184,9 @@ async def asyncio_detailed(
     """List call tracking records
 
      Returns a page of Call Tracking Cdr resources. The reference's example
-    shows a phone-number object, an artefact; real records are Cdr-shaped.
+    here shows a phone-number object (`e164`, `sms_enabled`, ...), an
+    artefact; the same records are listed under `/cdrs/calltracking`, whose
+    example is a full call record, so both share `CallTrackingCdr`.
 
     Args:
         page (int | Unset):
@@ -222,7 +228,9 @@ async def asyncio(
     """List call tracking records
 
      Returns a page of Call Tracking Cdr resources. The reference's example
-    shows a phone-number object, an artefact; real records are Cdr-shaped.
+    here shows a phone-number object (`e164`, `sms_enabled`, ...), an
+    artefact; the same records are listed under `/cdrs/calltracking`, whose
+    example is a full call record, so both share `CallTrackingCdr`.
 
     Args:
         page (int | Unset):

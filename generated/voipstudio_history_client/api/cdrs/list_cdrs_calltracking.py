@@ -97,7 +97,8 @@ def sync_detailed(
     """List call tracking records (under /cdrs)
 
      Returns a page of Call Tracking Cdr resources. The reference's example
-    shows a phone-number object, an artefact; real records are Cdr-shaped.
+    here is a full call record (all 29 Cdr fields), which `CallTrackingCdr`
+    declares.
 
     Args:
         page (int | Unset):
@@ -141,7 +142,8 @@ def sync(
     """List call tracking records (under /cdrs)
 
      Returns a page of Call Tracking Cdr resources. The reference's example
-    shows a phone-number object, an artefact; real records are Cdr-shaped.
+    here is a full call record (all 29 Cdr fields), which `CallTrackingCdr`
+    declares.
 
     Args:
         page (int | Unset):
@@ -180,7 +182,8 @@ async def asyncio_detailed(
     """List call tracking records (under /cdrs)
 
      Returns a page of Call Tracking Cdr resources. The reference's example
-    shows a phone-number object, an artefact; real records are Cdr-shaped.
+    here is a full call record (all 29 Cdr fields), which `CallTrackingCdr`
+    declares.
 
     Args:
         page (int | Unset):
@@ -222,7 +225,8 @@ async def asyncio(
     """List call tracking records (under /cdrs)
 
      Returns a page of Call Tracking Cdr resources. The reference's example
-    shows a phone-number object, an artefact; real records are Cdr-shaped.
+    here is a full call record (all 29 Cdr fields), which `CallTrackingCdr`
+    declares.
 
     Args:
         page (int | Unset):
