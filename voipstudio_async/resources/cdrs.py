@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
+import attrs
 from voipstudio_history_client.api.cdrs import (
     delete_all_cdrs,
     download_cdr_pcap,
@@ -50,6 +51,19 @@ _LIST: ListEndpoint[Cdr] = ListEndpoint(list_cdrs._get_kwargs, CdrList.from_dict
 _CALLTRACKING: ListEndpoint[CallTrackingCdr] = ListEndpoint(
     list_cdrs_calltracking._get_kwargs, CallTrackingCdrList.from_dict, "/cdrs/calltracking"
 )
+
+
+def _wire_names(model_cls: type[Cdr]) -> frozenset[str]:
+    """The API's JSON names of a generated model's properties (``type``, not ``type_``)."""
+    # The generator renames keywords and builtins (type -> type_) only in Python; with
+    # every optional field set (all accept None), to_dict() writes each wire name once.
+    fields = attrs.fields(cast("type[attrs.AttrsInstance]", model_cls))
+    optional: dict[str, Any] = {f.name: None for f in fields if f.init and f.name != "id"}
+    return frozenset(model_cls(id=1, **optional).to_dict())
+
+
+#: What ``update()`` may send: the Cdr properties (which are writable is undocumented).
+_PATCHABLE_FIELDS = _wire_names(Cdr)
 
 
 class Cdrs(KeysetListResource[Cdr], _DeleteAll, _PcapDownloads):
@@ -152,10 +166,12 @@ class Cdrs(KeysetListResource[Cdr], _DeleteAll, _PcapDownloads):
     ) -> BulkResult[None]:
         """PATCH CDRs (``PATCH /cdrs``): ``{"id": 42, "labels": [...], "info": ...}`` items.
 
-        Items are mappings or ``CdrPatch`` models with the fields ``labels``,
-        ``metadata`` and ``info``. All are validated before anything is sent (positive
-        int id, known fields, no id repeated with different values; ``ValueError``
-        lists the problems). Sent in chunks of ``chunk_size``, ``concurrency`` at a
+        Items are mappings keyed by the API's field names (``type``, not ``type_``) or
+        ``CdrPatch`` models. Any Cdr property may be sent (the API documents none as
+        writable; ``labels``, ``metadata`` and ``info`` are the likely ones and the
+        server answers 400 for others). All are validated before anything is sent
+        (positive int id, only Cdr properties, no id repeated with different values;
+        ``ValueError`` lists the problems). Sent in chunks of ``chunk_size``, ``concurrency`` at a
         time, never replayed after an ambiguous failure. One outcome per input item,
         in input order (``result.failed`` carries each error); an empty input sends
         nothing.
@@ -166,6 +182,7 @@ class Cdrs(KeysetListResource[Cdr], _DeleteAll, _PcapDownloads):
             build_kwargs=lambda body: update_cdrs._get_kwargs(body=body),
             model_cls=CdrPatch,
             path_template="/cdrs",
+            known_fields=_PATCHABLE_FIELDS,
             chunk_size=chunk_size,
             concurrency=concurrency,
         )
