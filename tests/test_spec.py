@@ -136,9 +136,9 @@ def test_response_codes_are_permissive_strings_or_integers(spec: dict[str, Any])
     assert schemas["Cdr"]["properties"]["destination"]["$ref"] == code_ref
     assert schemas["Voicemessage"]["properties"]["folder"]["$ref"] == code_ref
     assert schemas["Chat"]["properties"]["state"]["$ref"] == code_ref
-    response_only = {"SortDirection"}
+    request_only = {"SortDirection"} | {name for name in schemas if name.endswith("SortField")}
     for name, schema in schemas.items():
-        if name not in response_only:
+        if name not in request_only:
             assert "enum" not in yaml.safe_dump(schema), name
 
 
@@ -210,3 +210,73 @@ def test_cdrs_calltracking_types_every_field_of_its_reference_example(
     described = spec["paths"]["/cdrs/calltracking"]["get"]["description"]
     assert "phone-number" not in described and "29" in described
     assert "phone-number" in spec["paths"]["/calltracking/cdrs"]["get"]["description"]
+
+
+LIST_OPERATIONS = {
+    "list_cdrs": "Cdr",
+    "list_cdrs_calltracking": "CallTrackingCdr",
+    "list_calltracking_cdrs": "CallTrackingCdr",
+    "list_monitors": "Monitor",
+    "list_msdrs": "Msdr",
+    "list_chats": "Chat",
+    "list_voicemessages": "Voicemessage",
+    "export_user_cdrs_csv": "Cdr",
+}
+
+
+def query_parameter(spec: dict[str, Any], op: dict[str, Any], name: str) -> dict[str, Any]:
+    for param in op["parameters"]:
+        if "$ref" in param:
+            param = spec["components"]["parameters"][param["$ref"].rsplit("/", 1)[1]]
+        if param["name"] == name:
+            return param  # type: ignore[no-any-return]
+    raise AssertionError(name)
+
+
+@pytest.mark.parametrize(("op_id", "model"), sorted(LIST_OPERATIONS.items()))
+def test_filter_and_sort_are_described_per_resource(
+    spec: dict[str, Any], op_id: str, model: str
+) -> None:
+    # A free string let schemathesis send filters and sorts the server rejects.
+    (op,) = [op for _, _, op in operations(spec) if op["operationId"] == op_id]
+    schemas = spec["components"]["schemas"]
+    properties = schemas[model]["properties"]
+    sort = query_parameter(spec, op, "sort")["schema"]
+    enum = schemas[sort["$ref"].rsplit("/", 1)[1]]["enum"]
+    assert enum == [n for n, p in properties.items() if p.get("type") != "array"]
+    pattern = re.compile(query_parameter(spec, op, "filter")["schema"]["pattern"])
+    # The first alternative of each entry lists every property (for like / eq null).
+    first = re.search(r'"property": \?\(\?:"\(\?:([a-z_|]+)\)"', pattern.pattern)
+    assert first is not None
+    assert set(first[1].split("|")) == set(properties)
+    good = [
+        [],
+        [{"property": "id", "operator": "gt", "value": 10}],
+        [
+            {"property": "id", "operator": "lte", "value": "10"},
+            {"property": "id", "operator": "eq", "value": None},
+        ],
+        [{"property": name, "operator": "like", "value": 'Zoë "x"'} for name in properties],
+    ]
+    for conditions in good:
+        assert pattern.match(json.dumps(conditions)), conditions
+        assert pattern.match(json.dumps(conditions, separators=(",", ":"), ensure_ascii=False))
+    bad = [
+        "",
+        "{}",
+        '[{"property":"id","operator":"between","value":1}]',
+        '[{"property":"nosuch","operator":"eq","value":1}]',
+        '[{"property":"id","operator":"gt","value":"ten"}]',
+        '[{"property":"id","operator":"gt","value":null}]',
+        '[{"property":"id","operator":"eq","value":[1]}]',
+    ]
+    for raw in bad:
+        assert not pattern.match(raw), raw
+
+
+def test_every_date_field_takes_dates_and_only_dates(spec: dict[str, Any]) -> None:
+    pattern = re.compile(spec["components"]["parameters"]["CdrFilter"]["schema"]["pattern"])
+    for value, ok in [("2026-01-31", True), ("2026-01-31 23:59:59", True), ("2026-13-01", False),
+                      ("yesterday", False), (20260131, False)]:  # fmt: skip
+        raw = json.dumps([{"property": "calldate", "operator": "gte", "value": value}])
+        assert bool(pattern.match(raw)) is ok, value

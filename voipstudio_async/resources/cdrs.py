@@ -29,6 +29,10 @@ from voipstudio_history_client.models import (
     CdrNotes,
     CdrPatch,
 )
+from voipstudio_history_client.models.call_tracking_cdr_sort_field import (
+    CALL_TRACKING_CDR_SORT_FIELD_VALUES,
+)
+from voipstudio_history_client.models.cdr_sort_field import CDR_SORT_FIELD_VALUES
 from voipstudio_history_client.types import Unset
 
 from .._bulk import DEFAULT_CHUNK_SIZE, DEFAULT_CONCURRENCY, BulkResult
@@ -47,9 +51,14 @@ from ._base import (
 )
 from ._verbs import DeleteAllEndpoint, FileEndpoint, _DeleteAll, _PcapDownloads
 
-_LIST: ListEndpoint[Cdr] = ListEndpoint(list_cdrs._get_kwargs, CdrList.from_dict, "/cdrs")
+_LIST: ListEndpoint[Cdr] = ListEndpoint(
+    list_cdrs._get_kwargs, CdrList.from_dict, "/cdrs", frozenset(CDR_SORT_FIELD_VALUES)
+)
 _CALLTRACKING: ListEndpoint[CallTrackingCdr] = ListEndpoint(
-    list_cdrs_calltracking._get_kwargs, CallTrackingCdrList.from_dict, "/cdrs/calltracking"
+    list_cdrs_calltracking._get_kwargs,
+    CallTrackingCdrList.from_dict,
+    "/cdrs/calltracking",
+    frozenset(CALL_TRACKING_CDR_SORT_FIELD_VALUES),
 )
 
 

@@ -10,6 +10,7 @@ from voipstudio_history_client.api.monitors import (
     list_monitors,
 )
 from voipstudio_history_client.models import Monitor, MonitorItem, MonitorList
+from voipstudio_history_client.models.monitor_sort_field import MONITOR_SORT_FIELD_VALUES
 
 from .._transport import NOT_GIVEN, Requester, TimeoutArg
 from ._base import KeysetListResource, ListEndpoint, check_id
@@ -23,7 +24,10 @@ from ._verbs import (
 )
 
 _LIST: ListEndpoint[Monitor] = ListEndpoint(
-    list_monitors._get_kwargs, MonitorList.from_dict, "/monitors"
+    list_monitors._get_kwargs,
+    MonitorList.from_dict,
+    "/monitors",
+    frozenset(MONITOR_SORT_FIELD_VALUES),
 )
 
 

@@ -10,12 +10,15 @@ from voipstudio_history_client.api.msdrs import (
     list_msdrs,
 )
 from voipstudio_history_client.models import Msdr, MsdrDictionary, MsdrItem, MsdrList
+from voipstudio_history_client.models.msdr_sort_field import MSDR_SORT_FIELD_VALUES
 
 from .._transport import NOT_GIVEN, Requester, TimeoutArg
 from ._base import KeysetListResource, ListEndpoint, check_id
 from ._verbs import FileEndpoint, _PcapDownloads
 
-_LIST: ListEndpoint[Msdr] = ListEndpoint(list_msdrs._get_kwargs, MsdrList.from_dict, "/msdrs")
+_LIST: ListEndpoint[Msdr] = ListEndpoint(
+    list_msdrs._get_kwargs, MsdrList.from_dict, "/msdrs", frozenset(MSDR_SORT_FIELD_VALUES)
+)
 
 
 class Msdrs(KeysetListResource[Msdr], _PcapDownloads):

@@ -19,6 +19,7 @@ from voipstudio_history_client.models import (
     VoicemessageList,
     VoicemessagePatch,
 )
+from voipstudio_history_client.models.voicemessage_sort_field import VOICEMESSAGE_SORT_FIELD_VALUES
 
 from .._bulk import DEFAULT_CHUNK_SIZE, DEFAULT_CONCURRENCY, BulkResult
 from .._bulk import bulk_patch as _bulk_patch
@@ -34,7 +35,10 @@ from ._verbs import (
 )
 
 _LIST: ListEndpoint[Voicemessage] = ListEndpoint(
-    list_voicemessages._get_kwargs, VoicemessageList.from_dict, "/voicemessages"
+    list_voicemessages._get_kwargs,
+    VoicemessageList.from_dict,
+    "/voicemessages",
+    frozenset(VOICEMESSAGE_SORT_FIELD_VALUES),
 )
 
 

@@ -9,6 +9,9 @@ import httpx
 from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.call_tracking_cdr_list import CallTrackingCdrList
+from ...models.call_tracking_cdr_sort_field import (
+    CallTrackingCdrSortField,
+)
 from ...models.error import Error
 from ...models.sort_direction import SortDirection
 from ...types import UNSET, Response, Unset
@@ -19,7 +22,7 @@ def _get_kwargs(
     page: int | Unset = UNSET,
     limit: int | Unset = UNSET,
     filter_: str | Unset = UNSET,
-    sort: str | Unset = UNSET,
+    sort: CallTrackingCdrSortField | Unset = UNSET,
     dir_: SortDirection | Unset = UNSET,
 ) -> dict[str, Any]:
 
@@ -31,7 +34,11 @@ def _get_kwargs(
 
     params["filter"] = filter_
 
-    params["sort"] = sort
+    json_sort: str | Unset = UNSET
+    if not isinstance(sort, Unset):
+        json_sort = sort
+
+    params["sort"] = json_sort
 
     json_dir_: str | Unset = UNSET
     if not isinstance(dir_, Unset):
@@ -91,7 +98,7 @@ def sync_detailed(
     page: int | Unset = UNSET,
     limit: int | Unset = UNSET,
     filter_: str | Unset = UNSET,
-    sort: str | Unset = UNSET,
+    sort: CallTrackingCdrSortField | Unset = UNSET,
     dir_: SortDirection | Unset = UNSET,
 ) -> Response[CallTrackingCdrList | Error]:
     """List call tracking records
@@ -105,7 +112,8 @@ def sync_detailed(
         page (int | Unset):
         limit (int | Unset):
         filter_ (str | Unset):
-        sort (str | Unset):
+        sort (CallTrackingCdrSortField | Unset): A CallTrackingCdr field a collection can be
+            sorted by (request only).
         dir_ (SortDirection | Unset): Sort direction (request only).
 
     Raises:
@@ -137,7 +145,7 @@ def sync(
     page: int | Unset = UNSET,
     limit: int | Unset = UNSET,
     filter_: str | Unset = UNSET,
-    sort: str | Unset = UNSET,
+    sort: CallTrackingCdrSortField | Unset = UNSET,
     dir_: SortDirection | Unset = UNSET,
 ) -> CallTrackingCdrList | Error | None:
     """List call tracking records
@@ -151,7 +159,8 @@ def sync(
         page (int | Unset):
         limit (int | Unset):
         filter_ (str | Unset):
-        sort (str | Unset):
+        sort (CallTrackingCdrSortField | Unset): A CallTrackingCdr field a collection can be
+            sorted by (request only).
         dir_ (SortDirection | Unset): Sort direction (request only).
 
     Raises:
@@ -178,7 +187,7 @@ async def asyncio_detailed(
     page: int | Unset = UNSET,
     limit: int | Unset = UNSET,
     filter_: str | Unset = UNSET,
-    sort: str | Unset = UNSET,
+    sort: CallTrackingCdrSortField | Unset = UNSET,
     dir_: SortDirection | Unset = UNSET,
 ) -> Response[CallTrackingCdrList | Error]:
     """List call tracking records
@@ -192,7 +201,8 @@ async def asyncio_detailed(
         page (int | Unset):
         limit (int | Unset):
         filter_ (str | Unset):
-        sort (str | Unset):
+        sort (CallTrackingCdrSortField | Unset): A CallTrackingCdr field a collection can be
+            sorted by (request only).
         dir_ (SortDirection | Unset): Sort direction (request only).
 
     Raises:
@@ -222,7 +232,7 @@ async def asyncio(
     page: int | Unset = UNSET,
     limit: int | Unset = UNSET,
     filter_: str | Unset = UNSET,
-    sort: str | Unset = UNSET,
+    sort: CallTrackingCdrSortField | Unset = UNSET,
     dir_: SortDirection | Unset = UNSET,
 ) -> CallTrackingCdrList | Error | None:
     """List call tracking records
@@ -236,7 +246,8 @@ async def asyncio(
         page (int | Unset):
         limit (int | Unset):
         filter_ (str | Unset):
-        sort (str | Unset):
+        sort (CallTrackingCdrSortField | Unset): A CallTrackingCdr field a collection can be
+            sorted by (request only).
         dir_ (SortDirection | Unset): Sort direction (request only).
 
     Raises:
