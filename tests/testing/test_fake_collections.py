@@ -199,7 +199,8 @@ async def test_patch_cdrs_changes_state_atomically(
         [],
         {"id": 8},
         [{"info": "x"}],
-        [{"id": 8, "duration": 1}],
+        [{"id": 8, "duration": "long"}],
+        [{"id": 8, "nosuch": 1}],
         [{"id": 8, "labels": [1]}],
     ):
         assert (await client.patch("/cdrs", json=bad)).status_code == 400

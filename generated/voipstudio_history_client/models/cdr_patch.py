@@ -7,7 +7,6 @@ from collections.abc import Mapping
 from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
-from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
 
@@ -18,10 +17,10 @@ T = TypeVar("T", bound="CdrPatch")
 class CdrPatch:
     """One item of a bulk CDR update: the record's `id` and the fields to
     change. The reference lists no writable fields (its example body is an
-    artefact), so any Cdr property may be sent and the server answers 400
-    for one it will not change; `labels`, `metadata` and `info` are the
-    likely candidates. The SDK refuses names that are not Cdr properties
-    before sending.
+    artefact), so every Cdr property may be sent (the server answers 400 for
+    one it will not change; `labels`, `metadata` and `info` are the likely
+    candidates) and nothing else: these are the Cdr properties, kept in step
+    with `Cdr` by the SDK's tests.
 
     """
 
@@ -97,7 +96,6 @@ class CdrPatch:
     """ Free-form metadata (not in the reference; seen in real data). """
     nb_notes: int | None | Unset = UNSET
     """ Number of notes (not in the reference; seen in real data). """
-    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         id = self.id
@@ -292,7 +290,7 @@ class CdrPatch:
             nb_notes = self.nb_notes
 
         field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
+
         field_dict.update(
             {
                 "id": id,
@@ -690,21 +688,4 @@ class CdrPatch:
             nb_notes=nb_notes,
         )
 
-        cdr_patch.additional_properties = d
         return cdr_patch
-
-    @property
-    def additional_keys(self) -> list[str]:
-        return list(self.additional_properties.keys())
-
-    def __getitem__(self, key: str) -> Any:
-        return self.additional_properties[key]
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        self.additional_properties[key] = value
-
-    def __delitem__(self, key: str) -> None:
-        del self.additional_properties[key]
-
-    def __contains__(self, key: str) -> bool:
-        return key in self.additional_properties
