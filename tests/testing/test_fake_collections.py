@@ -7,6 +7,7 @@ from typing import Any
 
 import httpx
 import pytest
+from voipstudio_history_client.models import CallTrackingCdr
 
 from voipstudio_async.testing import FakeVoipStudio
 
@@ -198,7 +199,8 @@ async def test_patch_cdrs_changes_state_atomically(
         [],
         {"id": 8},
         [{"info": "x"}],
-        [{"id": 8, "duration": 1}],
+        [{"id": 8, "duration": "long"}],
+        [{"id": 8, "nosuch": 1}],
         [{"id": 8, "labels": [1]}],
     ):
         assert (await client.patch("/cdrs", json=bad)).status_code == 400
@@ -294,3 +296,23 @@ async def test_call_tracking_dictionaries_notes_and_csv(
     assert lines[0].startswith("id,billsec,call_id,calldate")
     mine = [r for r in fake_voipstudio.records("cdrs") if r["user_id"] == user and r["type"] == "I"]
     assert [int(line.split(",")[0]) for line in lines[1:]] == [r["id"] for r in mine]
+
+
+async def test_call_tracking_records_are_full_typed_call_records(
+    fake_voipstudio: FakeVoipStudio, client: httpx.AsyncClient
+) -> None:
+    # The reference's /cdrs/calltracking example is a full Cdr; the fake serves that
+    # shape, and the generated model types every field (nothing left as an extra).
+    page = (await client.get("/cdrs/calltracking")).json()
+    for row in page["data"]:
+        assert set(row) >= CALL_FIELDS_ONCE_UNTYPED
+        model = CallTrackingCdr.from_dict(row)
+        assert model.additional_properties == {}
+        assert model.to_dict() == row
+    assert any(r["parent_live_id"] is not None for r in fake_voipstudio.records("calltracking"))
+
+
+CALL_FIELDS_ONCE_UNTYPED = {
+    "context", "dst_codec", "dst_id", "dst_name", "dst_ua", "info", "live_id", "parent_live_id",
+    "rate", "server_id", "sip_endpoint_id", "src_codec", "src_id", "src_name", "src_ua", "t_cause",
+}  # fmt: skip

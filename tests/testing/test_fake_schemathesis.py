@@ -1,4 +1,9 @@
-"""A bounded property-based run of schemathesis against the fake on loopback."""
+"""A bounded property-based run of schemathesis against the fake on loopback.
+
+Besides conformance of the answers, the fake must accept what the spec calls valid,
+reject what it calls invalid (schemathesis's coverage phase sends negative data and
+undeclared methods), and answer 405 with an `Allow` that lists the spec's methods.
+"""
 
 from __future__ import annotations
 
@@ -10,10 +15,14 @@ import schemathesis
 from hypothesis import HealthCheck, Phase, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
+    allow_header_conformance,
     content_type_conformance,
+    negative_data_rejection,
+    positive_data_acceptance,
     response_headers_conformance,
     response_schema_conformance,
     status_code_conformance,
+    unsupported_method,
 )
 
 from voipstudio_async.testing import FakeVoipStudio, serve_in_thread
@@ -25,6 +34,10 @@ CHECKS = [
     content_type_conformance,
     response_headers_conformance,
     response_schema_conformance,
+    positive_data_acceptance,
+    negative_data_rejection,
+    unsupported_method,
+    allow_header_conformance,
 ]
 
 schema = schemathesis.openapi.from_path(SPEC)

@@ -9,7 +9,7 @@ engines in ``_bulk``/``_download`` with ``self._requester``.
 from __future__ import annotations
 
 import builtins
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Generic, Literal, Protocol, TypeAlias, TypeVar
 
@@ -72,7 +72,8 @@ class ListKwargsBuilder(Protocol):
         page: int | Unset = ...,
         limit: int | Unset = ...,
         filter_: str | Unset = ...,
-        sort: str | Unset = ...,
+        # Each collection's own Literal of sortable fields; _check_sort vets it first.
+        sort: Any = ...,
         dir_: SortDirection | Unset = ...,
     ) -> dict[str, Any]: ...
 
@@ -102,10 +103,12 @@ class _Walk(Protocol[T]):
 
 @dataclass(frozen=True, slots=True)
 class ListEndpoint(Generic[T]):
-    """A generated list operation and the ``from_dict`` of its body model."""
+    """A generated list operation, the ``from_dict`` of its body model and the fields it
+    can be sorted by (the spec's enum, e.g. ``CDR_SORT_FIELD_VALUES``)."""
 
     op: Operation
     parse: Callable[[Mapping[str, Any]], ListBody[T]]
+    sort_fields: frozenset[str]
 
     @property
     def build(self) -> ListKwargsBuilder:
@@ -116,9 +119,9 @@ class ListEndpoint(Generic[T]):
         return self.op.path
 
 
-def _check_sort(sort: object, direction: object) -> None:
-    if sort is not None and (not isinstance(sort, str) or not sort.strip()):
-        raise ValueError(f"sort must be a non-empty field name, got {sort!r}")
+def _check_sort(sort: object, direction: object, sort_fields: Collection[str]) -> None:
+    if sort is not None and (not isinstance(sort, str) or sort not in sort_fields):
+        raise ValueError(f"sort must be one of {sorted(sort_fields)}, got {sort!r}")
     if direction is not None and direction not in ("ASC", "DESC"):
         raise ValueError(f"direction must be 'ASC' or 'DESC', got {direction!r}")
 
@@ -204,7 +207,7 @@ class ListResource(Resource, Generic[T]):
         """One page (1-based ``page``, ``limit`` 1..5000) matching all ``filter`` conditions."""
         check_id(page, "page")
         check_page_size("limit", limit)
-        _check_sort(sort, direction)
+        _check_sort(sort, direction, self._endpoint.sort_fields)
         # _send_list validates the filters (encoding them) before anything is sent.
         response = await self._send_list(page, limit, filter, sort, direction, timeout)
         items, total = await parse_list(response, self._endpoint.parse, what=self._what)
@@ -256,7 +259,7 @@ class ListResource(Resource, Generic[T]):
         # Validate now, so bad input fails at the call rather than at the first `async for`.
         check_page_size("page_size", page_size)
         check_max_items(max_items)
-        _check_sort(sort, direction)
+        _check_sort(sort, direction, self._endpoint.sort_fields)
         encode_filters(filters)
 
         async def fetch(page: int, limit: int, conditions: Sequence[FilterArg]) -> Batch[T]:

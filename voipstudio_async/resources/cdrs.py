@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
+import attrs
 from voipstudio_history_client.api.cdrs import (
     delete_all_cdrs,
     download_cdr_pcap,
@@ -28,6 +29,10 @@ from voipstudio_history_client.models import (
     CdrNotes,
     CdrPatch,
 )
+from voipstudio_history_client.models.call_tracking_cdr_sort_field import (
+    CALL_TRACKING_CDR_SORT_FIELD_VALUES,
+)
+from voipstudio_history_client.models.cdr_sort_field import CDR_SORT_FIELD_VALUES
 from voipstudio_history_client.types import Unset
 
 from .._bulk import DEFAULT_CHUNK_SIZE, DEFAULT_CONCURRENCY, BulkResult
@@ -48,13 +53,28 @@ from ._base import (
 from ._verbs import DeleteAllEndpoint, FileEndpoint, _DeleteAll, _PcapDownloads
 
 _CALLTRACKING: ListEndpoint[CallTrackingCdr] = ListEndpoint(
-    operation(list_cdrs_calltracking), CallTrackingCdrList.from_dict
+    operation(list_cdrs_calltracking),
+    CallTrackingCdrList.from_dict,
+    frozenset(CALL_TRACKING_CDR_SORT_FIELD_VALUES),
 )
 _GET_CDR = operation(get_cdr)
 _GET_CDR_DICTIONARIES = operation(get_cdr_dictionaries)
 _GET_CDR_NOTES = operation(get_cdr_notes)
 _GET_CDR_TRACE = operation(get_cdr_trace)
 _UPDATE = operation(update_cdrs)
+
+
+def _wire_names(model_cls: type[Cdr]) -> frozenset[str]:
+    """The API's JSON names of a generated model's properties (``type``, not ``type_``)."""
+    # The generator renames keywords and builtins (type -> type_) only in Python; with
+    # every optional field set (all accept None), to_dict() writes each wire name once.
+    fields = attrs.fields(cast("type[attrs.AttrsInstance]", model_cls))
+    optional: dict[str, Any] = {f.name: None for f in fields if f.init and f.name != "id"}
+    return frozenset(model_cls(id=1, **optional).to_dict())
+
+
+#: What ``update()`` may send: the Cdr properties (which are writable is undocumented).
+_PATCHABLE_FIELDS = _wire_names(Cdr)
 
 
 class Cdrs(KeysetListResource[Cdr], _DeleteAll, _PcapDownloads):
@@ -65,7 +85,9 @@ class Cdrs(KeysetListResource[Cdr], _DeleteAll, _PcapDownloads):
     ``cdr-<id>.pcap`` in a directory ``dest``.
     """
 
-    _list_op = ListEndpoint(operation(list_cdrs), CdrList.from_dict)
+    _list_op = ListEndpoint(
+        operation(list_cdrs), CdrList.from_dict, frozenset(CDR_SORT_FIELD_VALUES)
+    )
     _delete_all_op = DeleteAllEndpoint(operation(delete_all_cdrs))
     _pcap_op = FileEndpoint(operation(download_cdr_pcap), "cdr")
 
@@ -154,10 +176,12 @@ class Cdrs(KeysetListResource[Cdr], _DeleteAll, _PcapDownloads):
     ) -> BulkResult[None]:
         """PATCH CDRs (``PATCH /cdrs``): ``{"id": 42, "labels": [...], "info": ...}`` items.
 
-        Items are mappings or ``CdrPatch`` models with the fields ``labels``,
-        ``metadata`` and ``info``. All are validated before anything is sent (positive
-        int id, known fields, no id repeated with different values; ``ValueError``
-        lists the problems). Sent in chunks of ``chunk_size``, ``concurrency`` at a
+        Items are mappings keyed by the API's field names (``type``, not ``type_``) or
+        ``CdrPatch`` models. Any Cdr property may be sent (the API documents none as
+        writable; ``labels``, ``metadata`` and ``info`` are the likely ones and the
+        server answers 400 for others). All are validated before anything is sent
+        (positive int id, only Cdr properties, no id repeated with different values;
+        ``ValueError`` lists the problems). Sent in chunks of ``chunk_size``, ``concurrency`` at a
         time, never replayed after an ambiguous failure. One outcome per input item,
         in input order (``result.failed`` carries each error); an empty input sends
         nothing.
@@ -168,6 +192,7 @@ class Cdrs(KeysetListResource[Cdr], _DeleteAll, _PcapDownloads):
             build_kwargs=lambda body: _UPDATE.build(body=body),
             model_cls=CdrPatch,
             path_template=_UPDATE.path,
+            known_fields=_PATCHABLE_FIELDS,
             chunk_size=chunk_size,
             concurrency=concurrency,
         )

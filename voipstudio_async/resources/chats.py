@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from voipstudio_history_client.api.chats import get_chat, list_chats
 from voipstudio_history_client.models import Chat, ChatItem, ChatList
+from voipstudio_history_client.models.chat_sort_field import CHAT_SORT_FIELD_VALUES
 
 from .._operations import calls, operation
 from .._transport import NOT_GIVEN, TimeoutArg
@@ -15,7 +16,9 @@ _GET_CHAT = operation(get_chat)
 class Chats(KeysetListResource[Chat]):
     """Chat sessions (``/chats``)."""
 
-    _list_op = ListEndpoint(operation(list_chats), ChatList.from_dict)
+    _list_op = ListEndpoint(
+        operation(list_chats), ChatList.from_dict, frozenset(CHAT_SORT_FIELD_VALUES)
+    )
 
     @calls(_GET_CHAT)
     async def get(self, id: int, *, timeout: TimeoutArg = NOT_GIVEN) -> Chat:

@@ -10,6 +10,7 @@ from voipstudio_history_client.api.monitors import (
     list_monitors,
 )
 from voipstudio_history_client.models import Monitor, MonitorItem, MonitorList
+from voipstudio_history_client.models.monitor_sort_field import MONITOR_SORT_FIELD_VALUES
 
 from .._operations import calls, operation
 from .._transport import NOT_GIVEN, TimeoutArg
@@ -35,7 +36,9 @@ class Monitors(KeysetListResource[Monitor], _IdDeletes, _DeleteAll, _Mp3Download
     its ``size``) and save it as ``monitor-<id>.mp3`` in a directory ``dest``.
     """
 
-    _list_op = ListEndpoint(operation(list_monitors), MonitorList.from_dict)
+    _list_op = ListEndpoint(
+        operation(list_monitors), MonitorList.from_dict, frozenset(MONITOR_SORT_FIELD_VALUES)
+    )
     _delete_op = DeleteEndpoint(operation(delete_monitors))
     _delete_all_op = DeleteAllEndpoint(operation(delete_all_monitors))
     _mp3_op = FileEndpoint(operation(download_monitor_mp3), "monitor")

@@ -10,6 +10,7 @@ from voipstudio_history_client.api.msdrs import (
     list_msdrs,
 )
 from voipstudio_history_client.models import Msdr, MsdrDictionary, MsdrItem, MsdrList
+from voipstudio_history_client.models.msdr_sort_field import MSDR_SORT_FIELD_VALUES
 
 from .._operations import calls, operation
 from .._transport import NOT_GIVEN, TimeoutArg
@@ -28,7 +29,9 @@ class Msdrs(KeysetListResource[Msdr], _PcapDownloads):
     (``GET /msdrs/{id}.pcap``), saved as ``msdr-<id>.pcap`` in a directory ``dest``.
     """
 
-    _list_op = ListEndpoint(operation(list_msdrs), MsdrList.from_dict)
+    _list_op = ListEndpoint(
+        operation(list_msdrs), MsdrList.from_dict, frozenset(MSDR_SORT_FIELD_VALUES)
+    )
     _pcap_op = FileEndpoint(operation(download_msdr_pcap), "msdr")
 
     @calls(_GET_MSDR)

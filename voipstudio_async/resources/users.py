@@ -6,6 +6,10 @@ import os
 from collections.abc import Sequence
 
 from voipstudio_history_client.api.users import export_user_cdrs_csv
+from voipstudio_history_client.models.cdr_sort_field import (
+    CDR_SORT_FIELD_VALUES,
+    check_cdr_sort_field,
+)
 from voipstudio_history_client.types import UNSET
 
 from .._download import DownloadResult, ProgressCallback
@@ -39,12 +43,12 @@ class Users(Resource):
         (202/204) raises ``APIResponseValidationError``.
         """
         uid = check_id(user_id, "user_id")
-        _check_sort(sort, direction)
+        _check_sort(sort, direction, CDR_SORT_FIELD_VALUES)
         encoded = encode_filters(filter)
         kwargs = _EXPORT.build(
             id=uid,
             filter_=UNSET if encoded is None else encoded,
-            sort=UNSET if sort is None else sort,
+            sort=UNSET if sort is None else check_cdr_sort_field(sort),
             dir_=UNSET if direction is None else direction,
         )
         return await _download(

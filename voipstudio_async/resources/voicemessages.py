@@ -19,6 +19,7 @@ from voipstudio_history_client.models import (
     VoicemessageList,
     VoicemessagePatch,
 )
+from voipstudio_history_client.models.voicemessage_sort_field import VOICEMESSAGE_SORT_FIELD_VALUES
 
 from .._bulk import DEFAULT_CHUNK_SIZE, DEFAULT_CONCURRENCY, BulkResult
 from .._bulk import bulk_patch as _bulk_patch
@@ -49,7 +50,11 @@ class Voicemessages(
     ``voicemessage-<id>.mp3`` in a directory ``dest``.
     """
 
-    _list_op = ListEndpoint(operation(list_voicemessages), VoicemessageList.from_dict)
+    _list_op = ListEndpoint(
+        operation(list_voicemessages),
+        VoicemessageList.from_dict,
+        frozenset(VOICEMESSAGE_SORT_FIELD_VALUES),
+    )
     _delete_op = DeleteEndpoint(operation(delete_voicemessages))
     _delete_all_op = DeleteAllEndpoint(operation(delete_all_voicemessages))
     _mp3_op = FileEndpoint(operation(download_voicemessage_mp3), "voicemessage")

@@ -11,7 +11,7 @@ import httpx
 
 from ._auth import Authenticator
 from ._blobs import Download
-from ._data import DICTIONARIES, FIELDS, Kind, csv_lines
+from ._data import DICTIONARIES, FIELDS, FieldType, Kind, csv_lines
 from ._faults import Fault, FaultSet
 from ._http import (
     ApiError,
@@ -43,7 +43,8 @@ _LISTS: dict[str, Kind] = {
     "/calltracking/cdrs": "calltracking",
 }
 _ITEM = re.compile(r"^/(cdrs|monitors|msdrs|chats|voicemessages)/(\d+)$")
-_IDS = re.compile(r"^/(monitors|voicemessages|chatmsgs)/([^/]+)$")
+# No dot: `/monitors/6.mp3` is a download, never an id list.
+_IDS = re.compile(r"^/(monitors|voicemessages|chatmsgs)/([^/.]+)$")
 _FILE = re.compile(r"^/(cdrs|msdrs|monitors|voicemessages)/(\d+)\.(pcap|trace|mp3)$")
 _FILE_KINDS: dict[tuple[str, str], Download] = {
     ("cdrs", "pcap"): "cdr_pcap",
@@ -63,15 +64,24 @@ _COLLECTION_DELETE = {
     "/chatmsgs": 204,
     "/statements": 204,
 }
+_FITS: dict[FieldType, Callable[[Any], bool]] = {
+    "int": lambda v: isinstance(v, int) and not isinstance(v, bool),
+    "float": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
+    "str": lambda v: isinstance(v, str),
+    "date": lambda v: isinstance(v, str),
+    "code": lambda v: isinstance(v, int | str) and not isinstance(v, bool),
+    "bool": lambda v: isinstance(v, bool),
+    "list": lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v),
+}
+# Which Cdr fields are writable is undocumented, so (as the spec) any of them is, with a
+# value of its type or null; a voicemessage's folder is required and never null.
 _PATCH_FIELDS: dict[str, dict[str, Callable[[Any], bool]]] = {
     "cdrs": {
-        "labels": lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v),
-        "metadata": lambda v: isinstance(v, str),
-        "info": lambda v: isinstance(v, str),
+        name: (lambda fits: lambda v: v is None or fits(v))(_FITS[ftype])
+        for name, ftype in FIELDS["cdrs"].items()
+        if name != "id"
     },
-    "voicemessages": {
-        "folder": lambda v: isinstance(v, int | str) and not isinstance(v, bool),
-    },
+    "voicemessages": {"folder": _FITS["code"]},
 }
 _REQUIRED_PATCH = {"cdrs": frozenset({"id"}), "voicemessages": frozenset({"id", "folder"})}
 
@@ -83,19 +93,35 @@ def _header(scope: Scope, name: bytes) -> bytes | None:
     return None
 
 
+_METHODS: tuple[tuple[re.Pattern[str], frozenset[str]], ...] = tuple(
+    (re.compile(pattern), frozenset(methods.split()))
+    for pattern, methods in (
+        (r"^/login(2fa)?$", "POST"),
+        (r"^/(cdrs|voicemessages)$", "GET PATCH DELETE"),
+        (r"^/monitors$", "GET DELETE"),
+        (r"^/(msdrs|chats|cdrs/calltracking|calltracking/cdrs)$", "GET"),
+        (r"^/(chatmsgs|statements)$", "DELETE"),
+        (r"^/(cdrs|msdrs|sms|mediasessions)/dictionaries$", "GET"),
+        (r"^/(cdrs|msdrs)/\d+\.(pcap|trace)$", "GET"),
+        (r"^/(monitors|voicemessages)/\d+\.mp3$", "GET"),
+        (r"^/(cdrs|msdrs|chats)/\d+$", "GET"),
+        (r"^/cdrs/\d+/notes$", "GET"),
+        (r"^/users/[^/]+/cdrs\.csv$", "GET"),
+        (r"^/(monitors|voicemessages)/[^/.]+$", "GET DELETE"),
+        (r"^/chatmsgs/[^/.]+$", "DELETE"),
+    )
+)
+
+
 def _allowed(rel: str, method: str) -> None:
-    # Known path, unsupported method: 405 names what is allowed.
-    methods = {"GET"}
-    if rel in ("/cdrs", "/voicemessages"):
-        methods |= {"PATCH", "DELETE"}
-    elif rel == "/monitors" or _IDS.match(rel):
-        methods |= {"DELETE"}
-    if rel in ("/chatmsgs", "/statements") or rel.startswith("/chatmsgs/"):
-        methods = {"DELETE"}
-    if method not in methods:
-        raise ApiError(
-            405, "Method not allowed", [], [(b"allow", ", ".join(sorted(methods)).encode())]
-        )
+    # Known path, unsupported method: 405 names what is allowed (before auth, as
+    # routers do), so OPTIONS and TRACE get it too.
+    for pattern, methods in _METHODS:
+        if pattern.match(rel):
+            if method not in methods:
+                allow = ", ".join(sorted(methods)).encode()
+                raise ApiError(405, "Method not allowed", [], [(b"allow", allow)])
+            return
 
 
 class FakeApp:
@@ -191,6 +217,7 @@ class FakeApp:
         try:
             if rel is None:
                 raise ApiError(404, "Not found", [])
+            _allowed(rel, method)
             if rel in ("/login", "/login2fa") and method == "POST":
                 body = loads_or_400(await _read_body(receive))
                 status, payload = (self.auth.login if rel == "/login" else self.auth.login2fa)(body)
@@ -236,12 +263,10 @@ class FakeApp:
             return json_response(dumps({"data": state.generator.notes(row), "links": {}}))
         match = _CSV.match(rel)
         if match and method == "GET":
-            if not match[1].isdigit():
+            if not match[1].isdigit() or int(match[1]) < 1:
                 # The export documents no 404: a malformed user id is a validation error.
                 raise bad_request("id", "This value should be a positive integer.")
             return self._csv(int(match[1]), scope)
-        if kind is not None or rel in _COLLECTION_DELETE or _ITEM.match(rel) or _IDS.match(rel):
-            _allowed(rel, method)
         raise ApiError(
             404, "Not found", [{"field": None, "message": f"No route for {method} {rel}"}]
         )
@@ -288,6 +313,9 @@ class FakeApp:
             if not isinstance(item, dict) or not required <= item.keys():
                 raise bad_request(f"[{n}]", f"Each item needs {', '.join(sorted(required))}.")
             ident = item["id"]
+            if isinstance(ident, float) and ident.is_integer():
+                # An integer beyond 64 bits arrives as a float (orjson); JSON says 1.0 is 1.
+                ident = int(ident)
             if not isinstance(ident, int) or isinstance(ident, bool) or ident < 1:
                 raise bad_request(f"[{n}].id", "This value should be a positive integer.")
             for key, value in item.items():

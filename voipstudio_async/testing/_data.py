@@ -60,11 +60,27 @@ FIELDS: dict[Kind, dict[str, FieldType]] = {
         "calldate": "date",
         "charge": "float",
         "clid": "str",
+        "context": "str",
         "destination": "code",
         "disposition": "code",
         "dst": "str",
+        "dst_codec": "str",
+        "dst_id": "str",
+        "dst_name": "str",
+        "dst_ua": "str",
         "duration": "int",
+        "info": "str",
+        "live_id": "int",
+        "parent_live_id": "int",
+        "rate": "float",
+        "server_id": "int",
+        "sip_endpoint_id": "int",
         "src": "str",
+        "src_codec": "str",
+        "src_id": "str",
+        "src_name": "str",
+        "src_ua": "str",
+        "t_cause": "str",
         "type": "code",
         "user_id": "int",
         "is_root": "bool",
@@ -292,15 +308,17 @@ class Generator:
         return out
 
     def calltracking(self, rng: random.Random, first_id: int, n: int) -> list[Record]:
-        """`n` call tracking records: inbound calls to tracked numbers."""
+        """`n` call tracking records: inbound calls to tracked numbers, legs of a root call."""
         out: list[Record] = []
+        acc = self.account
         for i, calldate in enumerate(_timestamps(rng, n)):
             uid = self._user(rng)
             disposition = rng.choices(DISPOSITIONS, (85, 10, 3, 2))[0]
             talk = int(rng.lognormvariate(4.2, 1.0)) + 1 if disposition == "ANSWERED" else 0
-            src = e164(rng)
+            src, src_name = e164(rng), _name(rng)
             is_root = rng.random() < 0.7
             root = 4_000_000_000 + (first_id + i) * 5
+            live_id = root if is_root else root + 1
             out.append(
                 {
                     "id": first_id + i,
@@ -308,16 +326,32 @@ class Generator:
                     "call_id": _uuid(rng),
                     "calldate": calldate,
                     "charge": 0.0,
-                    "clid": f'"{_name(rng)}" <{src}>',
+                    "clid": f'"{src_name}" <{src}>',
+                    "context": "LOCAL_USER",
                     "destination": "in",
                     "disposition": disposition,
-                    "dst": self.account.dids[uid],
+                    "dst": acc.dids[uid],
+                    "dst_codec": rng.choice(CODECS),
+                    "dst_id": f"U{uid}",
+                    "dst_name": acc.names[uid],
+                    "dst_ua": rng.choice(PHONES_UA),
                     "duration": talk + rng.randrange(2, 20),
+                    "info": "",
+                    "live_id": live_id,
+                    "parent_live_id": None if is_root else root,
+                    "rate": 0.0,
+                    "server_id": rng.randrange(1, 5),
+                    "sip_endpoint_id": acc.endpoints[uid],
                     "src": src,
+                    "src_codec": rng.choice(CODECS),
+                    "src_id": f"T{rng.randrange(1, 9)}",
+                    "src_name": src_name,
+                    "src_ua": TRUNK_UA,
+                    "t_cause": T_CAUSE.get(disposition, "Call Rejected"),
                     "type": "I",
                     "user_id": uid,
                     "is_root": is_root,
-                    "root_live_id": root if is_root else root - 5,
+                    "root_live_id": root,
                 }
             )
         return out

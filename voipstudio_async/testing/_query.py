@@ -59,12 +59,13 @@ def parse(
     """Validate `page`, `limit`, `filter`, `sort` and `dir` against a collection's fields."""
     page = _positive(args, "page", 1, None) if paged else 1
     limit = _positive(args, "limit", default_limit, MAX_LIMIT) if paged else MAX_LIMIT
-    raw_filter = args.get("filter", "")
-    predicates, filter_key = _filters(raw_filter, fields) if raw_filter else ((), ())
-    sort = args.get("sort") or "id"
+    # Given but empty is not "not given": `filter=`, `sort=` and `dir=` are refused.
+    raw_filter = args.get("filter")
+    predicates, filter_key = _filters(raw_filter, fields) if raw_filter is not None else ((), ())
+    sort = args.get("sort", "id")
     if fields.get(sort) in (None, "list"):
         raise bad_request("sort", f"Cannot sort by '{sort}'.")
-    direction = (args.get("dir") or "ASC").upper()
+    direction = args.get("dir", "ASC")
     if direction not in ("ASC", "DESC"):
         raise bad_request("dir", "This value should be ASC or DESC.")
     return Query(
@@ -108,6 +109,8 @@ def _filters(
 def _number(prop: str, value: Any) -> float:
     if isinstance(value, bool):
         return float(value)
+    if isinstance(value, int):
+        return value  # exact: float(10**400) overflows, and ints compare with floats
     try:
         return float(value)
     except (TypeError, ValueError):

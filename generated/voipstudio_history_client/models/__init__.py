@@ -5,6 +5,7 @@
 
 from .call_tracking_cdr import CallTrackingCdr
 from .call_tracking_cdr_list import CallTrackingCdrList
+from .call_tracking_cdr_sort_field import CallTrackingCdrSortField
 from .cdr import Cdr
 from .cdr_dictionary import CdrDictionary
 from .cdr_dictionary_data_type_1 import CdrDictionaryDataType1
@@ -14,9 +15,11 @@ from .cdr_note import CdrNote
 from .cdr_notes import CdrNotes
 from .cdr_patch import CdrPatch
 from .cdr_patch_result import CdrPatchResult
+from .cdr_sort_field import CdrSortField
 from .chat import Chat
 from .chat_item import ChatItem
 from .chat_list import ChatList
+from .chat_sort_field import ChatSortField
 from .error import Error
 from .field_error import FieldError
 from .links import Links
@@ -28,11 +31,13 @@ from .media_session_dictionary_entry import MediaSessionDictionaryEntry
 from .monitor import Monitor
 from .monitor_item import MonitorItem
 from .monitor_list import MonitorList
+from .monitor_sort_field import MonitorSortField
 from .msdr import Msdr
 from .msdr_dictionary import MsdrDictionary
 from .msdr_dictionary_data_type_1 import MsdrDictionaryDataType1
 from .msdr_item import MsdrItem
 from .msdr_list import MsdrList
+from .msdr_sort_field import MsdrSortField
 from .sms_dictionary import SmsDictionary
 from .sms_dictionary_data_type_1 import SmsDictionaryDataType1
 from .sms_dictionary_entry import SmsDictionaryEntry
@@ -44,10 +49,12 @@ from .voicemessage_item import VoicemessageItem
 from .voicemessage_list import VoicemessageList
 from .voicemessage_patch import VoicemessagePatch
 from .voicemessage_patch_result import VoicemessagePatchResult
+from .voicemessage_sort_field import VoicemessageSortField
 
 __all__ = (
     "CallTrackingCdr",
     "CallTrackingCdrList",
+    "CallTrackingCdrSortField",
     "Cdr",
     "CdrDictionary",
     "CdrDictionaryDataType1",
@@ -57,9 +64,11 @@ __all__ = (
     "CdrNotes",
     "CdrPatch",
     "CdrPatchResult",
+    "CdrSortField",
     "Chat",
     "ChatItem",
     "ChatList",
+    "ChatSortField",
     "Error",
     "FieldError",
     "Links",
@@ -71,11 +80,13 @@ __all__ = (
     "Monitor",
     "MonitorItem",
     "MonitorList",
+    "MonitorSortField",
     "Msdr",
     "MsdrDictionary",
     "MsdrDictionaryDataType1",
     "MsdrItem",
     "MsdrList",
+    "MsdrSortField",
     "SmsDictionary",
     "SmsDictionaryDataType1",
     "SmsDictionaryEntry",
@@ -87,4 +98,5 @@ __all__ = (
     "VoicemessageList",
     "VoicemessagePatch",
     "VoicemessagePatchResult",
+    "VoicemessageSortField",
 )

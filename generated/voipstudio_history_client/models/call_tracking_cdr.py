@@ -16,9 +16,11 @@ T = TypeVar("T", bound="CallTrackingCdr")
 
 @_attrs_define
 class CallTrackingCdr:
-    """A call tracking record: a Cdr plus call-tracking fields. The reference's
-    example (a phone number object with `"id": "value"`) is an artefact;
-    unknown fields are kept.
+    """A call tracking record: the 29 Cdr fields of the reference's
+    `/cdrs/calltracking` example, plus `is_root` and `root_live_id` (seen in
+    a third-party call tracking sample). The `/calltracking/cdrs` example (a
+    phone-number object with `"id": "value"`) is an artefact, but as `id`
+    may not always be an integer it accepts both. Unknown fields are kept.
 
     """
 
@@ -38,6 +40,8 @@ class CallTrackingCdr:
     """ Charge for the call. """
     clid: None | str | Unset = UNSET
     """ Caller ID. """
+    context: None | str | Unset = UNSET
+    """ Dial context. """
     destination: int | None | str | Unset = UNSET
     """ A code the reference shows as an integer but real data carries as a
     string (e.g. CDR `type` `"O"`, `"I"`, `"M"`). Either is accepted.
@@ -48,10 +52,40 @@ class CallTrackingCdr:
      """
     dst: None | str | Unset = UNSET
     """ Destination number. """
+    dst_codec: None | str | Unset = UNSET
+    """ Codec on the destination leg. """
+    dst_id: None | str | Unset = UNSET
+    """ Destination identifier. """
+    dst_name: None | str | Unset = UNSET
+    """ Destination name. """
+    dst_ua: None | str | Unset = UNSET
+    """ Destination user agent. """
     duration: int | None | Unset = UNSET
     """ Total seconds. """
+    info: None | str | Unset = UNSET
+    """ Free-form information. """
+    live_id: int | None | Unset = UNSET
+    """ Live call identifier. """
+    parent_live_id: int | None | Unset = UNSET
+    """ Live identifier of the parent call leg. """
+    rate: float | None | Unset = UNSET
+    """ Per-minute rate. """
+    server_id: int | None | Unset = UNSET
+    """ Server that handled the call. """
+    sip_endpoint_id: int | None | Unset = UNSET
+    """ SIP endpoint identifier. """
     src: None | str | Unset = UNSET
     """ Source number. """
+    src_codec: None | str | Unset = UNSET
+    """ Codec on the source leg. """
+    src_id: None | str | Unset = UNSET
+    """ Source identifier. """
+    src_name: None | str | Unset = UNSET
+    """ Source name. """
+    src_ua: None | str | Unset = UNSET
+    """ Source user agent. """
+    t_cause: None | str | Unset = UNSET
+    """ Termination cause, e.g. "No Answer". """
     type_: int | None | str | Unset = UNSET
     """ A code the reference shows as an integer but real data carries as a
     string (e.g. CDR `type` `"O"`, `"I"`, `"M"`). Either is accepted.
@@ -98,6 +132,12 @@ class CallTrackingCdr:
         else:
             clid = self.clid
 
+        context: None | str | Unset
+        if isinstance(self.context, Unset):
+            context = UNSET
+        else:
+            context = self.context
+
         destination: int | None | str | Unset
         if isinstance(self.destination, Unset):
             destination = UNSET
@@ -116,17 +156,107 @@ class CallTrackingCdr:
         else:
             dst = self.dst
 
+        dst_codec: None | str | Unset
+        if isinstance(self.dst_codec, Unset):
+            dst_codec = UNSET
+        else:
+            dst_codec = self.dst_codec
+
+        dst_id: None | str | Unset
+        if isinstance(self.dst_id, Unset):
+            dst_id = UNSET
+        else:
+            dst_id = self.dst_id
+
+        dst_name: None | str | Unset
+        if isinstance(self.dst_name, Unset):
+            dst_name = UNSET
+        else:
+            dst_name = self.dst_name
+
+        dst_ua: None | str | Unset
+        if isinstance(self.dst_ua, Unset):
+            dst_ua = UNSET
+        else:
+            dst_ua = self.dst_ua
+
         duration: int | None | Unset
         if isinstance(self.duration, Unset):
             duration = UNSET
         else:
             duration = self.duration
 
+        info: None | str | Unset
+        if isinstance(self.info, Unset):
+            info = UNSET
+        else:
+            info = self.info
+
+        live_id: int | None | Unset
+        if isinstance(self.live_id, Unset):
+            live_id = UNSET
+        else:
+            live_id = self.live_id
+
+        parent_live_id: int | None | Unset
+        if isinstance(self.parent_live_id, Unset):
+            parent_live_id = UNSET
+        else:
+            parent_live_id = self.parent_live_id
+
+        rate: float | None | Unset
+        if isinstance(self.rate, Unset):
+            rate = UNSET
+        else:
+            rate = self.rate
+
+        server_id: int | None | Unset
+        if isinstance(self.server_id, Unset):
+            server_id = UNSET
+        else:
+            server_id = self.server_id
+
+        sip_endpoint_id: int | None | Unset
+        if isinstance(self.sip_endpoint_id, Unset):
+            sip_endpoint_id = UNSET
+        else:
+            sip_endpoint_id = self.sip_endpoint_id
+
         src: None | str | Unset
         if isinstance(self.src, Unset):
             src = UNSET
         else:
             src = self.src
+
+        src_codec: None | str | Unset
+        if isinstance(self.src_codec, Unset):
+            src_codec = UNSET
+        else:
+            src_codec = self.src_codec
+
+        src_id: None | str | Unset
+        if isinstance(self.src_id, Unset):
+            src_id = UNSET
+        else:
+            src_id = self.src_id
+
+        src_name: None | str | Unset
+        if isinstance(self.src_name, Unset):
+            src_name = UNSET
+        else:
+            src_name = self.src_name
+
+        src_ua: None | str | Unset
+        if isinstance(self.src_ua, Unset):
+            src_ua = UNSET
+        else:
+            src_ua = self.src_ua
+
+        t_cause: None | str | Unset
+        if isinstance(self.t_cause, Unset):
+            t_cause = UNSET
+        else:
+            t_cause = self.t_cause
 
         type_: int | None | str | Unset
         if isinstance(self.type_, Unset):
@@ -169,16 +299,48 @@ class CallTrackingCdr:
             field_dict["charge"] = charge
         if clid is not UNSET:
             field_dict["clid"] = clid
+        if context is not UNSET:
+            field_dict["context"] = context
         if destination is not UNSET:
             field_dict["destination"] = destination
         if disposition is not UNSET:
             field_dict["disposition"] = disposition
         if dst is not UNSET:
             field_dict["dst"] = dst
+        if dst_codec is not UNSET:
+            field_dict["dst_codec"] = dst_codec
+        if dst_id is not UNSET:
+            field_dict["dst_id"] = dst_id
+        if dst_name is not UNSET:
+            field_dict["dst_name"] = dst_name
+        if dst_ua is not UNSET:
+            field_dict["dst_ua"] = dst_ua
         if duration is not UNSET:
             field_dict["duration"] = duration
+        if info is not UNSET:
+            field_dict["info"] = info
+        if live_id is not UNSET:
+            field_dict["live_id"] = live_id
+        if parent_live_id is not UNSET:
+            field_dict["parent_live_id"] = parent_live_id
+        if rate is not UNSET:
+            field_dict["rate"] = rate
+        if server_id is not UNSET:
+            field_dict["server_id"] = server_id
+        if sip_endpoint_id is not UNSET:
+            field_dict["sip_endpoint_id"] = sip_endpoint_id
         if src is not UNSET:
             field_dict["src"] = src
+        if src_codec is not UNSET:
+            field_dict["src_codec"] = src_codec
+        if src_id is not UNSET:
+            field_dict["src_id"] = src_id
+        if src_name is not UNSET:
+            field_dict["src_name"] = src_name
+        if src_ua is not UNSET:
+            field_dict["src_ua"] = src_ua
+        if t_cause is not UNSET:
+            field_dict["t_cause"] = t_cause
         if type_ is not UNSET:
             field_dict["type"] = type_
         if user_id is not UNSET:
@@ -246,6 +408,15 @@ class CallTrackingCdr:
 
         clid = _parse_clid(d.pop("clid", UNSET))
 
+        def _parse_context(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        context = _parse_context(d.pop("context", UNSET))
+
         def _parse_destination(data: object) -> int | None | str | Unset:
             if data is None:
                 return data
@@ -273,6 +444,42 @@ class CallTrackingCdr:
 
         dst = _parse_dst(d.pop("dst", UNSET))
 
+        def _parse_dst_codec(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        dst_codec = _parse_dst_codec(d.pop("dst_codec", UNSET))
+
+        def _parse_dst_id(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        dst_id = _parse_dst_id(d.pop("dst_id", UNSET))
+
+        def _parse_dst_name(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        dst_name = _parse_dst_name(d.pop("dst_name", UNSET))
+
+        def _parse_dst_ua(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        dst_ua = _parse_dst_ua(d.pop("dst_ua", UNSET))
+
         def _parse_duration(data: object) -> int | None | Unset:
             if data is None:
                 return data
@@ -282,6 +489,60 @@ class CallTrackingCdr:
 
         duration = _parse_duration(d.pop("duration", UNSET))
 
+        def _parse_info(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        info = _parse_info(d.pop("info", UNSET))
+
+        def _parse_live_id(data: object) -> int | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
+
+        live_id = _parse_live_id(d.pop("live_id", UNSET))
+
+        def _parse_parent_live_id(data: object) -> int | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
+
+        parent_live_id = _parse_parent_live_id(d.pop("parent_live_id", UNSET))
+
+        def _parse_rate(data: object) -> float | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(float | None | Unset, data)
+
+        rate = _parse_rate(d.pop("rate", UNSET))
+
+        def _parse_server_id(data: object) -> int | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
+
+        server_id = _parse_server_id(d.pop("server_id", UNSET))
+
+        def _parse_sip_endpoint_id(data: object) -> int | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
+
+        sip_endpoint_id = _parse_sip_endpoint_id(d.pop("sip_endpoint_id", UNSET))
+
         def _parse_src(data: object) -> None | str | Unset:
             if data is None:
                 return data
@@ -290,6 +551,51 @@ class CallTrackingCdr:
             return cast(None | str | Unset, data)
 
         src = _parse_src(d.pop("src", UNSET))
+
+        def _parse_src_codec(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        src_codec = _parse_src_codec(d.pop("src_codec", UNSET))
+
+        def _parse_src_id(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        src_id = _parse_src_id(d.pop("src_id", UNSET))
+
+        def _parse_src_name(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        src_name = _parse_src_name(d.pop("src_name", UNSET))
+
+        def _parse_src_ua(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        src_ua = _parse_src_ua(d.pop("src_ua", UNSET))
+
+        def _parse_t_cause(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        t_cause = _parse_t_cause(d.pop("t_cause", UNSET))
 
         def _parse_type_(data: object) -> int | None | str | Unset:
             if data is None:
@@ -334,11 +640,27 @@ class CallTrackingCdr:
             calldate=calldate,
             charge=charge,
             clid=clid,
+            context=context,
             destination=destination,
             disposition=disposition,
             dst=dst,
+            dst_codec=dst_codec,
+            dst_id=dst_id,
+            dst_name=dst_name,
+            dst_ua=dst_ua,
             duration=duration,
+            info=info,
+            live_id=live_id,
+            parent_live_id=parent_live_id,
+            rate=rate,
+            server_id=server_id,
+            sip_endpoint_id=sip_endpoint_id,
             src=src,
+            src_codec=src_codec,
+            src_id=src_id,
+            src_name=src_name,
+            src_ua=src_ua,
+            t_cause=t_cause,
             type_=type_,
             user_id=user_id,
             is_root=is_root,

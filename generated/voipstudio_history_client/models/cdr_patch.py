@@ -16,30 +16,278 @@ T = TypeVar("T", bound="CdrPatch")
 @_attrs_define
 class CdrPatch:
     """One item of a bulk CDR update: the record's `id` and the fields to
-    change. Which fields are writable is undocumented; `labels`, `metadata`
-    and `info` are the candidates.
+    change. The reference lists no writable fields (its example body is an
+    artefact), so every Cdr property may be sent (the server answers 400 for
+    one it will not change; `labels`, `metadata` and `info` are the likely
+    candidates) and nothing else: these are the Cdr properties, kept in step
+    with `Cdr` by the SDK's tests.
 
     """
 
     id: int
     """ The record to update. """
-    labels: list[str] | Unset = UNSET
-    """ New labels. """
-    metadata: str | Unset = UNSET
-    """ New metadata. """
-    info: str | Unset = UNSET
-    """ New free-form information. """
+    billsec: int | None | Unset = UNSET
+    """ Answered (billed) seconds. """
+    call_id: int | None | str | Unset = UNSET
+    """ A code the reference shows as an integer but real data carries as a
+    string (e.g. CDR `type` `"O"`, `"I"`, `"M"`). Either is accepted.
+     """
+    calldate: None | str | Unset = UNSET
+    """ Start of the call, `YYYY-MM-DD HH:MM:SS` (probably UTC). """
+    charge: float | None | Unset = UNSET
+    """ Charge for the call. """
+    clid: None | str | Unset = UNSET
+    """ Caller ID. """
+    context: None | str | Unset = UNSET
+    """ Dial context. """
+    destination: int | None | str | Unset = UNSET
+    """ A code the reference shows as an integer but real data carries as a
+    string (e.g. CDR `type` `"O"`, `"I"`, `"M"`). Either is accepted.
+     """
+    disposition: int | None | str | Unset = UNSET
+    """ A code the reference shows as an integer but real data carries as a
+    string (e.g. CDR `type` `"O"`, `"I"`, `"M"`). Either is accepted.
+     """
+    dst: None | str | Unset = UNSET
+    """ Destination number. """
+    dst_codec: None | str | Unset = UNSET
+    """ Codec on the destination leg. """
+    dst_id: None | str | Unset = UNSET
+    """ Destination identifier. """
+    dst_name: None | str | Unset = UNSET
+    """ Destination name. """
+    dst_ua: None | str | Unset = UNSET
+    """ Destination user agent. """
+    duration: int | None | Unset = UNSET
+    """ Total seconds. """
+    info: None | str | Unset = UNSET
+    """ Free-form information. """
+    live_id: int | None | Unset = UNSET
+    """ Live call identifier. """
+    parent_live_id: int | None | Unset = UNSET
+    """ Live identifier of the parent call leg. """
+    rate: float | None | Unset = UNSET
+    """ Per-minute rate. """
+    server_id: int | None | Unset = UNSET
+    """ Server that handled the call. """
+    sip_endpoint_id: int | None | Unset = UNSET
+    """ SIP endpoint identifier. """
+    src: None | str | Unset = UNSET
+    """ Source number. """
+    src_codec: None | str | Unset = UNSET
+    """ Codec on the source leg. """
+    src_id: None | str | Unset = UNSET
+    """ Source identifier. """
+    src_name: None | str | Unset = UNSET
+    """ Source name. """
+    src_ua: None | str | Unset = UNSET
+    """ Source user agent. """
+    t_cause: None | str | Unset = UNSET
+    """ Termination cause, e.g. "No Answer". """
+    type_: int | None | str | Unset = UNSET
+    """ A code the reference shows as an integer but real data carries as a
+    string (e.g. CDR `type` `"O"`, `"I"`, `"M"`). Either is accepted.
+     """
+    user_id: int | None | Unset = UNSET
+    """ Owning user. """
+    labels: list[str] | None | Unset = UNSET
+    """ Labels attached to the record (not in the reference; seen in real data). """
+    metadata: None | str | Unset = UNSET
+    """ Free-form metadata (not in the reference; seen in real data). """
+    nb_notes: int | None | Unset = UNSET
+    """ Number of notes (not in the reference; seen in real data). """
 
     def to_dict(self) -> dict[str, Any]:
         id = self.id
 
-        labels: list[str] | Unset = UNSET
-        if not isinstance(self.labels, Unset):
+        billsec: int | None | Unset
+        if isinstance(self.billsec, Unset):
+            billsec = UNSET
+        else:
+            billsec = self.billsec
+
+        call_id: int | None | str | Unset
+        if isinstance(self.call_id, Unset):
+            call_id = UNSET
+        else:
+            call_id = self.call_id
+
+        calldate: None | str | Unset
+        if isinstance(self.calldate, Unset):
+            calldate = UNSET
+        else:
+            calldate = self.calldate
+
+        charge: float | None | Unset
+        if isinstance(self.charge, Unset):
+            charge = UNSET
+        else:
+            charge = self.charge
+
+        clid: None | str | Unset
+        if isinstance(self.clid, Unset):
+            clid = UNSET
+        else:
+            clid = self.clid
+
+        context: None | str | Unset
+        if isinstance(self.context, Unset):
+            context = UNSET
+        else:
+            context = self.context
+
+        destination: int | None | str | Unset
+        if isinstance(self.destination, Unset):
+            destination = UNSET
+        else:
+            destination = self.destination
+
+        disposition: int | None | str | Unset
+        if isinstance(self.disposition, Unset):
+            disposition = UNSET
+        else:
+            disposition = self.disposition
+
+        dst: None | str | Unset
+        if isinstance(self.dst, Unset):
+            dst = UNSET
+        else:
+            dst = self.dst
+
+        dst_codec: None | str | Unset
+        if isinstance(self.dst_codec, Unset):
+            dst_codec = UNSET
+        else:
+            dst_codec = self.dst_codec
+
+        dst_id: None | str | Unset
+        if isinstance(self.dst_id, Unset):
+            dst_id = UNSET
+        else:
+            dst_id = self.dst_id
+
+        dst_name: None | str | Unset
+        if isinstance(self.dst_name, Unset):
+            dst_name = UNSET
+        else:
+            dst_name = self.dst_name
+
+        dst_ua: None | str | Unset
+        if isinstance(self.dst_ua, Unset):
+            dst_ua = UNSET
+        else:
+            dst_ua = self.dst_ua
+
+        duration: int | None | Unset
+        if isinstance(self.duration, Unset):
+            duration = UNSET
+        else:
+            duration = self.duration
+
+        info: None | str | Unset
+        if isinstance(self.info, Unset):
+            info = UNSET
+        else:
+            info = self.info
+
+        live_id: int | None | Unset
+        if isinstance(self.live_id, Unset):
+            live_id = UNSET
+        else:
+            live_id = self.live_id
+
+        parent_live_id: int | None | Unset
+        if isinstance(self.parent_live_id, Unset):
+            parent_live_id = UNSET
+        else:
+            parent_live_id = self.parent_live_id
+
+        rate: float | None | Unset
+        if isinstance(self.rate, Unset):
+            rate = UNSET
+        else:
+            rate = self.rate
+
+        server_id: int | None | Unset
+        if isinstance(self.server_id, Unset):
+            server_id = UNSET
+        else:
+            server_id = self.server_id
+
+        sip_endpoint_id: int | None | Unset
+        if isinstance(self.sip_endpoint_id, Unset):
+            sip_endpoint_id = UNSET
+        else:
+            sip_endpoint_id = self.sip_endpoint_id
+
+        src: None | str | Unset
+        if isinstance(self.src, Unset):
+            src = UNSET
+        else:
+            src = self.src
+
+        src_codec: None | str | Unset
+        if isinstance(self.src_codec, Unset):
+            src_codec = UNSET
+        else:
+            src_codec = self.src_codec
+
+        src_id: None | str | Unset
+        if isinstance(self.src_id, Unset):
+            src_id = UNSET
+        else:
+            src_id = self.src_id
+
+        src_name: None | str | Unset
+        if isinstance(self.src_name, Unset):
+            src_name = UNSET
+        else:
+            src_name = self.src_name
+
+        src_ua: None | str | Unset
+        if isinstance(self.src_ua, Unset):
+            src_ua = UNSET
+        else:
+            src_ua = self.src_ua
+
+        t_cause: None | str | Unset
+        if isinstance(self.t_cause, Unset):
+            t_cause = UNSET
+        else:
+            t_cause = self.t_cause
+
+        type_: int | None | str | Unset
+        if isinstance(self.type_, Unset):
+            type_ = UNSET
+        else:
+            type_ = self.type_
+
+        user_id: int | None | Unset
+        if isinstance(self.user_id, Unset):
+            user_id = UNSET
+        else:
+            user_id = self.user_id
+
+        labels: list[str] | None | Unset
+        if isinstance(self.labels, Unset):
+            labels = UNSET
+        elif isinstance(self.labels, list):
             labels = self.labels
 
-        metadata = self.metadata
+        else:
+            labels = self.labels
 
-        info = self.info
+        metadata: None | str | Unset
+        if isinstance(self.metadata, Unset):
+            metadata = UNSET
+        else:
+            metadata = self.metadata
+
+        nb_notes: int | None | Unset
+        if isinstance(self.nb_notes, Unset):
+            nb_notes = UNSET
+        else:
+            nb_notes = self.nb_notes
 
         field_dict: dict[str, Any] = {}
 
@@ -48,12 +296,68 @@ class CdrPatch:
                 "id": id,
             }
         )
+        if billsec is not UNSET:
+            field_dict["billsec"] = billsec
+        if call_id is not UNSET:
+            field_dict["call_id"] = call_id
+        if calldate is not UNSET:
+            field_dict["calldate"] = calldate
+        if charge is not UNSET:
+            field_dict["charge"] = charge
+        if clid is not UNSET:
+            field_dict["clid"] = clid
+        if context is not UNSET:
+            field_dict["context"] = context
+        if destination is not UNSET:
+            field_dict["destination"] = destination
+        if disposition is not UNSET:
+            field_dict["disposition"] = disposition
+        if dst is not UNSET:
+            field_dict["dst"] = dst
+        if dst_codec is not UNSET:
+            field_dict["dst_codec"] = dst_codec
+        if dst_id is not UNSET:
+            field_dict["dst_id"] = dst_id
+        if dst_name is not UNSET:
+            field_dict["dst_name"] = dst_name
+        if dst_ua is not UNSET:
+            field_dict["dst_ua"] = dst_ua
+        if duration is not UNSET:
+            field_dict["duration"] = duration
+        if info is not UNSET:
+            field_dict["info"] = info
+        if live_id is not UNSET:
+            field_dict["live_id"] = live_id
+        if parent_live_id is not UNSET:
+            field_dict["parent_live_id"] = parent_live_id
+        if rate is not UNSET:
+            field_dict["rate"] = rate
+        if server_id is not UNSET:
+            field_dict["server_id"] = server_id
+        if sip_endpoint_id is not UNSET:
+            field_dict["sip_endpoint_id"] = sip_endpoint_id
+        if src is not UNSET:
+            field_dict["src"] = src
+        if src_codec is not UNSET:
+            field_dict["src_codec"] = src_codec
+        if src_id is not UNSET:
+            field_dict["src_id"] = src_id
+        if src_name is not UNSET:
+            field_dict["src_name"] = src_name
+        if src_ua is not UNSET:
+            field_dict["src_ua"] = src_ua
+        if t_cause is not UNSET:
+            field_dict["t_cause"] = t_cause
+        if type_ is not UNSET:
+            field_dict["type"] = type_
+        if user_id is not UNSET:
+            field_dict["user_id"] = user_id
         if labels is not UNSET:
             field_dict["labels"] = labels
         if metadata is not UNSET:
             field_dict["metadata"] = metadata
-        if info is not UNSET:
-            field_dict["info"] = info
+        if nb_notes is not UNSET:
+            field_dict["nb_notes"] = nb_notes
 
         return field_dict
 
@@ -62,17 +366,326 @@ class CdrPatch:
         d = dict(src_dict)
         id = d.pop("id")
 
-        labels = cast(list[str], d.pop("labels", UNSET))
+        def _parse_billsec(data: object) -> int | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
 
-        metadata = d.pop("metadata", UNSET)
+        billsec = _parse_billsec(d.pop("billsec", UNSET))
 
-        info = d.pop("info", UNSET)
+        def _parse_call_id(data: object) -> int | None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | str | Unset, data)
+
+        call_id = _parse_call_id(d.pop("call_id", UNSET))
+
+        def _parse_calldate(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        calldate = _parse_calldate(d.pop("calldate", UNSET))
+
+        def _parse_charge(data: object) -> float | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(float | None | Unset, data)
+
+        charge = _parse_charge(d.pop("charge", UNSET))
+
+        def _parse_clid(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        clid = _parse_clid(d.pop("clid", UNSET))
+
+        def _parse_context(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        context = _parse_context(d.pop("context", UNSET))
+
+        def _parse_destination(data: object) -> int | None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | str | Unset, data)
+
+        destination = _parse_destination(d.pop("destination", UNSET))
+
+        def _parse_disposition(data: object) -> int | None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | str | Unset, data)
+
+        disposition = _parse_disposition(d.pop("disposition", UNSET))
+
+        def _parse_dst(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        dst = _parse_dst(d.pop("dst", UNSET))
+
+        def _parse_dst_codec(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        dst_codec = _parse_dst_codec(d.pop("dst_codec", UNSET))
+
+        def _parse_dst_id(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        dst_id = _parse_dst_id(d.pop("dst_id", UNSET))
+
+        def _parse_dst_name(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        dst_name = _parse_dst_name(d.pop("dst_name", UNSET))
+
+        def _parse_dst_ua(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        dst_ua = _parse_dst_ua(d.pop("dst_ua", UNSET))
+
+        def _parse_duration(data: object) -> int | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
+
+        duration = _parse_duration(d.pop("duration", UNSET))
+
+        def _parse_info(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        info = _parse_info(d.pop("info", UNSET))
+
+        def _parse_live_id(data: object) -> int | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
+
+        live_id = _parse_live_id(d.pop("live_id", UNSET))
+
+        def _parse_parent_live_id(data: object) -> int | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
+
+        parent_live_id = _parse_parent_live_id(d.pop("parent_live_id", UNSET))
+
+        def _parse_rate(data: object) -> float | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(float | None | Unset, data)
+
+        rate = _parse_rate(d.pop("rate", UNSET))
+
+        def _parse_server_id(data: object) -> int | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
+
+        server_id = _parse_server_id(d.pop("server_id", UNSET))
+
+        def _parse_sip_endpoint_id(data: object) -> int | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
+
+        sip_endpoint_id = _parse_sip_endpoint_id(d.pop("sip_endpoint_id", UNSET))
+
+        def _parse_src(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        src = _parse_src(d.pop("src", UNSET))
+
+        def _parse_src_codec(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        src_codec = _parse_src_codec(d.pop("src_codec", UNSET))
+
+        def _parse_src_id(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        src_id = _parse_src_id(d.pop("src_id", UNSET))
+
+        def _parse_src_name(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        src_name = _parse_src_name(d.pop("src_name", UNSET))
+
+        def _parse_src_ua(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        src_ua = _parse_src_ua(d.pop("src_ua", UNSET))
+
+        def _parse_t_cause(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        t_cause = _parse_t_cause(d.pop("t_cause", UNSET))
+
+        def _parse_type_(data: object) -> int | None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | str | Unset, data)
+
+        type_ = _parse_type_(d.pop("type", UNSET))
+
+        def _parse_user_id(data: object) -> int | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
+
+        user_id = _parse_user_id(d.pop("user_id", UNSET))
+
+        def _parse_labels(data: object) -> list[str] | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, list):
+                    raise TypeError()
+                labels_type_0 = cast(list[str], data)
+
+                return labels_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(list[str] | None | Unset, data)
+
+        labels = _parse_labels(d.pop("labels", UNSET))
+
+        def _parse_metadata(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        metadata = _parse_metadata(d.pop("metadata", UNSET))
+
+        def _parse_nb_notes(data: object) -> int | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
+
+        nb_notes = _parse_nb_notes(d.pop("nb_notes", UNSET))
 
         cdr_patch = cls(
             id=id,
+            billsec=billsec,
+            call_id=call_id,
+            calldate=calldate,
+            charge=charge,
+            clid=clid,
+            context=context,
+            destination=destination,
+            disposition=disposition,
+            dst=dst,
+            dst_codec=dst_codec,
+            dst_id=dst_id,
+            dst_name=dst_name,
+            dst_ua=dst_ua,
+            duration=duration,
+            info=info,
+            live_id=live_id,
+            parent_live_id=parent_live_id,
+            rate=rate,
+            server_id=server_id,
+            sip_endpoint_id=sip_endpoint_id,
+            src=src,
+            src_codec=src_codec,
+            src_id=src_id,
+            src_name=src_name,
+            src_ua=src_ua,
+            t_cause=t_cause,
+            type_=type_,
+            user_id=user_id,
             labels=labels,
             metadata=metadata,
-            info=info,
+            nb_notes=nb_notes,
         )
 
         return cdr_patch

@@ -9,6 +9,9 @@ import httpx
 from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.call_tracking_cdr_list import CallTrackingCdrList
+from ...models.call_tracking_cdr_sort_field import (
+    CallTrackingCdrSortField,
+)
 from ...models.error import Error
 from ...models.sort_direction import SortDirection
 from ...types import UNSET, Response, Unset
@@ -19,7 +22,7 @@ def _get_kwargs(
     page: int | Unset = UNSET,
     limit: int | Unset = UNSET,
     filter_: str | Unset = UNSET,
-    sort: str | Unset = UNSET,
+    sort: CallTrackingCdrSortField | Unset = UNSET,
     dir_: SortDirection | Unset = UNSET,
 ) -> dict[str, Any]:
 
@@ -31,7 +34,11 @@ def _get_kwargs(
 
     params["filter"] = filter_
 
-    params["sort"] = sort
+    json_sort: str | Unset = UNSET
+    if not isinstance(sort, Unset):
+        json_sort = sort
+
+    params["sort"] = json_sort
 
     json_dir_: str | Unset = UNSET
     if not isinstance(dir_, Unset):
@@ -91,19 +98,22 @@ def sync_detailed(
     page: int | Unset = UNSET,
     limit: int | Unset = UNSET,
     filter_: str | Unset = UNSET,
-    sort: str | Unset = UNSET,
+    sort: CallTrackingCdrSortField | Unset = UNSET,
     dir_: SortDirection | Unset = UNSET,
 ) -> Response[CallTrackingCdrList | Error]:
     """List call tracking records
 
      Returns a page of Call Tracking Cdr resources. The reference's example
-    shows a phone-number object, an artefact; real records are Cdr-shaped.
+    here shows a phone-number object (`e164`, `sms_enabled`, ...), an
+    artefact; the same records are listed under `/cdrs/calltracking`, whose
+    example is a full call record, so both share `CallTrackingCdr`.
 
     Args:
         page (int | Unset):
         limit (int | Unset):
         filter_ (str | Unset):
-        sort (str | Unset):
+        sort (CallTrackingCdrSortField | Unset): A CallTrackingCdr field a collection can be
+            sorted by (request only).
         dir_ (SortDirection | Unset): Sort direction (request only).
 
     Raises:
@@ -135,19 +145,22 @@ def sync(
     page: int | Unset = UNSET,
     limit: int | Unset = UNSET,
     filter_: str | Unset = UNSET,
-    sort: str | Unset = UNSET,
+    sort: CallTrackingCdrSortField | Unset = UNSET,
     dir_: SortDirection | Unset = UNSET,
 ) -> CallTrackingCdrList | Error | None:
     """List call tracking records
 
      Returns a page of Call Tracking Cdr resources. The reference's example
-    shows a phone-number object, an artefact; real records are Cdr-shaped.
+    here shows a phone-number object (`e164`, `sms_enabled`, ...), an
+    artefact; the same records are listed under `/cdrs/calltracking`, whose
+    example is a full call record, so both share `CallTrackingCdr`.
 
     Args:
         page (int | Unset):
         limit (int | Unset):
         filter_ (str | Unset):
-        sort (str | Unset):
+        sort (CallTrackingCdrSortField | Unset): A CallTrackingCdr field a collection can be
+            sorted by (request only).
         dir_ (SortDirection | Unset): Sort direction (request only).
 
     Raises:
@@ -174,19 +187,22 @@ async def asyncio_detailed(
     page: int | Unset = UNSET,
     limit: int | Unset = UNSET,
     filter_: str | Unset = UNSET,
-    sort: str | Unset = UNSET,
+    sort: CallTrackingCdrSortField | Unset = UNSET,
     dir_: SortDirection | Unset = UNSET,
 ) -> Response[CallTrackingCdrList | Error]:
     """List call tracking records
 
      Returns a page of Call Tracking Cdr resources. The reference's example
-    shows a phone-number object, an artefact; real records are Cdr-shaped.
+    here shows a phone-number object (`e164`, `sms_enabled`, ...), an
+    artefact; the same records are listed under `/cdrs/calltracking`, whose
+    example is a full call record, so both share `CallTrackingCdr`.
 
     Args:
         page (int | Unset):
         limit (int | Unset):
         filter_ (str | Unset):
-        sort (str | Unset):
+        sort (CallTrackingCdrSortField | Unset): A CallTrackingCdr field a collection can be
+            sorted by (request only).
         dir_ (SortDirection | Unset): Sort direction (request only).
 
     Raises:
@@ -216,19 +232,22 @@ async def asyncio(
     page: int | Unset = UNSET,
     limit: int | Unset = UNSET,
     filter_: str | Unset = UNSET,
-    sort: str | Unset = UNSET,
+    sort: CallTrackingCdrSortField | Unset = UNSET,
     dir_: SortDirection | Unset = UNSET,
 ) -> CallTrackingCdrList | Error | None:
     """List call tracking records
 
      Returns a page of Call Tracking Cdr resources. The reference's example
-    shows a phone-number object, an artefact; real records are Cdr-shaped.
+    here shows a phone-number object (`e164`, `sms_enabled`, ...), an
+    artefact; the same records are listed under `/cdrs/calltracking`, whose
+    example is a full call record, so both share `CallTrackingCdr`.
 
     Args:
         page (int | Unset):
         limit (int | Unset):
         filter_ (str | Unset):
-        sort (str | Unset):
+        sort (CallTrackingCdrSortField | Unset): A CallTrackingCdr field a collection can be
+            sorted by (request only).
         dir_ (SortDirection | Unset): Sort direction (request only).
 
     Raises:

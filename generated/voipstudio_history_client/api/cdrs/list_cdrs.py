@@ -9,6 +9,7 @@ import httpx
 from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.cdr_list import CdrList
+from ...models.cdr_sort_field import CdrSortField
 from ...models.error import Error
 from ...models.sort_direction import SortDirection
 from ...types import UNSET, Response, Unset
@@ -19,7 +20,7 @@ def _get_kwargs(
     page: int | Unset = UNSET,
     limit: int | Unset = UNSET,
     filter_: str | Unset = UNSET,
-    sort: str | Unset = UNSET,
+    sort: CdrSortField | Unset = UNSET,
     dir_: SortDirection | Unset = UNSET,
 ) -> dict[str, Any]:
 
@@ -31,7 +32,11 @@ def _get_kwargs(
 
     params["filter"] = filter_
 
-    params["sort"] = sort
+    json_sort: str | Unset = UNSET
+    if not isinstance(sort, Unset):
+        json_sort = sort
+
+    params["sort"] = json_sort
 
     json_dir_: str | Unset = UNSET
     if not isinstance(dir_, Unset):
@@ -87,7 +92,7 @@ def sync_detailed(
     page: int | Unset = UNSET,
     limit: int | Unset = UNSET,
     filter_: str | Unset = UNSET,
-    sort: str | Unset = UNSET,
+    sort: CdrSortField | Unset = UNSET,
     dir_: SortDirection | Unset = UNSET,
 ) -> Response[CdrList | Error]:
     """List call detail records
@@ -98,7 +103,7 @@ def sync_detailed(
         page (int | Unset):
         limit (int | Unset):
         filter_ (str | Unset):
-        sort (str | Unset):
+        sort (CdrSortField | Unset): A Cdr field a collection can be sorted by (request only).
         dir_ (SortDirection | Unset): Sort direction (request only).
 
     Raises:
@@ -130,7 +135,7 @@ def sync(
     page: int | Unset = UNSET,
     limit: int | Unset = UNSET,
     filter_: str | Unset = UNSET,
-    sort: str | Unset = UNSET,
+    sort: CdrSortField | Unset = UNSET,
     dir_: SortDirection | Unset = UNSET,
 ) -> CdrList | Error | None:
     """List call detail records
@@ -141,7 +146,7 @@ def sync(
         page (int | Unset):
         limit (int | Unset):
         filter_ (str | Unset):
-        sort (str | Unset):
+        sort (CdrSortField | Unset): A Cdr field a collection can be sorted by (request only).
         dir_ (SortDirection | Unset): Sort direction (request only).
 
     Raises:
@@ -168,7 +173,7 @@ async def asyncio_detailed(
     page: int | Unset = UNSET,
     limit: int | Unset = UNSET,
     filter_: str | Unset = UNSET,
-    sort: str | Unset = UNSET,
+    sort: CdrSortField | Unset = UNSET,
     dir_: SortDirection | Unset = UNSET,
 ) -> Response[CdrList | Error]:
     """List call detail records
@@ -179,7 +184,7 @@ async def asyncio_detailed(
         page (int | Unset):
         limit (int | Unset):
         filter_ (str | Unset):
-        sort (str | Unset):
+        sort (CdrSortField | Unset): A Cdr field a collection can be sorted by (request only).
         dir_ (SortDirection | Unset): Sort direction (request only).
 
     Raises:
@@ -209,7 +214,7 @@ async def asyncio(
     page: int | Unset = UNSET,
     limit: int | Unset = UNSET,
     filter_: str | Unset = UNSET,
-    sort: str | Unset = UNSET,
+    sort: CdrSortField | Unset = UNSET,
     dir_: SortDirection | Unset = UNSET,
 ) -> CdrList | Error | None:
     """List call detail records
@@ -220,7 +225,7 @@ async def asyncio(
         page (int | Unset):
         limit (int | Unset):
         filter_ (str | Unset):
-        sort (str | Unset):
+        sort (CdrSortField | Unset): A Cdr field a collection can be sorted by (request only).
         dir_ (SortDirection | Unset): Sort direction (request only).
 
     Raises:

@@ -11,6 +11,7 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
+from ...models.cdr_sort_field import CdrSortField
 from ...models.error import Error
 from ...models.sort_direction import SortDirection
 from ...types import UNSET, Response, Unset
@@ -20,7 +21,7 @@ def _get_kwargs(
     id: int,
     *,
     filter_: str | Unset = UNSET,
-    sort: str | Unset = UNSET,
+    sort: CdrSortField | Unset = UNSET,
     dir_: SortDirection | Unset = UNSET,
 ) -> dict[str, Any]:
 
@@ -28,7 +29,11 @@ def _get_kwargs(
 
     params["filter"] = filter_
 
-    params["sort"] = sort
+    json_sort: str | Unset = UNSET
+    if not isinstance(sort, Unset):
+        json_sort = sort
+
+    params["sort"] = json_sort
 
     json_dir_: str | Unset = UNSET
     if not isinstance(dir_, Unset):
@@ -84,7 +89,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
     filter_: str | Unset = UNSET,
-    sort: str | Unset = UNSET,
+    sort: CdrSortField | Unset = UNSET,
     dir_: SortDirection | Unset = UNSET,
 ) -> Response[Error | str]:
     """Export a user's call detail records as CSV
@@ -96,7 +101,7 @@ def sync_detailed(
     Args:
         id (int):
         filter_ (str | Unset):
-        sort (str | Unset):
+        sort (CdrSortField | Unset): A Cdr field a collection can be sorted by (request only).
         dir_ (SortDirection | Unset): Sort direction (request only).
 
     Raises:
@@ -126,7 +131,7 @@ def sync(
     *,
     client: AuthenticatedClient | Client,
     filter_: str | Unset = UNSET,
-    sort: str | Unset = UNSET,
+    sort: CdrSortField | Unset = UNSET,
     dir_: SortDirection | Unset = UNSET,
 ) -> Error | str | None:
     """Export a user's call detail records as CSV
@@ -138,7 +143,7 @@ def sync(
     Args:
         id (int):
         filter_ (str | Unset):
-        sort (str | Unset):
+        sort (CdrSortField | Unset): A Cdr field a collection can be sorted by (request only).
         dir_ (SortDirection | Unset): Sort direction (request only).
 
     Raises:
@@ -163,7 +168,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
     filter_: str | Unset = UNSET,
-    sort: str | Unset = UNSET,
+    sort: CdrSortField | Unset = UNSET,
     dir_: SortDirection | Unset = UNSET,
 ) -> Response[Error | str]:
     """Export a user's call detail records as CSV
@@ -175,7 +180,7 @@ async def asyncio_detailed(
     Args:
         id (int):
         filter_ (str | Unset):
-        sort (str | Unset):
+        sort (CdrSortField | Unset): A Cdr field a collection can be sorted by (request only).
         dir_ (SortDirection | Unset): Sort direction (request only).
 
     Raises:
@@ -203,7 +208,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient | Client,
     filter_: str | Unset = UNSET,
-    sort: str | Unset = UNSET,
+    sort: CdrSortField | Unset = UNSET,
     dir_: SortDirection | Unset = UNSET,
 ) -> Error | str | None:
     """Export a user's call detail records as CSV
@@ -215,7 +220,7 @@ async def asyncio(
     Args:
         id (int):
         filter_ (str | Unset):
-        sort (str | Unset):
+        sort (CdrSortField | Unset): A Cdr field a collection can be sorted by (request only).
         dir_ (SortDirection | Unset): Sort direction (request only).
 
     Raises:
@@ -243,7 +248,7 @@ async def asyncio_stream(
     *,
     client: AuthenticatedClient | Client,
     filter_: str | Unset = UNSET,
-    sort: str | Unset = UNSET,
+    sort: CdrSortField | Unset = UNSET,
     dir_: SortDirection | Unset = UNSET,
 ) -> AsyncIterator[httpx.Response]:
     """Send the request and yield the response with its body not yet read.

@@ -11,6 +11,9 @@ from ...client import AuthenticatedClient, Client
 from ...models.error import Error
 from ...models.sort_direction import SortDirection
 from ...models.voicemessage_list import VoicemessageList
+from ...models.voicemessage_sort_field import (
+    VoicemessageSortField,
+)
 from ...types import UNSET, Response, Unset
 
 
@@ -19,7 +22,7 @@ def _get_kwargs(
     page: int | Unset = UNSET,
     limit: int | Unset = UNSET,
     filter_: str | Unset = UNSET,
-    sort: str | Unset = UNSET,
+    sort: VoicemessageSortField | Unset = UNSET,
     dir_: SortDirection | Unset = UNSET,
 ) -> dict[str, Any]:
 
@@ -31,7 +34,11 @@ def _get_kwargs(
 
     params["filter"] = filter_
 
-    params["sort"] = sort
+    json_sort: str | Unset = UNSET
+    if not isinstance(sort, Unset):
+        json_sort = sort
+
+    params["sort"] = json_sort
 
     json_dir_: str | Unset = UNSET
     if not isinstance(dir_, Unset):
@@ -91,7 +98,7 @@ def sync_detailed(
     page: int | Unset = UNSET,
     limit: int | Unset = UNSET,
     filter_: str | Unset = UNSET,
-    sort: str | Unset = UNSET,
+    sort: VoicemessageSortField | Unset = UNSET,
     dir_: SortDirection | Unset = UNSET,
 ) -> Response[Error | VoicemessageList]:
     """List voicemessages
@@ -102,7 +109,8 @@ def sync_detailed(
         page (int | Unset):
         limit (int | Unset):
         filter_ (str | Unset):
-        sort (str | Unset):
+        sort (VoicemessageSortField | Unset): A Voicemessage field a collection can be sorted by
+            (request only).
         dir_ (SortDirection | Unset): Sort direction (request only).
 
     Raises:
@@ -134,7 +142,7 @@ def sync(
     page: int | Unset = UNSET,
     limit: int | Unset = UNSET,
     filter_: str | Unset = UNSET,
-    sort: str | Unset = UNSET,
+    sort: VoicemessageSortField | Unset = UNSET,
     dir_: SortDirection | Unset = UNSET,
 ) -> Error | VoicemessageList | None:
     """List voicemessages
@@ -145,7 +153,8 @@ def sync(
         page (int | Unset):
         limit (int | Unset):
         filter_ (str | Unset):
-        sort (str | Unset):
+        sort (VoicemessageSortField | Unset): A Voicemessage field a collection can be sorted by
+            (request only).
         dir_ (SortDirection | Unset): Sort direction (request only).
 
     Raises:
@@ -172,7 +181,7 @@ async def asyncio_detailed(
     page: int | Unset = UNSET,
     limit: int | Unset = UNSET,
     filter_: str | Unset = UNSET,
-    sort: str | Unset = UNSET,
+    sort: VoicemessageSortField | Unset = UNSET,
     dir_: SortDirection | Unset = UNSET,
 ) -> Response[Error | VoicemessageList]:
     """List voicemessages
@@ -183,7 +192,8 @@ async def asyncio_detailed(
         page (int | Unset):
         limit (int | Unset):
         filter_ (str | Unset):
-        sort (str | Unset):
+        sort (VoicemessageSortField | Unset): A Voicemessage field a collection can be sorted by
+            (request only).
         dir_ (SortDirection | Unset): Sort direction (request only).
 
     Raises:
@@ -213,7 +223,7 @@ async def asyncio(
     page: int | Unset = UNSET,
     limit: int | Unset = UNSET,
     filter_: str | Unset = UNSET,
-    sort: str | Unset = UNSET,
+    sort: VoicemessageSortField | Unset = UNSET,
     dir_: SortDirection | Unset = UNSET,
 ) -> Error | VoicemessageList | None:
     """List voicemessages
@@ -224,7 +234,8 @@ async def asyncio(
         page (int | Unset):
         limit (int | Unset):
         filter_ (str | Unset):
-        sort (str | Unset):
+        sort (VoicemessageSortField | Unset): A Voicemessage field a collection can be sorted by
+            (request only).
         dir_ (SortDirection | Unset): Sort direction (request only).
 
     Raises:
