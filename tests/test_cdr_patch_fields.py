@@ -59,9 +59,11 @@ async def test_names_that_are_not_cdr_properties_are_refused_before_sending(
 
 
 def test_the_allowed_names_are_the_spec_s_cdr_properties() -> None:
-    from voipstudio_async.resources.cdrs import _PATCHABLE_FIELDS
+    from voipstudio_history_client.models import CdrPatch
 
-    assert cdr_properties() == _PATCHABLE_FIELDS
+    from voipstudio_async._bulk import patch_model_fields
+
+    assert cdr_properties() == patch_model_fields(CdrPatch)
     spec: dict[str, Any] = yaml.safe_load(SPEC.read_text(encoding="utf-8"))
     schemas = spec["components"]["schemas"]
     patch, cdr = schemas["CdrPatch"]["properties"], schemas["Cdr"]["properties"]

@@ -12,12 +12,11 @@ import asyncio
 import functools
 from collections.abc import Awaitable, Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, Protocol, Self, TypeVar, cast
-
-import attrs
+from typing import Any, Generic, Protocol, Self, TypeVar
 
 from ._checks import check_positive_int, is_positive_int
 from ._errors import BulkOperationError, NotFoundError
+from ._fields import json_names
 from ._transport import Requester, RetryPolicy
 
 __all__ = [
@@ -169,9 +168,8 @@ def _outcomes(
 
 
 def patch_model_fields(model_cls: type[PatchModel]) -> frozenset[str]:
-    """The wire field names of a generated attrs patch model."""
-    fields = attrs.fields_dict(cast("type[attrs.AttrsInstance]", model_cls))
-    return frozenset(name for name in fields if name != "additional_properties")
+    """The JSON names of a generated patch model's fields (``type``, not ``type_``)."""
+    return frozenset(json_names(model_cls).values())
 
 
 def _normalise_patch_items(

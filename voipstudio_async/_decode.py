@@ -27,6 +27,7 @@ from ._errors import (
     PermissionDeniedError,
     RateLimitError,
 )
+from ._fields import json_names
 
 try:  # orjson is several times faster on 5000-row pages; it ships with the `fast` extra.
     import orjson
@@ -122,10 +123,6 @@ class ListBodyLike(Protocol[T_co]):
     def total(self) -> int | Unset: ...
 
 
-class _Probe:
-    __slots__ = ()
-
-
 def _type_names(annotation: object) -> frozenset[str] | None:
     """The parts of a field's type as names (``"int"``, ``"list[str]"``, ``"None"``).
 
@@ -181,19 +178,9 @@ def _make_builder(cls: type) -> Callable[[dict[str, Any]], Any] | None:
             return None
         if f.default is not attrs.NOTHING and f.default is not UNSET:
             return None
-    # The JSON key of each field, read back through to_dict (e.g. `type_` -> "type").
-    probes = {f.name: _Probe() for f in init}
     try:
-        instance: Any = cls(**probes)
-        dumped = instance.to_dict()
-    except Exception:
-        return None
-    keys: dict[str, str] = {}
-    for key, value in dumped.items():
-        for name, probe in probes.items():
-            if value is probe:
-                keys[name] = key
-    if len(keys) != len(init) or len(set(keys.values())) != len(init):
+        keys = json_names(cls)
+    except TypeError:
         return None
     args = ", ".join(
         f"pop({keys[f.name]!r})" if f.default is attrs.NOTHING else f"pop({keys[f.name]!r}, UNSET)"

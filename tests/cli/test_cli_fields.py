@@ -12,7 +12,8 @@ import pytest
 from cli_helpers import PERIOD, Cli, period_ids
 from voipstudio_history_client.models import Cdr, Monitor, Voicemessage
 
-from voipstudio_async.cli._query import DATE_FIELDS, FIELDS, json_names
+from voipstudio_async._fields import json_names
+from voipstudio_async.cli._query import DATE_FIELDS, FIELDS
 from voipstudio_async.testing import FakeVoipStudio
 
 
@@ -76,7 +77,7 @@ async def test_attribute_names_are_refused_listing_the_json_names(
 
 @pytest.mark.parametrize("model", [Cdr, Monitor, Voicemessage])
 def test_json_names_follow_the_models(model: type[attrs.AttrsInstance]) -> None:
-    names = json_names(model)
+    names = tuple(json_names(model).values())
     attributes = [f.name for f in attrs.fields(model) if f.init]
     assert len(names) == len(attributes)
     assert not any(name.endswith("_") for name in names)

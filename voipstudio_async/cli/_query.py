@@ -5,16 +5,15 @@ from __future__ import annotations
 import difflib
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
 
-import attrs
 from voipstudio_history_client.models import Cdr, Monitor, Voicemessage
 
+from .._fields import json_names
 from .._filters import Filter
 from ._args import Collection
 from ._errors import UserError
 
-__all__ = ["DATE_FIELDS", "FIELDS", "build_filters", "check_field", "json_names"]
+__all__ = ["DATE_FIELDS", "FIELDS", "build_filters", "check_field"]
 
 DATE_FIELDS: dict[Collection, str] = {
     "cdrs": "calldate",
@@ -24,29 +23,10 @@ DATE_FIELDS: dict[Collection, str] = {
 """The field each collection's period is filtered on."""
 
 
-class _Probe:
-    __slots__ = ()
-
-
-def json_names(model: type[attrs.AttrsInstance]) -> tuple[str, ...]:
-    """The API's JSON names of a generated model's fields, in spec order.
-
-    Read back through ``to_dict()`` (attribute ``type_`` is JSON ``type``), so a field
-    added to the spec shows up here by itself.
-    """
-    probes = {f.name: _Probe() for f in attrs.fields(model) if f.init}
-    instance: Any = model(**probes)
-    mine = {id(probe) for probe in probes.values()}
-    names = tuple(key for key, value in instance.to_dict().items() if id(value) in mine)
-    if len(names) != len(probes):
-        raise RuntimeError(f"cannot read the JSON names of {model.__name__}")
-    return names
-
-
 FIELDS: dict[Collection, tuple[str, ...]] = {
-    "cdrs": json_names(Cdr),
-    "monitors": json_names(Monitor),
-    "voicemessages": json_names(Voicemessage),
+    "cdrs": tuple(json_names(Cdr).values()),
+    "monitors": tuple(json_names(Monitor).values()),
+    "voicemessages": tuple(json_names(Voicemessage).values()),
 }
 """Every field the spec defines per collection, by its JSON name, in spec order."""
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
-from typing import Any, cast
+from typing import Any
 
-import attrs
 from voipstudio_history_client.api.cdrs import (
     delete_all_cdrs,
     download_cdr_pcap,
@@ -62,19 +61,6 @@ _GET_CDR_DICTIONARIES = operation(get_cdr_dictionaries)
 _GET_CDR_NOTES = operation(get_cdr_notes)
 _GET_CDR_TRACE = operation(get_cdr_trace)
 _UPDATE = operation(update_cdrs)
-
-
-def _wire_names(model_cls: type[Cdr]) -> frozenset[str]:
-    """The API's JSON names of a generated model's properties (``type``, not ``type_``)."""
-    # The generator renames keywords and builtins (type -> type_) only in Python; with
-    # every optional field set (all accept None), to_dict() writes each wire name once.
-    fields = attrs.fields(cast("type[attrs.AttrsInstance]", model_cls))
-    optional: dict[str, Any] = {f.name: None for f in fields if f.init and f.name != "id"}
-    return frozenset(model_cls(id=1, **optional).to_dict())
-
-
-#: What ``update()`` may send: the Cdr properties (which are writable is undocumented).
-_PATCHABLE_FIELDS = _wire_names(Cdr)
 
 
 class Cdrs(KeysetListResource[Cdr], _DeleteAll, _PcapDownloads):
@@ -192,7 +178,6 @@ class Cdrs(KeysetListResource[Cdr], _DeleteAll, _PcapDownloads):
             build_kwargs=lambda body: _UPDATE.build(body=body),
             model_cls=CdrPatch,
             path_template=_UPDATE.path,
-            known_fields=_PATCHABLE_FIELDS,
             chunk_size=chunk_size,
             concurrency=concurrency,
         )
