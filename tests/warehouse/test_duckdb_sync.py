@@ -168,6 +168,21 @@ async def test_column_types_and_unparseable_dates(
         assert ("type", "O", "Outbound") in dictionary
 
 
+async def test_a_replaced_destination_is_loaded_from_the_start(
+    tmp_path: Path,
+    fake: FakeVoipStudio,
+    factory: Callable[[], VoipStudio],
+    pipelines_dir: str,
+) -> None:
+    """The cursor comes from the destination, not from local working state."""
+    db = tmp_path / "h.duckdb"
+    run_sync(f"duckdb:///{db}", factory, pipelines_dir)
+    db.unlink()
+    report = run_sync(f"duckdb:///{db}", factory, pipelines_dir)
+    assert counts(report)["cdrs"] == (fake.count("cdrs"), 0)
+    assert_matches_fake(read(db), fake)
+
+
 def test_date_fields_are_the_specs_documented_datetimes() -> None:
     spec = yaml.safe_load(SPEC.read_text(encoding="utf-8"))["components"]["schemas"]
     names = {

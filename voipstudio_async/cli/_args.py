@@ -11,6 +11,7 @@ from typing import Literal, cast, get_args
 
 from .._filters import Filter, FilterValue, Operator
 from ._fake import FAKE_CDRS, FAKE_MONITORS, FAKE_VOICEMESSAGES
+from ._sync import add_sync_parser
 
 __all__ = [
     "COLLECTIONS",
@@ -313,4 +314,5 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="archive, but only show what --move-voicemails/--purge would change (no writes)",
     )
+    add_sync_parser(commands, parents.common)
     return parser

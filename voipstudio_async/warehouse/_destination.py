@@ -9,7 +9,6 @@ and endpoint come from the usual ``AWS_*`` variables.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -42,9 +41,11 @@ class Target:
         return "delta" if self.kind == "filesystem" else None
 
     @property
-    def key(self) -> str:
-        """A short stable name for this destination (no secrets in it)."""
-        return hashlib.sha256(self.display.encode()).hexdigest()[:12]
+    def identity(self) -> str:
+        """What tells destinations apart (no secrets): a DuckDB file by absolute path."""
+        if self.kind == "duckdb":
+            return f"duckdb:///{Path(self.location).resolve()}"
+        return self.display
 
     def scrub(self, text: str) -> str:
         """``text`` with every secret of this target replaced by ``***``."""

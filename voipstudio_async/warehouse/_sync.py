@@ -1,13 +1,15 @@
 """``sync()``: run the history source into a destination with a dlt pipeline.
 
 A pipeline's local working state lives under ``pipelines_dir`` (dlt's default,
-``~/.dlt/pipelines``), named after the destination and dataset, so two destinations
-never share a cursor. Load packages left by a run that was killed are loaded first;
-only then is the account walked from the committed cursor.
+``~/.dlt/pipelines``), named after the destination and dataset. Load packages left by a
+run that was killed are loaded first; then the local state is dropped and restored
+from the destination, so the walk always starts at the cursor the destination
+committed with its rows.
 """
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -53,7 +55,8 @@ class SyncReport:
 
 def pipeline_name(target: Target, dataset: str) -> str:
     """A pipeline per destination and dataset (their working states must not mix)."""
-    return f"voipstudio_{Target(target.kind, f'{target.display}#{dataset}', '').key}"
+    identity = f"{target.identity}#{dataset}"
+    return f"voipstudio_{hashlib.sha256(identity.encode()).hexdigest()[:12]}"
 
 
 def _one_line(exc: BaseException, target: Target) -> str:
@@ -130,6 +133,9 @@ def sync(
             )
             pipeline.normalize()
             pipeline.load()
+        # The cursor is what the destination committed: forget the local working state,
+        # so run() restores it from there (a destination wiped or replaced starts over).
+        pipeline = pipeline.drop()
         pipeline.run(source)
     except PipelineStepFailed as exc:
         api = _api_error(exc)
