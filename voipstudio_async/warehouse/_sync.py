@@ -2,9 +2,9 @@
 
 A pipeline's local working state lives under ``pipelines_dir`` (dlt's default,
 ``~/.dlt/pipelines``), named after the destination and dataset. Load packages left by a
-run that was killed are loaded first; then the local state is dropped and restored
-from the destination, so the walk always starts at the cursor the destination
-committed with its rows.
+run that was killed are loaded first. dlt's ``run()`` then reconciles the local state
+with the one the destination committed with its rows (a destination that was wiped
+or replaced is loaded from the start).
 """
 
 from __future__ import annotations
@@ -133,9 +133,6 @@ def sync(
             )
             pipeline.normalize()
             pipeline.load()
-        # The cursor is what the destination committed: forget the local working state,
-        # so run() restores it from there (a destination wiped or replaced starts over).
-        pipeline = pipeline.drop()
         pipeline.run(source)
     except PipelineStepFailed as exc:
         api = _api_error(exc)
