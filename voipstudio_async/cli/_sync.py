@@ -155,7 +155,9 @@ async def sync_command(
         except ValueError as exc:
             raise UserError(f"credentials: {exc}") from None
     # dlt sends anonymous usage data unless told not to; a CLI run should not phone home.
+    # Its log lines (schema notes, warnings) are shown with -v; errors come as one line.
     os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
+    os.environ.setdefault("RUNTIME__LOG_LEVEL", "WARNING" if ui.verbose else "ERROR")
     ui.note(f"syncing {', '.join(args.resources)} into {target.display} ({args.dataset})")
     with ui.progress() as tracker:
         tasks: dict[str, Task] = {name: tracker.task(name, None) for name in args.resources}
