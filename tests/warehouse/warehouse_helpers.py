@@ -54,7 +54,10 @@ def assert_matches_fake(rows: Rows, fake: FakeVoipStudio) -> None:
         if name == "cdrs":
             for ident, record in expected.items():
                 assert labels(by_id[ident]["labels"]) == list(record.get("labels") or [])
-                assert by_id[ident]["info"] == record.get("info")
+                assert by_id[ident]["info"] == record.get("info"), (
+                    by_id[ident]["info"],
+                    record.get("info"),
+                )
         if name == "voicemessages":
             for ident, record in expected.items():
                 assert by_id[ident]["folder"] == str(record["folder"])

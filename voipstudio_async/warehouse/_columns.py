@@ -8,6 +8,7 @@ date that does not parse (the API's ``0000-00-00 00:00:00``) loads as NULL.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -56,7 +57,8 @@ _ARROW: dict[Kind, pa.DataType] = {
     "text": pa.string(),
     "code": pa.string(),
     "date": TIMESTAMP,
-    "list": pa.list_(pa.string()),
+    # JSON text: every destination takes it (PostgreSQL's loader cannot take Arrow lists).
+    "list": pa.string(),
 }
 
 _DLT: dict[Kind, TDataType] = {
@@ -118,6 +120,8 @@ class TableShape:
             values = [None if row[index] is UNSET else row[index] for row in rows]
             if kind == "code":
                 values = [None if v is None else str(v) for v in values]
+            elif kind == "list":
+                values = [None if v is None else json.dumps(v) for v in values]
             if kind == "date":
                 text = pa.array(values, type=pa.string())
                 parsed = pc.strptime(text, format=_DATE_FORMAT, unit="us", error_is_null=True)

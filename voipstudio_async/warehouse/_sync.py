@@ -119,6 +119,11 @@ def sync(
     if target.table_format is not None:
         for resource in source.resources.values():
             resource.apply_hints(table_format=target.table_format)
+    if target.kind == "postgres":
+        # dlt would COPY Arrow batches to PostgreSQL as CSV, which reads an empty string
+        # as NULL; INSERT statements keep empty strings empty.
+        for resource in source.resources.values():
+            resource.apply_hints(file_format="insert_values")
     options: dict[str, Any] = {} if pipelines_dir is None else {"pipelines_dir": pipelines_dir}
     try:
         pipeline = dlt.pipeline(
