@@ -104,6 +104,9 @@ async def test_readme_example_runs(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     monkeypatch.chdir(tmp_path)
+    # The "Load into a database" example runs dlt: its state in tmp_path, no usage reports.
+    monkeypatch.setenv("DLT_DATA_DIR", str(tmp_path / "dlt"))
+    monkeypatch.setenv("RUNTIME__DLTHUB_TELEMETRY", "false")
     caplog.set_level(logging.INFO, logger="voipstudio_async")
     code = compile(source, "README.md", "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
     namespace: dict[str, Any] = {"__name__": "readme", "vs": vs, "httpx": httpx}

@@ -12,6 +12,7 @@ from typing import Literal, cast, get_args
 
 from .._filters import Filter, FilterValue, Operator
 from ._fake import FAKE_CDRS, FAKE_MONITORS, FAKE_VOICEMESSAGES
+from ._sync import add_sync_parser
 
 __all__ = [
     "COLLECTIONS",
@@ -387,6 +388,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="with --move-voicemails/--purge: archive, but only show what they would change",
     )
+    add_sync_parser(commands, parents.common)
     return parser
 
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .._client import VoipStudio
 
-__all__ = ["FAKE_CDRS", "FAKE_MONITORS", "FAKE_VOICEMESSAGES", "fake_client"]
+if TYPE_CHECKING:
+    from ..testing import FakeVoipStudio
+
+__all__ = ["FAKE_CDRS", "FAKE_MONITORS", "FAKE_VOICEMESSAGES", "fake_account", "fake_client"]
 
 FAKE_CDRS = 20_000
 FAKE_MONITORS = 500
@@ -14,11 +17,11 @@ FAKE_VOICEMESSAGES = 200
 """A realistic account: six months (May to October 2026) of history."""
 
 
-def fake_client(**options: Any) -> VoipStudio:
-    """A ``VoipStudio`` on a fresh ``FakeVoipStudio`` (seed 0) through an ASGI transport."""
+def fake_account() -> FakeVoipStudio:
+    """A fresh ``FakeVoipStudio`` (seed 0) with the account ``--fake`` shows."""
     from ..testing import FakeVoipStudio  # only --fake pays for building the data
 
-    fake = FakeVoipStudio(
+    return FakeVoipStudio(
         seed=0,
         cdrs=FAKE_CDRS,
         monitors=FAKE_MONITORS,
@@ -26,6 +29,11 @@ def fake_client(**options: Any) -> VoipStudio:
         msdrs=100,
         chats=10,
     )
+
+
+def fake_client(**options: Any) -> VoipStudio:
+    """A ``VoipStudio`` on a fresh ``fake_account()`` through an ASGI transport."""
+    fake = fake_account()
     creds = fake.credentials
     return VoipStudio(
         user_id=creds.user_id,

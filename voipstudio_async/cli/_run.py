@@ -25,6 +25,7 @@ from ._errors import EXIT_FAILED, EXIT_USAGE, UserError
 from ._fake import fake_client
 from ._media import describe_error
 from ._output import Ui
+from ._sync import sync_command
 
 __all__ = ["Confirm", "run"]
 
@@ -87,6 +88,9 @@ async def run(
     try:
         async with AsyncExitStack() as stack:
             stack.enter_context(ui.logging())
+            if args.command == "sync":  # builds its clients in dlt's own event loop
+                env = os.environ if environ is None else environ
+                return await sync_command(args, ui, env, CLI_MAX_RETRIES)
             if client is None:
                 client = await stack.enter_async_context(
                     _connect(args, os.environ if environ is None else environ)
