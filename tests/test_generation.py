@@ -38,6 +38,9 @@ def generate(spec: Path, out: Path) -> Path:
         capture_output=True,
         env=env,
     )
+    # As `make generate`: headers, the stamp and the spec's facts (_spec_facts.py).
+    stamper = ROOT / "openapi" / "stamp_generated.py"
+    subprocess.run([sys.executable, str(stamper), str(package), str(spec)], check=True)
     return package
 
 

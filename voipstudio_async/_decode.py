@@ -6,8 +6,6 @@ import asyncio
 import json
 import logging
 import operator
-import types
-import typing
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -27,7 +25,7 @@ from ._errors import (
     PermissionDeniedError,
     RateLimitError,
 )
-from ._fields import json_names
+from ._fields import json_names, type_names
 
 try:  # orjson is several times faster on 5000-row pages; it ships with the `fast` extra.
     import orjson
@@ -123,35 +121,6 @@ class ListBodyLike(Protocol[T_co]):
     def total(self) -> int | Unset: ...
 
 
-def _type_names(annotation: object) -> frozenset[str] | None:
-    """The parts of a field's type as names (``"int"``, ``"list[str]"``, ``"None"``).
-
-    attrs keeps the generated annotations as strings until something (cattrs, for one)
-    calls ``attrs.resolve_types`` on the class; the resolved objects name the same parts.
-    """
-    if isinstance(annotation, str):
-        return frozenset(part.strip() for part in annotation.split("|"))
-    if annotation is None or annotation is type(None):
-        return frozenset({"None"})
-    if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union:
-        names: set[str] = set()
-        for arg in typing.get_args(annotation):
-            part = _type_names(arg)
-            if part is None:
-                return None
-            names |= part
-        return frozenset(names)
-    if typing.get_origin(annotation) is list:
-        (arg,) = typing.get_args(annotation) or (None,)
-        inner = _type_names(arg) if arg is not None else None
-        if inner is None or len(inner) != 1:
-            return None
-        return frozenset({f"list[{next(iter(inner))}]"})
-    if isinstance(annotation, type):
-        return frozenset({annotation.__name__})
-    return None
-
-
 _builders: dict[type, Callable[[dict[str, Any]], Any] | None] = {}
 
 
@@ -168,7 +137,7 @@ def _make_builder(cls: type) -> Callable[[dict[str, Any]], Any] | None:
     if [f.name for f in fields if not f.init] != ["additional_properties"]:
         return None
     for f in init:
-        names = _type_names(f.type)
+        names = type_names(f.type)
         if f.kw_only or names is None or not names <= _PLAIN_TYPES:
             # A spec change (a `format: date-time`, a nested object) lands here: the
             # model is still built, by its slower from_dict.
@@ -236,7 +205,7 @@ def _data_item_class(envelope: object, item: object) -> type | None:
         field = attrs.fields_dict(envelope_cls)["data"]
     except (TypeError, KeyError, attrs.exceptions.NotAnAttrsClassError):
         return None
-    parts = _type_names(field.type)
+    parts = type_names(field.type)
     if parts is None:
         return None
     if f"list[{cls.__name__}]" not in parts or not parts <= {

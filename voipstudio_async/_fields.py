@@ -9,11 +9,17 @@ no edit anywhere else.
 from __future__ import annotations
 
 import functools
-from typing import Any
+import types
+import typing
+from typing import Any, Literal
 
 import attrs
+from voipstudio_history_client._spec_facts import DATE_FIELDS, DATED_BY
 
-__all__ = ["json_names"]
+__all__ = ["FieldKind", "dated_by", "field_kinds", "json_names", "type_names"]
+
+FieldKind = Literal["int", "float", "str", "date", "code", "bool", "list", "object"]
+"""What a field holds, as the fake, the CLI and the loaders treat it."""
 
 
 class _Probe:
@@ -40,3 +46,65 @@ def json_names(model: type) -> dict[str, str]:
     if len(names) != len(probes) or len(set(names.values())) != len(probes):
         raise TypeError(f"cannot read the JSON names of {model.__name__}")
     return names
+
+
+def type_names(annotation: object) -> frozenset[str] | None:
+    """The parts of a field's type as names (``"int"``, ``"list[str]"``, ``"None"``).
+
+    attrs keeps the generated annotations as strings until something (cattrs, for one)
+    calls ``attrs.resolve_types`` on the class; the resolved objects name the same parts.
+    """
+    if isinstance(annotation, str):
+        return frozenset(part.strip() for part in annotation.split("|"))
+    if annotation is None or annotation is type(None):
+        return frozenset({"None"})
+    if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union:
+        names: set[str] = set()
+        for arg in typing.get_args(annotation):
+            part = type_names(arg)
+            if part is None:
+                return None
+            names |= part
+        return frozenset(names)
+    if typing.get_origin(annotation) is list:
+        (arg,) = typing.get_args(annotation) or (None,)
+        inner = type_names(arg) if arg is not None else None
+        if inner is None or len(inner) != 1:
+            return None
+        return frozenset({f"list[{next(iter(inner))}]"})
+    if isinstance(annotation, type):
+        return frozenset({annotation.__name__})
+    return None
+
+
+def _kind(names: frozenset[str] | None) -> FieldKind:
+    parts = (names or frozenset({"object"})) - {"None", "Unset"}
+    if parts == {"int"} or parts == {"bool"} or parts == {"str"}:
+        return typing.cast(FieldKind, next(iter(parts)))
+    if parts <= {"int", "float"}:
+        return "float"
+    if parts == {"int", "str"}:
+        return "code"
+    if parts == {"list[str]"}:
+        return "list"
+    return "object"
+
+
+@functools.cache
+def field_kinds(model: type) -> dict[str, FieldKind]:
+    """JSON name -> kind of every field of a generated model, in spec order.
+
+    Types come from the model's annotations; which strings are dates comes from the
+    spec (``x-voipstudio-date``, recorded in the generated ``_spec_facts``).
+    """
+    dates = DATE_FIELDS.get(model.__name__, ())
+    annotations = {f.name: f.type for f in attrs.fields(model)}
+    return {
+        json: "date" if json in dates else _kind(type_names(annotations[attr]))
+        for attr, json in json_names(model).items()
+    }
+
+
+def dated_by(model: type) -> str:
+    """The field a collection's period filters use (the spec's ``x-voipstudio-dated-by``)."""
+    return DATED_BY[model.__name__]

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from voipstudio_history_client.models import Cdr, Monitor, Voicemessage
 
-from .._fields import json_names
+from .._fields import dated_by, json_names
 from .._filters import Filter
 from ._args import Collection
 from ._errors import UserError
@@ -16,11 +16,11 @@ from ._errors import UserError
 __all__ = ["DATE_FIELDS", "FIELDS", "build_filters", "check_field"]
 
 DATE_FIELDS: dict[Collection, str] = {
-    "cdrs": "calldate",
-    "monitors": "timestamp",
-    "voicemessages": "origtime",
+    "cdrs": dated_by(Cdr),
+    "monitors": dated_by(Monitor),
+    "voicemessages": dated_by(Voicemessage),
 }
-"""The field each collection's period is filtered on."""
+"""The field each collection's period is filtered on (the spec's ``x-voipstudio-dated-by``)."""
 
 
 FIELDS: dict[Collection, tuple[str, ...]] = {

@@ -72,6 +72,7 @@ _FITS: dict[FieldType, Callable[[Any], bool]] = {
     "code": lambda v: isinstance(v, int | str) and not isinstance(v, bool),
     "bool": lambda v: isinstance(v, bool),
     "list": lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v),
+    "object": lambda v: True,
 }
 # Which Cdr fields are writable is undocumented, so (as the spec) any of them is, with a
 # value of its type or null; a voicemessage's folder is required and never null.
@@ -312,10 +313,11 @@ class FakeApp:
         for n, item in enumerate(body):
             if not isinstance(item, dict) or not required <= item.keys():
                 raise bad_request(f"[{n}]", f"Each item needs {', '.join(sorted(required))}.")
+            # An integer beyond 64 bits arrives as a float (orjson); JSON says 1.0 is 1.
+            item = {
+                k: int(v) if isinstance(v, float) and v.is_integer() else v for k, v in item.items()
+            }
             ident = item["id"]
-            if isinstance(ident, float) and ident.is_integer():
-                # An integer beyond 64 bits arrives as a float (orjson); JSON says 1.0 is 1.
-                ident = int(ident)
             if not isinstance(ident, int) or isinstance(ident, bool) or ident < 1:
                 raise bad_request(f"[{n}].id", "This value should be a positive integer.")
             for key, value in item.items():

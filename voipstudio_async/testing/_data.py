@@ -7,8 +7,19 @@ from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
+from voipstudio_history_client.models import (
+    CallTrackingCdr,
+    Cdr,
+    Chat,
+    Monitor,
+    Msdr,
+    Voicemessage,
+)
+
+from .._fields import FieldKind, dated_by, field_kinds
+
 Record = dict[str, Any]
-FieldType = Literal["int", "float", "str", "date", "code", "bool", "list"]
+FieldType = FieldKind
 Kind = Literal["cdrs", "calltracking", "monitors", "msdrs", "chats", "voicemessages"]
 
 #: The newest record of every collection is at most this old; the data never moves.
@@ -18,150 +29,21 @@ SPAN = timedelta(days=182)
 MP3_BYTES_PER_SECOND = 4000
 MP3_OVERHEAD = 417
 
-FIELDS: dict[Kind, dict[str, FieldType]] = {
-    "cdrs": {
-        "id": "int",
-        "billsec": "int",
-        "call_id": "code",
-        "calldate": "date",
-        "charge": "float",
-        "clid": "str",
-        "context": "str",
-        "destination": "code",
-        "disposition": "code",
-        "dst": "str",
-        "dst_codec": "str",
-        "dst_id": "str",
-        "dst_name": "str",
-        "dst_ua": "str",
-        "duration": "int",
-        "info": "str",
-        "live_id": "int",
-        "parent_live_id": "int",
-        "rate": "float",
-        "server_id": "int",
-        "sip_endpoint_id": "int",
-        "src": "str",
-        "src_codec": "str",
-        "src_id": "str",
-        "src_name": "str",
-        "src_ua": "str",
-        "t_cause": "str",
-        "type": "code",
-        "user_id": "int",
-        "labels": "list",
-        "metadata": "str",
-        "nb_notes": "int",
-    },
-    "calltracking": {
-        "id": "int",
-        "billsec": "int",
-        "call_id": "code",
-        "calldate": "date",
-        "charge": "float",
-        "clid": "str",
-        "context": "str",
-        "destination": "code",
-        "disposition": "code",
-        "dst": "str",
-        "dst_codec": "str",
-        "dst_id": "str",
-        "dst_name": "str",
-        "dst_ua": "str",
-        "duration": "int",
-        "info": "str",
-        "live_id": "int",
-        "parent_live_id": "int",
-        "rate": "float",
-        "server_id": "int",
-        "sip_endpoint_id": "int",
-        "src": "str",
-        "src_codec": "str",
-        "src_id": "str",
-        "src_name": "str",
-        "src_ua": "str",
-        "t_cause": "str",
-        "type": "code",
-        "user_id": "int",
-        "is_root": "bool",
-        "root_live_id": "int",
-    },
-    "monitors": {
-        "id": "int",
-        "called": "str",
-        "caller": "str",
-        "context": "str",
-        "dst_id": "str",
-        "dst_name": "str",
-        "duration": "int",
-        "live_id": "int",
-        "sip_endpoint_id": "int",
-        "size": "int",
-        "src_id": "str",
-        "timestamp": "date",
-        "type": "code",
-        "user_id": "int",
-    },
-    "msdrs": {
-        "id": "int",
-        "call_id": "code",
-        "created_at": "date",
-        "dst": "str",
-        "dst_id": "str",
-        "dst_ua": "str",
-        "duration": "int",
-        "media_session_id": "int",
-        "src": "str",
-        "src_id": "str",
-        "src_ua": "str",
-        "t_cause": "str",
-        "type": "code",
-        "user_id": "int",
-    },
-    "chats": {
-        "id": "int",
-        "created_at": "date",
-        "customer_id": "int",
-        "duration": "int",
-        "operator_id": "int",
-        "operator_ua": "str",
-        "state": "code",
-        "visitor_city": "str",
-        "visitor_country": "str",
-        "visitor_email": "str",
-        "visitor_geo": "str",
-        "visitor_id": "str",
-        "visitor_ip": "str",
-        "visitor_name": "str",
-        "visitor_referer": "str",
-        "visitor_ua": "str",
-        "website_id": "int",
-    },
-    "voicemessages": {
-        "id": "int",
-        "caller": "str",
-        "callerid": "str",
-        "dialled": "str",
-        "duration": "int",
-        "extension_id": "int",
-        "folder": "code",
-        "is_new": "bool",
-        "live_id": "int",
-        "origtime": "date",
-        "parent_live_id": "int",
-        "transcript": "str",
-    },
+_MODELS: dict[Kind, type] = {
+    "cdrs": Cdr,
+    "calltracking": CallTrackingCdr,
+    "monitors": Monitor,
+    "msdrs": Msdr,
+    "chats": Chat,
+    "voicemessages": Voicemessage,
 }
 
-#: The field each collection is dated by (what the API filters dates on).
-DATE_FIELDS: dict[Kind, str] = {
-    "cdrs": "calldate",
-    "calltracking": "calldate",
-    "monitors": "timestamp",
-    "msdrs": "created_at",
-    "chats": "created_at",
-    "voicemessages": "origtime",
-}
+FIELDS: dict[Kind, dict[str, FieldType]] = {kind: field_kinds(m) for kind, m in _MODELS.items()}
+"""Every field of each collection by JSON name and kind, from the spec's generated models:
+a property added to the spec is served (with a value of its kind) without an edit here."""
+
+DATE_FIELDS: dict[Kind, str] = {kind: dated_by(m) for kind, m in _MODELS.items()}
+"""The field each collection is dated by (the spec's ``x-voipstudio-dated-by``)."""
 
 FIRST = ("Anna", "Ben", "Carla", "David", "Eva", "Filip", "Greta", "Hugo", "Ines", "Jan", "Kasia")
 LAST = ("Smith", "Nowak", "Garcia", "Muller", "Rossi", "Dubois", "Silva", "Kowalski", "Jones")
@@ -220,6 +102,26 @@ def later_timestamps(rng: random.Random, latest: str | None, n: int) -> Iterator
     for _ in range(n):
         moment += timedelta(seconds=rng.randrange(1, 120))
         yield str(moment)
+
+
+def _plausible(rng: random.Random, field: str, kind: FieldType) -> Any:
+    """A value of ``kind`` for a field the generator has no model of."""
+    match kind:
+        case "int":
+            return rng.randrange(1, 100_000)
+        case "float":
+            return round(rng.uniform(0, 100), 4)
+        case "bool":
+            return rng.random() < 0.5
+        case "code":
+            return rng.choice(("A", "B", 1, 2))
+        case "date":
+            return (END - SPAN * rng.random()).strftime("%Y-%m-%d %H:%M:%S")
+        case "list":
+            return rng.sample(LABELS, rng.randrange(0, 3))
+        case "str":
+            return f"{field}-{rng.randrange(16**6):06x}"
+    return None
 
 
 class Account:
@@ -479,14 +381,25 @@ class Generator:
         }
         return makers[kind]
 
+    def _complete(self, kind: Kind, rows: list[Record], stream: str) -> list[Record]:
+        """Give each row every field of the spec the maker does not fill, a plausible
+        value of its kind, from a stream of its own (the seeded data never shifts)."""
+        missing = [(f, k) for f, k in FIELDS[kind].items() if rows and f not in rows[0]]
+        if missing:
+            rng = self.rng(f"{stream}:spec-fields")
+            for row in rows:
+                for field, field_kind in missing:
+                    row.setdefault(field, _plausible(rng, field, field_kind))
+        return rows
+
     def generate(self, kind: Kind, first_id: int, n: int) -> list[Record]:
         """`n` records of `kind` with ids from `first_id`."""
-        return self._maker(kind)(self.rng(kind), first_id, n)
+        return self._complete(kind, self._maker(kind)(self.rng(kind), first_id, n), kind)
 
     def later(self, kind: Kind, first_id: int, n: int, latest: str | None) -> list[Record]:
         """`n` new records dated after `latest`, as if the calls just happened."""
         rng = self.rng(f"{kind}:{first_id}")
-        rows = self._maker(kind)(rng, first_id, n)
+        rows = self._complete(kind, self._maker(kind)(rng, first_id, n), f"{kind}:{first_id}")
         for row, moment in zip(rows, later_timestamps(rng, latest, n), strict=True):
             row[DATE_FIELDS[kind]] = moment
         return rows

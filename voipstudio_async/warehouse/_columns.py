@@ -21,6 +21,8 @@ from dlt.common.schema.typing import TColumnSchema
 from voipstudio_history_client.models import Cdr, Chat, Monitor, Msdr, Voicemessage
 from voipstudio_history_client.types import UNSET
 
+from .._fields import dated_by, json_names
+
 __all__ = ["DATE_FIELDS", "RESOURCES", "ResourceName", "TableShape", "shape"]
 
 ResourceName = Literal["cdrs", "monitors", "voicemessages", "chats", "msdrs"]
@@ -34,15 +36,8 @@ _MODELS: dict[ResourceName, type] = {
     "msdrs": Msdr,
 }
 
-DATE_FIELDS: dict[ResourceName, str] = {
-    "cdrs": "calldate",
-    "monitors": "timestamp",
-    "voicemessages": "origtime",
-    "chats": "created_at",
-    "msdrs": "created_at",
-}
-"""Each resource's date field: the one field per schema the spec documents as
-``YYYY-MM-DD HH:MM:SS`` (tests/warehouse checks this against openapi/history.yaml)."""
+DATE_FIELDS: dict[ResourceName, str] = {name: dated_by(model) for name, model in _MODELS.items()}
+"""Each resource's date field (the spec's ``x-voipstudio-dated-by``)."""
 
 _DATE_FORMAT = "%Y-%m-%d %H:%M:%S"
 # Microseconds: the precision dlt maps to every destination without a warning.
@@ -136,8 +131,8 @@ def shape(name: ResourceName) -> TableShape:
     model = _MODELS[name]
     attributes = tuple(f.name for f in attrs.fields(model) if f.name != "additional_properties")
     types = {f.name: f.type for f in attrs.fields(model)}
-    # The generator appends "_" to names that shadow Python builtins (type -> type_).
-    fields = tuple(a.removesuffix("_") for a in attributes)
+    names = json_names(model)
+    fields = tuple(names[a] for a in attributes)
     date_field = DATE_FIELDS[name]
     kinds: tuple[Kind, ...] = tuple(
         "date" if field == date_field else _kind(str(types[attr]))
