@@ -1,0 +1,48 @@
+"""Every default of the SDK, in one place (the modules that use them import from here)."""
+
+from typing import Final
+
+import httpx
+
+# The client (`VoipStudio` and `from_env`).
+DEFAULT_BASE_URL: Final = "https://l7api.com/v1.1/voipstudio"
+DEFAULT_TIMEOUT: Final = httpx.Timeout(30.0, connect=10.0)
+DEFAULT_MAX_RETRIES: Final = 2
+DEFAULT_MAX_RETRY_AFTER: Final = 60.0
+DEFAULT_MAX_CONCURRENCY: Final = 32
+
+# Retries (`_retry`).
+RETRYABLE_STATUSES: Final = frozenset({408, 429, 500, 502, 503, 504})
+INITIAL_RETRY_DELAY: Final = 0.5
+MAX_RETRY_DELAY: Final = 8.0
+# A Retry-After beyond this is a broken header rather than a real instruction.
+ABSURD_RETRY_AFTER: Final = 86_400.0
+
+# The Requester.
+# How much of an error body a stream reads before raising (the rest is discarded).
+MAX_ERROR_BODY: Final = 64 * 1024
+# httpx refuses a URL, or any one of its components, longer than this (InvalidURL).
+MAX_URL_LENGTH: Final = 65_536
+
+# Lists and walks (`resources/_base`).
+DEFAULT_LIST_LIMIT: Final = 100
+"""``list()``'s page size when none is given."""
+DEFAULT_PAGE_SIZE: Final = 1000
+"""``iterate()``'s page size: fewer round trips, still far below the API's 5000."""
+
+# Bulk engines and `download_many`.
+DEFAULT_BULK_CHUNK_ITEMS: Final = 100
+"""Items per bulk request: keeps PATCH bodies small and `/monitors/1,2,...` paths short."""
+DEFAULT_BULK_CONCURRENCY: Final = 4
+"""Chunks (or downloads) in flight at once; the client's own gate still applies."""
+
+# Downloads.
+DEFAULT_DOWNLOAD_CHUNK_BYTES: Final = 256 * 1024
+"""Bytes per read/write: large enough for throughput, small enough for flat memory."""
+
+# The aiohttp backend (`_fast`).
+# Bodies up to this size (with a Content-Length) are read in one call inside the
+# transport; bigger ones are streamed. Bounded, so memory stays flat for downloads.
+EAGER_BODY_LIMIT: Final = 64 * 1024
+# aiohttp's per-connection read buffer: bigger buffers mean fewer, larger chunks.
+READ_BUFSIZE: Final = 256 * 1024
