@@ -57,6 +57,8 @@ FINAL_STATUS = [400, 401, 403, 404, 409, 422, 501, 522]
 async def test_status_decision_table(
     vs: VoipStudio, httpx_mock: HTTPXMock, sleeps: list[float], kind: str, status: int
 ) -> None:
+    # Each request on its own, as with rate_limit=None (test_ratelimit covers the limiter).
+    vs._requester.limiter = None
     httpx_mock.add_response(status_code=status, is_reusable=True)
 
     with pytest.raises(APIStatusError) as info:
@@ -177,6 +179,7 @@ def test_retry_after_parsing(headers: dict[str, str], expected: float | None) ->
 async def test_retry_after_is_honoured_then_the_error_carries_it(
     vs: VoipStudio, httpx_mock: HTTPXMock, sleeps: list[float]
 ) -> None:
+    vs._requester.limiter = None  # as with rate_limit=None
     httpx_mock.add_response(status_code=429, headers={"Retry-After": "2"}, is_reusable=True)
 
     with pytest.raises(RateLimitError) as info:

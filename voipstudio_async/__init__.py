@@ -42,6 +42,7 @@ from ._errors import (
 )
 from ._filters import Filter, FilterArg, FilterValue, Operator
 from ._pagination import MAX_PAGE_SIZE, Page
+from ._ratelimit import RateLimit
 from ._transport import NOT_GIVEN, NotGiven, RetryPolicy, TimeoutArg
 
 __all__ = [
@@ -81,6 +82,7 @@ __all__ = [
     "Page",
     "PermissionDeniedError",
     "ProgressCallback",
+    "RateLimit",
     "RateLimitError",
     "RetryPolicy",
     "TimeoutArg",

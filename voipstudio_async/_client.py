@@ -24,6 +24,7 @@ from ._decode import parse_model
 from ._errors import ClientClosedError
 from ._operations import calls, operation
 from ._options import ClientArgs, ClientOptions, HttpBackend, build_http_client
+from ._ratelimit import DEFAULT_RATE_LIMIT, RateLimit
 from ._transport import NOT_GIVEN, NotGiven, Requester, RetryPolicy
 from .resources import (
     CallTracking,
@@ -96,6 +97,11 @@ class VoipStudio:
             voipstudio-async[fast]``), several times faster at high concurrency. It
             keeps the timeout, the pool size (``max_concurrency``) and no redirects;
             not combinable with ``http_client=``/``transport=``.
+        rate_limit: the client's shared limiter (see ``RateLimit``). The default adapts to
+            429s only: the first pauses every task of the client for its ``Retry-After``
+            and sets a send rate that then follows CUBIC; a 429 waited out this way is
+            not counted in ``max_retries``. ``None`` turns it off (each request then
+            retries its own 429s).
     """
 
     def __init__(
@@ -114,6 +120,7 @@ class VoipStudio:
         http_client: httpx.AsyncClient | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         http_backend: HttpBackend = "httpx",
+        rate_limit: RateLimit | None = DEFAULT_RATE_LIMIT,
     ) -> None:
         self._options = ClientOptions.build(
             timeout=timeout,
@@ -123,6 +130,7 @@ class VoipStudio:
             http_client=http_client,
             transport=transport,
             http_backend=http_backend,
+            rate_limit=rate_limit,
         )
         if not isinstance(base_url, str) or not base_url.startswith(("http://", "https://")):
             raise ValueError(f"base_url must be an http(s) URL, got {base_url!r}")
@@ -143,6 +151,7 @@ class VoipStudio:
             max_retry_after=options.max_retry_after,
             max_concurrency=options.max_concurrency,
             owns_http=options.http_client is None,
+            rate_limit=options.rate_limit,
         )
         self.cdrs = Cdrs(self._requester)
         """Call detail records."""

@@ -46,3 +46,19 @@ DEFAULT_DOWNLOAD_CHUNK_BYTES: Final = 256 * 1024
 EAGER_BODY_LIMIT: Final = 64 * 1024
 # aiohttp's per-connection read buffer: bigger buffers mean fewer, larger chunks.
 READ_BUFSIZE: Final = 256 * 1024
+
+# Rate limiting (`_ratelimit`): CUBIC after throttling, as TCP and botocore's adaptive mode.
+RATE_CUBIC_BETA: Final = 0.9
+"""The send rate after a throttle, as a share of the rate the server was accepting."""
+RATE_CUBIC_SCALE: Final = 0.4
+"""CUBIC's C (botocore's value): how fast the rate grows back around the last ceiling."""
+RATE_MIN: Final = 0.5
+"""Requests/s the adaptive rate never goes below."""
+RATE_WINDOW: Final = 1.0
+"""Seconds of successes counted to measure the rate the server accepts."""
+RATE_MIN_WINDOW: Final = 0.1
+"""The shortest span an accepted rate is measured over (right after the first success)."""
+RATE_SLOW_START_DOUBLING: Final = 0.5
+"""After the first throttle the rate doubles every this many seconds until the next."""
+MAX_THROTTLED_RETRIES: Final = 10
+"""429s one call waits out through the shared limiter (not counted in ``max_retries``)."""

@@ -19,6 +19,7 @@ from ._constants import (
     DEFAULT_TIMEOUT,
 )
 from ._httpx_pool import GuardedHTTPTransport
+from ._ratelimit import DEFAULT_RATE_LIMIT, RateLimit
 from ._transport import NOT_GIVEN, NotGiven
 
 __all__ = ["ClientArgs", "ClientOptions", "build_http_client"]
@@ -36,6 +37,7 @@ class ClientArgs(TypedDict, total=False):
     http_client: httpx.AsyncClient | None
     transport: httpx.AsyncBaseTransport | None
     http_backend: HttpBackend
+    rate_limit: RateLimit | None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -49,6 +51,7 @@ class ClientOptions:
     http_client: httpx.AsyncClient | None
     transport: httpx.AsyncBaseTransport | None
     http_backend: HttpBackend
+    rate_limit: RateLimit | None
 
     @classmethod
     def build(
@@ -61,6 +64,7 @@ class ClientOptions:
         http_client: httpx.AsyncClient | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         http_backend: HttpBackend = "httpx",
+        rate_limit: RateLimit | None = DEFAULT_RATE_LIMIT,
     ) -> ClientOptions:
         """Check every option (``ValueError`` naming the bad one) and resolve the timeout."""
         if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
@@ -79,6 +83,8 @@ class ClientOptions:
             raise ValueError(f"http_backend must be 'httpx' or 'aiohttp', got {http_backend!r}")
         if http_backend == "aiohttp" and (http_client is not None or transport is not None):
             raise ValueError("http_backend='aiohttp' builds its own transport")
+        if rate_limit is not None and not isinstance(rate_limit, RateLimit):
+            raise TypeError(f"rate_limit must be a RateLimit or None, got {rate_limit!r}")
         return cls(
             timeout=_resolve_timeout(timeout, http_client),
             max_retries=max_retries,
@@ -87,6 +93,7 @@ class ClientOptions:
             http_client=http_client,
             transport=transport,
             http_backend=http_backend,
+            rate_limit=rate_limit,
         )
 
 

@@ -17,7 +17,7 @@ from typing import Any, Final
 
 import httpx
 
-from ._constants import MAX_ERROR_BODY, MAX_URL_LENGTH
+from ._constants import MAX_ERROR_BODY, MAX_THROTTLED_RETRIES, MAX_URL_LENGTH
 from ._decode import make_status_error
 from ._errors import (
     APIConnectionError,
@@ -25,6 +25,7 @@ from ._errors import (
     APITimeoutError,
     ClientClosedError,
 )
+from ._ratelimit import LocalLimiter, RateLimit
 from ._retry import NOT_SENT, RetryPolicy, _Retries, parse_retry_after
 
 __all__ = [
@@ -76,6 +77,7 @@ class Requester:
         max_retry_after: float,
         max_concurrency: int,
         owns_http: bool,
+        rate_limit: RateLimit | None = None,
     ) -> None:
         self._http = http
         self._base_url = base_url if base_url.endswith("/") else base_url + "/"
@@ -89,6 +91,12 @@ class Requester:
         self._closed = False
         # Injection point so tests never sleep.
         self._sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+        self.limiter = (
+            None
+            if rate_limit is None
+            else LocalLimiter(rate_limit, sleep=lambda delay: self._sleep(delay))
+        )
+        """The client's shared limiter (None with ``rate_limit=None``)."""
 
     @property
     def max_retries(self) -> int:
@@ -186,12 +194,21 @@ class Requester:
         retried like any transport failure). Error bodies are read for the exception
         (at most 64 KiB of a stream).
         """
-        attempt = 0
+        attempt = throttled = 0
         ambiguous = False  # an earlier attempt may have been carried out
+        limiter = self.limiter
         while True:
             request = self._prepare(kwargs, timeout)
+            if limiter is not None:
+                await limiter.acquire()
+                sent_at = limiter.now()
             async with self._gate:
                 outcome = await self._attempt(request, auth, path_template, attempt, read)
+                if limiter is not None and not isinstance(outcome, httpx.TransportError):
+                    if isinstance(outcome, APIStatusError) and outcome.status_code == 429:
+                        limiter.on_throttle(sent_at, outcome.retry_after)
+                    else:
+                        limiter.on_success()
                 if isinstance(outcome, httpx.Response):
                     try:
                         yield outcome
@@ -200,6 +217,11 @@ class Requester:
                     finally:
                         await outcome.aclose()
                     return
+            if self._waits_out(outcome, policy, throttled):
+                # The limiter already paused the whole client: its next turn is the wait.
+                throttled += 1
+                self._log_retry(request.method, path_template, 429, attempt, 0.0)
+                continue
             if isinstance(outcome, APIStatusError):
                 delay = self.retries.after_status(outcome, policy, attempt)
                 if delay is None:
@@ -216,6 +238,20 @@ class Requester:
             self._log_retry(request.method, path_template, cause, attempt, delay)
             attempt += 1
             await self.pause(delay)
+
+    def _waits_out(
+        self, outcome: APIStatusError | httpx.TransportError, policy: RetryPolicy, throttled: int
+    ) -> bool:
+        """Whether a 429 is retried through the shared limiter (not counted as a retry)."""
+        return (
+            self.limiter is not None
+            and isinstance(outcome, APIStatusError)
+            and outcome.status_code == 429
+            and policy is RetryPolicy.IDEMPOTENT
+            and self.retries.max_retries > 0
+            and throttled < MAX_THROTTLED_RETRIES
+            and (outcome.retry_after or 0.0) <= self.retries.max_retry_after
+        )
 
     async def pause(self, delay: float) -> None:
         """Wait ``delay`` seconds before a retry, holding no concurrency slot."""
