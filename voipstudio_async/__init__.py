@@ -11,6 +11,7 @@ async with VoipStudio(user_id=123456, api_key="...") as vs:
 from importlib.metadata import version as _version
 
 from ._auth import BasicAuth, LoginAuth, TokenAuth
+from ._budget import RetryBudget
 from ._bulk import BulkResult, DeleteAllResult, ItemOutcome
 from ._client import (
     DEFAULT_BASE_URL,
@@ -84,6 +85,7 @@ __all__ = [
     "ProgressCallback",
     "RateLimit",
     "RateLimitError",
+    "RetryBudget",
     "RetryPolicy",
     "TimeoutArg",
     "TokenAuth",

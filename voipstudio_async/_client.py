@@ -12,6 +12,7 @@ from voipstudio_history_client.api.auth import login_2fa
 from voipstudio_history_client.models import LoginResponse, TwoFactorRequest
 
 from ._auth import BasicAuth, LoginAuth, TokenAuth
+from ._budget import DEFAULT_RETRY_BUDGET, RetryBudget
 from ._checks import is_positive_int
 from ._constants import (
     DEFAULT_BASE_URL,
@@ -102,6 +103,10 @@ class VoipStudio:
             and sets a send rate that then follows CUBIC; a 429 waited out this way is
             not counted in ``max_retries``. ``None`` turns it off (each request then
             retries its own 429s).
+        retry_budget: caps retries of failures (5xx, 408, timeouts, dropped connections)
+            at a share of the client's recent calls (``RetryBudget()``: 20% of the calls
+            of the last 10 s, at least 10 per window); when spent, a failing call raises
+            its own error at once (logged at INFO). ``None`` removes the cap.
     """
 
     def __init__(
@@ -121,6 +126,7 @@ class VoipStudio:
         transport: httpx.AsyncBaseTransport | None = None,
         http_backend: HttpBackend = "httpx",
         rate_limit: RateLimit | None = DEFAULT_RATE_LIMIT,
+        retry_budget: RetryBudget | None = DEFAULT_RETRY_BUDGET,
     ) -> None:
         self._options = ClientOptions.build(
             timeout=timeout,
@@ -131,6 +137,7 @@ class VoipStudio:
             transport=transport,
             http_backend=http_backend,
             rate_limit=rate_limit,
+            retry_budget=retry_budget,
         )
         if not isinstance(base_url, str) or not base_url.startswith(("http://", "https://")):
             raise ValueError(f"base_url must be an http(s) URL, got {base_url!r}")
@@ -152,6 +159,7 @@ class VoipStudio:
             max_concurrency=options.max_concurrency,
             owns_http=options.http_client is None,
             rate_limit=options.rate_limit,
+            retry_budget=options.retry_budget,
         )
         self.cdrs = Cdrs(self._requester)
         """Call detail records."""

@@ -62,3 +62,9 @@ RATE_SLOW_START_DOUBLING: Final = 0.5
 """After the first throttle the rate doubles every this many seconds until the next."""
 MAX_THROTTLED_RETRIES: Final = 10
 """429s one call waits out through the shared limiter (not counted in ``max_retries``)."""
+
+# Retry budget (`_budget`): retries of failures as a share of recent calls (Envoy's 20%).
+DEFAULT_BUDGET_RATIO: Final = 0.2
+DEFAULT_BUDGET_WINDOW: Final = 10.0
+DEFAULT_BUDGET_FLOOR: Final = 10
+"""Retries a window always allows, so a quiet client can still retry."""

@@ -527,7 +527,11 @@ async def download_many(
                     # Only a body that broke is retried here: a request that got no
                     # response was already retried by the Requester.
                     delay = requester.retries.after_broken_body(attempt)
-                    if delay is None or temp.responses == responses:
+                    if (
+                        delay is None
+                        or temp.responses == responses
+                        or not requester.may_retry("GET", path_template, "a broken body")
+                    ):
                         raise
                     await temp.settle()  # what is on disk is what the next attempt resumes
                     await requester.pause(delay)

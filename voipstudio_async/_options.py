@@ -12,6 +12,7 @@ from typing import Literal, TypedDict
 
 import httpx
 
+from ._budget import DEFAULT_RETRY_BUDGET, RetryBudget
 from ._constants import (
     DEFAULT_MAX_CONCURRENCY,
     DEFAULT_MAX_RETRIES,
@@ -38,6 +39,7 @@ class ClientArgs(TypedDict, total=False):
     transport: httpx.AsyncBaseTransport | None
     http_backend: HttpBackend
     rate_limit: RateLimit | None
+    retry_budget: RetryBudget | None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -52,6 +54,7 @@ class ClientOptions:
     transport: httpx.AsyncBaseTransport | None
     http_backend: HttpBackend
     rate_limit: RateLimit | None
+    retry_budget: RetryBudget | None
 
     @classmethod
     def build(
@@ -65,6 +68,7 @@ class ClientOptions:
         transport: httpx.AsyncBaseTransport | None = None,
         http_backend: HttpBackend = "httpx",
         rate_limit: RateLimit | None = DEFAULT_RATE_LIMIT,
+        retry_budget: RetryBudget | None = DEFAULT_RETRY_BUDGET,
     ) -> ClientOptions:
         """Check every option (``ValueError`` naming the bad one) and resolve the timeout."""
         if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
@@ -85,6 +89,8 @@ class ClientOptions:
             raise ValueError("http_backend='aiohttp' builds its own transport")
         if rate_limit is not None and not isinstance(rate_limit, RateLimit):
             raise TypeError(f"rate_limit must be a RateLimit or None, got {rate_limit!r}")
+        if retry_budget is not None and not isinstance(retry_budget, RetryBudget):
+            raise TypeError(f"retry_budget must be a RetryBudget or None, got {retry_budget!r}")
         return cls(
             timeout=_resolve_timeout(timeout, http_client),
             max_retries=max_retries,
@@ -94,6 +100,7 @@ class ClientOptions:
             transport=transport,
             http_backend=http_backend,
             rate_limit=rate_limit,
+            retry_budget=retry_budget,
         )
 
 

@@ -17,6 +17,7 @@ from typing import Any, Final
 
 import httpx
 
+from ._budget import RetryBudget, _Budget
 from ._constants import MAX_ERROR_BODY, MAX_THROTTLED_RETRIES, MAX_URL_LENGTH
 from ._decode import make_status_error
 from ._errors import (
@@ -78,6 +79,7 @@ class Requester:
         max_concurrency: int,
         owns_http: bool,
         rate_limit: RateLimit | None = None,
+        retry_budget: RetryBudget | None = None,
     ) -> None:
         self._http = http
         self._base_url = base_url if base_url.endswith("/") else base_url + "/"
@@ -97,6 +99,8 @@ class Requester:
             else LocalLimiter(rate_limit, sleep=lambda delay: self._sleep(delay))
         )
         """The client's shared limiter (None with ``rate_limit=None``)."""
+        self.budget = None if retry_budget is None else _Budget(retry_budget)
+        """The client's retry budget (None with ``retry_budget=None``)."""
 
     @property
     def max_retries(self) -> int:
@@ -197,6 +201,8 @@ class Requester:
         attempt = throttled = 0
         ambiguous = False  # an earlier attempt may have been carried out
         limiter = self.limiter
+        if self.budget is not None:
+            self.budget.on_call()
         while True:
             request = self._prepare(kwargs, timeout)
             if limiter is not None:
@@ -224,14 +230,18 @@ class Requester:
                 continue
             if isinstance(outcome, APIStatusError):
                 delay = self.retries.after_status(outcome, policy, attempt)
-                if delay is None:
+                if delay is None or not self.may_retry(
+                    request.method, path_template, outcome.status_code
+                ):
                     outcome.after_ambiguous_failure = ambiguous
                     raise outcome
                 cause: int | str = outcome.status_code
                 ambiguous = ambiguous or outcome.status_code in _MAYBE_DONE_STATUSES
             else:
                 delay = self.retries.after_exception(outcome, policy, attempt)
-                if delay is None:
+                if delay is None or not self.may_retry(
+                    request.method, path_template, type(outcome).__name__
+                ):
                     raise _connection_error(outcome, request.method, path_template) from outcome
                 cause = type(outcome).__name__
                 ambiguous = ambiguous or not isinstance(outcome, NOT_SENT)
@@ -252,6 +262,10 @@ class Requester:
             and throttled < MAX_THROTTLED_RETRIES
             and (outcome.retry_after or 0.0) <= self.retries.max_retry_after
         )
+
+    def may_retry(self, method: str, path_template: str, cause: int | str) -> bool:
+        """Whether the retry budget has a retry left for this failure (spends it)."""
+        return self.budget is None or self.budget.allows(method, path_template, cause)
 
     async def pause(self, delay: float) -> None:
         """Wait ``delay`` seconds before a retry, holding no concurrency slot."""
