@@ -523,7 +523,6 @@ async def test_download_many_retries_a_broken_body_from_byte_zero(
         [7],
         tmp_path,
         on_progress=lambda _, done, total: progress.append(done),
-        retry_delay=0,
         chunk_size=1000,
     )
     assert result.ok
@@ -533,12 +532,14 @@ async def test_download_many_retries_a_broken_body_from_byte_zero(
     assert progress == sorted(progress) and progress[-1] == len(AUDIO)
 
 
-async def test_download_many_gives_up_after_its_attempts(
+async def test_download_many_gives_up_when_the_retry_rules_do(
     requester: Requester, httpx_mock: HTTPXMock, tmp_path: Path
 ) -> None:
+    # Body retries follow the client's one retry policy: max_retries=1 allows two bodies.
+    requester.retries.max_retries = 1
     for _ in range(2):
         httpx_mock.add_response(stream=httpx.ByteStream(b"ab"), headers={"Content-Length": "9"})
-    result = await download_monitors(requester, [7], tmp_path, attempts=2, retry_delay=0)
+    result = await download_monitors(requester, [7], tmp_path)
     assert isinstance(result.outcomes[0].error, IncompleteDownloadError)
     assert files_in(tmp_path) == []
 
@@ -548,7 +549,7 @@ async def test_download_many_does_not_retry_what_the_requester_already_retried(
 ) -> None:
     # The Requester (max_retries=2) tries a dead host 3 times; download_many adds none.
     httpx_mock.add_exception(httpx.ConnectError("refused"), is_reusable=True)
-    result = await download_monitors(requester, [7], tmp_path, attempts=3, retry_delay=0)
+    result = await download_monitors(requester, [7], tmp_path)
     assert isinstance(result.outcomes[0].error, APIConnectionError)
     assert len(httpx_mock.get_requests()) == 3
     assert files_in(tmp_path) == []
@@ -615,7 +616,6 @@ async def test_download_many_resumes_with_range_when_the_server_advertises_it(
         tmp_path,
         expected_sizes={7: len(AUDIO)},
         on_progress=lambda _, done, total: progress.append((done, total)),
-        retry_delay=0,
         chunk_size=1000,
     )
     value = result.outcomes[0].value
@@ -653,7 +653,7 @@ async def test_download_many_restarts_from_zero_when_a_range_is_not_honoured_or_
         stream=BrokenStream(first_body, httpx.ReadError("reset")), headers=first_headers
     )
     httpx_mock.add_response(content=AUDIO)
-    result = await download_monitors(requester, [7], tmp_path, retry_delay=0, chunk_size=1000)
+    result = await download_monitors(requester, [7], tmp_path, chunk_size=1000)
     assert result.ok, result.outcomes[0].error
     assert ("range" in httpx_mock.get_requests()[1].headers) is sends_range
     assert (tmp_path / "monitor-7.mp3").read_bytes() == AUDIO

@@ -210,7 +210,7 @@ async def test_stream_raises_mapped_error_before_the_block(
 
 
 async def test_stream_error_body_read_is_capped(vs: VoipStudio, httpx_mock: HTTPXMock) -> None:
-    vs._requester.max_retries = 0
+    vs._requester.retries.max_retries = 0
     httpx_mock.add_response(status_code=500, content=b"x" * 1_000_000)
 
     with pytest.raises(InternalServerError) as info:

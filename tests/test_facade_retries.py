@@ -20,7 +20,7 @@ from voipstudio_async import (
     RetryPolicy,
     VoipStudio,
 )
-from voipstudio_async._transport import parse_retry_after
+from voipstudio_async._retry import parse_retry_after
 
 NOW = 1_800_000_000.0
 
@@ -57,6 +57,8 @@ FINAL_STATUS = [400, 401, 403, 404, 409, 422, 501, 522]
 async def test_status_decision_table(
     vs: VoipStudio, httpx_mock: HTTPXMock, sleeps: list[float], kind: str, status: int
 ) -> None:
+    # Each request on its own, as with rate_limit=None (test_ratelimit covers the limiter).
+    vs._requester.limiter = None
     httpx_mock.add_response(status_code=status, is_reusable=True)
 
     with pytest.raises(APIStatusError) as info:
@@ -177,6 +179,7 @@ def test_retry_after_parsing(headers: dict[str, str], expected: float | None) ->
 async def test_retry_after_is_honoured_then_the_error_carries_it(
     vs: VoipStudio, httpx_mock: HTTPXMock, sleeps: list[float]
 ) -> None:
+    vs._requester.limiter = None  # as with rate_limit=None
     httpx_mock.add_response(status_code=429, headers={"Retry-After": "2"}, is_reusable=True)
 
     with pytest.raises(RateLimitError) as info:
@@ -215,7 +218,7 @@ async def test_max_retry_after_is_configurable(
 async def test_absurd_retry_after_falls_back_to_backoff(
     vs: VoipStudio, httpx_mock: HTTPXMock, sleeps: list[float], value: str
 ) -> None:
-    vs._requester._random = lambda: 1.0
+    vs._requester.retries.random = lambda: 1.0
     httpx_mock.add_response(status_code=503, headers={"Retry-After": value}, is_reusable=True)
 
     with pytest.raises(InternalServerError) as info:
@@ -239,7 +242,7 @@ async def test_backoff_is_exponential_jittered_and_capped(
     httpx_mock.add_exception(httpx.ConnectError("refused"), is_reusable=True)
     async with VoipStudio(1, "k", max_retries=6) as vs:
         vs._requester._sleep = fake_sleep
-        vs._requester._random = lambda: rand
+        vs._requester.retries.random = lambda: rand
         with pytest.raises(APIConnectionError):
             await vs.cdrs.list()
     assert sleeps == expected
@@ -250,7 +253,7 @@ async def test_one_info_record_per_retry_without_query(
     httpx_mock: HTTPXMock,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    vs._requester._random = lambda: 1.0
+    vs._requester.retries.random = lambda: 1.0
     httpx_mock.add_response(status_code=503)
     httpx_mock.add_exception(httpx.ReadTimeout("slow"))
     httpx_mock.add_response(json={"data": []})

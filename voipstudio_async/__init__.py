@@ -11,6 +11,7 @@ async with VoipStudio(user_id=123456, api_key="...") as vs:
 from importlib.metadata import version as _version
 
 from ._auth import BasicAuth, LoginAuth, TokenAuth
+from ._budget import RetryBudget
 from ._bulk import BulkResult, DeleteAllResult, ItemOutcome
 from ._client import (
     DEFAULT_BASE_URL,
@@ -42,6 +43,7 @@ from ._errors import (
 )
 from ._filters import Filter, FilterArg, FilterValue, Operator
 from ._pagination import MAX_PAGE_SIZE, Page
+from ._ratelimit import RateLimit
 from ._transport import NOT_GIVEN, NotGiven, RetryPolicy, TimeoutArg
 
 __all__ = [
@@ -81,7 +83,9 @@ __all__ = [
     "Page",
     "PermissionDeniedError",
     "ProgressCallback",
+    "RateLimit",
     "RateLimitError",
+    "RetryBudget",
     "RetryPolicy",
     "TimeoutArg",
     "TokenAuth",

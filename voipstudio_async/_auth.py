@@ -12,6 +12,10 @@ from voipstudio_history_client.models import LoginRequest, LoginResponse, TwoFac
 
 from ._decode import make_status_error, parse_model
 from ._errors import APIResponseValidationError, TwoFactorRequiredError, VoipStudioError
+from ._operations import operation
+
+_LOGIN = operation(login)
+_LOGIN_WHAT = f"{_LOGIN.method} {_LOGIN.path}"
 
 __all__ = ["BasicAuth", "LoginAuth", "TokenAuth"]
 
@@ -146,15 +150,15 @@ class LoginAuth(_AsyncOnlyAuth):
 
     def _accept_login(self, response: httpx.Response) -> None:
         if response.status_code == 202:
-            challenge = parse_model(response, TwoFactorChallenge.from_dict, what="POST /login")
+            challenge = parse_model(response, TwoFactorChallenge.from_dict, what=_LOGIN_WHAT)
             raise TwoFactorRequiredError(challenge.nonce)
         if response.status_code >= 400:
-            raise make_status_error(response, response.content, path_template="/login")
+            raise make_status_error(response, response.content, path_template=_LOGIN.path)
         if response.status_code != 200:
             raise APIResponseValidationError(
-                f"POST /login: unexpected status {response.status_code}", response=response
+                f"{_LOGIN_WHAT}: unexpected status {response.status_code}", response=response
             )
-        session = parse_model(response, LoginResponse.from_dict, what="POST /login")
+        session = parse_model(response, LoginResponse.from_dict, what=_LOGIN_WHAT)
         self.set_token(session.user_token)
 
     async def async_auth_flow(

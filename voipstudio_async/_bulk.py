@@ -15,13 +15,12 @@ from dataclasses import dataclass
 from typing import Any, Generic, Protocol, Self, TypeVar
 
 from ._checks import check_positive_int, is_positive_int
+from ._constants import DEFAULT_BULK_CHUNK_ITEMS, DEFAULT_BULK_CONCURRENCY
 from ._errors import BulkOperationError, NotFoundError
 from ._fields import json_names
 from ._transport import Requester, RetryPolicy
 
 __all__ = [
-    "DEFAULT_CHUNK_SIZE",
-    "DEFAULT_CONCURRENCY",
     "BulkResult",
     "DeleteAllResult",
     "ItemOutcome",
@@ -30,16 +29,13 @@ __all__ = [
     "bulk_patch",
     "delete_all",
     "patch_model_fields",
+    "run_each",
 ]
-
-DEFAULT_CHUNK_SIZE = 100
-"""Items per request: keeps PATCH bodies small and `/monitors/1,2,...` paths short."""
-DEFAULT_CONCURRENCY = 4
-"""Chunks in flight at once (the client's own concurrency gate still applies)."""
 
 _MAX_LISTED_PROBLEMS = 10
 
 T = TypeVar("T")
+R = TypeVar("R")
 M = TypeVar("M", bound="PatchModel")
 
 
@@ -123,28 +119,55 @@ def _chunks(seq: Sequence[T], size: int) -> list[Sequence[T]]:
     return [seq[i : i + size] for i in range(0, len(seq), size)]
 
 
+async def run_each(
+    items: Sequence[T],
+    work: Callable[[T], Awaitable[R]],
+    concurrency: int,
+    on_done: Callable[[T, R | Exception], Awaitable[None]] | None = None,
+) -> list[R | Exception]:
+    """Run ``work`` on every item, at most ``concurrency`` at once (the worker pool of
+    the bulk engines and ``download_many``).
+
+    Returns each item's result, or the Exception it raised, in input order: one item's
+    failure never stops the others. ``on_done(item, result)`` runs as each one ends; an
+    exception it raises cancels the work still in flight and propagates as raised.
+    """
+    results: dict[int, R | Exception] = {}
+    # One iterator shared by the workers: taking the next index never awaits, so no
+    # item is taken twice and at most `concurrency` are in flight.
+    pending = iter(range(len(items)))
+
+    async def worker() -> None:
+        for index in pending:
+            result: R | Exception
+            try:
+                result = await work(items[index])
+            except Exception as exc:  # recorded per item: one must not hide the others
+                result = exc
+            results[index] = result
+            if on_done is not None:
+                await on_done(items[index], result)
+
+    try:
+        async with asyncio.TaskGroup() as group:
+            for _ in range(min(concurrency, len(items))):
+                group.create_task(worker())
+    except BaseExceptionGroup as errors:
+        # Only on_done (or a cancellation) can fail a worker: raise it as it was raised.
+        if len(errors.exceptions) == 1:
+            raise errors.exceptions[0] from None
+        raise
+    return [results[index] for index in range(len(items))]
+
+
 async def _run_chunks(
     chunks: Sequence[Sequence[T]],
     send: Callable[[Sequence[T]], Awaitable[None]],
     concurrency: int,
 ) -> list[Exception | None]:
     """Send every chunk with at most `concurrency` in flight; return each chunk's error."""
-    errors: list[Exception | None] = [None] * len(chunks)
-    # One iterator shared by the workers: taking the next index never awaits, so no
-    # chunk is taken twice and at most `concurrency` are in flight.
-    pending = iter(range(len(chunks)))
-
-    async def worker() -> None:
-        for index in pending:
-            try:
-                await send(chunks[index])
-            except Exception as exc:  # recorded per item: one chunk must not hide the others
-                errors[index] = exc
-
-    async with asyncio.TaskGroup() as group:
-        for _ in range(min(concurrency, len(chunks))):
-            group.create_task(worker())
-    return errors
+    results = await run_each(chunks, send, concurrency)
+    return [result if isinstance(result, Exception) else None for result in results]
 
 
 def _outcomes(
@@ -227,8 +250,8 @@ async def bulk_patch(
     model_cls: type[M],
     path_template: str,
     known_fields: Collection[str] | None = None,
-    chunk_size: int = DEFAULT_CHUNK_SIZE,
-    concurrency: int = DEFAULT_CONCURRENCY,
+    chunk_size: int = DEFAULT_BULK_CHUNK_ITEMS,
+    concurrency: int = DEFAULT_BULK_CONCURRENCY,
 ) -> BulkResult[None]:
     """PATCH `items` (`{"id": ..., field: value}` mappings or `model_cls` instances) in chunks.
 
@@ -290,8 +313,8 @@ async def bulk_delete(
     *,
     build_kwargs: Callable[[list[int]], Mapping[str, Any]],
     path_template: str,
-    chunk_size: int = DEFAULT_CHUNK_SIZE,
-    concurrency: int = DEFAULT_CONCURRENCY,
+    chunk_size: int = DEFAULT_BULK_CHUNK_ITEMS,
+    concurrency: int = DEFAULT_BULK_CONCURRENCY,
 ) -> BulkResult[None]:
     """DELETE resources by id, `chunk_size` ids per request (`/monitors/1,2,3`).
 

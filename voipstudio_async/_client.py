@@ -5,18 +5,27 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from types import TracebackType
-from typing import Literal, Self
+from typing import Self, Unpack
 
 import httpx
 from voipstudio_history_client.api.auth import login_2fa
 from voipstudio_history_client.models import LoginResponse, TwoFactorRequest
 
 from ._auth import BasicAuth, LoginAuth, TokenAuth
+from ._budget import DEFAULT_RETRY_BUDGET, RetryBudget
 from ._checks import is_positive_int
+from ._constants import (
+    DEFAULT_BASE_URL,
+    DEFAULT_MAX_CONCURRENCY,
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_MAX_RETRY_AFTER,
+    DEFAULT_TIMEOUT,
+)
 from ._decode import parse_model
 from ._errors import ClientClosedError
-from ._httpx_pool import GuardedHTTPTransport
 from ._operations import calls, operation
+from ._options import ClientArgs, ClientOptions, HttpBackend, build_http_client
+from ._ratelimit import DEFAULT_RATE_LIMIT, RateLimit
 from ._transport import NOT_GIVEN, NotGiven, Requester, RetryPolicy
 from .resources import (
     CallTracking,
@@ -40,12 +49,6 @@ __all__ = [
     "DEFAULT_TIMEOUT",
     "VoipStudio",
 ]
-
-DEFAULT_BASE_URL = "https://l7api.com/v1.1/voipstudio"
-DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
-DEFAULT_MAX_RETRIES = 2
-DEFAULT_MAX_RETRY_AFTER = 60.0
-DEFAULT_MAX_CONCURRENCY = 32
 
 _LOGIN_2FA = operation(login_2fa)
 _ENV_HINT = (
@@ -95,6 +98,15 @@ class VoipStudio:
             voipstudio-async[fast]``), several times faster at high concurrency. It
             keeps the timeout, the pool size (``max_concurrency``) and no redirects;
             not combinable with ``http_client=``/``transport=``.
+        rate_limit: the client's shared limiter (see ``RateLimit``). The default adapts to
+            429s only: the first pauses every task of the client for its ``Retry-After``
+            and sets a send rate that then follows CUBIC; a 429 waited out this way is
+            not counted in ``max_retries``. ``None`` turns it off (each request then
+            retries its own 429s).
+        retry_budget: caps retries of failures (5xx, 408, timeouts, dropped connections)
+            at a share of the client's recent calls (``RetryBudget()``: 20% of the calls
+            of the last 10 s, at least 10 per window); when spent, a failing call raises
+            its own error at once (logged at INFO). ``None`` removes the cap.
     """
 
     def __init__(
@@ -112,24 +124,21 @@ class VoipStudio:
         max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
         http_client: httpx.AsyncClient | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
-        http_backend: Literal["httpx", "aiohttp"] = "httpx",
+        http_backend: HttpBackend = "httpx",
+        rate_limit: RateLimit | None = DEFAULT_RATE_LIMIT,
+        retry_budget: RetryBudget | None = DEFAULT_RETRY_BUDGET,
     ) -> None:
-        if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
-            raise ValueError(f"max_retries must be an int >= 0, got {max_retries!r}")
-        if (
-            isinstance(max_concurrency, bool)
-            or not isinstance(max_concurrency, int)
-            or max_concurrency < 1
-        ):
-            raise ValueError(f"max_concurrency must be an int >= 1, got {max_concurrency!r}")
-        if not max_retry_after >= 0:
-            raise ValueError(f"max_retry_after must be >= 0, got {max_retry_after!r}")
-        if http_client is not None and transport is not None:
-            raise ValueError("pass either http_client= or transport=, not both")
-        if http_backend not in ("httpx", "aiohttp"):
-            raise ValueError(f"http_backend must be 'httpx' or 'aiohttp', got {http_backend!r}")
-        if http_backend == "aiohttp" and (http_client is not None or transport is not None):
-            raise ValueError("http_backend='aiohttp' builds its own transport")
+        self._options = ClientOptions.build(
+            timeout=timeout,
+            max_retries=max_retries,
+            max_retry_after=max_retry_after,
+            max_concurrency=max_concurrency,
+            http_client=http_client,
+            transport=transport,
+            http_backend=http_backend,
+            rate_limit=rate_limit,
+            retry_budget=retry_budget,
+        )
         if not isinstance(base_url, str) or not base_url.startswith(("http://", "https://")):
             raise ValueError(f"base_url must be an http(s) URL, got {base_url!r}")
         try:
@@ -138,46 +147,19 @@ class VoipStudio:
             raise ValueError(f"base_url is not a valid URL: {exc}") from None
         base_url = base_url.rstrip("/") + "/"
         self._base_url = base_url
-
         auth = self._build_auth(user_id, api_key, token, email, password, base_url)
-
-        if isinstance(timeout, NotGiven):
-            # A user's client keeps its own timeout unless it has none at all.
-            own = http_client.timeout if http_client is not None else None
-            timeout = own if own is not None and _is_finite(own) else DEFAULT_TIMEOUT
-        resolved_timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
-        if not _is_finite(resolved_timeout):
-            raise ValueError("timeout must be finite in every phase")
-
-        owns_http = http_client is None
-        if http_client is None:
-            # At least one connection per allowed request, so the pool never times out.
-            limits = httpx.Limits(
-                max_connections=max_concurrency, max_keepalive_connections=max_concurrency
-            )
-            client_class = httpx.AsyncClient
-            if http_backend == "aiohttp":
-                from ._fast import FastAsyncClient, FastTransport  # the `fast` extra (aiohttp)
-
-                client_class, transport = FastAsyncClient, FastTransport(limits=limits)
-            elif transport is None:
-                # httpx's own transport, guarded against connections stranded by cancellation.
-                transport = GuardedHTTPTransport(limits=limits)
-            http_client = client_class(
-                transport=transport,
-                timeout=resolved_timeout,
-                limits=limits,
-                follow_redirects=False,
-            )
+        options = self._options
         self._requester = Requester(
-            http_client,
+            options.http_client or build_http_client(options),
             base_url=base_url,
             auth=auth,
-            timeout=resolved_timeout,
-            max_retries=max_retries,
-            max_retry_after=max_retry_after,
-            max_concurrency=max_concurrency,
-            owns_http=owns_http,
+            timeout=options.timeout,
+            max_retries=options.max_retries,
+            max_retry_after=options.max_retry_after,
+            max_concurrency=options.max_concurrency,
+            owns_http=options.http_client is None,
+            rate_limit=options.rate_limit,
+            retry_budget=options.retry_budget,
         )
         self.cdrs = Cdrs(self._requester)
         """Call detail records."""
@@ -243,20 +225,13 @@ class VoipStudio:
     def from_env(
         cls,
         environ: Mapping[str, str] | None = None,
-        *,
-        timeout: float | httpx.Timeout | NotGiven = NOT_GIVEN,
-        max_retries: int = DEFAULT_MAX_RETRIES,
-        max_retry_after: float = DEFAULT_MAX_RETRY_AFTER,
-        max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
-        http_client: httpx.AsyncClient | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
-        http_backend: Literal["httpx", "aiohttp"] = "httpx",
+        **options: Unpack[ClientArgs],
     ) -> Self:
         """Build a client from ``VOIPSTUDIO_*`` variables (``environ`` defaults to os.environ).
 
         Reads ``VOIPSTUDIO_USER_ID``/``VOIPSTUDIO_API_KEY``, or ``VOIPSTUDIO_TOKEN``, or
         ``VOIPSTUDIO_EMAIL``/``VOIPSTUDIO_PASSWORD``, and ``VOIPSTUDIO_BASE_URL``.
-        Empty variables count as unset.
+        Empty variables count as unset. ``options`` are ``VoipStudio``'s keyword options.
         """
         env = os.environ if environ is None else environ
 
@@ -270,13 +245,7 @@ class VoipStudio:
             email=var("VOIPSTUDIO_EMAIL"),
             password=var("VOIPSTUDIO_PASSWORD"),
             base_url=var("VOIPSTUDIO_BASE_URL") or DEFAULT_BASE_URL,
-            timeout=timeout,
-            max_retries=max_retries,
-            max_retry_after=max_retry_after,
-            max_concurrency=max_concurrency,
-            http_client=http_client,
-            transport=transport,
-            http_backend=http_backend,
+            **options,
         )
 
     def __repr__(self) -> str:
@@ -347,7 +316,3 @@ class VoipStudio:
         tb: TracebackType | None,
     ) -> None:
         await self.aclose()
-
-
-def _is_finite(timeout: httpx.Timeout) -> bool:
-    return None not in (timeout.connect, timeout.read, timeout.write, timeout.pool)

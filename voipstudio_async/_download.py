@@ -24,8 +24,9 @@ from typing import Any, BinaryIO
 
 import httpx
 
-from ._bulk import DEFAULT_CONCURRENCY, BulkResult, ItemOutcome
+from ._bulk import BulkResult, ItemOutcome, run_each
 from ._checks import check_id, check_positive_int
+from ._constants import DEFAULT_BULK_CONCURRENCY, DEFAULT_DOWNLOAD_CHUNK_BYTES
 from ._errors import (
     APIConnectionError,
     APIResponseValidationError,
@@ -35,7 +36,6 @@ from ._parts import commit_part, create_part, remove_stale_parts
 from ._transport import Requester, RetryPolicy
 
 __all__ = [
-    "DEFAULT_CHUNK_SIZE",
     "DownloadResult",
     "DownloadStream",
     "ItemCallback",
@@ -45,9 +45,6 @@ __all__ = [
     "download_many",
     "stream",
 ]
-
-DEFAULT_CHUNK_SIZE = 256 * 1024
-"""Bytes per read/write: large enough for throughput, small enough for flat memory."""
 
 ProgressCallback = Callable[[int, int | None], Awaitable[None] | None]
 """``on_progress(bytes_done, total_or_None)``, sync or async."""
@@ -100,7 +97,7 @@ class DownloadStream:
         response: httpx.Response,
         *,
         path_template: str,
-        chunk_size: int = DEFAULT_CHUNK_SIZE,
+        chunk_size: int = DEFAULT_DOWNLOAD_CHUNK_BYTES,
         expected_size: int | None = None,
     ) -> None:
         self._response = response
@@ -189,7 +186,7 @@ async def stream(
     *,
     path_template: str,
     expected_size: int | None = None,
-    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    chunk_size: int = DEFAULT_DOWNLOAD_CHUNK_BYTES,
 ) -> AsyncIterator[DownloadStream]:
     """Open a download; the connection is closed on exit, error and cancellation.
 
@@ -325,7 +322,7 @@ async def download(
     default_name: str,
     expected_size: int | None = None,
     on_progress: ProgressCallback | None = None,
-    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    chunk_size: int = DEFAULT_DOWNLOAD_CHUNK_BYTES,
     fsync: bool = False,
 ) -> DownloadResult:
     """Download a body atomically to ``dest`` (a file path, or a directory + ``default_name``).
@@ -453,13 +450,11 @@ async def download_many(
     build_kwargs: Callable[[int], Mapping[str, Any]],
     path_template: str,
     file_name: Callable[[int], str],
-    concurrency: int = DEFAULT_CONCURRENCY,
+    concurrency: int = DEFAULT_BULK_CONCURRENCY,
     on_progress: ManyProgressCallback | None = None,
     expected_sizes: Mapping[int, int] | None = None,
     skip_existing: bool = True,
-    attempts: int = 3,
-    retry_delay: float = 0.5,
-    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    chunk_size: int = DEFAULT_DOWNLOAD_CHUNK_BYTES,
     on_item: ItemCallback | None = None,
 ) -> BulkResult[DownloadResult]:
     """Download each id to ``dest_dir / file_name(id)`` with at most ``concurrency`` in flight.
@@ -468,9 +463,9 @@ async def download_many(
     ``DownloadResult``); one item's failure never raises. With ``skip_existing`` a
     file already at its name is kept (and hashed) when its size matches
     ``expected_sizes`` or no size is known: files only appear there complete, by
-    atomic rename. A body cut short or a connection lost while reading it is retried,
-    up to ``attempts`` tries with exponential backoff from ``retry_delay``: from byte
-    0, or with ``Range`` from where it broke when the server advertised
+    atomic rename. A body cut short or a connection lost while reading it is retried
+    as the client's retry rules decide (``max_retries``, its backoff): from byte 0, or
+    with ``Range`` from where it broke when the server advertised
     ``Accept-Ranges: bytes`` (the real API does not). Failures before a response
     (connect errors, timeouts, statuses) were already retried by the Requester: they
     fail the item at once.
@@ -481,7 +476,6 @@ async def download_many(
     it raises cancels the downloads still in flight and propagates.
     """
     check_positive_int(concurrency, "concurrency")
-    check_positive_int(attempts, "attempts")
     id_list = [check_id(item_id, f"ids[{index}]") for index, item_id in enumerate(ids)]
     directory = Path(dest_dir)
     await asyncio.to_thread(directory.mkdir, parents=True, exist_ok=True)
@@ -514,7 +508,7 @@ async def download_many(
 
         temp = _TempFile(target)
         try:
-            attempt = 1
+            attempt = 0
             while True:
                 responses = temp.responses
                 try:
@@ -532,41 +526,33 @@ async def download_many(
                 except (IncompleteDownloadError, APIConnectionError):
                     # Only a body that broke is retried here: a request that got no
                     # response was already retried by the Requester.
-                    if attempt >= attempts or temp.responses == responses:
+                    delay = requester.retries.after_broken_body(attempt)
+                    if (
+                        delay is None
+                        or temp.responses == responses
+                        or not requester.may_retry("GET", path_template, "a broken body")
+                    ):
                         raise
                     await temp.settle()  # what is on disk is what the next attempt resumes
-                    await asyncio.sleep(retry_delay * 2 ** (attempt - 1))
+                    await requester.pause(delay)
                     attempt += 1
         except BaseException:
             temp.discard()
             raise
 
+    async def done(item_id: int, result: DownloadResult | Exception) -> None:
+        outcome = (
+            ItemOutcome(id=item_id, ok=False, error=result)
+            if isinstance(result, Exception)
+            else ItemOutcome(id=item_id, ok=True, value=result)
+        )
+        outcomes[item_id] = outcome
+        if on_item is not None:
+            called = on_item(outcome)
+            if inspect.isawaitable(called):
+                await called
+
     outcomes: dict[int, ItemOutcome[DownloadResult]] = {}
-    pending = iter(dict.fromkeys(id_list))
-
-    async def worker() -> None:
-        # One body per worker: the worker count is the bound on bodies in flight.
-        for item_id in pending:
-            outcome: ItemOutcome[DownloadResult]
-            try:
-                result = await fetch(item_id)
-            except Exception as exc:
-                outcome = ItemOutcome(id=item_id, ok=False, error=exc)
-            else:
-                outcome = ItemOutcome(id=item_id, ok=True, value=result)
-            outcomes[item_id] = outcome
-            if on_item is not None:
-                done = on_item(outcome)
-                if inspect.isawaitable(done):
-                    await done
-
-    try:
-        async with asyncio.TaskGroup() as group:
-            for _ in range(min(concurrency, len(names))):
-                group.create_task(worker())
-    except BaseExceptionGroup as errors:
-        # Only on_item can fail a worker: raise its exception as the caller wrote it.
-        if len(errors.exceptions) == 1:
-            raise errors.exceptions[0] from None
-        raise
+    # One body per worker: the worker count is the bound on bodies in flight.
+    await run_each(list(dict.fromkeys(id_list)), fetch, concurrency, done)
     return BulkResult(tuple(outcomes[item_id] for item_id in id_list))

@@ -35,6 +35,7 @@ from typing import Any, Final
 
 import httpx
 
+from ._constants import EAGER_BODY_LIMIT, READ_BUFSIZE
 from ._errors import other_loop_error
 
 try:
@@ -47,12 +48,6 @@ except ImportError as exc:  # pragma: no cover - only without the extra
     ) from exc
 
 __all__ = ["FastAsyncClient", "FastTransport"]
-
-# Bodies up to this size (with a Content-Length) are read in one call inside the
-# transport; bigger ones are streamed. Bounded, so memory stays flat for downloads.
-EAGER_BODY_LIMIT: Final = 64 * 1024
-# aiohttp's per-connection read buffer: bigger buffers mean fewer, larger chunks.
-READ_BUFSIZE: Final = 256 * 1024
 
 # Most specific first: the first match wins.
 _EXCEPTIONS: Final[tuple[tuple[type[BaseException], type[httpx.TransportError]], ...]] = (

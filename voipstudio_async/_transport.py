@@ -1,4 +1,4 @@
-"""The Requester: concurrency gate, retries, status mapping and logging for every request.
+"""The Requester: the gate every request passes, retries, status mapping and logging.
 
 Error mapping happens here, after ``http.send()``, and not in an httpx response hook:
 httpx runs response hooks inside the auth flow, so raising there would break the
@@ -8,11 +8,8 @@ login flow's re-authentication on 401.
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import enum
 import logging
-import math
-import random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -20,6 +17,8 @@ from typing import Any, Final
 
 import httpx
 
+from ._budget import RetryBudget, _Budget
+from ._constants import MAX_ERROR_BODY, MAX_THROTTLED_RETRIES, MAX_URL_LENGTH
 from ._decode import make_status_error
 from ._errors import (
     APIConnectionError,
@@ -27,6 +26,8 @@ from ._errors import (
     APITimeoutError,
     ClientClosedError,
 )
+from ._ratelimit import LocalLimiter, RateLimit
+from ._retry import NOT_SENT, RetryPolicy, _Retries, parse_retry_after
 
 __all__ = [
     "NOT_GIVEN",
@@ -34,7 +35,6 @@ __all__ = [
     "Requester",
     "RetryPolicy",
     "TimeoutArg",
-    "parse_retry_after",
 ]
 
 logger = logging.getLogger("voipstudio_async")
@@ -54,69 +54,10 @@ NOT_GIVEN: Final = NotGiven.NOT_GIVEN
 TimeoutArg = float | httpx.Timeout | NotGiven
 """A per-call timeout: seconds for every phase, an ``httpx.Timeout``, or the client default."""
 
-
-class RetryPolicy(enum.Enum):
-    """How a request may be retried."""
-
-    IDEMPOTENT = "idempotent"
-    """GET and DELETE of explicit ids: retried on connect errors, timeouts, 408, 429, 5xx."""
-    NO_REPLAY = "no_replay"
-    """PATCH and collection DELETE: retried only when the request was certainly not sent."""
-
-
-RETRYABLE_STATUSES: Final = frozenset({408, 429, 500, 502, 503, 504})
-INITIAL_RETRY_DELAY: Final = 0.5
-MAX_RETRY_DELAY: Final = 8.0
-# A Retry-After beyond this is a broken header rather than a real instruction.
-ABSURD_RETRY_AFTER: Final = 86_400.0
-# How much of an error body a stream reads before raising (the rest is discarded).
-MAX_ERROR_BODY: Final = 64 * 1024
-
-# httpx refuses a URL, or any one of its components, longer than this (InvalidURL).
-MAX_URL_LENGTH: Final = 65_536
-
-# Failures where the request never reached the server, so replaying cannot duplicate it.
-_NOT_SENT: Final = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
-# Failures after which an idempotent request may be replayed. Local protocol errors and
-# unsupported URLs are bugs, not weather, and are raised at once.
-_AMBIGUOUS: Final = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
-
 # Statuses after which the server may still have carried the request out.
 _MAYBE_DONE_STATUSES: Final = frozenset({500, 502, 504})
 
 _REQUEST_KEYS: Final = ("params", "json", "content", "data", "files", "headers", "cookies")
-
-
-def parse_retry_after(headers: httpx.Headers, *, now: float | None = None) -> float | None:
-    """Seconds to wait from ``retry-after-ms`` / ``Retry-After`` (seconds or HTTP-date).
-
-    Returns None when absent or unusable (unparseable, not positive, not finite, or
-    beyond a day), so the caller falls back to its own backoff.
-    """
-    seconds: float | None = None
-    raw_ms = headers.get("retry-after-ms")
-    if raw_ms is not None:
-        try:
-            seconds = float(raw_ms) / 1000.0
-        except ValueError:
-            seconds = None
-    if seconds is None:
-        raw = headers.get("retry-after")
-        if raw is None:
-            return None
-        try:
-            seconds = float(raw)
-        except ValueError:
-            try:
-                when = email.utils.parsedate_to_datetime(raw)
-            except (TypeError, ValueError, IndexError):
-                return None
-            if when.tzinfo is None:  # RFC 9110 dates are GMT; a naive parse means no zone given
-                return None
-            seconds = when.timestamp() - (time.time() if now is None else now)
-    if not math.isfinite(seconds) or seconds <= 0 or seconds > ABSURD_RETRY_AFTER:
-        return None
-    return seconds
 
 
 class Requester:
@@ -137,20 +78,34 @@ class Requester:
         max_retry_after: float,
         max_concurrency: int,
         owns_http: bool,
+        rate_limit: RateLimit | None = None,
+        retry_budget: RetryBudget | None = None,
     ) -> None:
         self._http = http
         self._base_url = base_url if base_url.endswith("/") else base_url + "/"
         self.auth = auth
         self.timeout = timeout
-        self.max_retries = max_retries
-        self.max_retry_after = max_retry_after
         self.max_concurrency = max_concurrency
+        self.retries = _Retries(max_retries=max_retries, max_retry_after=max_retry_after)
+        """Every retry decision of this client, body retries of downloads included."""
         self._gate = asyncio.Semaphore(max_concurrency)
         self._owns_http = owns_http
         self._closed = False
-        # Injection points so tests never sleep and backoff is reproducible.
+        # Injection point so tests never sleep.
         self._sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
-        self._random: Callable[[], float] = random.random
+        self.limiter = (
+            None
+            if rate_limit is None
+            else LocalLimiter(rate_limit, sleep=lambda delay: self._sleep(delay))
+        )
+        """The client's shared limiter (None with ``rate_limit=None``)."""
+        self.budget = None if retry_budget is None else _Budget(retry_budget)
+        """The client's retry budget (None with ``retry_budget=None``)."""
+
+    @property
+    def max_retries(self) -> int:
+        """Retries after the first attempt."""
+        return self.retries.max_retries
 
     @property
     def closed(self) -> bool:
@@ -191,16 +146,15 @@ class Requester:
         ``auth`` overrides the client's credentials for this call (``httpx.Auth()`` sends
         none, as the two-factor login step needs).
         """
-        response = await self._open(
+        async with self._exchange(
             kwargs,
             policy=policy,
             path_template=path_template,
             timeout=timeout,
             auth=self.auth if auth is None else auth,
             read=True,
-        )
-        self._gate.release()
-        return response
+        ) as response:
+            return response
 
     def stream(
         self,
@@ -216,18 +170,7 @@ class Requester:
         block runs. The concurrency slot is held until the block exits; transport errors
         while the block reads the body surface as APIConnectionError/APITimeoutError.
         """
-        return self._stream(kwargs, policy=policy, path_template=path_template, timeout=timeout)
-
-    @asynccontextmanager
-    async def _stream(
-        self,
-        kwargs: Mapping[str, Any],
-        *,
-        policy: RetryPolicy,
-        path_template: str,
-        timeout: TimeoutArg,
-    ) -> AsyncIterator[httpx.Response]:
-        response = await self._open(
+        return self._exchange(
             kwargs,
             policy=policy,
             path_template=path_template,
@@ -235,15 +178,9 @@ class Requester:
             auth=self.auth,
             read=False,
         )
-        try:
-            yield response
-        except httpx.TransportError as exc:
-            raise _connection_error(exc, response.request.method, path_template) from exc
-        finally:
-            await response.aclose()
-            self._gate.release()
 
-    async def _open(
+    @asynccontextmanager
+    async def _exchange(
         self,
         kwargs: Mapping[str, Any],
         *,
@@ -252,65 +189,111 @@ class Requester:
         timeout: TimeoutArg,
         auth: httpx.Auth,
         read: bool,
-    ) -> httpx.Response:
-        """Send, retrying as ``policy`` allows, until a status < 400, which is returned.
+    ) -> AsyncIterator[httpx.Response]:
+        """Yield the first response with a status < 400, retrying as ``policy`` allows.
 
-        The caller owns the returned response's concurrency slot and must release it.
-        With ``read`` the body is read inside the retried attempt (a body lost midway
-        is retried like any transport failure); without it the body is left unread.
-        Error bodies are read for the exception (at most 64 KiB of a stream).
+        Each attempt holds a concurrency slot from before it is sent until its response
+        is closed (for a stream: until the caller's block exits); backoff waits hold
+        none. With ``read`` the body is read inside the attempt (a body lost midway is
+        retried like any transport failure). Error bodies are read for the exception
+        (at most 64 KiB of a stream).
         """
-        attempt = 0
+        attempt = throttled = 0
         ambiguous = False  # an earlier attempt may have been carried out
+        limiter = self.limiter
+        if self.budget is not None:
+            self.budget.on_call()
         while True:
             request = self._prepare(kwargs, timeout)
-            started = time.monotonic()
-            await self._gate.acquire()
-            try:
-                response = await self._http.send(request, auth=auth, stream=not read)
-            except httpx.TransportError as exc:
-                self._gate.release()
-                delay = self._delay_after_exception(exc, policy, attempt)
-                if delay is None:
-                    raise _connection_error(exc, request.method, path_template) from exc
-                self._log_retry(request.method, path_template, type(exc).__name__, attempt, delay)
-                ambiguous = ambiguous or not isinstance(exc, _NOT_SENT)
-            except BaseException:
-                self._gate.release()
-                raise
+            if limiter is not None:
+                await limiter.acquire()
+                sent_at = limiter.now()
+            async with self._gate:
+                outcome = await self._attempt(request, auth, path_template, attempt, read)
+                if limiter is not None and not isinstance(outcome, httpx.TransportError):
+                    if isinstance(outcome, APIStatusError) and outcome.status_code == 429:
+                        limiter.on_throttle(sent_at, outcome.retry_after)
+                    else:
+                        limiter.on_success()
+                if isinstance(outcome, httpx.Response):
+                    try:
+                        yield outcome
+                    except httpx.TransportError as exc:
+                        raise _connection_error(exc, request.method, path_template) from exc
+                    finally:
+                        await outcome.aclose()
+                    return
+            if self._waits_out(outcome, policy, throttled):
+                # The limiter already paused the whole client: its next turn is the wait.
+                throttled += 1
+                self._log_retry(request.method, path_template, 429, attempt, 0.0)
+                continue
+            if isinstance(outcome, APIStatusError):
+                delay = self.retries.after_status(outcome, policy, attempt)
+                if delay is None or not self.may_retry(
+                    request.method, path_template, outcome.status_code
+                ):
+                    outcome.after_ambiguous_failure = ambiguous
+                    raise outcome
+                cause: int | str = outcome.status_code
+                ambiguous = ambiguous or outcome.status_code in _MAYBE_DONE_STATUSES
             else:
-                self._log_response(
-                    request.method, path_template, response.status_code, attempt, started
-                )
-                if response.status_code < 400:
-                    return response
-                try:
-                    content = (
-                        response.content if read else await _read_capped(response, MAX_ERROR_BODY)
-                    )
-                except httpx.TransportError:
-                    content = b""  # the status alone still decides the error class
-                finally:
-                    await response.aclose()
-                    self._gate.release()
-                error = self._status_error(response, content, path_template)
-                delay = self._delay_after_status(error, policy, attempt)
-                if delay is None:
-                    error.after_ambiguous_failure = ambiguous
-                    raise error
-                self._log_retry(request.method, path_template, response.status_code, attempt, delay)
-                ambiguous = ambiguous or response.status_code in _MAYBE_DONE_STATUSES
+                delay = self.retries.after_exception(outcome, policy, attempt)
+                if delay is None or not self.may_retry(
+                    request.method, path_template, type(outcome).__name__
+                ):
+                    raise _connection_error(outcome, request.method, path_template) from outcome
+                cause = type(outcome).__name__
+                ambiguous = ambiguous or not isinstance(outcome, NOT_SENT)
+            self._log_retry(request.method, path_template, cause, attempt, delay)
             attempt += 1
-            await self._sleep(delay)
+            await self.pause(delay)
 
-    def _prepare(self, kwargs: Mapping[str, Any], timeout: TimeoutArg) -> httpx.Request:
-        if self.closed:
-            raise ClientClosedError()
-        return self.build_request(kwargs, timeout)
+    def _waits_out(
+        self, outcome: APIStatusError | httpx.TransportError, policy: RetryPolicy, throttled: int
+    ) -> bool:
+        """Whether a 429 is retried through the shared limiter (not counted as a retry)."""
+        return (
+            self.limiter is not None
+            and isinstance(outcome, APIStatusError)
+            and outcome.status_code == 429
+            and policy is RetryPolicy.IDEMPOTENT
+            and self.retries.max_retries > 0
+            and throttled < MAX_THROTTLED_RETRIES
+            and (outcome.retry_after or 0.0) <= self.retries.max_retry_after
+        )
 
-    def _status_error(
-        self, response: httpx.Response, content: bytes, path_template: str
-    ) -> APIStatusError:
+    def may_retry(self, method: str, path_template: str, cause: int | str) -> bool:
+        """Whether the retry budget has a retry left for this failure (spends it)."""
+        return self.budget is None or self.budget.allows(method, path_template, cause)
+
+    async def pause(self, delay: float) -> None:
+        """Wait ``delay`` seconds before a retry, holding no concurrency slot."""
+        await self._sleep(delay)
+
+    async def _attempt(
+        self,
+        request: httpx.Request,
+        auth: httpx.Auth,
+        path_template: str,
+        attempt: int,
+        read: bool,
+    ) -> httpx.Response | APIStatusError | httpx.TransportError:
+        """One attempt: a response < 400 (open), else the error status or transport failure."""
+        started = time.monotonic()
+        try:
+            response = await self._http.send(request, auth=auth, stream=not read)
+        except httpx.TransportError as exc:
+            return exc
+        self._log_response(request.method, path_template, response.status_code, attempt, started)
+        if response.status_code < 400:
+            return response
+        try:
+            content = response.content if read else await _read_capped(response, MAX_ERROR_BODY)
+        except httpx.TransportError:
+            content = b""  # the status alone still decides the error class
+        finally:
+            await response.aclose()
         return make_status_error(
             response,
             content,
@@ -318,37 +301,10 @@ class Requester:
             retry_after=parse_retry_after(response.headers),
         )
 
-    def _backoff(self, attempt: int) -> float:
-        # Full jitter: concurrent callers that failed together spread out instead of
-        # retrying in lockstep.
-        ceiling = min(MAX_RETRY_DELAY, INITIAL_RETRY_DELAY * 2.0**attempt)
-        return ceiling * self._random()
-
-    def _delay_after_exception(
-        self, exc: httpx.TransportError, policy: RetryPolicy, attempt: int
-    ) -> float | None:
-        if attempt >= self.max_retries:
-            return None
-        if isinstance(exc, _NOT_SENT):
-            return self._backoff(attempt)
-        if policy is RetryPolicy.IDEMPOTENT and isinstance(exc, _AMBIGUOUS):
-            return self._backoff(attempt)
-        return None
-
-    def _delay_after_status(
-        self, error: APIStatusError, policy: RetryPolicy, attempt: int
-    ) -> float | None:
-        if (
-            policy is not RetryPolicy.IDEMPOTENT
-            or error.status_code not in RETRYABLE_STATUSES
-            or attempt >= self.max_retries
-        ):
-            return None
-        if error.retry_after is None:
-            return self._backoff(attempt)
-        if error.retry_after > self.max_retry_after:
-            return None  # let the caller reschedule rather than block for that long
-        return error.retry_after
+    def _prepare(self, kwargs: Mapping[str, Any], timeout: TimeoutArg) -> httpx.Request:
+        if self.closed:
+            raise ClientClosedError()
+        return self.build_request(kwargs, timeout)
 
     def _log_retry(
         self, method: str, path_template: str, cause: int | str, attempt: int, delay: float

@@ -95,7 +95,8 @@ async def test_archive_under_faults_is_complete_or_names_the_failures(
                 "archive", *PERIOD, "--dest", str(tmp_path), "--concurrency", "6"
             )
 
-    assert 1.0 in sleeps  # the Retry-After of the 429 burst was honoured
+    # The Retry-After of the 429 burst was honoured (by the shared limiter: from the 429 on).
+    assert any(0.95 < delay <= 1.0 for delay in sleeps)
     assert {f.kind for f in fake.faults if f.hits} == {"status", "truncate"}
     assert_files_correct(fake, tmp_path)
     failed = {

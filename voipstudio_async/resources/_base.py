@@ -18,6 +18,7 @@ from voipstudio_history_client.models.sort_direction import SortDirection
 from voipstudio_history_client.types import UNSET, Unset
 
 from .._checks import check_id
+from .._constants import DEFAULT_LIST_LIMIT, DEFAULT_PAGE_SIZE
 from .._decode import parse_list, parse_model, parse_rows
 from .._filters import FilterArg, encode_filters
 from .._operations import Operation, calls
@@ -33,8 +34,6 @@ from .._pagination import (
 from .._transport import NOT_GIVEN, Requester, RetryPolicy, TimeoutArg
 
 __all__ = [
-    "DEFAULT_LIMIT",
-    "DEFAULT_PAGE_SIZE",
     "Direction",
     "KeysetListResource",
     "ListEndpoint",
@@ -45,10 +44,6 @@ __all__ = [
 
 Direction: TypeAlias = Literal["ASC", "DESC"]
 
-DEFAULT_LIMIT = 100
-"""``list()``'s page size when none is given."""
-DEFAULT_PAGE_SIZE = 1000
-"""``iterate()``'s page size: fewer round trips, still far below the API's 5000."""
 
 T = TypeVar("T")
 T_co = TypeVar("T_co", covariant=True)
@@ -198,7 +193,7 @@ class ListResource(Resource, Generic[T]):
         self,
         *,
         page: int = 1,
-        limit: int = DEFAULT_LIMIT,
+        limit: int = DEFAULT_LIST_LIMIT,
         filter: Sequence[FilterArg] | None = None,
         sort: str | None = None,
         direction: Direction | None = None,

@@ -21,9 +21,10 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Any, ClassVar, Generic, TypeVar
 
-from .._bulk import DEFAULT_CHUNK_SIZE, DEFAULT_CONCURRENCY, BulkResult, DeleteAllResult
+from .._bulk import BulkResult, DeleteAllResult
 from .._bulk import bulk_delete as _bulk_delete
 from .._bulk import delete_all as _delete_all
+from .._constants import DEFAULT_BULK_CHUNK_ITEMS, DEFAULT_BULK_CONCURRENCY
 from .._download import (
     DownloadResult,
     DownloadStream,
@@ -114,8 +115,8 @@ class _IdDeletes(Resource):
         self,
         ids: Iterable[int],
         *,
-        chunk_size: int = DEFAULT_CHUNK_SIZE,
-        concurrency: int = DEFAULT_CONCURRENCY,
+        chunk_size: int = DEFAULT_BULK_CHUNK_ITEMS,
+        concurrency: int = DEFAULT_BULK_CONCURRENCY,
     ) -> BulkResult[None]:
         """Delete items by id (e.g. ``DELETE /monitors/1,2,3``), ``chunk_size`` ids a request.
 
@@ -214,7 +215,7 @@ class _Mp3Downloads(Resource, Generic[M]):
         items: Iterable[int | M],
         dest_dir: str | os.PathLike[str],
         *,
-        concurrency: int = DEFAULT_CONCURRENCY,
+        concurrency: int = DEFAULT_BULK_CONCURRENCY,
         on_progress: ManyProgressCallback | None = None,
         skip_existing: bool = True,
         on_item: ItemCallback | None = None,

@@ -34,15 +34,19 @@ from voipstudio_history_client.models.call_tracking_cdr_sort_field import (
 from voipstudio_history_client.models.cdr_sort_field import CDR_SORT_FIELD_VALUES
 from voipstudio_history_client.types import Unset
 
-from .._bulk import DEFAULT_CHUNK_SIZE, DEFAULT_CONCURRENCY, BulkResult
+from .._bulk import BulkResult
 from .._bulk import bulk_patch as _bulk_patch
+from .._constants import (
+    DEFAULT_BULK_CHUNK_ITEMS,
+    DEFAULT_BULK_CONCURRENCY,
+    DEFAULT_LIST_LIMIT,
+    DEFAULT_PAGE_SIZE,
+)
 from .._filters import FilterArg
 from .._operations import calls, operation
 from .._pagination import Page
 from .._transport import NOT_GIVEN, Requester, TimeoutArg
 from ._base import (
-    DEFAULT_LIMIT,
-    DEFAULT_PAGE_SIZE,
     Direction,
     KeysetListResource,
     ListEndpoint,
@@ -115,7 +119,7 @@ class Cdrs(KeysetListResource[Cdr], _DeleteAll, _PcapDownloads):
         self,
         *,
         page: int = 1,
-        limit: int = DEFAULT_LIMIT,
+        limit: int = DEFAULT_LIST_LIMIT,
         filter: Sequence[FilterArg] | None = None,
         sort: str | None = None,
         direction: Direction | None = None,
@@ -157,8 +161,8 @@ class Cdrs(KeysetListResource[Cdr], _DeleteAll, _PcapDownloads):
         self,
         items: Iterable[Mapping[str, Any] | CdrPatch],
         *,
-        chunk_size: int = DEFAULT_CHUNK_SIZE,
-        concurrency: int = DEFAULT_CONCURRENCY,
+        chunk_size: int = DEFAULT_BULK_CHUNK_ITEMS,
+        concurrency: int = DEFAULT_BULK_CONCURRENCY,
     ) -> BulkResult[None]:
         """PATCH CDRs (``PATCH /cdrs``): ``{"id": 42, "labels": [...], "info": ...}`` items.
 

@@ -21,8 +21,9 @@ from voipstudio_history_client.models import (
 )
 from voipstudio_history_client.models.voicemessage_sort_field import VOICEMESSAGE_SORT_FIELD_VALUES
 
-from .._bulk import DEFAULT_CHUNK_SIZE, DEFAULT_CONCURRENCY, BulkResult
+from .._bulk import BulkResult
 from .._bulk import bulk_patch as _bulk_patch
+from .._constants import DEFAULT_BULK_CHUNK_ITEMS, DEFAULT_BULK_CONCURRENCY
 from .._operations import calls, operation
 from .._transport import NOT_GIVEN, TimeoutArg
 from ._base import KeysetListResource, ListEndpoint, check_id
@@ -73,8 +74,8 @@ class Voicemessages(
         self,
         items: Iterable[Mapping[str, Any] | VoicemessagePatch],
         *,
-        chunk_size: int = DEFAULT_CHUNK_SIZE,
-        concurrency: int = DEFAULT_CONCURRENCY,
+        chunk_size: int = DEFAULT_BULK_CHUNK_ITEMS,
+        concurrency: int = DEFAULT_BULK_CONCURRENCY,
     ) -> BulkResult[None]:
         """PATCH voicemails (``PATCH /voicemessages``): ``{"id": 7, "folder": "Work"}`` items.
 
@@ -100,8 +101,8 @@ class Voicemessages(
         ids: Iterable[int],
         *,
         folder: int | str,
-        chunk_size: int = DEFAULT_CHUNK_SIZE,
-        concurrency: int = DEFAULT_CONCURRENCY,
+        chunk_size: int = DEFAULT_BULK_CHUNK_ITEMS,
+        concurrency: int = DEFAULT_BULK_CONCURRENCY,
     ) -> BulkResult[None]:
         """Move voicemails to ``folder`` (e.g. ``"Work"``): ``update`` with only the folder."""
         if isinstance(folder, bool) or not isinstance(folder, int | str) or folder == "":

@@ -46,6 +46,13 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--users", type=_count, default=5)
     p.add_argument("--prefix", default="/v1.1/voipstudio")
     p.add_argument("--ranges", action="store_true", help="advertise and honour Range requests")
+    p.add_argument(
+        "--rate-limit",
+        type=float,
+        default=None,
+        metavar="RPS",
+        help="answer 429 (with Retry-After) beyond this many requests per second",
+    )
     p.add_argument("--two-factor-code", default=None, help="require 2FA with this code")
     p.add_argument(
         "--big-monitor",
@@ -94,6 +101,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         ranges=args.ranges,
         two_factor_code=args.two_factor_code,
     )
+    if args.rate_limit is not None:
+        fake.rate_limit(args.rate_limit)
     big = [fake.add_monitor(size=size) for size in args.big_monitor]
     creds = fake.credentials
     exports = {

@@ -25,6 +25,7 @@ from ._http import (
 )
 from ._log import LoggedRequest, RequestLog
 from ._query import params, parse
+from ._ratelimit import ServerRateLimit
 from ._state import State
 
 Scope = MutableMapping[str, Any]
@@ -145,6 +146,7 @@ class FakeApp:
         self.default_limit = default_limit
         self.ranges = False
         self.hooks: list[Hook] = []
+        self.rate_limit: ServerRateLimit | None = None
         #: Loopback servers register each connection's transport by client address,
         #: so a "drop" fault can abort the socket without answering.
         self.connections: dict[tuple[str, int], asyncio.Transport] = {}
@@ -215,6 +217,8 @@ class FakeApp:
     async def _respond(
         self, method: str, rel: str | None, scope: Scope, receive: Receive
     ) -> Response:
+        if self.rate_limit is not None and (refused := self.rate_limit.check()) is not None:
+            return refused
         try:
             if rel is None:
                 raise ApiError(404, "Not found", [])

@@ -15,6 +15,7 @@ from ._blobs import Download, sha256_of
 from ._data import Kind, Record
 from ._faults import Fault, FaultSet
 from ._log import LoggedRequest, RequestLog
+from ._ratelimit import ServerRateLimit
 from ._state import Body, State
 
 PathPattern = str | re.Pattern[str]
@@ -310,6 +311,26 @@ class FakeVoipStudio:
     def faults(self) -> list[Fault]:
         """The active fault rules."""
         return self._faults.rules
+
+    def rate_limit(
+        self,
+        requests_per_second: float | None,
+        *,
+        burst: int | None = None,
+        retry_after: bool = True,
+    ) -> ServerRateLimit | None:
+        """Answer 429 beyond ``requests_per_second`` (bucket of ``burst``, default one
+        second's worth), with or without ``Retry-After``; ``None`` lifts the limit.
+
+        Returns the limit, whose ``admitted``/``refused`` counts are live.
+        """
+        limit = (
+            None
+            if requests_per_second is None
+            else ServerRateLimit(requests_per_second, burst=burst, retry_after=retry_after)
+        )
+        self.app.rate_limit = limit
+        return limit
 
     def clear_faults(self) -> None:
         """Remove every fault rule."""

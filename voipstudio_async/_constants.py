@@ -1,0 +1,70 @@
+"""Every default of the SDK, in one place (the modules that use them import from here)."""
+
+from typing import Final
+
+import httpx
+
+# The client (`VoipStudio` and `from_env`).
+DEFAULT_BASE_URL: Final = "https://l7api.com/v1.1/voipstudio"
+DEFAULT_TIMEOUT: Final = httpx.Timeout(30.0, connect=10.0)
+DEFAULT_MAX_RETRIES: Final = 2
+DEFAULT_MAX_RETRY_AFTER: Final = 60.0
+DEFAULT_MAX_CONCURRENCY: Final = 32
+
+# Retries (`_retry`).
+RETRYABLE_STATUSES: Final = frozenset({408, 429, 500, 502, 503, 504})
+INITIAL_RETRY_DELAY: Final = 0.5
+MAX_RETRY_DELAY: Final = 8.0
+# A Retry-After beyond this is a broken header rather than a real instruction.
+ABSURD_RETRY_AFTER: Final = 86_400.0
+
+# The Requester.
+# How much of an error body a stream reads before raising (the rest is discarded).
+MAX_ERROR_BODY: Final = 64 * 1024
+# httpx refuses a URL, or any one of its components, longer than this (InvalidURL).
+MAX_URL_LENGTH: Final = 65_536
+
+# Lists and walks (`resources/_base`).
+DEFAULT_LIST_LIMIT: Final = 100
+"""``list()``'s page size when none is given."""
+DEFAULT_PAGE_SIZE: Final = 1000
+"""``iterate()``'s page size: fewer round trips, still far below the API's 5000."""
+
+# Bulk engines and `download_many`.
+DEFAULT_BULK_CHUNK_ITEMS: Final = 100
+"""Items per bulk request: keeps PATCH bodies small and `/monitors/1,2,...` paths short."""
+DEFAULT_BULK_CONCURRENCY: Final = 4
+"""Chunks (or downloads) in flight at once; the client's own gate still applies."""
+
+# Downloads.
+DEFAULT_DOWNLOAD_CHUNK_BYTES: Final = 256 * 1024
+"""Bytes per read/write: large enough for throughput, small enough for flat memory."""
+
+# The aiohttp backend (`_fast`).
+# Bodies up to this size (with a Content-Length) are read in one call inside the
+# transport; bigger ones are streamed. Bounded, so memory stays flat for downloads.
+EAGER_BODY_LIMIT: Final = 64 * 1024
+# aiohttp's per-connection read buffer: bigger buffers mean fewer, larger chunks.
+READ_BUFSIZE: Final = 256 * 1024
+
+# Rate limiting (`_ratelimit`): CUBIC after throttling, as TCP and botocore's adaptive mode.
+RATE_CUBIC_BETA: Final = 0.9
+"""The send rate after a throttle, as a share of the rate the server was accepting."""
+RATE_CUBIC_SCALE: Final = 0.4
+"""CUBIC's C (botocore's value): how fast the rate grows back around the last ceiling."""
+RATE_MIN: Final = 0.5
+"""Requests/s the adaptive rate never goes below."""
+RATE_WINDOW: Final = 1.0
+"""Seconds of successes counted to measure the rate the server accepts."""
+RATE_MIN_WINDOW: Final = 0.1
+"""The shortest span an accepted rate is measured over (right after the first success)."""
+RATE_SLOW_START_DOUBLING: Final = 0.5
+"""After the first throttle the rate doubles every this many seconds until the next."""
+MAX_THROTTLED_RETRIES: Final = 10
+"""429s one call waits out through the shared limiter (not counted in ``max_retries``)."""
+
+# Retry budget (`_budget`): retries of failures as a share of recent calls (Envoy's 20%).
+DEFAULT_BUDGET_RATIO: Final = 0.2
+DEFAULT_BUDGET_WINDOW: Final = 10.0
+DEFAULT_BUDGET_FLOOR: Final = 10
+"""Retries a window always allows, so a quiet client can still retry."""
