@@ -13,12 +13,10 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
+from s3_helpers import AWS_SECRET
 
 from voipstudio_async import VoipStudio
 from voipstudio_async.testing import FakeVoipStudio
-
-AWS_SECRET = "s3-secret-never-printed"
-"""The dummy secret key: tests check that it appears in no output."""
 
 
 def _free_port() -> int:
