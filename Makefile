@@ -102,8 +102,9 @@ $(VENV)/.installed-demo: pyproject.toml
 demo: $(VENV)/.installed-demo  ## archive a fake account on loopback into ./demo-output/, then re-run (resume)
 	$(BIN)/python examples/demo.py
 
-bench: $(VENV)/.installed  ## benchmark the SDK against raw httpx/aiohttp (a few minutes; not part of test)
+bench: $(VENV)/.installed  ## benchmark the SDK against raw httpx/aiohttp, and archiving to S3 (minutes; not part of test)
 	$(BIN)/python -m bench
+	$(BIN)/python -m bench.s3
 
 clean:  ## remove build outputs (keeps .venv)
 	rm -rf build demo-output .pytest_cache .mypy_cache .ruff_cache

@@ -21,6 +21,7 @@ __all__ = [
     "FILTER_HELP",
     "FORMULA_GUARD_HELP",
     "MAX_CONCURRENCY",
+    "S3_HELP",
     "Collection",
     "build_parser",
     "parse_args",
@@ -121,6 +122,7 @@ class _Parents:
     optional_period: argparse.ArgumentParser
     downloads: argparse.ArgumentParser
     look: argparse.ArgumentParser
+    s3: argparse.ArgumentParser
 
 
 def _add_global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
@@ -180,9 +182,19 @@ def _parents() -> _Parents:
     optional_period.add_argument("--since", type=parse_date, metavar="DATE", help="inclusive")
     optional_period.add_argument("--until", type=parse_date, metavar="DATE", help="exclusive")
 
+    s3 = argparse.ArgumentParser(add_help=False)
+    s3.add_argument(
+        "--s3-endpoint-url",
+        metavar="URL",
+        help="S3-compatible endpoint for s3:// destinations (default: AWS_ENDPOINT_URL or AWS)",
+    )
+
     downloads = argparse.ArgumentParser(add_help=False)
     downloads.add_argument(
-        "--dest", required=True, metavar="DIR", help="directory for the files and manifest.jsonl"
+        "--dest",
+        required=True,
+        metavar="DIR",
+        help="directory (or file:// or s3://bucket/prefix URL) for the files and manifest.jsonl",
     )
     downloads.add_argument(
         "--concurrency",
@@ -194,7 +206,7 @@ def _parents() -> _Parents:
 
     look = argparse.ArgumentParser(add_help=False)
     look.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    return _Parents(common, period, filters, optional_period, downloads, look)
+    return _Parents(common, period, filters, optional_period, downloads, look, s3)
 
 
 def _paragraphs(*parts: str) -> str:
@@ -266,14 +278,14 @@ def _add_download_command(
     _add(
         sub,
         "download",
-        [parents.common, parents.period, parents.filters, parents.downloads],
+        [parents.common, parents.period, parents.filters, parents.downloads, parents.s3],
         f"download the {what} of a period, resumably",
         description=(
             f"Download every {what[:-1]} of the period into DIR, atomically, and record each "
             "file (id, metadata, size, sha256) in DIR/manifest.jsonl. A re-run skips the "
             "files the manifest lists that are still complete and verified."
         ),
-        epilog=(DATES_HELP, FILTER_HELP),
+        epilog=(DATES_HELP, FILTER_HELP, S3_HELP),
     )
 
 
@@ -292,6 +304,14 @@ def _add_formula_guard(parser: argparse.ArgumentParser) -> None:
         help="write CSV cells exactly as the API sent them (for database imports)",
     )
 
+
+S3_HELP = (
+    "An s3://bucket/prefix destination (the s3 extra) gets the same guarantees as a "
+    "directory: objects appear only complete, the manifest beside them records each "
+    "size and sha256, re-runs skip what is verified in the bucket. Credentials come "
+    "from the usual AWS environment and config files; AWS_ENDPOINT_URL or "
+    "--s3-endpoint-url points at an S3-compatible store."
+)
 
 EXIT_CODES_HELP = (
     "Credentials come from the environment: VOIPSTUDIO_USER_ID and VOIPSTUDIO_API_KEY, or "
@@ -319,19 +339,25 @@ def build_parser() -> argparse.ArgumentParser:
     export = _add(
         cdrs_sub,
         "export",
-        [parents.common, parents.period, parents.filters],
+        [parents.common, parents.period, parents.filters, parents.s3],
         "export the CDRs of a period to CSV or JSON Lines",
         description=(
             "Stream the CDRs of a period to FILE as pages arrive, walking by id so rows "
             "inserted or deleted meanwhile are neither missed nor repeated. FILE appears "
             "complete or not at all. " + FORMULA_GUARD_HELP
         ),
-        epilog=(DATES_HELP, FILTER_HELP),
+        epilog=(DATES_HELP, FILTER_HELP, S3_HELP),
     )
     export.add_argument(
         "--format", choices=("csv", "jsonl"), default="csv", help="file format (default csv)"
     )
-    export.add_argument("-o", "--output", required=True, metavar="FILE", help="file to write")
+    export.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        metavar="FILE",
+        help="file to write (a path, file:// or s3://bucket/key URL; - for standard output)",
+    )
     _add_formula_guard(export)
     _add_look_commands(cdrs_sub, parents, "CDRs")
 
@@ -358,7 +384,7 @@ def build_parser() -> argparse.ArgumentParser:
     archive = _add(
         commands,
         "archive",
-        [parents.common, parents.period, parents.downloads],
+        [parents.common, parents.period, parents.downloads, parents.s3],
         "CDRs, recordings and voicemails of a period in one run",
         description=(
             "Export the CDRs of the period to DIR/cdrs.csv (or .jsonl), download its "
@@ -368,7 +394,7 @@ def build_parser() -> argparse.ArgumentParser:
             "from VoIPstudio. Purge deletes only items "
             "whose file is verified against the manifest (size and sha256) just before."
         ),
-        epilog=(DATES_HELP, EXIT_CODES_HELP),
+        epilog=(DATES_HELP, S3_HELP, EXIT_CODES_HELP),
     )
     archive.add_argument(
         "--cdrs-format", choices=("csv", "jsonl"), default="csv", help="default csv"

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
+from urllib.parse import urlsplit
 
 from .._client import VoipStudio
+from .._filters import FilterArg
 from ._errors import EXIT_FAILED, EXIT_OK, UserError
 from ._export import STDOUT, check_output, export_cdrs
 from ._look import get_command, list_command
@@ -16,13 +19,17 @@ from ._media import (
     MONITORS,
     VOICEMESSAGES,
     FetchReport,
+    MediaKind,
     fetch_period,
     prepare_directory,
     prepare_media_directory,
 )
-from ._output import Ui
+from ._output import Task, Ui
 from ._query import build_filters
 from ._report import print_export, print_fetch, print_write
+from ._s3 import S3Store, S3Target
+from ._s3media import fetch_period_to_s3
+from ._storage import S3Location, parse_destination
 from ._writes import WriteReport, apply_delete, apply_move, collect, plan_delete, plan_move
 
 __all__ = ["Context", "dispatch"]
@@ -55,25 +62,71 @@ async def dispatch(vs: VoipStudio, args: argparse.Namespace, ctx: Context) -> in
     return await get_command(vs, ctx.ui, args)
 
 
+def _endpoint_url(args: argparse.Namespace, destination: object) -> str | None:
+    url: str | None = args.s3_endpoint_url
+    if url is None:
+        return None
+    if not isinstance(destination, S3Location):
+        raise UserError("--s3-endpoint-url applies to s3:// destinations only")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.username:
+        raise UserError("--s3-endpoint-url: expected http(s)://HOST[:PORT] without credentials")
+    return url
+
+
+async def _destination(
+    stack: AsyncExitStack, args: argparse.Namespace, text: str, *, is_object: bool
+) -> Path | S3Target:
+    """The local path or S3 object/prefix ``text`` names, S3's checked reachable."""
+    where = parse_destination(text, is_object=is_object)
+    endpoint_url = _endpoint_url(args, where)
+    if isinstance(where, Path):
+        return where
+    connections = getattr(args, "concurrency", 0) + 2  # the manifest and the export too
+    store = await stack.enter_async_context(S3Store(endpoint_url, connections=connections))
+    await store.check_bucket(where)
+    return S3Target(store, where)
+
+
 async def export_command(vs: VoipStudio, args: argparse.Namespace, ctx: Context) -> int:
     filters = build_filters("cdrs", since=args.since, until=args.until, filters=args.filter)
-    output: Path | IO[str] = ctx.ui.stdout if args.output == STDOUT else Path(args.output)
-    if isinstance(output, Path):
-        check_output(output)
-    with ctx.ui.progress() as tracker:
-        rows = await export_cdrs(
-            vs,
-            filters=filters,
-            fmt=args.format,
-            output=output,
-            task=tracker.task("CDRs", None),
-            formula_guard=args.formula_guard,
-        )
-    if isinstance(output, Path):
+    async with AsyncExitStack() as stack:
+        output: Path | IO[str] | S3Target = ctx.ui.stdout
+        if args.output != STDOUT:
+            output = await _destination(stack, args, args.output, is_object=True)
+        if isinstance(output, Path):
+            check_output(output)
+        with ctx.ui.progress() as tracker:
+            rows = await export_cdrs(
+                vs,
+                filters=filters,
+                fmt=args.format,
+                output=output,
+                task=tracker.task("CDRs", None),
+                formula_guard=args.formula_guard,
+            )
+    if isinstance(output, Path | S3Target):
         print_export(ctx.ui, rows, output)
     else:  # stdout holds the rows: the summary goes to stderr
         ctx.ui.say(f"{'CDRs':<11} {rows} rows -> standard output", aside=True)
     return EXIT_OK
+
+
+async def _fetch(
+    vs: VoipStudio,
+    kind: MediaKind,
+    filters: Sequence[FilterArg],
+    where: Path | S3Target,
+    concurrency: int,
+    task: Task,
+) -> FetchReport:
+    if isinstance(where, S3Target):
+        return await fetch_period_to_s3(
+            vs, kind, filters=filters, target=where, concurrency=concurrency, task=task
+        )
+    return await fetch_period(
+        vs, kind, filters=filters, directory=where, concurrency=concurrency, task=task
+    )
 
 
 async def download_command(vs: VoipStudio, args: argparse.Namespace, ctx: Context) -> int:
@@ -81,15 +134,12 @@ async def download_command(vs: VoipStudio, args: argparse.Namespace, ctx: Contex
     filters = build_filters(
         kind.collection, since=args.since, until=args.until, filters=args.filter
     )
-    with ctx.ui.progress() as tracker:
-        report = await fetch_period(
-            vs,
-            kind,
-            filters=filters,
-            directory=Path(args.dest),
-            concurrency=args.concurrency,
-            task=tracker.task(kind.label, None),
-        )
+    async with AsyncExitStack() as stack:
+        where = await _destination(stack, args, args.dest, is_object=False)
+        with ctx.ui.progress() as tracker:
+            report = await _fetch(
+                vs, kind, filters, where, args.concurrency, tracker.task(kind.label, None)
+            )
     print_fetch(ctx.ui, report)
     return EXIT_OK if report.ok else EXIT_FAILED
 
@@ -111,20 +161,34 @@ def _check_purge_allowed(args: argparse.Namespace, ctx: Context) -> None:
         )
 
 
+def _below(where: Path | S3Target, name: str) -> Path | S3Target:
+    if isinstance(where, S3Target):
+        return S3Target(where.store, where.location.child(name))
+    return where / name
+
+
 async def archive_command(vs: VoipStudio, args: argparse.Namespace, ctx: Context) -> int:
     """Export, download both media kinds, then the optional move and purge."""
     _check_purge_allowed(args, ctx)
-    dest = Path(args.dest)
+    async with AsyncExitStack() as stack:
+        dest = await _destination(stack, args, args.dest, is_object=False)
+        return await _archive(vs, args, ctx, dest)
+
+
+async def _archive(
+    vs: VoipStudio, args: argparse.Namespace, ctx: Context, dest: Path | S3Target
+) -> int:
     period = {"since": args.since, "until": args.until}
     cdr_filters = build_filters("cdrs", **period)
     monitor_filters = build_filters("monitors", **period)
     voicemail_filters = build_filters("voicemessages", **period)
+    output = _below(dest, f"cdrs.{args.cdrs_format}")
     # Every destination is checked before the first request, not found unusable late.
-    prepare_directory(dest)
-    output = dest / f"cdrs.{args.cdrs_format}"
-    check_output(output)
-    for kind in (MONITORS, VOICEMESSAGES):
-        prepare_media_directory(dest / kind.collection)
+    if isinstance(dest, Path) and isinstance(output, Path):
+        prepare_directory(dest)
+        check_output(output)
+        for kind in (MONITORS, VOICEMESSAGES):
+            prepare_media_directory(dest / kind.collection)
     ui = ctx.ui
     ui.note(f"archiving {args.since} (inclusive) to {args.until} (exclusive) into {dest}")
     with ui.progress() as tracker:
@@ -137,13 +201,13 @@ async def archive_command(vs: VoipStudio, args: argparse.Namespace, ctx: Context
             formula_guard=args.formula_guard,
         )
         fetched = [
-            await fetch_period(
+            await _fetch(
                 vs,
                 kind,
-                filters=filters,
-                directory=dest / kind.collection,
-                concurrency=args.concurrency,
-                task=tracker.task(kind.label, None),
+                filters,
+                _below(dest, kind.collection),
+                args.concurrency,
+                tracker.task(kind.label, None),
             )
             for kind, filters in ((MONITORS, monitor_filters), (VOICEMESSAGES, voicemail_filters))
         ]

@@ -1,4 +1,4 @@
-"""``cdrs export``: stream the CDRs of a period to CSV or JSON Lines, atomically."""
+"""``cdrs export``: stream the CDRs of a period to CSV or JSON Lines (a file or S3), atomically."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import json
 import os
 import re
 import stat
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import IO, Any, Literal, TextIO
 
@@ -19,6 +19,7 @@ from .._parts import commit_part, create_part, remove_stale_parts
 from ._errors import UserError
 from ._output import Task
 from ._query import FIELDS
+from ._s3 import S3Target
 
 __all__ = ["CSV_COLUMNS", "STDOUT", "ExportFormat", "check_output", "export_cdrs", "neutralise"]
 
@@ -116,7 +117,37 @@ def _open(path: Path) -> tuple[TextIO, tuple[Path, Path] | None]:
     return os.fdopen(fd, "w", encoding="utf-8", newline=""), (temp, target)
 
 
+def _header() -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer).writerow(CSV_COLUMNS)
+    return buffer.getvalue()
+
+
 async def _write_rows(
+    vs: VoipStudio,
+    write: Callable[[str], Awaitable[Any]],
+    filters: Sequence[FilterArg],
+    fmt: ExportFormat,
+    task: Task,
+    formula_guard: bool,
+) -> int:
+    if fmt == "csv":
+        await write(_header())
+    rows = 0
+    batch: list[dict[str, Any]] = []
+    async for cdr in vs.cdrs.iterate_consistent(filter=filters, page_size=_BATCH):
+        batch.append(cdr.to_dict())
+        if len(batch) >= _BATCH:
+            await write(_render(batch, fmt, formula_guard))
+            task.advance(len(batch))
+            rows += len(batch)
+            batch = []
+    await write(_render(batch, fmt, formula_guard))
+    task.advance(len(batch))
+    return rows + len(batch)
+
+
+async def _write_file(
     vs: VoipStudio,
     file: IO[str],
     filters: Sequence[FilterArg],
@@ -124,21 +155,34 @@ async def _write_rows(
     task: Task,
     formula_guard: bool,
 ) -> int:
-    if fmt == "csv":
-        await asyncio.to_thread(csv.writer(file).writerow, CSV_COLUMNS)
-    rows = 0
-    batch: list[dict[str, Any]] = []
-    async for cdr in vs.cdrs.iterate_consistent(filter=filters, page_size=_BATCH):
-        batch.append(cdr.to_dict())
-        if len(batch) >= _BATCH:
-            await asyncio.to_thread(file.write, _render(batch, fmt, formula_guard))
-            task.advance(len(batch))
-            rows += len(batch)
-            batch = []
-    await asyncio.to_thread(file.write, _render(batch, fmt, formula_guard))
-    task.advance(len(batch))
+
+    async def write(text: str) -> None:
+        await asyncio.to_thread(file.write, text)  # off the loop: a disk, pipe or FIFO may block
+
+    rows = await _write_rows(vs, write, filters, fmt, task, formula_guard)
     await asyncio.to_thread(file.flush)
-    return rows + len(batch)
+    return rows
+
+
+async def _write_s3(
+    vs: VoipStudio,
+    target: S3Target,
+    filters: Sequence[FilterArg],
+    fmt: ExportFormat,
+    task: Task,
+    formula_guard: bool,
+) -> int:
+    key = target.location.key
+    # An upload of this key still open was left by a killed run: nothing else writes it.
+    await target.store.abort_stale_uploads(target.location.bucket, key, key.__eq__)
+    async with target.store.upload(target.location) as upload:
+
+        async def write(text: str) -> None:
+            await upload.write(text.encode("utf-8"))
+
+        rows = await _write_rows(vs, write, filters, fmt, task, formula_guard)
+        await upload.commit()
+    return rows
 
 
 async def export_cdrs(
@@ -146,7 +190,7 @@ async def export_cdrs(
     *,
     filters: Sequence[FilterArg],
     fmt: ExportFormat,
-    output: Path | IO[str],
+    output: Path | IO[str] | S3Target,
     task: Task,
     formula_guard: bool = True,
 ) -> int:
@@ -158,18 +202,21 @@ async def export_cdrs(
     regular file gets them in a temporary file beside it, renamed into place only once
     the walk is complete (through a symlink: onto the file it points to). A device or
     FIFO at the path, or an open text stream such as standard output, is written to
-    directly. The keyset walk (by id) means rows inserted or deleted meanwhile cannot
-    cause skips or repeats.
+    directly. An S3 object is uploaded as the rows come (a part at a time) and appears
+    only once the walk is complete. The keyset walk (by id) means rows inserted or
+    deleted meanwhile cannot cause skips or repeats.
     """
     first = await vs.cdrs.list(limit=1, filter=filters)
     task.set_total(first.total)
+    if isinstance(output, S3Target):
+        return await _write_s3(vs, output, filters, fmt, task, formula_guard)
     if not isinstance(output, Path):
-        return await _write_rows(vs, output, filters, fmt, task, formula_guard)
+        return await _write_file(vs, output, filters, fmt, task, formula_guard)
     # Off the loop: opening a FIFO for writing waits for its reader.
     file, part = await asyncio.to_thread(_open, output)
     try:
         with file:
-            rows = await _write_rows(vs, file, filters, fmt, task, formula_guard)
+            rows = await _write_file(vs, file, filters, fmt, task, formula_guard)
             if part is not None:
                 await asyncio.to_thread(commit_part, file, *part)
     finally:

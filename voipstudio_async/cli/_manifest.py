@@ -14,7 +14,7 @@ from typing import Any, Self, TextIO
 from .._download import _sha256_file
 from .._parts import commit_part, create_part, remove_stale_parts
 
-__all__ = ["MANIFEST_NAME", "Entry", "Manifest"]
+__all__ = ["MANIFEST_NAME", "Entry", "Manifest", "dump_line", "parse_line"]
 
 MANIFEST_NAME = "manifest.jsonl"
 _CHUNK = 1024 * 1024
@@ -32,20 +32,34 @@ class Entry:
     sha256: str
     metadata: dict[str, Any]
     archived_at: str
+    checksum: str | None = None
+    """The ``ChecksumSHA256`` S3 stores for the object (S3 only; absent on disk)."""
 
     @classmethod
     def now(
-        cls, kind: str, item_id: int, file: str, size: int, sha256: str, metadata: dict[str, Any]
+        cls,
+        kind: str,
+        item_id: int,
+        file: str,
+        size: int,
+        sha256: str,
+        metadata: dict[str, Any],
+        checksum: str | None = None,
     ) -> Self:
         stamp = datetime.now(UTC).isoformat(timespec="seconds")
-        return cls(kind, item_id, file, size, sha256, metadata, stamp)
+        return cls(kind, item_id, file, size, sha256, metadata, stamp, checksum)
 
 
-def _dump(entry: Entry) -> str:
-    return json.dumps(asdict(entry), ensure_ascii=False, sort_keys=True) + "\n"
+def dump_line(entry: Entry) -> str:
+    """``entry`` as one manifest line (with its newline)."""
+    data = asdict(entry)
+    if data["checksum"] is None:  # local manifests keep their original fields
+        del data["checksum"]
+    return json.dumps(data, ensure_ascii=False, sort_keys=True) + "\n"
 
 
-def _parse(line: str) -> Entry | None:
+def parse_line(line: str) -> Entry | None:
+    """The entry on a manifest line, or None for a line cut short or not an entry."""
     try:
         data = json.loads(line)
         entry = Entry(**data)
@@ -58,6 +72,7 @@ def _parse(line: str) -> Entry | None:
         and Path(entry.file).name == entry.file  # never a path out of the directory
         and entry.file not in ("", ".", "..", MANIFEST_NAME)
         and isinstance(entry.sha256, str)
+        and isinstance(entry.checksum, str | None)
     )
     return entry if valid else None
 
@@ -80,7 +95,7 @@ class Manifest:
                 for line in file:
                     if not line.strip():
                         continue
-                    entry = _parse(line)
+                    entry = parse_line(line)
                     if entry is None:
                         self.ignored_lines += 1
                     else:
@@ -117,7 +132,7 @@ class Manifest:
             file = os.fdopen(fd, "w", encoding="utf-8")
             with file:
                 for item_id in sorted(self.entries):
-                    file.write(_dump(self.entries[item_id]))
+                    file.write(dump_line(self.entries[item_id]))
                 commit_part(file, temp, self.path)
         finally:
             temp.unlink(missing_ok=True)
@@ -126,7 +141,7 @@ class Manifest:
         """Append ``entry`` (one write, flushed, so a crash loses at most this line)."""
         if self._file is None:
             raise RuntimeError("Manifest.record() outside `async with`")
-        self._file.write(_dump(entry))
+        self._file.write(dump_line(entry))
         self._file.flush()
         self.entries[entry.id] = entry
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -20,6 +21,7 @@ from ._errors import UserError
 from ._manifest import MANIFEST_NAME, Entry, Manifest
 from ._output import Task
 from ._query import DATE_FIELDS
+from ._storage import S3Location
 
 __all__ = [
     "MONITORS",
@@ -27,6 +29,7 @@ __all__ = [
     "FetchReport",
     "MediaCollection",
     "MediaKind",
+    "Recheck",
     "describe_error",
     "fetch_period",
     "file_name",
@@ -62,12 +65,17 @@ MONITORS = MediaKind("monitors", "recordings", "recording")
 VOICEMESSAGES = MediaKind("voicemessages", "voicemails", "voicemail")
 
 
+Recheck = Callable[[list[int]], Awaitable[list[int]]]
+"""``recheck(ids)``: those of ``ids`` whose file is verified against the manifest right now."""
+
+
 @dataclass(slots=True)
 class FetchReport:
     """What one download run did, per item id."""
 
     kind: MediaKind
-    directory: Path
+    directory: Path | S3Location
+    recheck: Recheck
     listed: dict[int, dict[str, Any]] = field(default_factory=dict)
     """Metadata of every item of the period, by id."""
     downloaded: list[int] = field(default_factory=list)
@@ -130,6 +138,11 @@ def _expected_size(metadata: dict[str, Any]) -> int | None:
     return size if isinstance(size, int) and size >= 0 else None
 
 
+async def _recheck(directory: Path, ids: list[int]) -> list[int]:
+    manifest = Manifest(directory)  # read again: the files could have changed meanwhile
+    return [item_id for item_id in ids if await manifest.verified(item_id)]
+
+
 async def fetch_period(
     vs: VoipStudio,
     kind: MediaKind,
@@ -146,7 +159,12 @@ async def fetch_period(
     prepare_media_directory(directory)
     items = await list_items(vs, kind, filters)
     task.set_total(len(items))
-    report = FetchReport(kind, directory, listed={item.id: item.to_dict() for item in items})
+    report = FetchReport(
+        kind,
+        directory,
+        functools.partial(_recheck, directory),
+        listed={item.id: item.to_dict() for item in items},
+    )
     async with Manifest(directory) as manifest:
         names: dict[int, str] = {}
         missing: list[Any] = []  # the models: download_many checks each file against its size

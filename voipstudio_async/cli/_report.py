@@ -6,6 +6,7 @@ from pathlib import Path
 
 from ._media import FetchReport
 from ._output import Ui
+from ._s3 import S3Target
 from ._units import human_bytes
 from ._writes import WriteReport
 
@@ -14,7 +15,7 @@ __all__ = ["print_export", "print_fetch", "print_write"]
 _LISTED_FAILURES = 50
 
 
-def print_export(ui: Ui, rows: int, output: Path) -> None:
+def print_export(ui: Ui, rows: int, output: Path | S3Target) -> None:
     ui.say(f"{'CDRs':<11} {rows} rows -> {output}")
 
 

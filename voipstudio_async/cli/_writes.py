@@ -1,8 +1,9 @@
 """Changes on the server after an archive: moving voicemails and purging archived items.
 
 Both act only on items whose file this run verified: downloaded (hashed while it
-streamed) or skipped (its manifest entry re-hashed). The purge hashes each file once
-more right before the DELETE. A dry run sends nothing.
+streamed) or skipped (its manifest entry re-hashed). The purge verifies each file once
+more right before the DELETE (``FetchReport.recheck``: on disk re-hashed, on S3 its size
+and stored checksum). A dry run sends nothing.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from dataclasses import dataclass, field
 
 from .._bulk import BulkResult
 from .._client import VoipStudio
-from ._manifest import Manifest
 from ._media import FetchReport, describe_error
 
 __all__ = [
@@ -78,10 +78,9 @@ def plan_delete(fetched: FetchReport) -> WriteReport:
 async def apply_delete(vs: VoipStudio, fetched: FetchReport, plan: WriteReport) -> None:
     """DELETE the planned items, after verifying each file once more."""
     # The files could have changed while the user read the confirmation prompt.
-    manifest = Manifest(fetched.directory)
-    still: list[int] = []
-    for item_id in plan.planned:
-        (still if await manifest.verified(item_id) else plan.kept).append(item_id)
+    still = await fetched.recheck(plan.planned)
+    verified = set(still)
+    plan.kept.extend(item_id for item_id in plan.planned if item_id not in verified)
     plan.planned = still
     if still:
         collect(plan, await fetched.kind.resource(vs).delete(still))

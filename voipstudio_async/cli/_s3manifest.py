@@ -1,0 +1,106 @@
+"""``manifest.jsonl`` beside the objects under an S3 prefix.
+
+S3 cannot append, so the manifest is rewritten whole (a PUT replaces an object
+atomically): every few seconds while entries come in, and at the end. A run killed in
+between loses only the entries since the last save; their objects are uploaded again
+by the next run (the same bytes, replaced atomically), so nothing is lost or left half.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from types import TracebackType
+from typing import Self
+
+from ._manifest import MANIFEST_NAME, Entry, dump_line, parse_line
+from ._s3 import S3Store, checksums_match
+from ._storage import S3Location
+
+__all__ = ["S3Manifest"]
+
+_SAVE_EVERY = 2.0
+"""Seconds between saves at least; a save that takes long spaces them out more."""
+_SAVE_SHARE = 5
+"""Saves take at most 1/_SAVE_SHARE of the run, however large the manifest grows."""
+
+
+class S3Manifest:
+    """The entries of ``PREFIX/manifest.jsonl`` (the last line per id wins).
+
+    ``async with S3Manifest(store, prefix)`` loads it; leaving the block saves it.
+    """
+
+    def __init__(self, store: S3Store, prefix: S3Location) -> None:
+        self.store = store
+        self.prefix = prefix
+        self.location = prefix.child(MANIFEST_NAME)
+        self.entries: dict[int, Entry] = {}
+        self.ignored_lines = 0
+        self._dirty = False
+        self._lock = asyncio.Lock()
+        self._next_save = 0.0
+
+    async def __aenter__(self) -> Self:
+        data = await self.store.read(self.location)
+        for line in (data or b"").decode("utf-8", errors="replace").splitlines():
+            if not line.strip():
+                continue
+            entry = parse_line(line)
+            if entry is None:
+                self.ignored_lines += 1
+            else:
+                self.entries[entry.id] = entry
+        self._next_save = time.monotonic() + _SAVE_EVERY
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.save()
+
+    async def record(self, entry: Entry) -> None:
+        """Add ``entry``; saves the manifest when the last save is long enough ago."""
+        self.entries[entry.id] = entry
+        self._dirty = True
+        if time.monotonic() >= self._next_save and not self._lock.locked():
+            await self.save()
+
+    async def save(self) -> None:
+        """Write every entry (one line per id, in id order) over the manifest object."""
+        async with self._lock:
+            if not self._dirty:
+                return
+            self._dirty = False
+            started = time.monotonic()
+            text = "".join(dump_line(self.entries[i]) for i in sorted(self.entries))
+            try:
+                async with self.store.upload(self.location) as upload:
+                    await upload.write(text.encode("utf-8"))
+                    await upload.commit()
+            except BaseException:
+                self._dirty = True
+                raise
+            took = time.monotonic() - started
+            self._next_save = time.monotonic() + max(_SAVE_EVERY, took * _SAVE_SHARE)
+
+    async def verified(self, item_id: int) -> Entry | None:
+        """The entry of ``item_id`` if its object is in the bucket as recorded.
+
+        The size and the ``ChecksumSHA256`` S3 stores must match the entry; an object
+        stored without that checksum is read whole and hashed instead.
+        """
+        entry = self.entries.get(item_id)
+        if entry is None:
+            return None
+        location = self.prefix.child(entry.file)
+        stored = await self.store.stat(location)
+        if stored is None or stored.size != entry.size:
+            return None
+        if stored.checksum is not None and entry.checksum is not None:
+            return entry if checksums_match(stored.checksum, entry.checksum) else None
+        read = await self.store.read_sha256(location)
+        return entry if read == (entry.size, entry.sha256) else None
