@@ -15,8 +15,11 @@ PAGES = [
     *sorted((ROOT / "docs" / "guides").glob("*.md")),
 ]
 # An optional marker comment, then a fenced block: `skip` (needs a real account) or
-# `file NAME` (a file of a fresh project, run by tests/test_docs_testing_guide.py).
-_BLOCK = re.compile(r"(?:<!-- docs-test: (skip|file [\w.]+) -->\s*)?```(\w+)\n(.*?)```", re.S)
+# `file NAME` (a file of a fresh project, run by tests/test_docs_testing_guide.py). The
+# language is `python` or, where ruff format must leave the block alone, `{ .python }`.
+_BLOCK = re.compile(
+    r"(?:<!-- docs-test: (skip|file [\w.]+) -->\s*)?```(?:(\w+)| ?\{ \.(\w+) \})\n(.*?)```", re.S
+)
 # pymdownx.snippets: the page shows the named file (e.g. examples/fastapi_app.py) here.
 _INCLUDE = re.compile(r'^--8<-- "([^"]+)"$', re.M)
 
@@ -39,9 +42,10 @@ def blocks(page: Path) -> Iterator[Block]:
     """The fenced blocks of `page`, with snippet includes expanded."""
     text = page.read_text(encoding="utf-8")
     for match in _BLOCK.finditer(text):
-        marker, language, source = match.groups()
+        marker, plain, attributed, source = match.groups()
+        language = plain or attributed
         expanded = _INCLUDE.sub(lambda m: (ROOT / m.group(1)).read_text(encoding="utf-8"), source)
-        line = text.count("\n", 0, match.start(3)) + 1
+        line = text.count("\n", 0, match.start(4)) + 1
         yield Block(page, line, language, marker, expanded, expanded != source)
 
 

@@ -82,3 +82,9 @@ def test_the_home_page_shows_the_operations_table(site: Path) -> None:
     home = (site / "index.html").read_text(encoding="utf-8")
     assert "<code>vs.cdrs.iterate_consistent()</code>" in home
     assert "GET /users/{id}/cdrs.csv" in home
+
+
+def test_the_web_apps_guide_shows_the_tested_example(site: Path) -> None:
+    page = (site / "guides" / "web-apps.html").read_text(encoding="utf-8")
+    assert "--8&lt;--" not in page
+    assert page.count("create_app") >= 2 and "lifespan_context" in page
