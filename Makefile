@@ -19,7 +19,7 @@ CHECK_TMP     := build/check/voipstudio_history_client
 MYPY_CACHE    := build/mypy-cache/$(shell cat $(GEN_PKG)/_stamp.json 2>/dev/null | cksum | cut -d' ' -f1)
 REDOCLY       := node_modules/.bin/redocly
 
-.PHONY: help setup setup-services generate check-generated lint spec api-check api-snapshot test demo bench clean
+.PHONY: help setup setup-services generate check-generated lint spec api-check api-snapshot docs test demo bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -89,7 +89,12 @@ api-check: $(VENV)/.installed  ## fail on public-API breaks not named in CHANGEL
 api-snapshot: $(VENV)/.installed  ## release step only: record today's public API as the released one
 	$(BIN)/python tools/api_check.py snapshot
 
-test: setup lint spec check-generated api-check  ## everything CI checks
+# --strict (also set in mkdocs.yml): a broken link, a missing page or an unresolvable
+# API reference fails the build.
+docs: $(VENV)/.installed  ## build the documentation site into build/site (mkdocs, strict)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
+
+test: setup lint spec check-generated api-check docs  ## everything CI checks
 	$(BIN)/python -m pytest -q
 
 # The demo needs only the command and the loopback fake (the cli and testing extras), not

@@ -104,7 +104,8 @@ def _check() -> int:
         print(
             f"api-check: {len(missing)} breaking change(s) of the public API since the last"
             " release. If intended, name each path above under '## [Unreleased]' in"
-            " CHANGELOG.md (a major version bump, see README 'Versioning'); otherwise restore it."
+            " CHANGELOG.md (a major version bump, see docs/development.md 'Versioning');"
+            " otherwise restore it."
         )
         return 1
     print(f"api-check: no unannounced breaking change ({len(found)} announced)")

@@ -1,14 +1,17 @@
-"""Every Python example in README.md runs, against the embedded fake server.
+"""Every Python example in README.md and the site's guides runs, against the embedded fake.
 
-Each ```python block runs on its own, with top-level ``await`` allowed, in a temporary
-working directory. ``voipstudio_async.VoipStudio`` is swapped for a subclass that talks to
+Each ```python block of the pages in ``_docs.PAGES`` runs on its own, with top-level
+``await`` allowed, in a temporary working directory (with the repository importable, for
+``examples/``). ``voipstudio_async.VoipStudio`` is swapped for a subclass that talks to
 an in-process ``FakeVoipStudio``: the credentials written in the example are replaced by
 the fake's of the same kind, so the examples stay what a user would type (an example
 that passes its own ``transport=`` keeps it). A block that
 uses ``vs`` without creating it gets an open client. A test function an example defines
 (``async def test_...(fake_voipstudio)``) is then called with a fresh fake, and a
 program's ``async def main()`` (its ``__main__`` guard does not fire) is awaited. A block
-preceded by ``<!-- readme-test: skip -->`` is not run (it needs a real account).
+preceded by ``<!-- docs-test: skip -->`` is not run (it needs a real account); one
+preceded by ``<!-- docs-test: file NAME -->`` is a file of a fresh project, run by
+tests/test_docs_testing_guide.py.
 """
 
 from __future__ import annotations
@@ -16,28 +19,27 @@ from __future__ import annotations
 import ast
 import inspect
 import logging
-import re
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from _docs import PAGES, ROOT, all_blocks, blocks
 
 import voipstudio_async
 from voipstudio_async import VoipStudio
 from voipstudio_async.testing import FakeVoipStudio
 
-README = Path(__file__).resolve().parents[1] / "README.md"
-BLOCK = re.compile(r"(<!-- readme-test: skip -->\s*)?```python\n(.*?)```", re.S)
 
-
-def blocks() -> Iterator[Any]:
-    text = README.read_text(encoding="utf-8")
-    for match in BLOCK.finditer(text):
-        line = text.count("\n", 0, match.start(2)) + 1
-        marks = [pytest.mark.skip(reason="marked readme-test: skip")] if match.group(1) else []
-        yield pytest.param(match.group(2), id=f"README.md:{line}", marks=marks)
+def examples() -> Iterator[Any]:
+    for block in all_blocks("python"):
+        if block.marker is None:
+            yield pytest.param(block.source, id=block.id)
+        elif block.marker == "skip":
+            yield pytest.param(
+                block.source, id=block.id, marks=pytest.mark.skip("needs an account")
+            )
 
 
 @pytest.fixture
@@ -91,12 +93,25 @@ async def vs(fake_backed: type[VoipStudio]) -> AsyncIterator[VoipStudio]:
         yield client
 
 
-def test_readme_has_examples() -> None:
-    assert len(list(blocks())) >= 8
+def test_the_pages_have_examples() -> None:
+    assert len(list(examples())) >= 20
 
 
-@pytest.mark.parametrize("source", list(blocks()))
-async def test_readme_example_runs(
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_a_pages_first_example_is_a_whole_program(page: Path) -> None:
+    # Later examples are the body of that program's main(), so a copied page runs.
+    first = next((b for b in blocks(page) if b.language == "python" and not b.marker), None)
+    if first is None:
+        pytest.skip("no Python example")
+    assert first.included or (
+        "async def main() -> None:" in first.source
+        and 'if __name__ == "__main__":' in first.source
+        and "run(main())" in first.source
+    ), f"{first.id}: the first example should be a whole program (async def main, run(main()))"
+
+
+@pytest.mark.parametrize("source", list(examples()))
+async def test_example_runs(
     source: str,
     vs: VoipStudio,
     tmp_path: Path,
@@ -107,8 +122,9 @@ async def test_readme_example_runs(
     # The "Load into a database" example runs dlt: its state in tmp_path, no usage reports.
     monkeypatch.setenv("DLT_DATA_DIR", str(tmp_path / "dlt"))
     monkeypatch.setenv("RUNTIME__DLTHUB_TELEMETRY", "false")
+    monkeypatch.syspath_prepend(str(ROOT))
     caplog.set_level(logging.INFO, logger="voipstudio_async")
-    code = compile(source, "README.md", "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
+    code = compile(source, "example", "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
     namespace: dict[str, Any] = {"__name__": "readme", "vs": vs, "httpx": httpx}
     result = eval(code, namespace)
     if result is not None:

@@ -1,5 +1,6 @@
-"""README.md's ``s3://`` examples run as written (with ``--fake``) against moto on loopback;
-only the example endpoint is replaced by the test server's."""
+"""The command-line guide's ``s3://`` examples (docs/guides/cli.md) run as written (with
+``--fake``) against moto on loopback; only the example endpoint is replaced by the test
+server's."""
 
 from __future__ import annotations
 
@@ -11,13 +12,13 @@ from typing import Any
 import pytest
 from s3_helpers import objects, open_uploads, voipstudio
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+GUIDE = Path(__file__).resolve().parents[2] / "docs" / "guides" / "cli.md"
 SHELL_BLOCK = re.compile(r"```sh\n(.*?)```", re.S)
 
 
 def s3_commands() -> list[list[str]]:
     found = []
-    for block in SHELL_BLOCK.finditer(README.read_text(encoding="utf-8")):
+    for block in SHELL_BLOCK.finditer(GUIDE.read_text(encoding="utf-8")):
         text = block.group(1).replace("\\\n", " ")
         for line in text.splitlines():
             if line.startswith("voipstudio ") and "s3://" in line:
@@ -25,7 +26,7 @@ def s3_commands() -> list[list[str]]:
     return found
 
 
-def test_readme_has_s3_examples() -> None:
+def test_the_guide_has_s3_examples() -> None:
     assert len(s3_commands()) >= 3
 
 
