@@ -29,11 +29,11 @@ from voipstudio_async.testing import FakeVoipStudio, serve_in_thread
 SINCE, UNTIL = "2026-05-01", "2026-11-01"
 OUTPUT = Path("demo-output")
 NEW_CALLS = 25
-# Calls per day and disposition over the last week of the account.
+# Calls per day and disposition over the account's last seven days.
 QUERY = """
 pivot (
     select calldate::date as day, disposition from voipstudio.cdrs
-    where calldate > (select max(calldate) from voipstudio.cdrs) - interval 7 day
+    where calldate::date > (select max(calldate)::date from voipstudio.cdrs) - 7
 ) on disposition using count(*) order by day
 """
 
@@ -63,7 +63,7 @@ def _show(database: Path) -> None:
     import duckdb
 
     with duckdb.connect(str(database), read_only=True) as con:
-        print(f"\n{database}: calls per day and disposition, the account's last week")
+        print(f"\n{database}: calls per day and disposition, the account's last 7 days")
         con.sql(QUERY).show()
 
 
@@ -105,7 +105,7 @@ def main() -> int:
     print(f"  {OUTPUT}/monitors/*.mp3                the call recordings")
     print(f"  {OUTPUT}/voicemessages/*.mp3           the voicemails")
     print(f"  {OUTPUT}/*/manifest.jsonl              id, metadata, size and sha256 per file")
-    print(f"  {database}           every table, for SQL (duckdb {database})")
+    print(f"  {database!s:<40}  every table, for SQL")
     print("The fake server has been stopped.")
     return 0
 
