@@ -97,14 +97,15 @@ docs: $(VENV)/.installed  ## build the documentation site into build/site (mkdoc
 test: setup lint spec check-generated api-check docs  ## everything CI checks
 	$(BIN)/python -m pytest -q
 
-# The demo needs only the command and the loopback fake (the cli and testing extras), not
-# the dev toolchain; after `make setup` they are already there and this is a no-op check.
+# The demo needs only the command, the loopback fake and dlt with DuckDB (the cli, testing
+# and warehouse extras), not the dev toolchain; after `make setup` they are already there
+# and this is a no-op check.
 $(VENV)/.installed-demo: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet -e '.[cli,testing]'
+	$(BIN)/python -m pip install --quiet -e '.[cli,testing,warehouse]'
 	touch $@
 
-demo: $(VENV)/.installed-demo  ## archive a fake account on loopback into ./demo-output/, then re-run (resume)
+demo: $(VENV)/.installed-demo  ## archive a fake account on loopback into ./demo-output/ and re-run it, then sync it into DuckDB, twice
 	$(BIN)/python examples/demo.py
 
 bench: $(VENV)/.installed  ## benchmark the SDK against raw httpx/aiohttp, and archiving to S3 (minutes; not part of test)

@@ -7,6 +7,9 @@
 3. Prints a Markdown table (median and spread = (max - min) / median) and writes
    ``bench/results/latest.md`` and ``latest.json`` with the SDK/baseline ratios and
    the targets they are checked against.
+
+The warehouse case (``bench.warehouse``: ``voipstudio sync`` into DuckDB) runs once,
+after the others, on a fake of its own that can add rows between its steps.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from bench import warehouse
 from voipstudio_async.testing._server import serve_in_subprocess
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -53,6 +57,8 @@ FULL = {
     "walk_page": 1_000,
     "walk_big_page": 5_000,
     "fanout_concurrency": 32,
+    "warehouse_cdrs": 100_000,
+    "warehouse_new": 1_000,
     "repeats": 3,
 }
 QUICK = {
@@ -68,6 +74,8 @@ QUICK = {
     "walk_items": 2_000,
     "walk_page": 500,
     "walk_big_page": 1_000,
+    "warehouse_cdrs": 2_000,
+    "warehouse_new": 100,
     "repeats": 1,
 }
 
@@ -440,6 +448,8 @@ def render(report: dict[str, Any]) -> str:
         ):
             lines.append(f"| {name} | {_cell(results[f'fanout/{variant}'], 'files_per_s')} |")
         lines.append("")
+    if "warehouse" in results:
+        lines += warehouse.render(results["warehouse"])
     if report["targets"]:
         lines += [
             "**Targets** (ratios from this run)",
@@ -463,8 +473,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--only",
         nargs="+",
-        choices=("get", "walk", "download", "fanout"),
-        default=("get", "walk", "download", "fanout"),
+        choices=("get", "walk", "download", "fanout", "warehouse"),
+        default=("get", "walk", "download", "fanout", "warehouse"),
     )
     p.add_argument("--loop", choices=("uvloop", "asyncio"), default="uvloop")
     p.add_argument("--out", type=Path, default=RESULTS, help="directory for latest.md/.json")
@@ -474,8 +484,15 @@ def main(argv: list[str] | None = None) -> int:
         sizes["repeats"] = max(1, args.repeats)
     client_cpu, server_cpu = _cpus()
     started = time.perf_counter()
-    with fake_server(sizes, server_cpu) as info:
-        results = measure(info, sizes, set(args.only), args.loop, client_cpu)
+    results: dict[str, Any] = {}
+    if set(args.only) - {"warehouse"}:
+        with fake_server(sizes, server_cpu) as info:
+            results = measure(info, sizes, set(args.only), args.loop, client_cpu)
+    if "warehouse" in args.only:
+        _progress("warehouse: walk, first sync, re-run (once each)")
+        results["warehouse"] = warehouse.measure(
+            sizes["warehouse_cdrs"], sizes["warehouse_new"], client_cpu, server_cpu
+        )
     report = {
         "when": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "quick": args.quick,
@@ -485,7 +502,8 @@ def main(argv: list[str] | None = None) -> int:
         "machine": machine(),
         "sizes": {k: list(v) if isinstance(v, tuple) else v for k, v in sizes.items()},
         "results": results,
-        "targets": ratios(results, sizes),
+        "targets": ratios(results, sizes)
+        + (warehouse.checks(results["warehouse"]) if "warehouse" in results else []),
         "seconds": round(time.perf_counter() - started, 1),
     }
     table = render(report)

@@ -1,9 +1,10 @@
-"""``make demo``: archive a period from a fake VoIPstudio on loopback, twice.
+"""``make demo``: archive a fake VoIPstudio account on loopback, then sync it into DuckDB.
 
-Starts the embedded fake server (``python -m voipstudio_async.testing``) on a free
-loopback port, runs ``voipstudio archive`` into ./demo-output/, runs it again to show
-that a re-run downloads nothing twice, and always stops the server (also on Ctrl-C
-or SIGTERM).
+Serves the embedded fake (the account ``voipstudio --fake`` shows) on a free loopback
+port, runs ``voipstudio archive`` into ./demo-output/ and again to show that a re-run
+downloads nothing twice, then ``voipstudio sync`` into demo-output/voipstudio_history.duckdb,
+queries it, adds calls to the fake and syncs again to show that only those are
+loaded. Always stops the server (also on Ctrl-C or SIGTERM).
 """
 
 from __future__ import annotations
@@ -16,17 +17,25 @@ import sys
 import time
 from pathlib import Path
 
-from voipstudio_async.cli._fake import FAKE_CDRS, FAKE_MONITORS, FAKE_VOICEMESSAGES
-from voipstudio_async.testing import serve_in_subprocess
+from voipstudio_async.cli._fake import (
+    FAKE_CDRS,
+    FAKE_MONITORS,
+    FAKE_VOICEMESSAGES,
+    fake_account,
+)
+from voipstudio_async.testing import FakeVoipStudio, serve_in_thread
 
-FAKE_ARGS = [
-    *("--cdrs", str(FAKE_CDRS)),
-    *("--monitors", str(FAKE_MONITORS)),
-    *("--voicemessages", str(FAKE_VOICEMESSAGES)),
-]
 # The fake's history runs from May to October 2026: archive all of it.
 SINCE, UNTIL = "2026-05-01", "2026-11-01"
 OUTPUT = Path("demo-output")
+NEW_CALLS = 25
+# Calls per day and disposition over the account's last seven days.
+QUERY = """
+pivot (
+    select calldate::date as day, disposition from voipstudio.cdrs
+    where calldate::date > (select max(calldate)::date from voipstudio.cdrs) - 7
+) on disposition using count(*) order by day
+"""
 
 
 def _stop(signum: int, _frame: object) -> None:
@@ -34,16 +43,43 @@ def _stop(signum: int, _frame: object) -> None:
     raise SystemExit(128 + signum)
 
 
-def _archive(env: dict[str, str], run: int) -> None:
+def _voipstudio(env: dict[str, str], *argv: str, label: str) -> None:
+    """Run the ``voipstudio`` command next to this interpreter; stop the demo if it fails."""
     command = Path(sys.executable).with_name("voipstudio")
-    argv = [str(command), "archive", "--since", SINCE, "--until", UNTIL, "--dest", str(OUTPUT)]
-    print(f"\n$ voipstudio archive --since {SINCE} --until {UNTIL} --dest {OUTPUT}   # run {run}")
+    print(f"\n$ voipstudio {' '.join(argv)}   # {label}", flush=True)
     started = time.monotonic()
-    code = subprocess.run(argv, env=env, check=False).returncode
-    elapsed = time.monotonic() - started
-    print(f"(run {run}: exit code {code}, {elapsed:.1f} s)")
+    code = subprocess.run([str(command), *argv], env=env, check=False).returncode
+    print(f"({label}: exit code {code}, {time.monotonic() - started:.1f} s)", flush=True)
     if code != 0:
         raise SystemExit(code)
+
+
+def _archive(env: dict[str, str], run: int) -> None:
+    argv = ("archive", "--since", SINCE, "--until", UNTIL, "--dest", str(OUTPUT))
+    _voipstudio(env, *argv, label=f"archive run {run}")
+
+
+def _show(database: Path) -> None:
+    import duckdb
+
+    with duckdb.connect(str(database), read_only=True) as con:
+        print(f"\n{database}: calls per day and disposition, the account's last 7 days")
+        con.sql(QUERY).show()
+
+
+def sync_step(fake: FakeVoipStudio, env: dict[str, str], output: Path) -> Path:
+    """Sync into ``output/voipstudio_history.duckdb``, query it, add calls, sync them alone."""
+    database = output / "voipstudio_history.duckdb"
+    # dlt's working directory with the demo's output, not in ~/.dlt.
+    env = {**env, "DLT_DATA_DIR": str(output / ".dlt")}
+    argv = ("sync", "--to", f"duckdb:///{database}")
+    _voipstudio(env, *argv, label="first sync: everything")
+    _show(database)
+    fake.insert("cdrs", NEW_CALLS)
+    print(f"\n(the fake account receives {NEW_CALLS} new calls)")
+    _voipstudio(env, *argv, label=f"incremental sync: only the {NEW_CALLS} new calls")
+    _show(database)
+    return database
 
 
 def main() -> int:
@@ -53,18 +89,23 @@ def main() -> int:
         f"starting the fake VoIPstudio server on 127.0.0.1 ({FAKE_CDRS:,} CDRs, "
         f"{FAKE_MONITORS:,} recordings, {FAKE_VOICEMESSAGES:,} voicemails)..."
     )
-    with serve_in_subprocess(FAKE_ARGS) as exported:
+    fake = fake_account()
+    # In this process (not a subprocess), so the sync step can add calls to it.
+    with serve_in_thread(fake) as base_url:
         env = {k: v for k, v in os.environ.items() if not k.startswith("VOIPSTUDIO_")}
-        for name in ("VOIPSTUDIO_BASE_URL", "VOIPSTUDIO_USER_ID", "VOIPSTUDIO_API_KEY"):
-            env[name] = exported[name]
-        print(f"fake server at {exported['VOIPSTUDIO_BASE_URL']}")
+        env["VOIPSTUDIO_BASE_URL"] = base_url
+        env["VOIPSTUDIO_USER_ID"] = str(fake.credentials.user_id)
+        env["VOIPSTUDIO_API_KEY"] = fake.credentials.api_key
+        print(f"fake server at {base_url}")
         _archive(env, 1)
         _archive(env, 2)
+        database = sync_step(fake, env, OUTPUT)
     print(f"\nThe archive is in {OUTPUT.resolve()}/:")
     print(f"  {OUTPUT}/cdrs.csv                      every CDR of the period")
     print(f"  {OUTPUT}/monitors/*.mp3                the call recordings")
     print(f"  {OUTPUT}/voicemessages/*.mp3           the voicemails")
     print(f"  {OUTPUT}/*/manifest.jsonl              id, metadata, size and sha256 per file")
+    print(f"  {database!s:<40}  every table, for SQL")
     print("The fake server has been stopped.")
     return 0
 

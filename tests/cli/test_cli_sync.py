@@ -141,3 +141,23 @@ async def test_bad_options_are_usage_errors(
 async def test_missing_credentials_are_a_usage_error() -> None:
     code, _, err = await voipstudio("sync", "--to", "duckdb:///x.duckdb", environ={})
     assert code == EXIT_USAGE and "credentials" in err
+
+
+async def test_the_defaults_load_and_can_be_queried(tmp_path: Path) -> None:
+    """The default file and dataset together: DuckDB names a file's catalog after its stem,
+    so a stem equal to the dataset would make ``dataset.table`` ambiguous."""
+    code, out, err = await voipstudio("sync", "--fake", "--resources", "chats")
+    assert (code, err) == (EXIT_OK, ""), err
+    assert "-> duckdb:///voipstudio_history.duckdb (dataset voipstudio)" in out
+    database = tmp_path / "voipstudio_history.duckdb"
+    with duckdb.connect(str(database), read_only=True) as con:
+        assert con.execute("select count(*) from voipstudio.chats").fetchone() == (10,)
+
+
+async def test_a_file_named_like_the_dataset_is_refused_up_front(tmp_path: Path) -> None:
+    code, out, err = await voipstudio(
+        "sync", "--fake", "--to", "duckdb:///data/History.duckdb", "--dataset", "history"
+    )
+    assert code == EXIT_USAGE and out == ""
+    assert err.count("\n") == 1 and "History.duckdb" in err and "--dataset" in err
+    assert not (tmp_path / "data").exists()

@@ -1,4 +1,5 @@
-"""Fixtures for the warehouse tests: a small fake account and a client factory on it."""
+"""Fixtures for the warehouse tests: a small fake account and a client factory on it, a
+PostgreSQL server and an S3 server (moto) on loopback."""
 
 from __future__ import annotations
 
@@ -7,8 +8,10 @@ import pwd
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -153,3 +156,76 @@ def postgres_url() -> Iterator[str]:
         server.terminate()
         server.wait(30)
         shutil.rmtree(home, ignore_errors=True)
+
+
+# -- an S3 server on loopback (moto's standalone server) ----------------------------------------
+# The same fixtures as tests/s3/conftest.py (moto_endpoint, aws_environ, s3, bucket), except
+# that the AWS environment is not put into os.environ for every test here: a sync is given it.
+
+AWS_SECRET = "s3-secret-never-printed"
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint() -> Iterator[str]:
+    """``http://127.0.0.1:PORT`` of a moto S3 server started for this session."""
+    port = _free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise
+                time.sleep(0.1)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.terminate()
+        server.wait(30)
+
+
+def aws_environ(endpoint: str) -> dict[str, str]:
+    """Dummy credentials and the loopback endpoint; no config file, no instance metadata."""
+    return {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": AWS_SECRET,
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "AWS_CONFIG_FILE": os.devnull,
+        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+    }
+
+
+@pytest.fixture
+def aws_env(moto_endpoint: str) -> dict[str, str]:
+    """The AWS environment of the S3 server (what a sync reads its credentials from)."""
+    return aws_environ(moto_endpoint)
+
+
+@pytest.fixture
+def s3(moto_endpoint: str, aws_env: dict[str, str]) -> Any:
+    """A plain boto3 client on the server, to look at buckets."""
+    import boto3
+
+    return boto3.client(
+        "s3",
+        endpoint_url=moto_endpoint,
+        region_name="us-east-1",
+        aws_access_key_id=aws_env["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=aws_env["AWS_SECRET_ACCESS_KEY"],
+    )
+
+
+@pytest.fixture
+def bucket(s3: Any) -> str:
+    """A new, empty bucket."""
+    name = f"lake-{uuid.uuid4().hex[:12]}"
+    s3.create_bucket(Bucket=name)
+    return name

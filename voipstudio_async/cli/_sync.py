@@ -26,7 +26,7 @@ __all__ = ["add_sync_parser", "parse_lookback", "sync_command"]
 
 # Defaults of the warehouse module, repeated here so `--help` needs no dlt import.
 _RESOURCES = ("cdrs", "monitors", "voicemessages", "chats", "msdrs")
-_DEFAULT_URL = "duckdb:///voipstudio.duckdb"
+_DEFAULT_URL = "duckdb:///voipstudio_history.duckdb"
 _DEFAULT_DATASET = "voipstudio"
 _LOOKBACK = re.compile(r"^(\d+)([dhw])$")
 _UNITS = {"h": "hours", "d": "days", "w": "weeks"}
@@ -146,6 +146,7 @@ async def sync_command(
         raise UserError("--dataset: give a name")
     try:
         target = parse_destination(args.to, environ)
+        target.check_dataset(args.dataset)
     except ValueError as exc:
         raise UserError(f"--to: {exc}") from None
     factory = _factory(args, environ, max_retries)

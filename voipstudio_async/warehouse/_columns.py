@@ -110,9 +110,15 @@ class TableShape:
 
     def to_arrow(self, rows: Sequence[tuple[Any, ...]]) -> pa.Table:
         """Rows of raw field values (``UNSET`` allowed) as one Arrow table."""
+        if not rows:
+            return self.schema.empty_table()
         columns: list[pa.Array] = []
-        for index, kind in enumerate(self.kinds):
-            values = [None if row[index] is UNSET else row[index] for row in rows]
+        # Transposed in C, and a column is copied in Python only when it needs a change:
+        # per-cell Python work is what limits a sync's rate.
+        for kind, column in zip(self.kinds, zip(*rows, strict=True), strict=True):
+            values: Sequence[Any] = column
+            if UNSET in column:
+                values = [None if v is UNSET else v for v in column]
             if kind == "code":
                 values = [None if v is None else str(v) for v in values]
             elif kind == "list":

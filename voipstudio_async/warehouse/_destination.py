@@ -18,7 +18,9 @@ from urllib.parse import quote, unquote, urlsplit
 
 __all__ = ["DEFAULT_DATASET", "DEFAULT_URL", "Target", "parse_destination"]
 
-DEFAULT_URL = "duckdb:///voipstudio.duckdb"
+# Not voipstudio.duckdb: DuckDB names a file's catalog after its stem, and a catalog named
+# like the dataset makes every ``voipstudio.table`` ambiguous (see Target.check_dataset).
+DEFAULT_URL = "duckdb:///voipstudio_history.duckdb"
 DEFAULT_DATASET = "voipstudio"
 
 Scheme = Literal["duckdb", "postgres", "filesystem"]
@@ -46,6 +48,18 @@ class Target:
         if self.kind == "duckdb":
             return f"duckdb:///{Path(self.location).resolve()}"
         return self.display
+
+    def check_dataset(self, dataset: str) -> None:
+        """ValueError when ``dataset`` cannot live in this destination.
+
+        DuckDB names a file's catalog after its stem (case-insensitively), so a schema of
+        the same name makes ``dataset.table`` ambiguous, in dlt's queries and in the user's.
+        """
+        if self.kind == "duckdb" and Path(self.location).stem.casefold() == dataset.casefold():
+            raise ValueError(
+                f"{self.display}: DuckDB cannot tell the file's catalog from a dataset of the "
+                f"same name {dataset!r}: choose another --dataset or file name"
+            )
 
     def scrub(self, text: str) -> str:
         """``text`` with every secret of this target replaced by ``***``."""

@@ -101,6 +101,7 @@ def sync(
     """
     if not isinstance(dataset, str) or not dataset.strip():
         raise ValueError(f"dataset must be a non-empty name, got {dataset!r}")
+    target.check_dataset(dataset)
     report = SyncReport(target.display, dataset)
     lock = threading.Lock()
 
