@@ -13,8 +13,6 @@ from voipstudio_async import VoipStudio
 from voipstudio_async.cli import run
 from voipstudio_async.testing import FakeVoipStudio
 
-AWS_SECRET = "s3-secret-never-printed"
-"""The dummy secret key: tests check that it appears in no output."""
 SINCE = "2026-07-01"
 UNTIL = "2026-09-01"
 PERIOD = ["--since", SINCE, "--until", UNTIL]

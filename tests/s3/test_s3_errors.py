@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from s3_helpers import AWS_SECRET, PERIOD, voipstudio
+from _moto import AWS_SECRET
+from s3_helpers import PERIOD, voipstudio
 
 from voipstudio_async import VoipStudio
 from voipstudio_async.cli._errors import UserError

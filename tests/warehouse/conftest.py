@@ -6,9 +6,7 @@ from __future__ import annotations
 import os
 import pwd
 import shutil
-import socket
 import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -17,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _moto import aws_environ, free_port, moto_server
 
 from voipstudio_async import VoipStudio
 from voipstudio_async.testing import FakeVoipStudio
@@ -67,12 +66,6 @@ def _postgres_bin() -> Path:
     return candidates[-1].parent
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     """``postgresql://loader:...@127.0.0.1:PORT/history`` on a server of this session."""
@@ -110,7 +103,7 @@ def postgres_url() -> Iterator[str]:
         capture_output=True,
         **account,
     )
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         [
             bin_dir / "postgres",
@@ -162,45 +155,12 @@ def postgres_url() -> Iterator[str]:
 # The same fixtures as tests/s3/conftest.py (moto_endpoint, aws_environ, s3, bucket), except
 # that the AWS environment is not put into os.environ for every test here: a sync is given it.
 
-AWS_SECRET = "s3-secret-never-printed"
-
 
 @pytest.fixture(scope="session")
 def moto_endpoint() -> Iterator[str]:
     """``http://127.0.0.1:PORT`` of a moto S3 server started for this session."""
-    port = _free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    raise
-                time.sleep(0.1)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.terminate()
-        server.wait(30)
-
-
-def aws_environ(endpoint: str) -> dict[str, str]:
-    """Dummy credentials and the loopback endpoint; no config file, no instance metadata."""
-    return {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": AWS_SECRET,
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_ENDPOINT_URL": endpoint,
-        "AWS_EC2_METADATA_DISABLED": "true",
-        "AWS_CONFIG_FILE": os.devnull,
-        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
-    }
+    with moto_server() as endpoint:
+        yield endpoint
 
 
 @pytest.fixture
