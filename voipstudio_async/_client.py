@@ -26,7 +26,7 @@ from ._errors import ClientClosedError
 from ._operations import calls, operation
 from ._options import ClientArgs, ClientOptions, HttpBackend, build_http_client
 from ._ratelimit import DEFAULT_RATE_LIMIT, RateLimit
-from ._transport import NOT_GIVEN, NotGiven, Requester, RetryPolicy
+from ._transport import NOT_GIVEN, DeadlineArg, NotGiven, Requester, RetryPolicy
 from .resources import (
     CallTracking,
     Cdrs,
@@ -107,6 +107,10 @@ class VoipStudio:
             at a share of the client's recent calls (``RetryBudget()``: 20% of the calls
             of the last 10 s, at least 10 per window); when spent, a failing call raises
             its own error at once (logged at INFO). ``None`` removes the cap.
+        deadline: seconds for each call that passes no ``deadline=`` of its own: every
+            attempt, backoff and rate-limit wait included (walks: per page; bulk calls
+            and ``download_many``: the whole call); past it ``APITimeoutError``, and a
+            wait that would end after it raises at once. None (the default): no deadline.
     """
 
     def __init__(
@@ -127,6 +131,7 @@ class VoipStudio:
         http_backend: HttpBackend = "httpx",
         rate_limit: RateLimit | None = DEFAULT_RATE_LIMIT,
         retry_budget: RetryBudget | None = DEFAULT_RETRY_BUDGET,
+        deadline: float | None = None,
     ) -> None:
         self._options = ClientOptions.build(
             timeout=timeout,
@@ -138,6 +143,7 @@ class VoipStudio:
             http_backend=http_backend,
             rate_limit=rate_limit,
             retry_budget=retry_budget,
+            deadline=deadline,
         )
         if not isinstance(base_url, str) or not base_url.startswith(("http://", "https://")):
             raise ValueError(f"base_url must be an http(s) URL, got {base_url!r}")
@@ -160,6 +166,7 @@ class VoipStudio:
             owns_http=options.http_client is None,
             rate_limit=options.rate_limit,
             retry_budget=options.retry_budget,
+            deadline=options.deadline,
         )
         self.cdrs = Cdrs(self._requester)
         """Call detail records."""
@@ -277,7 +284,9 @@ class VoipStudio:
         return self._requester.closed
 
     @calls(_LOGIN_2FA)
-    async def complete_two_factor(self, code: str, nonce: str) -> None:
+    async def complete_two_factor(
+        self, code: str, nonce: str, *, deadline: DeadlineArg = NOT_GIVEN
+    ) -> None:
         """Finish an email/password login that raised ``TwoFactorRequiredError``.
 
         ``nonce`` comes from the exception, ``code`` from the user. Later requests use the
@@ -290,13 +299,14 @@ class VoipStudio:
         kwargs = _LOGIN_2FA.build(
             body=TwoFactorRequest(code=_check_secret("code", code), nonce=nonce)
         )
-        response = await self._requester.send(
-            kwargs,
-            # A code is single-use: a replay after an ambiguous failure would be refused.
-            policy=RetryPolicy.NO_REPLAY,
-            path_template=_LOGIN_2FA.path,
-            auth=httpx.Auth(),
-        )
+        with self._requester.deadline(deadline):
+            response = await self._requester.send(
+                kwargs,
+                # A code is single-use: a replay after an ambiguous failure would be refused.
+                policy=RetryPolicy.NO_REPLAY,
+                path_template=_LOGIN_2FA.path,
+                auth=httpx.Auth(),
+            )
         what = f"{_LOGIN_2FA.method} {_LOGIN_2FA.path}"
         auth.set_token(parse_model(response, LoginResponse.from_dict, what=what).user_token)
 

@@ -19,6 +19,7 @@ from ._constants import (
     DEFAULT_MAX_RETRY_AFTER,
     DEFAULT_TIMEOUT,
 )
+from ._deadline import check_seconds
 from ._httpx_pool import GuardedHTTPTransport
 from ._ratelimit import DEFAULT_RATE_LIMIT, RateLimit
 from ._transport import NOT_GIVEN, NotGiven
@@ -40,6 +41,7 @@ class ClientArgs(TypedDict, total=False):
     http_backend: HttpBackend
     rate_limit: RateLimit | None
     retry_budget: RetryBudget | None
+    deadline: float | None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -55,6 +57,7 @@ class ClientOptions:
     http_backend: HttpBackend
     rate_limit: RateLimit | None
     retry_budget: RetryBudget | None
+    deadline: float | None
 
     @classmethod
     def build(
@@ -69,6 +72,7 @@ class ClientOptions:
         http_backend: HttpBackend = "httpx",
         rate_limit: RateLimit | None = DEFAULT_RATE_LIMIT,
         retry_budget: RetryBudget | None = DEFAULT_RETRY_BUDGET,
+        deadline: float | None = None,
     ) -> ClientOptions:
         """Check every option (``ValueError`` naming the bad one) and resolve the timeout."""
         if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
@@ -101,6 +105,7 @@ class ClientOptions:
             http_backend=http_backend,
             rate_limit=rate_limit,
             retry_budget=retry_budget,
+            deadline=check_seconds(deadline),
         )
 
 

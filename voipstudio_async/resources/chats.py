@@ -6,7 +6,7 @@ from voipstudio_history_client.api.chats import get_chat, list_chats
 from voipstudio_history_client.models import Chat, ChatItem, ChatList
 
 from .._operations import calls, operation
-from .._transport import NOT_GIVEN, TimeoutArg
+from .._transport import NOT_GIVEN, DeadlineArg, TimeoutArg
 from ._base import KeysetListResource, ListEndpoint, check_id
 
 _GET_CHAT = operation(get_chat)
@@ -18,7 +18,11 @@ class Chats(KeysetListResource[Chat]):
     _list_op = ListEndpoint(operation(list_chats), ChatList.from_dict)
 
     @calls(_GET_CHAT)
-    async def get(self, id: int, *, timeout: TimeoutArg = NOT_GIVEN) -> Chat:
+    async def get(
+        self, id: int, *, timeout: TimeoutArg = NOT_GIVEN, deadline: DeadlineArg = NOT_GIVEN
+    ) -> Chat:
         """One chat by id."""
-        item = await self._get_model(_GET_CHAT, ChatItem.from_dict, check_id(id), timeout=timeout)
+        item = await self._get_model(
+            _GET_CHAT, ChatItem.from_dict, check_id(id), timeout=timeout, deadline=deadline
+        )
         return item.data
