@@ -19,7 +19,7 @@ CHECK_TMP     := build/check/voipstudio_history_client
 MYPY_CACHE    := build/mypy-cache/$(shell cat $(GEN_PKG)/_stamp.json 2>/dev/null | cksum | cut -d' ' -f1)
 REDOCLY       := node_modules/.bin/redocly
 
-.PHONY: help setup generate check-generated lint spec api-check api-snapshot test demo bench clean
+.PHONY: help setup setup-services generate check-generated lint spec api-check api-snapshot test demo bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -34,7 +34,13 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-setup: $(VENV)/.installed node_modules/.installed  ## create .venv and install the project, dev tools and the spec linter
+# The Redis tests start a real redis-server on a free loopback port.
+setup-services:  ## install redis-server when missing (Debian/Ubuntu, as root or with sudo)
+	@command -v redis-server >/dev/null 2>&1 || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq redis-server; }
+
+setup: $(VENV)/.installed node_modules/.installed setup-services  ## create .venv and install the project, dev tools, the spec linter and redis-server
 
 # $(1) = output package dir. Isolated from the repo's ruff config (see openapi-python-client.yaml).
 define opc_generate

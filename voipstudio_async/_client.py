@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Mapping
 from types import TracebackType
@@ -75,6 +76,15 @@ def _check_secret(name: str, value: object) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ValueError(f"{name} must be a non-empty string")  # never echo the value
     return value
+
+
+def _account_key(base_url: str, auth: httpx.Auth, secret: str) -> str:
+    """The shared rate limit's Redis key: one per account, never a credential in clear."""
+    host = httpx.URL(base_url).host
+    if isinstance(auth, BasicAuth):
+        return f"voipstudio:ratelimit:{host}:user:{auth.user_id}"
+    digest = hashlib.sha256(secret.encode()).hexdigest()[:32]
+    return f"voipstudio:ratelimit:{host}:{digest}"
 
 
 class VoipStudio:
@@ -154,6 +164,8 @@ class VoipStudio:
         base_url = base_url.rstrip("/") + "/"
         self._base_url = base_url
         auth = self._build_auth(user_id, api_key, token, email, password, base_url)
+        secret = token if token is not None else f"{email}\0{password}"
+        limit_key = _account_key(base_url, auth, secret)
         options = self._options
         self._requester = Requester(
             options.http_client or build_http_client(options),
@@ -167,6 +179,7 @@ class VoipStudio:
             rate_limit=options.rate_limit,
             retry_budget=options.retry_budget,
             deadline=options.deadline,
+            limit_key=limit_key,
         )
         self.cdrs = Cdrs(self._requester)
         """Call detail records."""

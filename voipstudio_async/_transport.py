@@ -28,6 +28,7 @@ from ._errors import (
     ClientClosedError,
 )
 from ._ratelimit import LocalLimiter, RateLimit
+from ._ratelimit_redis import RedisLimiter
 from ._retry import NOT_SENT, RetryPolicy, _Retries, parse_retry_after
 
 __all__ = [
@@ -86,6 +87,7 @@ class Requester:
         rate_limit: RateLimit | None = None,
         retry_budget: RetryBudget | None = None,
         deadline: float | None = None,
+        limit_key: str = "voipstudio:ratelimit",
     ) -> None:
         self._http = http
         self._base_url = base_url if base_url.endswith("/") else base_url + "/"
@@ -99,11 +101,7 @@ class Requester:
         self._closed = False
         # Injection point so tests never sleep.
         self._sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
-        self.limiter = (
-            None
-            if rate_limit is None
-            else LocalLimiter(rate_limit, sleep=lambda delay: self._sleep(delay))
-        )
+        self.limiter = _build_limiter(rate_limit, limit_key, lambda delay: self._sleep(delay))
         """The client's shared limiter (None with ``rate_limit=None``)."""
         self.default_deadline = _deadline.check_seconds(deadline)
         """Seconds for each call that passes no ``deadline=`` (None: no deadline)."""
@@ -123,6 +121,8 @@ class Requester:
     async def aclose(self) -> None:
         """Refuse further requests and close the HTTP client if this Requester created it."""
         self._closed = True
+        if self.limiter is not None:
+            await self.limiter.aclose()
         if self._owns_http:
             await self._http.aclose()
 
@@ -258,7 +258,7 @@ class Requester:
                 outcome = await self._attempt(request, auth, path_template, attempt, read)
                 if limiter is not None and not isinstance(outcome, httpx.TransportError):
                     if isinstance(outcome, APIStatusError) and outcome.status_code == 429:
-                        limiter.on_throttle(sent_at, outcome.retry_after)
+                        await limiter.report_throttle(sent_at, outcome.retry_after)
                     else:
                         limiter.on_success()
                 if isinstance(outcome, httpx.Response):
@@ -393,6 +393,16 @@ class Requester:
                 time.monotonic() - started,
                 attempt + 1,
             )
+
+
+def _build_limiter(
+    limit: RateLimit | None, key: str, sleep: Callable[[float], Awaitable[None]]
+) -> LocalLimiter | RedisLimiter | None:
+    if limit is None:
+        return None
+    if limit.redis_url is None:
+        return LocalLimiter(limit, sleep=sleep)
+    return RedisLimiter(limit, limit.key or key, sleep=sleep)
 
 
 async def _read_capped(response: httpx.Response, limit: int) -> bytes:
