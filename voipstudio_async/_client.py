@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import ssl
 from collections.abc import Mapping
 from types import TracebackType
 from typing import Self, Unpack
@@ -117,6 +118,14 @@ class VoipStudio:
             at a share of the client's recent calls (``RetryBudget()``: 20% of the calls
             of the last 10 s, at least 10 per window); when spent, a failing call raises
             its own error at once (logged at INFO). ``None`` removes the cap.
+        verify: TLS verification as in httpx: ``True`` (certifi's CA bundle, or with
+            ``trust_env`` ``SSL_CERT_FILE``/``SSL_CERT_DIR``), a CA bundle path, or an
+            ``ssl.SSLContext``; ``False`` is refused (verification is never silently off).
+        proxy: an ``http://`` proxy URL for every request; by default (``trust_env``)
+            ``HTTPS_PROXY``/``ALL_PROXY`` unless ``NO_PROXY`` covers the API host.
+        trust_env: read the proxy and CA variables above from the environment. All three
+            apply the same on both ``http_backend`` values (not to your own
+            ``http_client=``/``transport=``).
         deadline: seconds for each call that passes no ``deadline=`` of its own: every
             attempt, backoff and rate-limit wait included (walks: per page; bulk calls
             and ``download_many``: the whole call); past it ``APITimeoutError``, and a
@@ -142,6 +151,9 @@ class VoipStudio:
         rate_limit: RateLimit | None = DEFAULT_RATE_LIMIT,
         retry_budget: RetryBudget | None = DEFAULT_RETRY_BUDGET,
         deadline: float | None = None,
+        verify: ssl.SSLContext | str | os.PathLike[str] | bool = True,
+        proxy: str | httpx.URL | None = None,
+        trust_env: bool = True,
     ) -> None:
         self._options = ClientOptions.build(
             timeout=timeout,
@@ -154,6 +166,9 @@ class VoipStudio:
             rate_limit=rate_limit,
             retry_budget=retry_budget,
             deadline=deadline,
+            verify=verify,
+            proxy=proxy,
+            trust_env=trust_env,
         )
         if not isinstance(base_url, str) or not base_url.startswith(("http://", "https://")):
             raise ValueError(f"base_url must be an http(s) URL, got {base_url!r}")
@@ -168,7 +183,7 @@ class VoipStudio:
         limit_key = _account_key(base_url, auth, secret)
         options = self._options
         self._requester = Requester(
-            options.http_client or build_http_client(options),
+            options.http_client or build_http_client(options, base_url),
             base_url=base_url,
             auth=auth,
             timeout=options.timeout,
