@@ -34,13 +34,17 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-setup: $(VENV)/.installed node_modules/.installed setup-services  ## create .venv and install the project, dev tools and the spec linter
+setup: $(VENV)/.installed node_modules/.installed setup-services  ## create .venv and install the project, dev tools, the spec linter and the test servers
 
-# The warehouse tests start a real PostgreSQL server on loopback: Debian's `postgresql`
-# package (binaries in /usr/lib/postgresql/<version>/bin, run as its `postgres` user).
-setup-services:  ## install the PostgreSQL server the warehouse tests start (apt-get, when missing)
-	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null \
-	  || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; }
+# The tests start real servers on loopback: PostgreSQL (the warehouse tests; Debian's
+# `postgresql` package, binaries in /usr/lib/postgresql/<version>/bin, run as its
+# `postgres` user) and redis-server (the shared rate limit). Installed when missing.
+setup-services:  ## install PostgreSQL and redis-server when missing (apt-get, as root or with sudo)
+	@SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); missing=""; \
+	  ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null || missing="postgresql"; \
+	  command -v redis-server >/dev/null 2>&1 || missing="$$missing redis-server"; \
+	  if [ -n "$$missing" ]; then $$SUDO apt-get update -qq \
+	    && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; fi
 
 # $(1) = output package dir. Isolated from the repo's ruff config (see openapi-python-client.yaml).
 define opc_generate

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
+import ssl
 from collections.abc import Mapping
 from types import TracebackType
 from typing import Self, Unpack
@@ -26,7 +28,7 @@ from ._errors import ClientClosedError
 from ._operations import calls, operation
 from ._options import ClientArgs, ClientOptions, HttpBackend, build_http_client
 from ._ratelimit import DEFAULT_RATE_LIMIT, RateLimit
-from ._transport import NOT_GIVEN, NotGiven, Requester, RetryPolicy
+from ._transport import NOT_GIVEN, DeadlineArg, NotGiven, Requester, RetryPolicy
 from .resources import (
     CallTracking,
     Cdrs,
@@ -77,6 +79,15 @@ def _check_secret(name: str, value: object) -> str:
     return value
 
 
+def _account_key(base_url: str, auth: httpx.Auth, secret: str) -> str:
+    """The shared rate limit's Redis key: one per account, never a credential in clear."""
+    host = httpx.URL(base_url).host
+    if isinstance(auth, BasicAuth):
+        return f"voipstudio:ratelimit:{host}:user:{auth.user_id}"
+    digest = hashlib.sha256(secret.encode()).hexdigest()[:32]
+    return f"voipstudio:ratelimit:{host}:{digest}"
+
+
 class VoipStudio:
     """Async client for the VoIPstudio History API.
 
@@ -107,6 +118,18 @@ class VoipStudio:
             at a share of the client's recent calls (``RetryBudget()``: 20% of the calls
             of the last 10 s, at least 10 per window); when spent, a failing call raises
             its own error at once (logged at INFO). ``None`` removes the cap.
+        verify: TLS verification as in httpx: ``True`` (certifi's CA bundle, or with
+            ``trust_env`` ``SSL_CERT_FILE``/``SSL_CERT_DIR``), a CA bundle path, or an
+            ``ssl.SSLContext``; ``False`` is refused (verification is never silently off).
+        proxy: an ``http://`` proxy URL for every request; by default (``trust_env``)
+            ``HTTPS_PROXY``/``ALL_PROXY`` unless ``NO_PROXY`` covers the API host.
+        trust_env: read the proxy and CA variables above from the environment. All three
+            apply the same on both ``http_backend`` values (not to your own
+            ``http_client=``/``transport=``).
+        deadline: seconds for each call that passes no ``deadline=`` of its own: every
+            attempt, backoff and rate-limit wait included (walks: per page; bulk calls
+            and ``download_many``: the whole call); past it ``APITimeoutError``, and a
+            wait that would end after it raises at once. None (the default): no deadline.
     """
 
     def __init__(
@@ -127,6 +150,10 @@ class VoipStudio:
         http_backend: HttpBackend = "httpx",
         rate_limit: RateLimit | None = DEFAULT_RATE_LIMIT,
         retry_budget: RetryBudget | None = DEFAULT_RETRY_BUDGET,
+        deadline: float | None = None,
+        verify: ssl.SSLContext | str | os.PathLike[str] | bool = True,
+        proxy: str | httpx.URL | None = None,
+        trust_env: bool = True,
     ) -> None:
         self._options = ClientOptions.build(
             timeout=timeout,
@@ -138,6 +165,10 @@ class VoipStudio:
             http_backend=http_backend,
             rate_limit=rate_limit,
             retry_budget=retry_budget,
+            deadline=deadline,
+            verify=verify,
+            proxy=proxy,
+            trust_env=trust_env,
         )
         if not isinstance(base_url, str) or not base_url.startswith(("http://", "https://")):
             raise ValueError(f"base_url must be an http(s) URL, got {base_url!r}")
@@ -148,9 +179,11 @@ class VoipStudio:
         base_url = base_url.rstrip("/") + "/"
         self._base_url = base_url
         auth = self._build_auth(user_id, api_key, token, email, password, base_url)
+        secret = token if token is not None else f"{email}\0{password}"
+        limit_key = _account_key(base_url, auth, secret)
         options = self._options
         self._requester = Requester(
-            options.http_client or build_http_client(options),
+            options.http_client or build_http_client(options, base_url),
             base_url=base_url,
             auth=auth,
             timeout=options.timeout,
@@ -160,6 +193,8 @@ class VoipStudio:
             owns_http=options.http_client is None,
             rate_limit=options.rate_limit,
             retry_budget=options.retry_budget,
+            deadline=options.deadline,
+            limit_key=limit_key,
         )
         self.cdrs = Cdrs(self._requester)
         """Call detail records."""
@@ -277,7 +312,9 @@ class VoipStudio:
         return self._requester.closed
 
     @calls(_LOGIN_2FA)
-    async def complete_two_factor(self, code: str, nonce: str) -> None:
+    async def complete_two_factor(
+        self, code: str, nonce: str, *, deadline: DeadlineArg = NOT_GIVEN
+    ) -> None:
         """Finish an email/password login that raised ``TwoFactorRequiredError``.
 
         ``nonce`` comes from the exception, ``code`` from the user. Later requests use the
@@ -290,13 +327,14 @@ class VoipStudio:
         kwargs = _LOGIN_2FA.build(
             body=TwoFactorRequest(code=_check_secret("code", code), nonce=nonce)
         )
-        response = await self._requester.send(
-            kwargs,
-            # A code is single-use: a replay after an ambiguous failure would be refused.
-            policy=RetryPolicy.NO_REPLAY,
-            path_template=_LOGIN_2FA.path,
-            auth=httpx.Auth(),
-        )
+        with self._requester.deadline(deadline):
+            response = await self._requester.send(
+                kwargs,
+                # A code is single-use: a replay after an ambiguous failure would be refused.
+                policy=RetryPolicy.NO_REPLAY,
+                path_template=_LOGIN_2FA.path,
+                auth=httpx.Auth(),
+            )
         what = f"{_LOGIN_2FA.method} {_LOGIN_2FA.path}"
         auth.set_token(parse_model(response, LoginResponse.from_dict, what=what).user_token)
 

@@ -68,3 +68,11 @@ DEFAULT_BUDGET_RATIO: Final = 0.2
 DEFAULT_BUDGET_WINDOW: Final = 10.0
 DEFAULT_BUDGET_FLOOR: Final = 10
 """Retries a window always allows, so a quiet client can still retry."""
+
+# The Redis-shared limiter (`_ratelimit_redis`).
+REDIS_TIMEOUT: Final = 0.5
+"""Seconds a Redis connect or call may take before the local limiter stands in."""
+REDIS_RETRY_AFTER: Final = 10.0
+"""Seconds the local limiter stands in before Redis is tried again."""
+REDIS_STATE_TTL: Final = 3600
+"""Seconds an account's shared state outlives its last update."""

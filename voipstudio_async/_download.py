@@ -33,7 +33,7 @@ from ._errors import (
     IncompleteDownloadError,
 )
 from ._parts import commit_part, create_part, remove_stale_parts
-from ._transport import Requester, RetryPolicy
+from ._transport import NOT_GIVEN, DeadlineArg, Requester, RetryPolicy
 
 __all__ = [
     "DownloadResult",
@@ -187,22 +187,26 @@ async def stream(
     path_template: str,
     expected_size: int | None = None,
     chunk_size: int = DEFAULT_DOWNLOAD_CHUNK_BYTES,
+    deadline: DeadlineArg = NOT_GIVEN,
 ) -> AsyncIterator[DownloadStream]:
     """Open a download; the connection is closed on exit, error and cancellation.
+
+    ``deadline`` bounds opening it and the block (reading the body included).
 
     Error statuses raise before the block is entered (the Requester reads the error
     body). ``kwargs`` is the generated builder's output, e.g.
     ``download_monitor_mp3._get_kwargs(id=5)``.
     """
-    async with requester.stream(
-        kwargs, policy=RetryPolicy.IDEMPOTENT, path_template=path_template
-    ) as response:
-        yield DownloadStream(
-            response,
-            path_template=path_template,
-            chunk_size=chunk_size,
-            expected_size=expected_size,
-        )
+    with requester.deadline(deadline):
+        async with requester.stream(
+            kwargs, policy=RetryPolicy.IDEMPOTENT, path_template=path_template
+        ) as response:
+            yield DownloadStream(
+                response,
+                path_template=path_template,
+                chunk_size=chunk_size,
+                expected_size=expected_size,
+            )
 
 
 def _safe_name(name: str) -> str:

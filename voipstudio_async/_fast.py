@@ -157,6 +157,7 @@ class FastTransport(httpx.AsyncBaseTransport):
             ``keepalive_expiry`` how long idle connections are kept.
         verify: TLS verification as in httpx (bool, CA bundle path or SSLContext).
         cert: client certificate as in httpx.
+        proxy: an ``http://`` proxy URL for every request (HTTPS through ``CONNECT``).
 
     The session is created on the first request, in the running loop; the transport
     belongs to that loop from then on. ``aclose()`` (or closing the AsyncClient)
@@ -169,12 +170,14 @@ class FastTransport(httpx.AsyncBaseTransport):
         limits: httpx.Limits | None = None,
         verify: ssl.SSLContext | str | bool = True,
         cert: str | tuple[str, str] | tuple[str, str, str] | None = None,
+        proxy: str | None = None,
     ) -> None:
         limits = limits if limits is not None else httpx.Limits()
         self._limit = limits.max_connections or 0
         self._keepalive = limits.keepalive_expiry
         # Built with the session: loading the CA bundle costs ~15 ms per client.
         self._verify, self._cert = verify, cert
+        self._proxy = proxy
         self._session: aiohttp.ClientSession | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._timeouts: dict[tuple[Any, ...], aiohttp.ClientTimeout] = {}
@@ -247,6 +250,7 @@ class FastTransport(httpx.AsyncBaseTransport):
                 compress=None,
                 timeout=self._timeout(request.extensions.get("timeout", {})),
                 server_hostname=request.extensions.get("sni_hostname"),
+                proxy=self._proxy,
             )
             length = response.content_length
             if length is not None and length <= EAGER_BODY_LIMIT:

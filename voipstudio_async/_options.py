@@ -7,6 +7,8 @@
 
 from __future__ import annotations
 
+import os
+import ssl
 from dataclasses import dataclass
 from typing import Literal, TypedDict
 
@@ -19,7 +21,9 @@ from ._constants import (
     DEFAULT_MAX_RETRY_AFTER,
     DEFAULT_TIMEOUT,
 )
+from ._deadline import check_seconds
 from ._httpx_pool import GuardedHTTPTransport
+from ._network import proxy_for, ssl_context
 from ._ratelimit import DEFAULT_RATE_LIMIT, RateLimit
 from ._transport import NOT_GIVEN, NotGiven
 
@@ -40,6 +44,10 @@ class ClientArgs(TypedDict, total=False):
     http_backend: HttpBackend
     rate_limit: RateLimit | None
     retry_budget: RetryBudget | None
+    deadline: float | None
+    verify: ssl.SSLContext | str | os.PathLike[str] | bool
+    proxy: str | httpx.URL | None
+    trust_env: bool
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -55,6 +63,10 @@ class ClientOptions:
     http_backend: HttpBackend
     rate_limit: RateLimit | None
     retry_budget: RetryBudget | None
+    deadline: float | None
+    verify: ssl.SSLContext | str | os.PathLike[str] | bool
+    proxy: str | httpx.URL | None
+    trust_env: bool
 
     @classmethod
     def build(
@@ -69,6 +81,10 @@ class ClientOptions:
         http_backend: HttpBackend = "httpx",
         rate_limit: RateLimit | None = DEFAULT_RATE_LIMIT,
         retry_budget: RetryBudget | None = DEFAULT_RETRY_BUDGET,
+        deadline: float | None = None,
+        verify: ssl.SSLContext | str | os.PathLike[str] | bool = True,
+        proxy: str | httpx.URL | None = None,
+        trust_env: bool = True,
     ) -> ClientOptions:
         """Check every option (``ValueError`` naming the bad one) and resolve the timeout."""
         if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
@@ -87,6 +103,13 @@ class ClientOptions:
             raise ValueError(f"http_backend must be 'httpx' or 'aiohttp', got {http_backend!r}")
         if http_backend == "aiohttp" and (http_client is not None or transport is not None):
             raise ValueError("http_backend='aiohttp' builds its own transport")
+        if (http_client is not None or transport is not None) and (
+            verify is not True or proxy is not None
+        ):
+            raise ValueError("verify= and proxy= apply to the SDK's own transport, not yours")
+        if not isinstance(trust_env, bool):
+            raise TypeError(f"trust_env must be a bool, got {trust_env!r}")
+        ssl_context(verify, trust_env)  # a bad CA path or verify=False fails here, now
         if rate_limit is not None and not isinstance(rate_limit, RateLimit):
             raise TypeError(f"rate_limit must be a RateLimit or None, got {rate_limit!r}")
         if retry_budget is not None and not isinstance(retry_budget, RetryBudget):
@@ -101,6 +124,10 @@ class ClientOptions:
             http_backend=http_backend,
             rate_limit=rate_limit,
             retry_budget=retry_budget,
+            deadline=check_seconds(deadline),
+            verify=verify,
+            proxy=proxy,
+            trust_env=trust_env,
         )
 
 
@@ -121,8 +148,11 @@ def _is_finite(timeout: httpx.Timeout) -> bool:
     return None not in (timeout.connect, timeout.read, timeout.write, timeout.pool)
 
 
-def build_http_client(options: ClientOptions) -> httpx.AsyncClient:
-    """The client the SDK owns: pool sized to ``max_concurrency``, no redirects."""
+def build_http_client(options: ClientOptions, base_url: str) -> httpx.AsyncClient:
+    """The client the SDK owns: pool sized to ``max_concurrency``, no redirects, the
+    same TLS verification and proxy on both backends (``_network``)."""
+    context = ssl_context(options.verify, options.trust_env)
+    proxy = proxy_for(base_url, options.proxy, options.trust_env)
     # At least one connection per allowed request, so the pool never times out.
     size = options.max_concurrency
     limits = httpx.Limits(max_connections=size, max_keepalive_connections=size)
@@ -131,10 +161,15 @@ def build_http_client(options: ClientOptions) -> httpx.AsyncClient:
     if options.http_backend == "aiohttp":
         from ._fast import FastAsyncClient, FastTransport  # the `fast` extra (aiohttp)
 
-        client_class, transport = FastAsyncClient, FastTransport(limits=limits)
+        client_class = FastAsyncClient
+        transport = FastTransport(limits=limits, verify=context, proxy=proxy)
     elif transport is None:
         # httpx's own transport, guarded against connections stranded by cancellation.
-        transport = GuardedHTTPTransport(limits=limits)
+        transport = GuardedHTTPTransport(limits=limits, verify=context, proxy=proxy)
     return client_class(
-        transport=transport, timeout=options.timeout, limits=limits, follow_redirects=False
+        transport=transport,
+        timeout=options.timeout,
+        limits=limits,
+        follow_redirects=False,
+        trust_env=options.trust_env,
     )

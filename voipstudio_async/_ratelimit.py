@@ -26,7 +26,7 @@ import random
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Final
 
 from ._constants import (
@@ -49,11 +49,16 @@ class RateLimit:
 
     ``RateLimit()`` (the default) only adapts to the server's 429s.
     ``requests_per_second`` adds a static cap with bursts of up to ``burst`` requests
-    (default: one second's worth).
+    (default: one second's worth). ``redis_url`` (``redis://``, ``rediss://`` or
+    ``unix://``; needs ``voipstudio-async[redis]``) shares the limit with every process
+    using the same Redis and ``key`` (default: one key per account: the user id, or a
+    hash of the token or login credentials).
     """
 
     requests_per_second: float | None = None
     burst: int | None = None
+    redis_url: str | None = field(default=None, repr=False)  # may hold a password
+    key: str | None = None
 
     def __post_init__(self) -> None:
         rps = self.requests_per_second
@@ -71,6 +76,13 @@ class RateLimit:
             raise ValueError(f"burst must be an int >= 1, got {burst!r}")
         if burst is not None and rps is None:
             raise ValueError("burst= needs requests_per_second=")
+        url = self.redis_url
+        if url is not None and (
+            not isinstance(url, str) or not url.startswith(("redis://", "rediss://", "unix://"))
+        ):
+            raise ValueError("redis_url must be a redis://, rediss:// or unix:// URL")
+        if self.key is not None and (not isinstance(self.key, str) or not self.key.strip()):
+            raise ValueError(f"key must be a non-empty string, got {self.key!r}")
 
 
 DEFAULT_RATE_LIMIT: Final = RateLimit()
@@ -164,6 +176,13 @@ class LocalLimiter:
             return self._reserve(now)
         finally:
             self._tat = saved
+
+    async def report_throttle(self, sent_at: float, retry_after: float | None) -> None:
+        """``on_throttle``, awaitable like the shared limiter's."""
+        self.on_throttle(sent_at, retry_after)
+
+    async def aclose(self) -> None:
+        """Nothing to release (the shared limiter closes its Redis connections)."""
 
     def on_success(self) -> None:
         """A request was answered below 400 (counts toward the accepted rate)."""

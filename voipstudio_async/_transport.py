@@ -12,11 +12,12 @@ import enum
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import AbstractAsyncContextManager, AbstractContextManager, asynccontextmanager
 from typing import Any, Final
 
 import httpx
 
+from . import _deadline
 from ._budget import RetryBudget, _Budget
 from ._constants import MAX_ERROR_BODY, MAX_THROTTLED_RETRIES, MAX_URL_LENGTH
 from ._decode import make_status_error
@@ -27,10 +28,12 @@ from ._errors import (
     ClientClosedError,
 )
 from ._ratelimit import LocalLimiter, RateLimit
+from ._ratelimit_redis import RedisLimiter
 from ._retry import NOT_SENT, RetryPolicy, _Retries, parse_retry_after
 
 __all__ = [
     "NOT_GIVEN",
+    "DeadlineArg",
     "NotGiven",
     "Requester",
     "RetryPolicy",
@@ -53,6 +56,9 @@ NOT_GIVEN: Final = NotGiven.NOT_GIVEN
 
 TimeoutArg = float | httpx.Timeout | NotGiven
 """A per-call timeout: seconds for every phase, an ``httpx.Timeout``, or the client default."""
+
+DeadlineArg = float | None | NotGiven
+"""Seconds for a whole call (retries and waits included), None for none, or the client default."""
 
 # Statuses after which the server may still have carried the request out.
 _MAYBE_DONE_STATUSES: Final = frozenset({500, 502, 504})
@@ -80,6 +86,8 @@ class Requester:
         owns_http: bool,
         rate_limit: RateLimit | None = None,
         retry_budget: RetryBudget | None = None,
+        deadline: float | None = None,
+        limit_key: str = "voipstudio:ratelimit",
     ) -> None:
         self._http = http
         self._base_url = base_url if base_url.endswith("/") else base_url + "/"
@@ -93,12 +101,10 @@ class Requester:
         self._closed = False
         # Injection point so tests never sleep.
         self._sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
-        self.limiter = (
-            None
-            if rate_limit is None
-            else LocalLimiter(rate_limit, sleep=lambda delay: self._sleep(delay))
-        )
+        self.limiter = _build_limiter(rate_limit, limit_key, lambda delay: self._sleep(delay))
         """The client's shared limiter (None with ``rate_limit=None``)."""
+        self.default_deadline = _deadline.check_seconds(deadline)
+        """Seconds for each call that passes no ``deadline=`` (None: no deadline)."""
         self.budget = None if retry_budget is None else _Budget(retry_budget)
         """The client's retry budget (None with ``retry_budget=None``)."""
 
@@ -115,8 +121,14 @@ class Requester:
     async def aclose(self) -> None:
         """Refuse further requests and close the HTTP client if this Requester created it."""
         self._closed = True
+        if self.limiter is not None:
+            await self.limiter.aclose()
         if self._owns_http:
             await self._http.aclose()
+
+    def deadline(self, seconds: DeadlineArg) -> AbstractContextManager[None]:
+        """Scope a call: requests inside it share one deadline (``ValueError`` if bad)."""
+        return _deadline.within(self.default_deadline if isinstance(seconds, NotGiven) else seconds)
 
     def url_for(self, path: str) -> str:
         """Absolute URL for an operation path such as ``/cdrs/42``."""
@@ -198,6 +210,40 @@ class Requester:
         retried like any transport failure). Error bodies are read for the exception
         (at most 64 KiB of a stream).
         """
+        at = _deadline.current()
+        if at is None:
+            async with self._attempts(
+                kwargs, policy, path_template, timeout, auth, read, None
+            ) as response:
+                yield response
+            return
+        method = str(kwargs["method"]).upper()
+        left = at - time.monotonic()
+        if left <= 0:
+            raise APITimeoutError(f"deadline passed before {method} {path_template} was sent")
+        try:
+            async with asyncio.timeout(left) as scope:
+                async with self._attempts(
+                    kwargs, policy, path_template, timeout, auth, read, at
+                ) as response:
+                    yield response
+        except TimeoutError:
+            if not scope.expired():
+                raise
+            raise APITimeoutError(f"deadline exceeded on {method} {path_template}") from None
+
+    @asynccontextmanager
+    async def _attempts(
+        self,
+        kwargs: Mapping[str, Any],
+        policy: RetryPolicy,
+        path_template: str,
+        timeout: TimeoutArg,
+        auth: httpx.Auth,
+        read: bool,
+        at: float | None,
+    ) -> AsyncIterator[httpx.Response]:
+        """The retry loop of ``_exchange`` (``at``: the deadline, for the limiter)."""
         attempt = throttled = 0
         ambiguous = False  # an earlier attempt may have been carried out
         limiter = self.limiter
@@ -206,13 +252,13 @@ class Requester:
         while True:
             request = self._prepare(kwargs, timeout)
             if limiter is not None:
-                await limiter.acquire()
+                await limiter.acquire(at)
                 sent_at = limiter.now()
             async with self._gate:
                 outcome = await self._attempt(request, auth, path_template, attempt, read)
                 if limiter is not None and not isinstance(outcome, httpx.TransportError):
                     if isinstance(outcome, APIStatusError) and outcome.status_code == 429:
-                        limiter.on_throttle(sent_at, outcome.retry_after)
+                        await limiter.report_throttle(sent_at, outcome.retry_after)
                     else:
                         limiter.on_success()
                 if isinstance(outcome, httpx.Response):
@@ -268,7 +314,16 @@ class Requester:
         return self.budget is None or self.budget.allows(method, path_template, cause)
 
     async def pause(self, delay: float) -> None:
-        """Wait ``delay`` seconds before a retry, holding no concurrency slot."""
+        """Wait ``delay`` seconds before a retry, holding no concurrency slot.
+
+        A wait that would end after the call's deadline raises ``APITimeoutError`` at once.
+        """
+        at = _deadline.current()
+        if at is not None and time.monotonic() + delay > at:
+            raise APITimeoutError(
+                f"a retry in {delay:.2f}s would end after the deadline "
+                f"({max(0.0, at - time.monotonic()):.2f}s left)"
+            )
         await self._sleep(delay)
 
     async def _attempt(
@@ -338,6 +393,16 @@ class Requester:
                 time.monotonic() - started,
                 attempt + 1,
             )
+
+
+def _build_limiter(
+    limit: RateLimit | None, key: str, sleep: Callable[[float], Awaitable[None]]
+) -> LocalLimiter | RedisLimiter | None:
+    if limit is None:
+        return None
+    if limit.redis_url is None:
+        return LocalLimiter(limit, sleep=sleep)
+    return RedisLimiter(limit, limit.key or key, sleep=sleep)
 
 
 async def _read_capped(response: httpx.Response, limit: int) -> bytes:

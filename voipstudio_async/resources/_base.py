@@ -19,6 +19,7 @@ from voipstudio_history_client.types import UNSET, Unset
 
 from .._checks import check_id
 from .._constants import DEFAULT_LIST_LIMIT, DEFAULT_PAGE_SIZE
+from .._deadline import check_seconds
 from .._decode import parse_list, parse_model, parse_rows
 from .._filters import FilterArg, encode_filters
 from .._operations import Operation, calls
@@ -31,7 +32,7 @@ from .._pagination import (
     iterate_by_id,
     iterate_pages,
 )
-from .._transport import NOT_GIVEN, Requester, RetryPolicy, TimeoutArg
+from .._transport import NOT_GIVEN, DeadlineArg, NotGiven, Requester, RetryPolicy, TimeoutArg
 
 __all__ = [
     "Direction",
@@ -136,17 +137,28 @@ class Resource:
         from_dict: Callable[[Mapping[str, Any]], M],
         *args: Any,
         timeout: TimeoutArg,
+        deadline: DeadlineArg,
     ) -> M:
         """``GET`` through ``op`` (built with ``args``), parsed with ``from_dict``."""
-        response = await self._requester.send(
-            op.build(*args), policy=RetryPolicy.IDEMPOTENT, path_template=op.path, timeout=timeout
-        )
+        with self._requester.deadline(deadline):
+            response = await self._requester.send(
+                op.build(*args),
+                policy=RetryPolicy.IDEMPOTENT,
+                path_template=op.path,
+                timeout=timeout,
+            )
         return parse_model(response, from_dict, what=f"GET {op.path}")
 
-    async def _get_text(self, op: Operation, *args: Any, timeout: TimeoutArg) -> str:
-        response = await self._requester.send(
-            op.build(*args), policy=RetryPolicy.IDEMPOTENT, path_template=op.path, timeout=timeout
-        )
+    async def _get_text(
+        self, op: Operation, *args: Any, timeout: TimeoutArg, deadline: DeadlineArg
+    ) -> str:
+        with self._requester.deadline(deadline):
+            response = await self._requester.send(
+                op.build(*args),
+                policy=RetryPolicy.IDEMPOTENT,
+                path_template=op.path,
+                timeout=timeout,
+            )
         return response.text
 
 
@@ -172,6 +184,7 @@ class ListResource(Resource, Generic[T]):
         sort: str | None,
         direction: Direction | None,
         timeout: TimeoutArg,
+        deadline: DeadlineArg,
     ) -> httpx.Response:
         encoded = encode_filters(filters)
         kwargs = self._endpoint.build(
@@ -181,12 +194,13 @@ class ListResource(Resource, Generic[T]):
             sort=UNSET if sort is None else sort,
             dir_=UNSET if direction is None else direction,
         )
-        return await self._requester.send(
-            kwargs,
-            policy=RetryPolicy.IDEMPOTENT,
-            path_template=self._endpoint.path,
-            timeout=timeout,
-        )
+        with self._requester.deadline(deadline):
+            return await self._requester.send(
+                kwargs,
+                policy=RetryPolicy.IDEMPOTENT,
+                path_template=self._endpoint.path,
+                timeout=timeout,
+            )
 
     @calls("_list_op")
     async def list(
@@ -198,13 +212,18 @@ class ListResource(Resource, Generic[T]):
         sort: str | None = None,
         direction: Direction | None = None,
         timeout: TimeoutArg = NOT_GIVEN,
+        deadline: DeadlineArg = NOT_GIVEN,
     ) -> Page[T]:
-        """One page (1-based ``page``, ``limit`` 1..5000) matching all ``filter`` conditions."""
+        """One page (1-based ``page``, ``limit`` 1..5000) matching all ``filter`` conditions.
+
+        ``deadline``: seconds for the whole call, retries and waits included (default:
+        the client's); past it ``APITimeoutError``.
+        """
         check_id(page, "page")
         check_page_size("limit", limit)
         _check_sort(sort, direction, self._endpoint.sort_fields)
         # _send_list validates the filters (encoding them) before anything is sent.
-        response = await self._send_list(page, limit, filter, sort, direction, timeout)
+        response = await self._send_list(page, limit, filter, sort, direction, timeout, deadline)
         items, total = await parse_list(response, self._endpoint.parse, what=self._what)
         return Page(
             items=items,
@@ -224,11 +243,13 @@ class ListResource(Resource, Generic[T]):
         page_size: int = DEFAULT_PAGE_SIZE,
         max_items: int | None = None,
         timeout: TimeoutArg = NOT_GIVEN,
+        deadline: DeadlineArg = NOT_GIVEN,
     ) -> AsyncIterator[T]:
         """Every matching item, fetched lazily page by page (``async for``).
 
-        Walks by page number: if rows are inserted or deleted while it runs, items can
-        shift between pages. Use ``iterate_consistent()`` for that case.
+        ``deadline`` applies to each page request. Walks by page number: if rows are
+        inserted or deleted while it runs, items can shift between pages. Use
+        ``iterate_consistent()`` for that case.
         """
         return self._walk(
             iterate_pages,
@@ -238,6 +259,7 @@ class ListResource(Resource, Generic[T]):
             page_size=page_size,
             max_items=max_items,
             timeout=timeout,
+            deadline=deadline,
         )
 
     def _walk(
@@ -250,15 +272,21 @@ class ListResource(Resource, Generic[T]):
         page_size: int,
         max_items: int | None,
         timeout: TimeoutArg,
+        deadline: DeadlineArg,
     ) -> AsyncIterator[T]:
         # Validate now, so bad input fails at the call rather than at the first `async for`.
         check_page_size("page_size", page_size)
         check_max_items(max_items)
         _check_sort(sort, direction, self._endpoint.sort_fields)
         encode_filters(filters)
+        if not isinstance(deadline, NotGiven):
+            check_seconds(deadline)  # each page opens its own deadline below
 
         async def fetch(page: int, limit: int, conditions: Sequence[FilterArg]) -> Batch[T]:
-            response = await self._send_list(page, limit, conditions, sort, direction, timeout)
+            # The deadline applies per page: a walk may run for hours.
+            response = await self._send_list(
+                page, limit, conditions, sort, direction, timeout, deadline
+            )
             # Items are built as the walk reaches them (see _decode.Rows).
             items, ids, total = parse_rows(response, self._endpoint.parse, what=self._what)
             return Batch(
@@ -284,6 +312,7 @@ class KeysetListResource(ListResource[H]):
         page_size: int = DEFAULT_PAGE_SIZE,
         max_items: int | None = None,
         timeout: TimeoutArg = NOT_GIVEN,
+        deadline: DeadlineArg = NOT_GIVEN,
     ) -> AsyncIterator[H]:
         """Every matching item in ascending id order, robust to concurrent changes.
 
@@ -300,4 +329,5 @@ class KeysetListResource(ListResource[H]):
             page_size=page_size,
             max_items=max_items,
             timeout=timeout,
+            deadline=deadline,
         )

@@ -36,6 +36,7 @@ from .._download import download as _download
 from .._download import download_many as _download_many
 from .._download import stream as _stream
 from .._operations import Operation, calls
+from .._transport import NOT_GIVEN, DeadlineArg
 from ._base import Resource, check_id
 from ._files import _Identified, check_size, download_target, download_targets
 
@@ -117,6 +118,7 @@ class _IdDeletes(Resource):
         *,
         chunk_size: int = DEFAULT_BULK_CHUNK_ITEMS,
         concurrency: int = DEFAULT_BULK_CONCURRENCY,
+        deadline: DeadlineArg = NOT_GIVEN,
     ) -> BulkResult[None]:
         """Delete items by id (e.g. ``DELETE /monitors/1,2,3``), ``chunk_size`` ids a request.
 
@@ -124,14 +126,15 @@ class _IdDeletes(Resource):
         nothing (it never becomes the collection-wide DELETE). One outcome per input id,
         in input order; a failing chunk (e.g. 404) marks only its own ids failed.
         """
-        return await _bulk_delete(
-            self._requester,
-            ids,
-            build_kwargs=self._delete_op.build,
-            path_template=self._delete_op.path,
-            chunk_size=chunk_size,
-            concurrency=concurrency,
-        )
+        with self._requester.deadline(deadline):
+            return await _bulk_delete(
+                self._requester,
+                ids,
+                build_kwargs=self._delete_op.build,
+                path_template=self._delete_op.path,
+                chunk_size=chunk_size,
+                concurrency=concurrency,
+            )
 
 
 class _DeleteAll(Resource):
@@ -140,18 +143,21 @@ class _DeleteAll(Resource):
     _delete_all_op: ClassVar[DeleteAllEndpoint]
 
     @calls("_delete_all_op")
-    async def delete_all(self, *, confirm: bool = False) -> DeleteAllResult:
+    async def delete_all(
+        self, *, confirm: bool = False, deadline: DeadlineArg = NOT_GIVEN
+    ) -> DeleteAllResult:
         """Delete every item of the collection (e.g. ``DELETE /cdrs``): only with ``confirm=True``.
 
         Without it, ``ValueError`` and nothing is sent. Never retried once sent.
         ``result.accepted`` is True when the server answered 202 (deleting later).
         """
-        return await _delete_all(
-            self._requester,
-            build_kwargs=self._delete_all_op.build,
-            path_template=self._delete_all_op.path,
-            confirm=confirm,
-        )
+        with self._requester.deadline(deadline):
+            return await _delete_all(
+                self._requester,
+                build_kwargs=self._delete_all_op.build,
+                path_template=self._delete_all_op.path,
+                confirm=confirm,
+            )
 
 
 class _Mp3Downloads(Resource, Generic[M]):
@@ -168,6 +174,7 @@ class _Mp3Downloads(Resource, Generic[M]):
         *,
         expected_size: int | None = None,
         on_progress: ProgressCallback | None = None,
+        deadline: DeadlineArg = NOT_GIVEN,
     ) -> DownloadResult:
         """Save the item's MP3 (e.g. ``GET /monitors/{id}.mp3``) atomically to ``dest``.
 
@@ -181,19 +188,20 @@ class _Mp3Downloads(Resource, Generic[M]):
         ``on_progress(done, total)`` may be sync or async.
         """
         item_id, size = download_target(id, self._mp3_model, expected_size)
-        return await _download(
-            self._requester,
-            self._mp3_op.build(item_id),
-            dest,
-            path_template=self._mp3_op.path,
-            default_name=self._mp3_op.file_name(item_id),
-            expected_size=size,
-            on_progress=on_progress,
-        )
+        with self._requester.deadline(deadline):
+            return await _download(
+                self._requester,
+                self._mp3_op.build(item_id),
+                dest,
+                path_template=self._mp3_op.path,
+                default_name=self._mp3_op.file_name(item_id),
+                expected_size=size,
+                on_progress=on_progress,
+            )
 
     @calls("_mp3_op")
     def stream(
-        self, id: int | M, *, expected_size: int | None = None
+        self, id: int | M, *, expected_size: int | None = None, deadline: DeadlineArg = NOT_GIVEN
     ) -> AbstractAsyncContextManager[DownloadStream]:
         """Open the item's MP3 body: ``async with vs.monitors.stream(7) as body:``.
 
@@ -207,6 +215,7 @@ class _Mp3Downloads(Resource, Generic[M]):
             self._mp3_op.build(item_id),
             path_template=self._mp3_op.path,
             expected_size=size,
+            deadline=deadline,
         )
 
     @calls("_mp3_op")
@@ -220,6 +229,7 @@ class _Mp3Downloads(Resource, Generic[M]):
         skip_existing: bool = True,
         on_item: ItemCallback | None = None,
         file_name: Callable[[int], str] | None = None,
+        deadline: DeadlineArg = NOT_GIVEN,
     ) -> BulkResult[DownloadResult]:
         """Save many items' MP3s to ``dest_dir`` (as in ``download``), ``concurrency`` at a time.
 
@@ -232,19 +242,20 @@ class _Mp3Downloads(Resource, Generic[M]):
         ``file_name(id)`` names each file (default e.g. ``monitor-<id>.mp3``).
         """
         ids, sizes = download_targets(items, self._mp3_model)
-        return await _download_many(
-            self._requester,
-            ids,
-            dest_dir,
-            build_kwargs=self._mp3_op.build,
-            path_template=self._mp3_op.path,
-            file_name=self._mp3_op.file_name if file_name is None else file_name,
-            concurrency=concurrency,
-            on_progress=on_progress,
-            expected_sizes=sizes,
-            skip_existing=skip_existing,
-            on_item=on_item,
-        )
+        with self._requester.deadline(deadline):
+            return await _download_many(
+                self._requester,
+                ids,
+                dest_dir,
+                build_kwargs=self._mp3_op.build,
+                path_template=self._mp3_op.path,
+                file_name=self._mp3_op.file_name if file_name is None else file_name,
+                concurrency=concurrency,
+                on_progress=on_progress,
+                expected_sizes=sizes,
+                skip_existing=skip_existing,
+                on_item=on_item,
+            )
 
 
 class _PcapDownloads(Resource):
@@ -260,6 +271,7 @@ class _PcapDownloads(Resource):
         *,
         expected_size: int | None = None,
         on_progress: ProgressCallback | None = None,
+        deadline: DeadlineArg = NOT_GIVEN,
     ) -> DownloadResult:
         """Save the record's packet capture (e.g. ``GET /cdrs/{id}.pcap``) atomically to ``dest``.
 
@@ -269,19 +281,20 @@ class _PcapDownloads(Resource):
         ``dest`` is untouched.
         """
         item_id = check_id(id)
-        return await _download(
-            self._requester,
-            self._pcap_op.build(item_id),
-            dest,
-            path_template=self._pcap_op.path,
-            default_name=self._pcap_op.file_name(item_id),
-            expected_size=check_size(expected_size),
-            on_progress=on_progress,
-        )
+        with self._requester.deadline(deadline):
+            return await _download(
+                self._requester,
+                self._pcap_op.build(item_id),
+                dest,
+                path_template=self._pcap_op.path,
+                default_name=self._pcap_op.file_name(item_id),
+                expected_size=check_size(expected_size),
+                on_progress=on_progress,
+            )
 
     @calls("_pcap_op")
     def stream_pcap(
-        self, id: int, *, expected_size: int | None = None
+        self, id: int, *, expected_size: int | None = None, deadline: DeadlineArg = NOT_GIVEN
     ) -> AbstractAsyncContextManager[DownloadStream]:
         """Open the record's packet capture body (``async with ... as body``); closed on exit."""
         return _stream(
@@ -289,4 +302,5 @@ class _PcapDownloads(Resource):
             self._pcap_op.build(check_id(id)),
             path_template=self._pcap_op.path,
             expected_size=check_size(expected_size),
+            deadline=deadline,
         )

@@ -45,7 +45,7 @@ from .._constants import (
 from .._filters import FilterArg
 from .._operations import calls, operation
 from .._pagination import Page
-from .._transport import NOT_GIVEN, Requester, TimeoutArg
+from .._transport import NOT_GIVEN, DeadlineArg, Requester, TimeoutArg
 from ._base import (
     Direction,
     KeysetListResource,
@@ -86,23 +86,31 @@ class Cdrs(KeysetListResource[Cdr], _DeleteAll, _PcapDownloads):
         self._calltracking = ListResource(requester, _CALLTRACKING)
 
     @calls(_GET_CDR)
-    async def get(self, id: int, *, timeout: TimeoutArg = NOT_GIVEN) -> Cdr:
+    async def get(
+        self, id: int, *, timeout: TimeoutArg = NOT_GIVEN, deadline: DeadlineArg = NOT_GIVEN
+    ) -> Cdr:
         """One CDR by id."""
-        item = await self._get_model(_GET_CDR, CdrItem.from_dict, check_id(id), timeout=timeout)
+        item = await self._get_model(
+            _GET_CDR, CdrItem.from_dict, check_id(id), timeout=timeout, deadline=deadline
+        )
         return item.data
 
     @calls(_GET_CDR_DICTIONARIES)
-    async def dictionaries(self, *, timeout: TimeoutArg = NOT_GIVEN) -> CdrDictionary:
+    async def dictionaries(
+        self, *, timeout: TimeoutArg = NOT_GIVEN, deadline: DeadlineArg = NOT_GIVEN
+    ) -> CdrDictionary:
         """The CDR dictionaries (lookup values for coded fields)."""
         return await self._get_model(
-            _GET_CDR_DICTIONARIES, CdrDictionary.from_dict, timeout=timeout
+            _GET_CDR_DICTIONARIES, CdrDictionary.from_dict, timeout=timeout, deadline=deadline
         )
 
     @calls(_GET_CDR_NOTES)
-    async def notes(self, id: int, *, timeout: TimeoutArg = NOT_GIVEN) -> builtins.list[CdrNote]:
+    async def notes(
+        self, id: int, *, timeout: TimeoutArg = NOT_GIVEN, deadline: DeadlineArg = NOT_GIVEN
+    ) -> builtins.list[CdrNote]:
         """The notes attached to a CDR (empty when it has none)."""
         body = await self._get_model(
-            _GET_CDR_NOTES, CdrNotes.from_dict, check_id(id), timeout=timeout
+            _GET_CDR_NOTES, CdrNotes.from_dict, check_id(id), timeout=timeout, deadline=deadline
         )
         if isinstance(body.data, Unset):
             return []
@@ -110,9 +118,13 @@ class Cdrs(KeysetListResource[Cdr], _DeleteAll, _PcapDownloads):
         return body.data if isinstance(body.data, builtins.list) else [body.data]
 
     @calls(_GET_CDR_TRACE)
-    async def trace(self, id: int, *, timeout: TimeoutArg = NOT_GIVEN) -> str:
+    async def trace(
+        self, id: int, *, timeout: TimeoutArg = NOT_GIVEN, deadline: DeadlineArg = NOT_GIVEN
+    ) -> str:
         """The SIP trace of a call, as text."""
-        return await self._get_text(_GET_CDR_TRACE, check_id(id), timeout=timeout)
+        return await self._get_text(
+            _GET_CDR_TRACE, check_id(id), timeout=timeout, deadline=deadline
+        )
 
     @calls(_CALLTRACKING.op)
     async def calltracking_list(
@@ -124,6 +136,7 @@ class Cdrs(KeysetListResource[Cdr], _DeleteAll, _PcapDownloads):
         sort: str | None = None,
         direction: Direction | None = None,
         timeout: TimeoutArg = NOT_GIVEN,
+        deadline: DeadlineArg = NOT_GIVEN,
     ) -> Page[CallTrackingCdr]:
         """One page of call-tracking CDRs (``/cdrs/calltracking``)."""
         return await self._calltracking.list(
@@ -133,6 +146,7 @@ class Cdrs(KeysetListResource[Cdr], _DeleteAll, _PcapDownloads):
             sort=sort,
             direction=direction,
             timeout=timeout,
+            deadline=deadline,
         )
 
     @calls(_CALLTRACKING.op)
@@ -145,6 +159,7 @@ class Cdrs(KeysetListResource[Cdr], _DeleteAll, _PcapDownloads):
         page_size: int = DEFAULT_PAGE_SIZE,
         max_items: int | None = None,
         timeout: TimeoutArg = NOT_GIVEN,
+        deadline: DeadlineArg = NOT_GIVEN,
     ) -> AsyncIterator[CallTrackingCdr]:
         """Every call-tracking CDR from ``/cdrs/calltracking``, fetched lazily."""
         return self._calltracking.iterate(
@@ -154,6 +169,7 @@ class Cdrs(KeysetListResource[Cdr], _DeleteAll, _PcapDownloads):
             page_size=page_size,
             max_items=max_items,
             timeout=timeout,
+            deadline=deadline,
         )
 
     @calls(_UPDATE)
@@ -163,6 +179,7 @@ class Cdrs(KeysetListResource[Cdr], _DeleteAll, _PcapDownloads):
         *,
         chunk_size: int = DEFAULT_BULK_CHUNK_ITEMS,
         concurrency: int = DEFAULT_BULK_CONCURRENCY,
+        deadline: DeadlineArg = NOT_GIVEN,
     ) -> BulkResult[None]:
         """PATCH CDRs (``PATCH /cdrs``): ``{"id": 42, "labels": [...], "info": ...}`` items.
 
@@ -176,12 +193,13 @@ class Cdrs(KeysetListResource[Cdr], _DeleteAll, _PcapDownloads):
         in input order (``result.failed`` carries each error); an empty input sends
         nothing.
         """
-        return await _bulk_patch(
-            self._requester,
-            items,
-            build_kwargs=lambda body: _UPDATE.build(body=body),
-            model_cls=CdrPatch,
-            path_template=_UPDATE.path,
-            chunk_size=chunk_size,
-            concurrency=concurrency,
-        )
+        with self._requester.deadline(deadline):
+            return await _bulk_patch(
+                self._requester,
+                items,
+                build_kwargs=lambda body: _UPDATE.build(body=body),
+                model_cls=CdrPatch,
+                path_template=_UPDATE.path,
+                chunk_size=chunk_size,
+                concurrency=concurrency,
+            )

@@ -7,7 +7,7 @@ from voipstudio_history_client.models import Chat, ChatItem, ChatList
 from voipstudio_history_client.models.chat_sort_field import CHAT_SORT_FIELD_VALUES
 
 from .._operations import calls, operation
-from .._transport import NOT_GIVEN, TimeoutArg
+from .._transport import NOT_GIVEN, DeadlineArg, TimeoutArg
 from ._base import KeysetListResource, ListEndpoint, check_id
 
 _GET_CHAT = operation(get_chat)
@@ -21,7 +21,11 @@ class Chats(KeysetListResource[Chat]):
     )
 
     @calls(_GET_CHAT)
-    async def get(self, id: int, *, timeout: TimeoutArg = NOT_GIVEN) -> Chat:
+    async def get(
+        self, id: int, *, timeout: TimeoutArg = NOT_GIVEN, deadline: DeadlineArg = NOT_GIVEN
+    ) -> Chat:
         """One chat by id."""
-        item = await self._get_model(_GET_CHAT, ChatItem.from_dict, check_id(id), timeout=timeout)
+        item = await self._get_model(
+            _GET_CHAT, ChatItem.from_dict, check_id(id), timeout=timeout, deadline=deadline
+        )
         return item.data

@@ -6,7 +6,7 @@ from voipstudio_history_client.api.mediasessions import get_mediasession_diction
 from voipstudio_history_client.models import MediaSessionDictionary
 
 from .._operations import calls, operation
-from .._transport import NOT_GIVEN, TimeoutArg
+from .._transport import NOT_GIVEN, DeadlineArg, TimeoutArg
 from ._base import Resource
 
 _GET_MEDIASESSION_DICTIONARIES = operation(get_mediasession_dictionaries)
@@ -16,8 +16,13 @@ class MediaSessions(Resource):
     """Media sessions (``/mediasessions``): only the dictionaries."""
 
     @calls(_GET_MEDIASESSION_DICTIONARIES)
-    async def dictionaries(self, *, timeout: TimeoutArg = NOT_GIVEN) -> MediaSessionDictionary:
+    async def dictionaries(
+        self, *, timeout: TimeoutArg = NOT_GIVEN, deadline: DeadlineArg = NOT_GIVEN
+    ) -> MediaSessionDictionary:
         """The media session dictionaries."""
         return await self._get_model(
-            _GET_MEDIASESSION_DICTIONARIES, MediaSessionDictionary.from_dict, timeout=timeout
+            _GET_MEDIASESSION_DICTIONARIES,
+            MediaSessionDictionary.from_dict,
+            timeout=timeout,
+            deadline=deadline,
         )

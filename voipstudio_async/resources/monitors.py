@@ -13,7 +13,7 @@ from voipstudio_history_client.models import Monitor, MonitorItem, MonitorList
 from voipstudio_history_client.models.monitor_sort_field import MONITOR_SORT_FIELD_VALUES
 
 from .._operations import calls, operation
-from .._transport import NOT_GIVEN, TimeoutArg
+from .._transport import NOT_GIVEN, DeadlineArg, TimeoutArg
 from ._base import KeysetListResource, ListEndpoint, check_id
 from ._verbs import (
     DeleteAllEndpoint,
@@ -45,7 +45,11 @@ class Monitors(KeysetListResource[Monitor], _IdDeletes, _DeleteAll, _Mp3Download
     _mp3_model = Monitor
 
     @calls(_GET)
-    async def get(self, id: int, *, timeout: TimeoutArg = NOT_GIVEN) -> Monitor:
+    async def get(
+        self, id: int, *, timeout: TimeoutArg = NOT_GIVEN, deadline: DeadlineArg = NOT_GIVEN
+    ) -> Monitor:
         """One recording's metadata by id."""
-        item = await self._get_model(_GET, MonitorItem.from_dict, check_id(id), timeout=timeout)
+        item = await self._get_model(
+            _GET, MonitorItem.from_dict, check_id(id), timeout=timeout, deadline=deadline
+        )
         return item.data

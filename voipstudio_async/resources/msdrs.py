@@ -13,7 +13,7 @@ from voipstudio_history_client.models import Msdr, MsdrDictionary, MsdrItem, Msd
 from voipstudio_history_client.models.msdr_sort_field import MSDR_SORT_FIELD_VALUES
 
 from .._operations import calls, operation
-from .._transport import NOT_GIVEN, TimeoutArg
+from .._transport import NOT_GIVEN, DeadlineArg, TimeoutArg
 from ._base import KeysetListResource, ListEndpoint, check_id
 from ._verbs import FileEndpoint, _PcapDownloads
 
@@ -35,19 +35,29 @@ class Msdrs(KeysetListResource[Msdr], _PcapDownloads):
     _pcap_op = FileEndpoint(operation(download_msdr_pcap), "msdr")
 
     @calls(_GET_MSDR)
-    async def get(self, id: int, *, timeout: TimeoutArg = NOT_GIVEN) -> Msdr:
+    async def get(
+        self, id: int, *, timeout: TimeoutArg = NOT_GIVEN, deadline: DeadlineArg = NOT_GIVEN
+    ) -> Msdr:
         """One MSDR by id."""
-        item = await self._get_model(_GET_MSDR, MsdrItem.from_dict, check_id(id), timeout=timeout)
+        item = await self._get_model(
+            _GET_MSDR, MsdrItem.from_dict, check_id(id), timeout=timeout, deadline=deadline
+        )
         return item.data
 
     @calls(_GET_MSDR_DICTIONARIES)
-    async def dictionaries(self, *, timeout: TimeoutArg = NOT_GIVEN) -> MsdrDictionary:
+    async def dictionaries(
+        self, *, timeout: TimeoutArg = NOT_GIVEN, deadline: DeadlineArg = NOT_GIVEN
+    ) -> MsdrDictionary:
         """The MSDR dictionaries (lookup values for coded fields)."""
         return await self._get_model(
-            _GET_MSDR_DICTIONARIES, MsdrDictionary.from_dict, timeout=timeout
+            _GET_MSDR_DICTIONARIES, MsdrDictionary.from_dict, timeout=timeout, deadline=deadline
         )
 
     @calls(_GET_MSDR_TRACE)
-    async def trace(self, id: int, *, timeout: TimeoutArg = NOT_GIVEN) -> str:
+    async def trace(
+        self, id: int, *, timeout: TimeoutArg = NOT_GIVEN, deadline: DeadlineArg = NOT_GIVEN
+    ) -> str:
         """The SIP trace of a media session, as text."""
-        return await self._get_text(_GET_MSDR_TRACE, check_id(id), timeout=timeout)
+        return await self._get_text(
+            _GET_MSDR_TRACE, check_id(id), timeout=timeout, deadline=deadline
+        )

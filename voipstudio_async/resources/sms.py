@@ -6,7 +6,7 @@ from voipstudio_history_client.api.sms import get_sms_dictionaries
 from voipstudio_history_client.models import SmsDictionary
 
 from .._operations import calls, operation
-from .._transport import NOT_GIVEN, TimeoutArg
+from .._transport import NOT_GIVEN, DeadlineArg, TimeoutArg
 from ._base import Resource
 
 _GET_SMS_DICTIONARIES = operation(get_sms_dictionaries)
@@ -16,8 +16,10 @@ class Sms(Resource):
     """SMS (``/sms``): only the dictionaries belong to the History module."""
 
     @calls(_GET_SMS_DICTIONARIES)
-    async def dictionaries(self, *, timeout: TimeoutArg = NOT_GIVEN) -> SmsDictionary:
+    async def dictionaries(
+        self, *, timeout: TimeoutArg = NOT_GIVEN, deadline: DeadlineArg = NOT_GIVEN
+    ) -> SmsDictionary:
         """The SMS dictionaries."""
         return await self._get_model(
-            _GET_SMS_DICTIONARIES, SmsDictionary.from_dict, timeout=timeout
+            _GET_SMS_DICTIONARIES, SmsDictionary.from_dict, timeout=timeout, deadline=deadline
         )

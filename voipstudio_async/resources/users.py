@@ -16,6 +16,7 @@ from .._download import DownloadResult, ProgressCallback
 from .._download import download as _download
 from .._filters import FilterArg, encode_filters
 from .._operations import calls, operation
+from .._transport import NOT_GIVEN, DeadlineArg
 from ._base import Direction, Resource, _check_sort, check_id
 
 _EXPORT = operation(export_user_cdrs_csv)
@@ -34,6 +35,7 @@ class Users(Resource):
         sort: str | None = None,
         direction: Direction | None = None,
         on_progress: ProgressCallback | None = None,
+        deadline: DeadlineArg = NOT_GIVEN,
     ) -> DownloadResult:
         """Save a user's CDRs as CSV (``GET /users/{id}/cdrs.csv``) atomically to ``dest``.
 
@@ -51,11 +53,12 @@ class Users(Resource):
             sort=UNSET if sort is None else check_cdr_sort_field(sort),
             dir_=UNSET if direction is None else direction,
         )
-        return await _download(
-            self._requester,
-            kwargs,
-            dest,
-            path_template=_EXPORT.path,
-            default_name=f"user-{uid}-cdrs.csv",
-            on_progress=on_progress,
-        )
+        with self._requester.deadline(deadline):
+            return await _download(
+                self._requester,
+                kwargs,
+                dest,
+                path_template=_EXPORT.path,
+                default_name=f"user-{uid}-cdrs.csv",
+                on_progress=on_progress,
+            )

@@ -25,7 +25,7 @@ from .._bulk import BulkResult
 from .._bulk import bulk_patch as _bulk_patch
 from .._constants import DEFAULT_BULK_CHUNK_ITEMS, DEFAULT_BULK_CONCURRENCY
 from .._operations import calls, operation
-from .._transport import NOT_GIVEN, TimeoutArg
+from .._transport import NOT_GIVEN, DeadlineArg, TimeoutArg
 from ._base import KeysetListResource, ListEndpoint, check_id
 from ._verbs import (
     DeleteAllEndpoint,
@@ -62,10 +62,16 @@ class Voicemessages(
     _mp3_model = Voicemessage
 
     @calls(_GET_VOICEMESSAGE)
-    async def get(self, id: int, *, timeout: TimeoutArg = NOT_GIVEN) -> Voicemessage:
+    async def get(
+        self, id: int, *, timeout: TimeoutArg = NOT_GIVEN, deadline: DeadlineArg = NOT_GIVEN
+    ) -> Voicemessage:
         """One voicemail's metadata by id."""
         item = await self._get_model(
-            _GET_VOICEMESSAGE, VoicemessageItem.from_dict, check_id(id), timeout=timeout
+            _GET_VOICEMESSAGE,
+            VoicemessageItem.from_dict,
+            check_id(id),
+            timeout=timeout,
+            deadline=deadline,
         )
         return item.data
 
@@ -76,6 +82,7 @@ class Voicemessages(
         *,
         chunk_size: int = DEFAULT_BULK_CHUNK_ITEMS,
         concurrency: int = DEFAULT_BULK_CONCURRENCY,
+        deadline: DeadlineArg = NOT_GIVEN,
     ) -> BulkResult[None]:
         """PATCH voicemails (``PATCH /voicemessages``): ``{"id": 7, "folder": "Work"}`` items.
 
@@ -85,15 +92,16 @@ class Voicemessages(
         ``concurrency`` at a time, never replayed after an ambiguous failure. One
         outcome per input item, in order; an empty input sends nothing.
         """
-        return await _bulk_patch(
-            self._requester,
-            items,
-            build_kwargs=lambda body: _UPDATE.build(body=body),
-            model_cls=VoicemessagePatch,
-            path_template=_UPDATE.path,
-            chunk_size=chunk_size,
-            concurrency=concurrency,
-        )
+        with self._requester.deadline(deadline):
+            return await _bulk_patch(
+                self._requester,
+                items,
+                build_kwargs=lambda body: _UPDATE.build(body=body),
+                model_cls=VoicemessagePatch,
+                path_template=_UPDATE.path,
+                chunk_size=chunk_size,
+                concurrency=concurrency,
+            )
 
     @calls(_UPDATE)
     async def move(
@@ -103,6 +111,7 @@ class Voicemessages(
         folder: int | str,
         chunk_size: int = DEFAULT_BULK_CHUNK_ITEMS,
         concurrency: int = DEFAULT_BULK_CONCURRENCY,
+        deadline: DeadlineArg = NOT_GIVEN,
     ) -> BulkResult[None]:
         """Move voicemails to ``folder`` (e.g. ``"Work"``): ``update`` with only the folder."""
         if isinstance(folder, bool) or not isinstance(folder, int | str) or folder == "":
@@ -113,4 +122,5 @@ class Voicemessages(
             [{"id": item_id, "folder": folder} for item_id in ids],
             chunk_size=chunk_size,
             concurrency=concurrency,
+            deadline=deadline,
         )

@@ -1,0 +1,53 @@
+"""Deadlines: seconds for a whole call, every attempt, backoff and rate-limit wait included.
+
+A call opens a scope (``within``); every request sent inside it, in this task or in
+tasks it starts (bulk workers, ``download_many``), reads the same absolute deadline
+from a context variable. A nested scope can only shorten it.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
+__all__ = ["current", "within"]
+
+_AT: ContextVar[float | None] = ContextVar("voipstudio_deadline", default=None)
+
+
+def current() -> float | None:
+    """The deadline in force (``time.monotonic()`` time), or None."""
+    return _AT.get()
+
+
+def check_seconds(seconds: object, name: str = "deadline") -> float | None:
+    """``seconds`` if it is None or a finite number > 0; else ``ValueError``."""
+    if seconds is None:
+        return None
+    if (
+        isinstance(seconds, bool)
+        or not isinstance(seconds, int | float)
+        or not math.isfinite(seconds)
+        or seconds <= 0
+    ):
+        raise ValueError(f"{name} must be a number of seconds > 0 or None, got {seconds!r}")
+    return float(seconds)
+
+
+@contextmanager
+def within(seconds: float | None) -> Iterator[None]:
+    """Requests sent inside must be done ``seconds`` from now (None: no deadline)."""
+    checked = check_seconds(seconds)
+    if checked is None:
+        yield
+        return
+    at = time.monotonic() + checked
+    outer = _AT.get()
+    token = _AT.set(at if outer is None else min(outer, at))
+    try:
+        yield
+    finally:
+        _AT.reset(token)
