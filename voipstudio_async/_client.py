@@ -107,6 +107,10 @@ class VoipStudio:
             at a share of the client's recent calls (``RetryBudget()``: 20% of the calls
             of the last 10 s, at least 10 per window); when spent, a failing call raises
             its own error at once (logged at INFO). ``None`` removes the cap.
+        user_agent: your application's product token (``"myapp/1.2"``), appended to the
+            ``User-Agent`` every request sends: ``voipstudio-async/<version> (python
+            <x.y>; httpx <version>)`` (aiohttp's version on that backend). Not
+            combinable with ``http_client=``, whose headers stay yours.
     """
 
     def __init__(
@@ -127,6 +131,7 @@ class VoipStudio:
         http_backend: HttpBackend = "httpx",
         rate_limit: RateLimit | None = DEFAULT_RATE_LIMIT,
         retry_budget: RetryBudget | None = DEFAULT_RETRY_BUDGET,
+        user_agent: str | None = None,
     ) -> None:
         self._options = ClientOptions.build(
             timeout=timeout,
@@ -138,6 +143,7 @@ class VoipStudio:
             http_backend=http_backend,
             rate_limit=rate_limit,
             retry_budget=retry_budget,
+            user_agent=user_agent,
         )
         if not isinstance(base_url, str) or not base_url.startswith(("http://", "https://")):
             raise ValueError(f"base_url must be an http(s) URL, got {base_url!r}")

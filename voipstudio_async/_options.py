@@ -20,6 +20,7 @@ from ._constants import (
     DEFAULT_TIMEOUT,
 )
 from ._httpx_pool import GuardedHTTPTransport
+from ._identity import check_user_agent, user_agent
 from ._ratelimit import DEFAULT_RATE_LIMIT, RateLimit
 from ._transport import NOT_GIVEN, NotGiven
 
@@ -40,6 +41,7 @@ class ClientArgs(TypedDict, total=False):
     http_backend: HttpBackend
     rate_limit: RateLimit | None
     retry_budget: RetryBudget | None
+    user_agent: str | None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -55,6 +57,7 @@ class ClientOptions:
     http_backend: HttpBackend
     rate_limit: RateLimit | None
     retry_budget: RetryBudget | None
+    user_agent: str | None
 
     @classmethod
     def build(
@@ -69,6 +72,7 @@ class ClientOptions:
         http_backend: HttpBackend = "httpx",
         rate_limit: RateLimit | None = DEFAULT_RATE_LIMIT,
         retry_budget: RetryBudget | None = DEFAULT_RETRY_BUDGET,
+        user_agent: str | None = None,
     ) -> ClientOptions:
         """Check every option (``ValueError`` naming the bad one) and resolve the timeout."""
         if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
@@ -91,6 +95,8 @@ class ClientOptions:
             raise TypeError(f"rate_limit must be a RateLimit or None, got {rate_limit!r}")
         if retry_budget is not None and not isinstance(retry_budget, RetryBudget):
             raise TypeError(f"retry_budget must be a RetryBudget or None, got {retry_budget!r}")
+        if user_agent is not None and http_client is not None:
+            raise ValueError("user_agent= names the SDK's own client: set it on your http_client")
         return cls(
             timeout=_resolve_timeout(timeout, http_client),
             max_retries=max_retries,
@@ -101,6 +107,7 @@ class ClientOptions:
             http_backend=http_backend,
             rate_limit=rate_limit,
             retry_budget=retry_budget,
+            user_agent=check_user_agent(user_agent),
         )
 
 
@@ -122,7 +129,8 @@ def _is_finite(timeout: httpx.Timeout) -> bool:
 
 
 def build_http_client(options: ClientOptions) -> httpx.AsyncClient:
-    """The client the SDK owns: pool sized to ``max_concurrency``, no redirects."""
+    """The client the SDK owns: pool sized to ``max_concurrency``, no redirects, the
+    SDK's ``User-Agent``."""
     # At least one connection per allowed request, so the pool never times out.
     size = options.max_concurrency
     limits = httpx.Limits(max_connections=size, max_keepalive_connections=size)
@@ -136,5 +144,9 @@ def build_http_client(options: ClientOptions) -> httpx.AsyncClient:
         # httpx's own transport, guarded against connections stranded by cancellation.
         transport = GuardedHTTPTransport(limits=limits)
     return client_class(
-        transport=transport, timeout=options.timeout, limits=limits, follow_redirects=False
+        transport=transport,
+        timeout=options.timeout,
+        limits=limits,
+        follow_redirects=False,
+        headers={"User-Agent": user_agent(options.http_backend, options.user_agent)},
     )
