@@ -21,6 +21,7 @@ from ._constants import (
 )
 from ._httpx_pool import GuardedHTTPTransport
 from ._identity import check_user_agent, user_agent
+from ._otel import traced_transport
 from ._ratelimit import DEFAULT_RATE_LIMIT, RateLimit
 from ._transport import NOT_GIVEN, NotGiven
 
@@ -144,7 +145,7 @@ def build_http_client(options: ClientOptions) -> httpx.AsyncClient:
         # httpx's own transport, guarded against connections stranded by cancellation.
         transport = GuardedHTTPTransport(limits=limits)
     return client_class(
-        transport=transport,
+        transport=traced_transport(transport),
         timeout=options.timeout,
         limits=limits,
         follow_redirects=False,
