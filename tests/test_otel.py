@@ -14,6 +14,7 @@ import sys
 import textwrap
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -22,14 +23,31 @@ from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.sdk.trace.sampling import Decision, Sampler, SamplingResult
 from opentelemetry.trace import SpanKind, StatusCode
 
 from voipstudio_async import NotFoundError, VoipStudio
 from voipstudio_async.testing import FakeVoipStudio, serve_in_thread
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+class _OnlyWhileCollecting(Sampler):
+    """Records spans only inside the ``spans`` fixture: the global provider outlives this
+    module, and the rest of the suite should neither pay for spans nor fill the exporter."""
+
+    collecting = False
+
+    def should_sample(self, *args: Any, **kwargs: Any) -> SamplingResult:
+        return SamplingResult(Decision.RECORD_AND_SAMPLE if self.collecting else Decision.DROP)
+
+    def get_description(self) -> str:
+        return "only while collecting"
+
+
 EXPORTER = InMemorySpanExporter()
-_PROVIDER = TracerProvider()
+_SAMPLER = _OnlyWhileCollecting()
+_PROVIDER = TracerProvider(sampler=_SAMPLER)
 _PROVIDER.add_span_processor(SimpleSpanProcessor(EXPORTER))
 # The global provider can be set once per process; the SDK's tracer is a proxy to it.
 trace.set_tracer_provider(_PROVIDER)
@@ -42,7 +60,9 @@ BACKENDS = ["httpx", "aiohttp"]
 def spans() -> Iterator[InMemorySpanExporter]:
     assert trace.get_tracer_provider() is _PROVIDER
     EXPORTER.clear()
+    _SAMPLER.collecting = True
     yield EXPORTER
+    _SAMPLER.collecting = False
     EXPORTER.clear()
 
 
