@@ -60,6 +60,7 @@ async def vs(fake: FakeVoipStudio, base_url: str) -> AsyncIterator[VoipStudio]:
 
 def _transport(vs: VoipStudio) -> FastTransport:
     transport = vs._requester._http._transport
+    transport = getattr(transport, "wrapped", transport)  # the span wrapper (_otel)
     assert isinstance(transport, FastTransport)
     return transport
 

@@ -130,6 +130,10 @@ class VoipStudio:
             attempt, backoff and rate-limit wait included (walks: per page; bulk calls
             and ``download_many``: the whole call); past it ``APITimeoutError``, and a
             wait that would end after it raises at once. None (the default): no deadline.
+        user_agent: your application's product token (``"myapp/1.2"``), appended to the
+            ``User-Agent`` every request sends: ``voipstudio-async/<version> (python
+            <x.y>; httpx <version>)`` (aiohttp's version on that backend). Not
+            combinable with ``http_client=``, whose headers stay yours.
     """
 
     def __init__(
@@ -154,6 +158,7 @@ class VoipStudio:
         verify: ssl.SSLContext | str | os.PathLike[str] | bool = True,
         proxy: str | httpx.URL | None = None,
         trust_env: bool = True,
+        user_agent: str | None = None,
     ) -> None:
         self._options = ClientOptions.build(
             timeout=timeout,
@@ -169,6 +174,7 @@ class VoipStudio:
             verify=verify,
             proxy=proxy,
             trust_env=trust_env,
+            user_agent=user_agent,
         )
         if not isinstance(base_url, str) or not base_url.startswith(("http://", "https://")):
             raise ValueError(f"base_url must be an http(s) URL, got {base_url!r}")

@@ -18,6 +18,8 @@ from types import ModuleType
 from typing import Any, TypeVar
 from urllib.parse import unquote
 
+from ._otel import traced
+
 __all__ = ["Operation", "calls", "operation", "operations_of"]
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -78,12 +80,13 @@ def calls(*operations: Operation | str) -> Callable[[F], F]:
     """Declare the operations a facade method sends.
 
     A string names a class attribute holding an endpoint with an ``op`` (shared verbs
-    in ``resources/_verbs.py``, whose operation depends on the class they serve).
+    in ``resources/_verbs.py``, whose operation depends on the class they serve). With
+    opentelemetry-api installed the method runs inside its operation span (``_otel``).
     """
 
     def mark(function: F) -> F:
         setattr(function, _CALLS, operations)
-        return function
+        return traced(function, operations)
 
     return mark
 

@@ -23,7 +23,9 @@ from ._constants import (
 )
 from ._deadline import check_seconds
 from ._httpx_pool import GuardedHTTPTransport
+from ._identity import check_user_agent, user_agent
 from ._network import proxy_for, ssl_context
+from ._otel import traced_transport
 from ._ratelimit import DEFAULT_RATE_LIMIT, RateLimit
 from ._transport import NOT_GIVEN, NotGiven
 
@@ -48,6 +50,7 @@ class ClientArgs(TypedDict, total=False):
     verify: ssl.SSLContext | str | os.PathLike[str] | bool
     proxy: str | httpx.URL | None
     trust_env: bool
+    user_agent: str | None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -67,6 +70,7 @@ class ClientOptions:
     verify: ssl.SSLContext | str | os.PathLike[str] | bool
     proxy: str | httpx.URL | None
     trust_env: bool
+    user_agent: str | None
 
     @classmethod
     def build(
@@ -85,6 +89,7 @@ class ClientOptions:
         verify: ssl.SSLContext | str | os.PathLike[str] | bool = True,
         proxy: str | httpx.URL | None = None,
         trust_env: bool = True,
+        user_agent: str | None = None,
     ) -> ClientOptions:
         """Check every option (``ValueError`` naming the bad one) and resolve the timeout."""
         if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
@@ -114,6 +119,8 @@ class ClientOptions:
             raise TypeError(f"rate_limit must be a RateLimit or None, got {rate_limit!r}")
         if retry_budget is not None and not isinstance(retry_budget, RetryBudget):
             raise TypeError(f"retry_budget must be a RetryBudget or None, got {retry_budget!r}")
+        if user_agent is not None and http_client is not None:
+            raise ValueError("user_agent= names the SDK's own client: set it on your http_client")
         return cls(
             timeout=_resolve_timeout(timeout, http_client),
             max_retries=max_retries,
@@ -128,6 +135,7 @@ class ClientOptions:
             verify=verify,
             proxy=proxy,
             trust_env=trust_env,
+            user_agent=check_user_agent(user_agent),
         )
 
 
@@ -150,7 +158,8 @@ def _is_finite(timeout: httpx.Timeout) -> bool:
 
 def build_http_client(options: ClientOptions, base_url: str) -> httpx.AsyncClient:
     """The client the SDK owns: pool sized to ``max_concurrency``, no redirects, the
-    same TLS verification and proxy on both backends (``_network``)."""
+    same TLS verification and proxy on both backends (``_network``), the SDK's
+    ``User-Agent``, one span per attempt when OpenTelemetry is installed."""
     context = ssl_context(options.verify, options.trust_env)
     proxy = proxy_for(base_url, options.proxy, options.trust_env)
     # At least one connection per allowed request, so the pool never times out.
@@ -167,9 +176,10 @@ def build_http_client(options: ClientOptions, base_url: str) -> httpx.AsyncClien
         # httpx's own transport, guarded against connections stranded by cancellation.
         transport = GuardedHTTPTransport(limits=limits, verify=context, proxy=proxy)
     return client_class(
-        transport=transport,
+        transport=traced_transport(transport),
         timeout=options.timeout,
         limits=limits,
         follow_redirects=False,
         trust_env=options.trust_env,
+        headers={"User-Agent": user_agent(options.http_backend, options.user_agent)},
     )

@@ -39,6 +39,7 @@ from ._constants import (
     RATE_WINDOW,
 )
 from ._errors import APITimeoutError
+from ._otel import note_rate_limit_wait
 
 __all__ = ["DEFAULT_RATE_LIMIT", "LocalLimiter", "RateLimit"]
 
@@ -166,6 +167,7 @@ class LocalLimiter:
             wait = self._reserve(now)
             if wait <= 0:
                 return
+            note_rate_limit_wait(wait)
             await self._sleep(wait)
             if self._epoch == epoch:
                 return

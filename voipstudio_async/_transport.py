@@ -27,6 +27,7 @@ from ._errors import (
     APITimeoutError,
     ClientClosedError,
 )
+from ._otel import note_retry
 from ._ratelimit import LocalLimiter, RateLimit
 from ._ratelimit_redis import RedisLimiter
 from ._retry import NOT_SENT, RetryPolicy, _Retries, parse_retry_after
@@ -364,6 +365,7 @@ class Requester:
     def _log_retry(
         self, method: str, path_template: str, cause: int | str, attempt: int, delay: float
     ) -> None:
+        note_retry(cause, attempt + 1, delay)
         logger.info(
             "retrying %s %s after %s (retry %d of %d) in %.2fs",
             method,

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, cast, get_args
 
+from .. import __version__
 from .._filters import Filter, FilterValue, Operator
 from ._fake import FAKE_CDRS, FAKE_MONITORS, FAKE_VOICEMESSAGES
 from ._sync import add_sync_parser
@@ -331,6 +332,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=_paragraphs(EXIT_CODES_HELP),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     _add_global_options(parser, suppress=False)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 

@@ -1,0 +1,343 @@
+"""OpenTelemetry spans of the SDK's calls, when the ``otel`` extra (opentelemetry-api) is there.
+
+Each facade method declared with ``@calls`` is a client span named
+``voipstudio <resource>.<method>`` (``traced``); each HTTP attempt is a child span
+named ``<METHOD> <path template>`` (``traced_transport``, wrapping the transport of
+the SDK's own client on both backends). Retries and rate-limit waits are events of
+the operation span. Attributes are the HTTP client semantic conventions plus
+``voipstudio.*``; no URL, query, header or body is ever recorded, so credentials and
+filter values cannot reach a span.
+
+An attempt span sets OpenTelemetry's "suppress HTTP instrumentation" context key, so
+httpx's own instrumentation (opentelemetry-instrumentation-httpx) skips the same
+attempt; when that key is already set, no attempt span is made here either.
+
+Without opentelemetry-api both functions return what they were given: the import is
+tried once, when this module is imported, and nothing runs per request.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import re
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Final, Generic, TypeVar
+
+import httpx
+
+if TYPE_CHECKING:
+    from opentelemetry.trace import Span, Tracer
+
+try:
+    from opentelemetry import context as _context
+    from opentelemetry import trace as _trace
+
+    # Where OpenTelemetry keeps them since 1.20; instrumentation libraries read these.
+    from opentelemetry.context import (
+        _SUPPRESS_HTTP_INSTRUMENTATION_KEY,
+        _SUPPRESS_INSTRUMENTATION_KEY,
+    )
+except ImportError:
+    _trace = None  # type: ignore[assignment]
+
+__all__ = ["note_rate_limit_wait", "note_retry", "traced", "traced_transport"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
+
+# Call arguments recorded on the operation span: small ints only, never filters or ids.
+_NUMBERS: Final = {
+    "page": "voipstudio.page",
+    "limit": "voipstudio.limit",
+    "page_size": "voipstudio.page_size",
+    "max_items": "voipstudio.max_items",
+}
+
+
+@dataclass(slots=True)
+class _Operation:
+    """The operation span of the running call, shared by its attempts and retries."""
+
+    span: Span
+    method: str | None
+    template: str | None
+    retries: int = 0
+    _pattern: re.Pattern[str] | None = field(default=None, init=False)
+    _ended: bool = field(default=False, init=False)
+
+    def end(self) -> None:
+        """End the span once (a walk ends it when exhausted and again when closed)."""
+        if not self._ended:
+            self._ended = True
+            self.span.end()
+
+    def template_of(self, request: httpx.Request) -> str | None:
+        """The operation's path template when ``request`` is one of its requests.
+
+        A login the auth flow sends inside the same call is not, and gets none.
+        """
+        if self.template is None or request.method != self.method:
+            return None
+        if self._pattern is None:
+            parts = re.split(r"\{[^}]*\}", self.template)
+            self._pattern = re.compile("[^/]+".join(map(re.escape, parts)) + "$")
+        return self.template if self._pattern.search(request.url.path) else None
+
+
+_CURRENT: ContextVar[_Operation | None] = ContextVar("voipstudio_operation", default=None)
+
+
+def _tracer() -> Tracer:
+    from . import __version__
+
+    return _trace.get_tracer("voipstudio_async", __version__)
+
+
+def _fail(span: Span, error_type: str) -> None:
+    # The class name only: an exception's message may quote a server's error body.
+    span.set_attribute("error.type", error_type)
+    span.set_status(_trace.StatusCode.ERROR, error_type)
+
+
+def _resource_of(owner: object) -> str:
+    # Resource classes are named after their namespace (Cdrs -> vs.cdrs).
+    return type(owner).__name__.lower()
+
+
+def _start(
+    owner: object,
+    function: Callable[..., Any],
+    operations: tuple[Any, ...],
+    signature: inspect.Signature,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+) -> _Operation:
+    resource = _resource_of(owner)
+    ops = [getattr(owner, op, None) if isinstance(op, str) else op for op in operations]
+    ops = [getattr(op, "op", op) for op in ops if op is not None]
+    op = ops[0] if len(ops) == 1 else None
+    span = _tracer().start_span(
+        f"voipstudio {resource}.{function.__name__}", kind=_trace.SpanKind.CLIENT
+    )
+    if span.is_recording():
+        span.set_attribute("voipstudio.resource", resource)
+        if op is not None:
+            span.set_attribute("voipstudio.operation", op.id)
+            span.set_attribute("http.request.method", op.method)
+            span.set_attribute("url.template", op.path)
+        try:
+            bound = signature.bind(owner, *args, **kwargs)
+        except TypeError:
+            pass  # the call itself raises it
+        else:
+            bound.apply_defaults()
+            for name, key in _NUMBERS.items():
+                value = bound.arguments.get(name)
+                if isinstance(value, int) and not isinstance(value, bool):
+                    span.set_attribute(key, value)
+    return _Operation(span, None if op is None else op.method, None if op is None else op.path)
+
+
+@contextmanager
+def _active(operation: _Operation) -> Iterator[None]:
+    token = _CURRENT.set(operation)
+    try:
+        with _trace.use_span(
+            operation.span, end_on_exit=False, record_exception=False, set_status_on_exception=False
+        ):
+            yield
+    except StopAsyncIteration:
+        raise  # the walk's normal end
+    except BaseException as exc:
+        _fail(operation.span, type(exc).__qualname__)
+        raise
+    finally:
+        _CURRENT.reset(token)
+
+
+class _TracedIterator(Generic[T]):
+    """An ``iterate()`` walk whose operation span lasts until it ends or is closed."""
+
+    def __init__(self, inner: AsyncIterator[T], operation: _Operation) -> None:
+        self._inner = inner
+        self._operation = operation
+
+    def __aiter__(self) -> _TracedIterator[T]:
+        return self
+
+    async def __anext__(self) -> T:
+        try:
+            with _active(self._operation):
+                return await self._inner.__anext__()
+        except BaseException:
+            self._operation.end()
+            raise
+
+    async def aclose(self) -> None:
+        """Close the walk (its open page, if any) and end the span."""
+        close = getattr(self._inner, "aclose", None)
+        try:
+            if close is not None:
+                with _active(self._operation):
+                    await close()
+        finally:
+            self._operation.end()
+
+
+class _TracedContext(Generic[T]):
+    """A ``stream()`` context whose operation span lasts until the block exits."""
+
+    def __init__(self, inner: Any, operation: _Operation) -> None:
+        self._inner = inner
+        self._operation = operation
+
+    async def __aenter__(self) -> T:
+        try:
+            with _active(self._operation):
+                entered: T = await self._inner.__aenter__()
+                return entered
+        except BaseException:
+            self._operation.end()
+            raise
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> bool | None:
+        try:
+            with _active(self._operation):
+                if exc_type is not None:
+                    _fail(self._operation.span, exc_type.__qualname__)
+                suppressed: bool | None = await self._inner.__aexit__(exc_type, exc, tb)
+                return suppressed
+        finally:
+            self._operation.end()
+
+
+def traced(function: F, operations: tuple[Any, ...]) -> F:
+    """``function`` (a facade method) made to run inside its operation span."""
+    if _trace is None:
+        return function
+    signature = inspect.signature(function)
+
+    if inspect.iscoroutinefunction(function):
+
+        @functools.wraps(function)
+        async def call(self: Any, *args: Any, **kwargs: Any) -> Any:
+            if _CURRENT.get() is not None:  # called by another operation: part of it
+                return await function(self, *args, **kwargs)
+            operation = _start(self, function, operations, signature, args, kwargs)
+            try:
+                with _active(operation):
+                    return await function(self, *args, **kwargs)
+            finally:
+                operation.end()
+
+        return call  # type: ignore[return-value]
+
+    @functools.wraps(function)
+    def open_(self: Any, *args: Any, **kwargs: Any) -> Any:
+        # Walks and streams: the span lives as long as the object the method returns.
+        if _CURRENT.get() is not None:  # called by another operation: part of it
+            return function(self, *args, **kwargs)
+        operation = _start(self, function, operations, signature, args, kwargs)
+        try:
+            with _active(operation):
+                result = function(self, *args, **kwargs)
+        except BaseException:
+            operation.end()
+            raise
+        if hasattr(result, "__anext__"):
+            return _TracedIterator(result, operation)
+        if hasattr(result, "__aenter__"):
+            return _TracedContext(result, operation)
+        operation.end()
+        return result
+
+    return open_  # type: ignore[return-value]
+
+
+class _TracedTransport(httpx.AsyncBaseTransport):
+    """One client span per HTTP attempt around any httpx transport."""
+
+    def __init__(self, wrapped: httpx.AsyncBaseTransport) -> None:
+        self.wrapped = wrapped
+        """The transport that does the work."""
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if _context.get_value(_SUPPRESS_HTTP_INSTRUMENTATION_KEY) or _context.get_value(
+            _SUPPRESS_INSTRUMENTATION_KEY
+        ):
+            return await self.wrapped.handle_async_request(request)
+        operation = _CURRENT.get()
+        template = None if operation is None else operation.template_of(request)
+        url = request.url
+        port = url.port or (443 if url.scheme == "https" else 80)
+        with _tracer().start_as_current_span(
+            request.method if template is None else f"{request.method} {template}",
+            kind=_trace.SpanKind.CLIENT,
+            record_exception=False,
+            set_status_on_exception=False,
+        ) as span:
+            if span.is_recording():
+                span.set_attribute("http.request.method", request.method)
+                span.set_attribute("server.address", url.host)
+                span.set_attribute("server.port", port)
+                if template is not None:
+                    span.set_attribute("url.template", template)
+            token = _context.attach(_context.set_value(_SUPPRESS_HTTP_INSTRUMENTATION_KEY, True))
+            try:
+                response = await self.wrapped.handle_async_request(request)
+            except BaseException as exc:
+                _fail(span, type(exc).__qualname__)
+                raise
+            finally:
+                _context.detach(token)
+            status = response.status_code
+            span.set_attribute("http.response.status_code", status)
+            if status >= 400:
+                _fail(span, str(status))
+            if operation is not None and operation.span.is_recording():
+                operation.span.set_attribute("http.response.status_code", status)
+                operation.span.set_attribute("server.address", url.host)
+                operation.span.set_attribute("server.port", port)
+            return response
+
+    async def aclose(self) -> None:
+        await self.wrapped.aclose()
+
+
+def traced_transport(transport: httpx.AsyncBaseTransport) -> httpx.AsyncBaseTransport:
+    """``transport`` with a span per attempt (itself without opentelemetry-api)."""
+    return transport if _trace is None else _TracedTransport(transport)
+
+
+def note_retry(cause: int | str, attempt: int, delay: float) -> None:
+    """A retry event (and the running count) on the current operation span."""
+    operation = _CURRENT.get() if _trace is not None else None
+    if operation is None or not operation.span.is_recording():
+        return
+    operation.retries += 1
+    operation.span.set_attribute("voipstudio.retry_count", operation.retries)
+    operation.span.add_event(
+        "voipstudio.retry",
+        {
+            "voipstudio.retry.cause": str(cause),
+            "voipstudio.retry.attempt": attempt,
+            "voipstudio.retry.delay_s": delay,
+        },
+    )
+
+
+def note_rate_limit_wait(delay: float) -> None:
+    """A wait for the client's rate limit, as an event of the current operation span."""
+    operation = _CURRENT.get() if _trace is not None else None
+    if operation is not None and operation.span.is_recording():
+        operation.span.add_event("voipstudio.rate_limit.wait", {"voipstudio.wait_s": delay})
