@@ -72,7 +72,10 @@ def test_renaming_a_cdr_field_in_the_spec_is_a_break_until_the_changelog_names_i
     renamed = tmp_path / "history.yaml"
     # Only the Cdr schema's property: the first `calldate:` under components.
     head, _, tail = spec.partition("components:")
-    renamed.write_text(head + "components:" + tail.replace("calldate:", "call_date:", 1))
+    tail = tail.replace("calldate:", "call_date:", 1)
+    # Cdr's period field (x-voipstudio-dated-by) follows the rename.
+    tail = tail.replace("x-voipstudio-dated-by: calldate", "x-voipstudio-dated-by: call_date", 1)
+    renamed.write_text(head + "components:" + tail)
     package = generate(renamed, tmp_path / "gen")
 
     old = api_check.load_snapshot(api_check.SNAPSHOT.read_text(encoding="utf-8"))
