@@ -97,6 +97,7 @@ demo: $(VENV)/.installed  ## archive a fake account on loopback into ./demo-outp
 
 bench: $(VENV)/.installed  ## benchmark the SDK against raw httpx/aiohttp (a few minutes; not part of test)
 	$(BIN)/python -m bench
+	$(BIN)/python -m bench.ratelimit
 
 clean:  ## remove build outputs (keeps .venv)
 	rm -rf build demo-output .pytest_cache .mypy_cache .ruff_cache
