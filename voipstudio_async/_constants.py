@@ -70,7 +70,7 @@ DEFAULT_BUDGET_FLOOR: Final = 10
 """Retries a window always allows, so a quiet client can still retry."""
 
 # The Redis-shared limiter (`_ratelimit_redis`).
-REDIS_TIMEOUT: Final = 0.5
+REDIS_TIMEOUT: Final = 2.0
 """Seconds a Redis connect or call may take before the local limiter stands in."""
 REDIS_RETRY_AFTER: Final = 10.0
 """Seconds the local limiter stands in before Redis is tried again."""
