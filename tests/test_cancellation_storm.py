@@ -11,11 +11,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
-from types import TracebackType
-from typing import Self
 
 import httpx
 import pytest
+from _support import LoopbackServer
 
 from voipstudio_async import VoipStudio
 from voipstudio_async.testing import FakeVoipStudio
@@ -35,60 +34,27 @@ async def _cdr_body() -> bytes:
     return response.content
 
 
-class BarrierServer:
+class BarrierServer(LoopbackServer):
     """Keep-alive server; with ``barrier`` set it answers only once that many are waiting."""
 
     def __init__(self, body: bytes) -> None:
+        super().__init__()
         self._body = body
-        self._tasks: set[asyncio.Task[None]] = set()
         self._waiting = 0
         self._arrived = asyncio.Condition()
         self.barrier: int | None = None
         self.rng = random.Random(1093)
         self.most_in_flight = 0
-        self.port = 0
 
-    async def __aenter__(self) -> Self:
-        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
-        self.port = self._server.sockets[0].getsockname()[1]
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self._server.close()
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-        await self._server.wait_closed()
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/v1.1/voipstudio"
-
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        self._tasks.add(task)
-        try:
-            while True:
-                await reader.readuntil(b"\r\n\r\n")
-                await self._hold()
-                writer.write(
-                    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-                    b"Content-Length: %d\r\n\r\n%s" % (len(self._body), self._body)
-                )
-                await writer.drain()
-        except (ConnectionError, asyncio.IncompleteReadError, asyncio.CancelledError):
-            pass  # the client cancelled and closed the connection, or the test is over
-        finally:
-            writer.close()
-            with contextlib.suppress(ConnectionError):
-                await writer.wait_closed()
-            self._tasks.discard(task)
+    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while True:
+            await reader.readuntil(b"\r\n\r\n")
+            await self._hold()
+            writer.write(
+                b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                b"Content-Length: %d\r\n\r\n%s" % (len(self._body), self._body)
+            )
+            await writer.drain()
 
     async def _hold(self) -> None:
         if self.barrier is None:

@@ -13,11 +13,10 @@ import tracemalloc
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
-from typing import Self
 
 import httpx
 import pytest
+from _support import LoopbackServer
 from voipstudio_history_client.api.monitors import download_monitor_mp3
 
 from voipstudio_async._download import download, download_many
@@ -37,58 +36,25 @@ class Received:
 Handler = Callable[[Received, asyncio.StreamWriter], Awaitable[None]]
 
 
-class LoopbackServer:
+class HandlerServer(LoopbackServer):
     """One request per connection; the handler writes the whole response itself."""
 
     def __init__(self, handler: Handler) -> None:
+        super().__init__()
         self._handler = handler
-        self._tasks: set[asyncio.Task[None]] = set()
         self.requests: list[Received] = []
-        self.port = 0
 
-    async def __aenter__(self) -> Self:
-        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
-        self.port = self._server.sockets[0].getsockname()[1]
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self._server.close()
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-        await self._server.wait_closed()
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/v1.1/voipstudio"
-
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        self._tasks.add(task)
-        try:
-            head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1")
-            request_line, *lines = head.split("\r\n")
-            method, target, _ = request_line.split(" ")
-            headers = {
-                name.strip().lower(): value.strip()
-                for name, _, value in (line.partition(":") for line in lines if line)
-            }
-            received = Received(method, target, headers)
-            self.requests.append(received)
-            await self._handler(received, writer)
-        except (ConnectionError, asyncio.IncompleteReadError):
-            pass  # the client went away: that is what some tests do
-        finally:
-            writer.close()
-            with contextlib.suppress(ConnectionError):
-                await writer.wait_closed()
-            self._tasks.discard(task)
+    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1")
+        request_line, *lines = head.split("\r\n")
+        method, target, _ = request_line.split(" ")
+        headers = {
+            name.strip().lower(): value.strip()
+            for name, _, value in (line.partition(":") for line in lines if line)
+        }
+        received = Received(method, target, headers)
+        self.requests.append(received)
+        await self._handler(received, writer)
 
 
 async def send_head(writer: asyncio.StreamWriter, length: int | None, **headers: str) -> None:
@@ -102,7 +68,7 @@ async def send_head(writer: asyncio.StreamWriter, length: int | None, **headers:
 
 @contextlib.asynccontextmanager
 async def requester_for(
-    server: LoopbackServer, *, concurrency: int = 16, http_backend: str = "httpx"
+    server: HandlerServer, *, concurrency: int = 16, http_backend: str = "httpx"
 ) -> AsyncIterator[Requester]:
     if http_backend == "aiohttp":
         from voipstudio_async._fast import FastAsyncClient, FastTransport
@@ -150,7 +116,7 @@ async def test_200_mb_body_streams_to_disk_with_flat_memory(tmp_path: Path) -> N
                 writer.write(view[offset : offset + MiB // 4])
                 await writer.drain()
 
-    async with LoopbackServer(handler) as server, requester_for(server) as requester:
+    async with HandlerServer(handler) as server, requester_for(server) as requester:
         tracemalloc.start()
         try:
             baseline = tracemalloc.get_traced_memory()[0]
@@ -184,7 +150,7 @@ async def test_body_cut_short_by_the_peer_raises_and_leaves_no_file(
 
     (tmp_path / "monitor-5.mp3").write_bytes(b"previous")
     async with (
-        LoopbackServer(handler) as server,
+        HandlerServer(handler) as server,
         requester_for(server, http_backend=http_backend) as requester,
     ):
         with pytest.raises(IncompleteDownloadError) as caught:
@@ -218,7 +184,7 @@ async def test_cancelled_download_closes_the_connection_and_leaves_no_file(
         except ConnectionError:
             peer_gone.set()
 
-    async with LoopbackServer(handler) as server, requester_for(server) as requester:
+    async with HandlerServer(handler) as server, requester_for(server) as requester:
         progressed = asyncio.Event()
         task = asyncio.create_task(
             download(
@@ -257,7 +223,7 @@ async def test_download_many_never_exceeds_its_concurrency(tmp_path: Path) -> No
         finally:
             in_flight -= 1
 
-    async with LoopbackServer(handler) as server, requester_for(server) as requester:
+    async with HandlerServer(handler) as server, requester_for(server) as requester:
         result = await download_many(
             requester,
             range(1, 21),

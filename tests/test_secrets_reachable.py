@@ -15,10 +15,10 @@ import io
 import json
 import logging
 from collections.abc import Iterator
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 import pytest
+from _support import LoopbackServer
 
 from voipstudio_async import VoipStudio, VoipStudioError
 from voipstudio_async.cli import run
@@ -42,59 +42,26 @@ CREDENTIALS: dict[str, dict[str, Any]] = {
 }
 
 
-class ScriptedServer:
+class ScriptedServer(LoopbackServer):
     """``POST /login`` succeeds; every other request gets ``scenario``."""
 
     def __init__(self, scenario: str) -> None:
+        super().__init__()
         self.scenario = scenario
-        self._tasks: set[asyncio.Task[None]] = set()
-        self.port = 0
 
-    async def __aenter__(self) -> Self:
-        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
-        self.port = self._server.sockets[0].getsockname()[1]
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self._server.close()
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-        await self._server.wait_closed()
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/v1.1/voipstudio"
-
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        self._tasks.add(task)
-        try:
-            head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1")
-            length = next(
-                (
-                    int(line.split(":", 1)[1])
-                    for line in head.split("\r\n")
-                    if line.lower().startswith("content-length:")
-                ),
-                0,
-            )
-            await reader.readexactly(length)
-            writer.write(self._answer(head.split(" ")[1]))
-            await writer.drain()
-        except (ConnectionError, asyncio.IncompleteReadError, asyncio.CancelledError):
-            pass
-        finally:
-            writer.close()
-            with contextlib.suppress(ConnectionError, asyncio.CancelledError):
-                await writer.wait_closed()
-            self._tasks.discard(task)
+    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1")
+        length = next(
+            (
+                int(line.split(":", 1)[1])
+                for line in head.split("\r\n")
+                if line.lower().startswith("content-length:")
+            ),
+            0,
+        )
+        await reader.readexactly(length)
+        writer.write(self._answer(head.split(" ")[1]))
+        await writer.drain()
 
     def _answer(self, target: str) -> bytes:
         if target.endswith("/login"):
