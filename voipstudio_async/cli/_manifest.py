@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -77,6 +78,22 @@ def parse_line(line: str) -> Entry | None:
     return entry if valid else None
 
 
+def parse_lines(lines: Iterable[str]) -> tuple[dict[int, Entry], int]:
+    """The entries of a manifest's lines by id (a later line wins), and how many
+    non-blank lines were not entries (cut short by a crash, or foreign)."""
+    entries: dict[int, Entry] = {}
+    ignored = 0
+    for line in lines:
+        if not line.strip():
+            continue
+        entry = parse_line(line)
+        if entry is None:
+            ignored += 1
+        else:
+            entries[entry.id] = entry
+    return entries, ignored
+
+
 class Manifest:
     """The entries of ``directory/manifest.jsonl`` (the last line per id wins).
 
@@ -92,14 +109,7 @@ class Manifest:
         self._file: TextIO | None = None
         if self.path.is_file():
             with self.path.open(encoding="utf-8") as file:
-                for line in file:
-                    if not line.strip():
-                        continue
-                    entry = parse_line(line)
-                    if entry is None:
-                        self.ignored_lines += 1
-                    else:
-                        self.entries[entry.id] = entry
+                self.entries, self.ignored_lines = parse_lines(file)
 
     async def __aenter__(self) -> Self:
         await asyncio.to_thread(remove_stale_parts, self.directory, [MANIFEST_NAME])

@@ -13,7 +13,7 @@ import time
 from types import TracebackType
 from typing import Self
 
-from ._manifest import MANIFEST_NAME, Entry, dump_line, parse_line
+from ._manifest import MANIFEST_NAME, Entry, dump_line, parse_lines
 from ._s3 import S3Store, checksums_match
 from ._storage import S3Location
 
@@ -43,14 +43,8 @@ class S3Manifest:
 
     async def __aenter__(self) -> Self:
         data = await self.store.read(self.location)
-        for line in (data or b"").decode("utf-8", errors="replace").splitlines():
-            if not line.strip():
-                continue
-            entry = parse_line(line)
-            if entry is None:
-                self.ignored_lines += 1
-            else:
-                self.entries[entry.id] = entry
+        text = (data or b"").decode("utf-8", errors="replace")
+        self.entries, self.ignored_lines = parse_lines(text.splitlines())
         self._next_save = time.monotonic() + _SAVE_EVERY
         return self
 
