@@ -299,3 +299,45 @@ def test_without_opentelemetry_nothing_is_wrapped_or_imported_per_request() -> N
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout == "ok\n"
+
+
+_PROVIDER_LATER = """
+import asyncio
+import httpx
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from voipstudio_async import VoipStudio
+
+def answer(request):
+    return httpx.Response(200, json={"data": [{"id": 1}], "total": 1})
+
+async def main():
+    async with VoipStudio(1, "k", base_url="https://x.test/v1.2",
+                          transport=httpx.MockTransport(answer)) as vs:
+        # opentelemetry-api without a provider: nothing to record, so nothing wraps.
+        walk = vs.cdrs.iterate()
+        print(type(walk).__name__, [c.id async for c in walk])
+        exporter = InMemorySpanExporter()
+        provider = TracerProvider()
+        provider.add_span_processor(SimpleSpanProcessor(exporter))
+        trace.set_tracer_provider(provider)
+        walk = vs.cdrs.iterate()
+        print(type(walk).__name__, [c.id async for c in walk])
+        print(sorted(span.name for span in exporter.get_finished_spans()))
+
+asyncio.run(main())
+"""
+
+
+def test_without_a_provider_calls_run_untraced_and_a_provider_set_later_is_used() -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", _PROVIDER_LATER], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "async_generator [1]",
+        "_TracedIterator [1]",
+        "['GET /cdrs', 'voipstudio cdrs.iterate']",
+    ]

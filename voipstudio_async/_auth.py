@@ -61,6 +61,11 @@ class BasicAuth(_AsyncOnlyAuth):
     def __repr__(self) -> str:
         return f"BasicAuth(user_id={self.user_id}, api_key='***')"
 
+    @property
+    def header(self) -> tuple[str, str]:
+        """The (name, value) this flow sets on every request."""
+        return ("Authorization", self._header)
+
     async def async_auth_flow(
         self, request: httpx.Request
     ) -> AsyncGenerator[httpx.Request, httpx.Response]:
@@ -78,6 +83,11 @@ class TokenAuth(_AsyncOnlyAuth):
 
     def __repr__(self) -> str:
         return "TokenAuth(token='***')"
+
+    @property
+    def header(self) -> tuple[str, str]:
+        """The (name, value) this flow sets on every request."""
+        return ("X-Auth-Token", self._token)
 
     async def async_auth_flow(
         self, request: httpx.Request

@@ -188,8 +188,12 @@ class VoipStudio:
         secret = token if token is not None else f"{email}\0{password}"
         limit_key = _account_key(base_url, auth, secret)
         options = self._options
+        if options.http_client is None:
+            http, transport = build_http_client(options, base_url)
+        else:
+            http, transport = options.http_client, None
         self._requester = Requester(
-            options.http_client or build_http_client(options, base_url),
+            http,
             base_url=base_url,
             auth=auth,
             timeout=options.timeout,
@@ -201,6 +205,7 @@ class VoipStudio:
             retry_budget=options.retry_budget,
             deadline=options.deadline,
             limit_key=limit_key,
+            transport=transport,
         )
         self.cdrs = Cdrs(self._requester)
         """Call detail records."""

@@ -78,17 +78,6 @@ def _drift(
     )
 
 
-def parse_model(
-    response: httpx.Response, from_dict: Callable[[Mapping[str, Any]], M], *, what: str
-) -> M:
-    """Decode ``response`` and build a generated model, as APIResponseValidationError on drift."""
-    body = _decode_object(response, what)
-    try:
-        return from_dict(body)
-    except _DRIFT as exc:
-        raise _drift(what, exc, response, body) from exc
-
-
 # -- list pages ---------------------------------------------------------------------------
 #
 # Profiling a 100,000-CDR walk showed the generated ``Cdr.from_dict`` taking ~77% of the
@@ -197,8 +186,9 @@ def _builder_for(
     return build
 
 
-def _data_item_class(envelope: object, item: object) -> type | None:
-    """The item class when the envelope's ``data`` is declared as ``list[<that class>]``."""
+def _data_item_class(envelope: object, item: object, *, listed: bool = True) -> type | None:
+    """The item class when the envelope's ``data`` is declared as ``list[<that class>]``
+    (``listed``) or as exactly that class."""
     cls = type(item)
     envelope_cls: Any = type(envelope)
     try:
@@ -208,6 +198,8 @@ def _data_item_class(envelope: object, item: object) -> type | None:
     parts = type_names(field.type)
     if parts is None:
         return None
+    if not listed:
+        return cls if parts == {cls.__name__} else None
     if f"list[{cls.__name__}]" not in parts or not parts <= {
         f"list[{cls.__name__}]",
         "Unset",
@@ -215,6 +207,69 @@ def _data_item_class(envelope: object, item: object) -> type | None:
     }:
         return None
     return cls
+
+
+# -- single objects -----------------------------------------------------------------------
+#
+# The same builders serve one-object responses: a model that is itself plain
+# (``parse_model``) or the plain ``data`` of a one-item envelope such as ``CdrItem``
+# (``parse_data``). Which builder a parser gets is decided on its first response,
+# checked against ``from_dict`` as for list pages.
+
+_UNKNOWN: Any = object()
+_MAX_PARSERS = 256  # parsers are the generated from_dict methods: a few dozen
+_model_builders: dict[Callable[..., Any], Callable[[dict[str, Any]], Any] | None] = {}
+_data_builders: dict[Callable[..., Any], Callable[[dict[str, Any]], Any] | None] = {}
+
+
+class _HasData(Protocol[T_co]):
+    @property
+    def data(self) -> T_co: ...
+
+
+def parse_model(
+    response: httpx.Response, from_dict: Callable[[Mapping[str, Any]], M], *, what: str
+) -> M:
+    """Decode ``response`` and build a generated model, as APIResponseValidationError on drift."""
+    body = _decode_object(response, what)
+    build = _model_builders.get(from_dict, _UNKNOWN)
+    if build is not None and build is not _UNKNOWN:
+        try:
+            built: M = build(body)
+        except _DRIFT as exc:  # the builder consumed the body: decode it again
+            raise _drift(what, exc, response, loads(response.content)) from exc
+        return built
+    try:
+        model = from_dict(body)
+    except _DRIFT as exc:
+        raise _drift(what, exc, response, body) from exc
+    if build is _UNKNOWN and len(_model_builders) < _MAX_PARSERS:
+        _model_builders[from_dict] = _builder_for(type(model), body, model)
+    return model
+
+
+def parse_data(
+    response: httpx.Response, from_dict: Callable[[Mapping[str, Any]], _HasData[M]], *, what: str
+) -> M:
+    """``from_dict(body).data`` of a one-item envelope, the item built fast when it is plain."""
+    body = _decode_object(response, what)
+    raw = body.get("data")
+    build = _data_builders.get(from_dict, _UNKNOWN)
+    if build is not None and build is not _UNKNOWN and raw.__class__ is dict:
+        try:
+            built: M = build(raw)
+        except _DRIFT as exc:
+            raise _drift(what, exc, response, loads(response.content)) from exc
+        return built
+    try:
+        envelope = from_dict(body)
+    except _DRIFT as exc:
+        raise _drift(what, exc, response, body) from exc
+    item = envelope.data
+    if build is _UNKNOWN and len(_data_builders) < _MAX_PARSERS:
+        cls = _data_item_class(envelope, item, listed=False)
+        _data_builders[from_dict] = None if cls is None else _builder_for(cls, raw, item)
+    return item
 
 
 async def parse_list(

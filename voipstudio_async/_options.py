@@ -156,10 +156,12 @@ def _is_finite(timeout: httpx.Timeout) -> bool:
     return None not in (timeout.connect, timeout.read, timeout.write, timeout.pool)
 
 
-def build_http_client(options: ClientOptions, base_url: str) -> httpx.AsyncClient:
-    """The client the SDK owns: pool sized to ``max_concurrency``, no redirects, the
-    same TLS verification and proxy on both backends (``_network``), the SDK's
-    ``User-Agent``, one span per attempt when OpenTelemetry is installed."""
+def build_http_client(
+    options: ClientOptions, base_url: str
+) -> tuple[httpx.AsyncClient, httpx.AsyncBaseTransport]:
+    """The client the SDK owns and its transport: pool sized to ``max_concurrency``, no
+    redirects, the same TLS verification and proxy on both backends (``_network``), the
+    SDK's ``User-Agent``, one span per attempt when OpenTelemetry is installed."""
     context = ssl_context(options.verify, options.trust_env)
     proxy = proxy_for(base_url, options.proxy, options.trust_env)
     # At least one connection per allowed request, so the pool never times out.
@@ -175,11 +177,13 @@ def build_http_client(options: ClientOptions, base_url: str) -> httpx.AsyncClien
     elif transport is None:
         # httpx's own transport, guarded against connections stranded by cancellation.
         transport = GuardedHTTPTransport(limits=limits, verify=context, proxy=proxy)
-    return client_class(
-        transport=traced_transport(transport),
+    transport = traced_transport(transport)
+    client = client_class(
+        transport=transport,
         timeout=options.timeout,
         limits=limits,
         follow_redirects=False,
         trust_env=options.trust_env,
         headers={"User-Agent": user_agent(options.http_backend, options.user_agent)},
     )
+    return client, transport

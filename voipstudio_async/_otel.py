@@ -13,7 +13,10 @@ httpx's own instrumentation (opentelemetry-instrumentation-httpx) skips the same
 attempt; when that key is already set, no attempt span is made here either.
 
 Without opentelemetry-api both functions return what they were given: the import is
-tried once, when this module is imported, and nothing runs per request.
+tried once, when this module is imported, and nothing runs per request. With the API
+but no tracer provider set (every span would be a no-op), each call and attempt costs
+one provider lookup and runs untraced; a walk activates its span once per call to
+``__anext__`` with a context built once, not through ``use_span`` per item.
 """
 
 from __future__ import annotations
@@ -21,8 +24,7 @@ from __future__ import annotations
 import functools
 import inspect
 import re
-from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from types import TracebackType
@@ -67,6 +69,8 @@ class _Operation:
     method: str | None
     template: str | None
     retries: int = 0
+    context: Any = None
+    """The OpenTelemetry context with ``span`` current (built once, attached per step)."""
     _pattern: re.Pattern[str] | None = field(default=None, init=False)
     _ended: bool = field(default=False, init=False)
 
@@ -92,10 +96,20 @@ class _Operation:
 _CURRENT: ContextVar[_Operation | None] = ContextVar("voipstudio_operation", default=None)
 
 
-def _tracer() -> Tracer:
-    from . import __version__
+_TRACER: list[Any] = [None, None]  # [provider, its tracer]
 
-    return _trace.get_tracer("voipstudio_async", __version__)
+
+def _tracer() -> Tracer | None:
+    """The SDK's tracer, or None while no tracer provider is set (spans would be no-ops)."""
+    provider = _trace.get_tracer_provider()
+    if isinstance(provider, _trace.ProxyTracerProvider | _trace.NoOpTracerProvider):
+        return None
+    if _TRACER[0] is not provider:
+        from . import __version__
+
+        _TRACER[:] = [provider, provider.get_tracer("voipstudio_async", __version__)]
+    tracer: Tracer = _TRACER[1]
+    return tracer
 
 
 def _fail(span: Span, error_type: str) -> None:
@@ -110,6 +124,7 @@ def _resource_of(owner: object) -> str:
 
 
 def _start(
+    tracer: Tracer,
     owner: object,
     function: Callable[..., Any],
     operations: tuple[Any, ...],
@@ -121,7 +136,7 @@ def _start(
     ops = [getattr(owner, op, None) if isinstance(op, str) else op for op in operations]
     ops = [getattr(op, "op", op) for op in ops if op is not None]
     op = ops[0] if len(ops) == 1 else None
-    span = _tracer().start_span(
+    span = tracer.start_span(
         f"voipstudio {resource}.{function.__name__}", kind=_trace.SpanKind.CLIENT
     )
     if span.is_recording():
@@ -140,24 +155,40 @@ def _start(
                 value = bound.arguments.get(name)
                 if isinstance(value, int) and not isinstance(value, bool):
                     span.set_attribute(key, value)
-    return _Operation(span, None if op is None else op.method, None if op is None else op.path)
+    return _Operation(
+        span,
+        None if op is None else op.method,
+        None if op is None else op.path,
+        context=_trace.set_span_in_context(span),
+    )
 
 
-@contextmanager
-def _active(operation: _Operation) -> Iterator[None]:
-    token = _CURRENT.set(operation)
-    try:
-        with _trace.use_span(
-            operation.span, end_on_exit=False, record_exception=False, set_status_on_exception=False
-        ):
-            yield
-    except StopAsyncIteration:
-        raise  # the walk's normal end
-    except BaseException as exc:
-        _fail(operation.span, type(exc).__qualname__)
-        raise
-    finally:
-        _CURRENT.reset(token)
+class _Active:
+    """Make ``operation`` current (its span and ``_CURRENT``); mark the span on failure.
+
+    A class, not a generator: a walk enters it once per item.
+    """
+
+    __slots__ = ("_operation", "_tokens")
+
+    def __init__(self, operation: _Operation) -> None:
+        self._operation = operation
+
+    def __enter__(self) -> None:
+        self._tokens = (_CURRENT.set(self._operation), _context.attach(self._operation.context))
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        current, attached = self._tokens
+        _context.detach(attached)
+        _CURRENT.reset(current)
+        # StopAsyncIteration is a walk's normal end.
+        if exc_type is not None and not issubclass(exc_type, StopAsyncIteration):
+            _fail(self._operation.span, exc_type.__qualname__)
 
 
 class _TracedIterator(Generic[T]):
@@ -172,7 +203,7 @@ class _TracedIterator(Generic[T]):
 
     async def __anext__(self) -> T:
         try:
-            with _active(self._operation):
+            with _Active(self._operation):
                 return await self._inner.__anext__()
         except BaseException:
             self._operation.end()
@@ -183,7 +214,7 @@ class _TracedIterator(Generic[T]):
         close = getattr(self._inner, "aclose", None)
         try:
             if close is not None:
-                with _active(self._operation):
+                with _Active(self._operation):
                     await close()
         finally:
             self._operation.end()
@@ -198,7 +229,7 @@ class _TracedContext(Generic[T]):
 
     async def __aenter__(self) -> T:
         try:
-            with _active(self._operation):
+            with _Active(self._operation):
                 entered: T = await self._inner.__aenter__()
                 return entered
         except BaseException:
@@ -212,7 +243,7 @@ class _TracedContext(Generic[T]):
         tb: TracebackType | None,
     ) -> bool | None:
         try:
-            with _active(self._operation):
+            with _Active(self._operation):
                 if exc_type is not None:
                     _fail(self._operation.span, exc_type.__qualname__)
                 suppressed: bool | None = await self._inner.__aexit__(exc_type, exc, tb)
@@ -231,11 +262,12 @@ def traced(function: F, operations: tuple[Any, ...]) -> F:
 
         @functools.wraps(function)
         async def call(self: Any, *args: Any, **kwargs: Any) -> Any:
-            if _CURRENT.get() is not None:  # called by another operation: part of it
+            # Called by another operation (part of it), or nobody records spans.
+            if _CURRENT.get() is not None or (tracer := _tracer()) is None:
                 return await function(self, *args, **kwargs)
-            operation = _start(self, function, operations, signature, args, kwargs)
+            operation = _start(tracer, self, function, operations, signature, args, kwargs)
             try:
-                with _active(operation):
+                with _Active(operation):
                     return await function(self, *args, **kwargs)
             finally:
                 operation.end()
@@ -245,11 +277,11 @@ def traced(function: F, operations: tuple[Any, ...]) -> F:
     @functools.wraps(function)
     def open_(self: Any, *args: Any, **kwargs: Any) -> Any:
         # Walks and streams: the span lives as long as the object the method returns.
-        if _CURRENT.get() is not None:  # called by another operation: part of it
+        if _CURRENT.get() is not None or (tracer := _tracer()) is None:
             return function(self, *args, **kwargs)
-        operation = _start(self, function, operations, signature, args, kwargs)
+        operation = _start(tracer, self, function, operations, signature, args, kwargs)
         try:
-            with _active(operation):
+            with _Active(operation):
                 result = function(self, *args, **kwargs)
         except BaseException:
             operation.end()
@@ -272,15 +304,18 @@ class _TracedTransport(httpx.AsyncBaseTransport):
         """The transport that does the work."""
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        if _context.get_value(_SUPPRESS_HTTP_INSTRUMENTATION_KEY) or _context.get_value(
-            _SUPPRESS_INSTRUMENTATION_KEY
+        tracer = _tracer()
+        if (
+            tracer is None
+            or _context.get_value(_SUPPRESS_HTTP_INSTRUMENTATION_KEY)
+            or _context.get_value(_SUPPRESS_INSTRUMENTATION_KEY)
         ):
             return await self.wrapped.handle_async_request(request)
         operation = _CURRENT.get()
         template = None if operation is None else operation.template_of(request)
         url = request.url
         port = url.port or (443 if url.scheme == "https" else 80)
-        with _tracer().start_as_current_span(
+        with tracer.start_as_current_span(
             request.method if template is None else f"{request.method} {template}",
             kind=_trace.SpanKind.CLIENT,
             record_exception=False,

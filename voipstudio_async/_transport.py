@@ -28,6 +28,7 @@ from ._errors import (
     ClientClosedError,
 )
 from ._otel import note_retry
+from ._prepared import PreparedRequests, prepared_requests
 from ._ratelimit import LocalLimiter, RateLimit
 from ._ratelimit_redis import RedisLimiter
 from ._retry import NOT_SENT, RetryPolicy, _Retries, parse_retry_after
@@ -89,7 +90,10 @@ class Requester:
         retry_budget: RetryBudget | None = None,
         deadline: float | None = None,
         limit_key: str = "voipstudio:ratelimit",
+        transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
+        """``transport``: the one the SDK built ``http`` with (None for a user's client);
+        with it and static credentials, requests take the prepared fast path."""
         self._http = http
         self._base_url = base_url if base_url.endswith("/") else base_url + "/"
         self.auth = auth
@@ -99,6 +103,9 @@ class Requester:
         """Every retry decision of this client, body retries of downloads included."""
         self._gate = asyncio.Semaphore(max_concurrency)
         self._owns_http = owns_http
+        self._prepared: PreparedRequests | None = (
+            prepared_requests(http, transport, self._base_url, auth) if owns_http else None
+        )
         self._closed = False
         # Injection point so tests never sleep.
         self._sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
@@ -192,8 +199,7 @@ class Requester:
             read=False,
         )
 
-    @asynccontextmanager
-    async def _exchange(
+    def _exchange(
         self,
         kwargs: Mapping[str, Any],
         *,
@@ -202,7 +208,7 @@ class Requester:
         timeout: TimeoutArg,
         auth: httpx.Auth,
         read: bool,
-    ) -> AsyncIterator[httpx.Response]:
+    ) -> AbstractAsyncContextManager[httpx.Response]:
         """Yield the first response with a status < 400, retrying as ``policy`` allows.
 
         Each attempt holds a concurrency slot from before it is sent until its response
@@ -212,12 +218,22 @@ class Requester:
         (at most 64 KiB of a stream).
         """
         at = _deadline.current()
-        if at is None:
-            async with self._attempts(
-                kwargs, policy, path_template, timeout, auth, read, None
-            ) as response:
-                yield response
-            return
+        if at is None:  # the usual case: no deadline scope around the attempts
+            return self._attempts(kwargs, policy, path_template, timeout, auth, read, None)
+        return self._until(at, kwargs, policy, path_template, timeout, auth, read)
+
+    @asynccontextmanager
+    async def _until(
+        self,
+        at: float,
+        kwargs: Mapping[str, Any],
+        policy: RetryPolicy,
+        path_template: str,
+        timeout: TimeoutArg,
+        auth: httpx.Auth,
+        read: bool,
+    ) -> AsyncIterator[httpx.Response]:
+        """``_attempts`` bounded by the deadline ``at`` (``time.monotonic()`` time)."""
         method = str(kwargs["method"]).upper()
         left = at - time.monotonic()
         if left <= 0:
@@ -251,12 +267,12 @@ class Requester:
         if self.budget is not None:
             self.budget.on_call()
         while True:
-            request = self._prepare(kwargs, timeout)
+            request, prepared = self._prepare(kwargs, timeout, read and auth is self.auth)
             if limiter is not None:
                 await limiter.acquire(at)
                 sent_at = limiter.now()
             async with self._gate:
-                outcome = await self._attempt(request, auth, path_template, attempt, read)
+                outcome = await self._attempt(request, auth, path_template, attempt, read, prepared)
                 if limiter is not None and not isinstance(outcome, httpx.TransportError):
                     if isinstance(outcome, APIStatusError) and outcome.status_code == 429:
                         await limiter.report_throttle(sent_at, outcome.retry_after)
@@ -334,11 +350,18 @@ class Requester:
         path_template: str,
         attempt: int,
         read: bool,
+        prepared: PreparedRequests | None,
     ) -> httpx.Response | APIStatusError | httpx.TransportError:
-        """One attempt: a response < 400 (open), else the error status or transport failure."""
+        """One attempt: a response < 400 (open), else the error status or transport failure.
+
+        ``prepared``: the fast path that built ``request`` (None: httpx built it).
+        """
         started = time.monotonic()
         try:
-            response = await self._http.send(request, auth=auth, stream=not read)
+            if prepared is not None:
+                response = await prepared.send(request)
+            else:
+                response = await self._http.send(request, auth=auth, stream=not read)
         except httpx.TransportError as exc:
             return exc
         self._log_response(request.method, path_template, response.status_code, attempt, started)
@@ -357,10 +380,26 @@ class Requester:
             retry_after=parse_retry_after(response.headers),
         )
 
-    def _prepare(self, kwargs: Mapping[str, Any], timeout: TimeoutArg) -> httpx.Request:
+    def _prepare(
+        self, kwargs: Mapping[str, Any], timeout: TimeoutArg, fast: bool
+    ) -> tuple[httpx.Request, PreparedRequests | None]:
+        """The request, and the fast path that built it if ``fast`` allowed one to."""
         if self.closed:
             raise ClientClosedError()
-        return self.build_request(kwargs, timeout)
+        prepared = self._prepared
+        if fast and prepared is not None:
+            effective = self.timeout if isinstance(timeout, NotGiven) else timeout
+            if not isinstance(effective, httpx.Timeout):
+                effective = httpx.Timeout(effective)
+            method = str(kwargs["method"]).upper()
+            try:
+                request = prepared.build(method, kwargs, effective)
+            except httpx.InvalidURL as exc:
+                url = self.url_for(kwargs["url"])
+                raise _invalid_url(method, kwargs["url"], url, kwargs.get("params"), exc) from None
+            if request is not None:
+                return request, prepared
+        return self.build_request(kwargs, timeout), None
 
     def _log_retry(
         self, method: str, path_template: str, cause: int | str, attempt: int, delay: float

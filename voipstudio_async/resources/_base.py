@@ -20,7 +20,7 @@ from voipstudio_history_client.types import UNSET, Unset
 from .._checks import check_id
 from .._constants import DEFAULT_LIST_LIMIT, DEFAULT_PAGE_SIZE
 from .._deadline import check_seconds
-from .._decode import parse_list, parse_model, parse_rows
+from .._decode import _HasData, parse_data, parse_list, parse_model, parse_rows
 from .._filters import FilterArg, encode_filters
 from .._operations import Operation, calls
 from .._pagination import (
@@ -148,6 +148,24 @@ class Resource:
                 timeout=timeout,
             )
         return parse_model(response, from_dict, what=f"GET {op.path}")
+
+    async def _get_item(
+        self,
+        op: Operation,
+        from_dict: Callable[[Mapping[str, Any]], _HasData[M]],
+        *args: Any,
+        timeout: TimeoutArg,
+        deadline: DeadlineArg,
+    ) -> M:
+        """``GET`` through ``op`` of a one-item envelope (``CdrItem``...): its ``data``."""
+        with self._requester.deadline(deadline):
+            response = await self._requester.send(
+                op.build(*args),
+                policy=RetryPolicy.IDEMPOTENT,
+                path_template=op.path,
+                timeout=timeout,
+            )
+        return parse_data(response, from_dict, what=f"GET {op.path}")
 
     async def _get_text(
         self, op: Operation, *args: Any, timeout: TimeoutArg, deadline: DeadlineArg

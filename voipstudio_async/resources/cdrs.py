@@ -90,10 +90,9 @@ class Cdrs(KeysetListResource[Cdr], _DeleteAll, _PcapDownloads):
         self, id: int, *, timeout: TimeoutArg = NOT_GIVEN, deadline: DeadlineArg = NOT_GIVEN
     ) -> Cdr:
         """One CDR by id."""
-        item = await self._get_model(
+        return await self._get_item(
             _GET_CDR, CdrItem.from_dict, check_id(id), timeout=timeout, deadline=deadline
         )
-        return item.data
 
     @calls(_GET_CDR_DICTIONARIES)
     async def dictionaries(

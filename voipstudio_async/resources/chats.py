@@ -25,7 +25,6 @@ class Chats(KeysetListResource[Chat]):
         self, id: int, *, timeout: TimeoutArg = NOT_GIVEN, deadline: DeadlineArg = NOT_GIVEN
     ) -> Chat:
         """One chat by id."""
-        item = await self._get_model(
+        return await self._get_item(
             _GET_CHAT, ChatItem.from_dict, check_id(id), timeout=timeout, deadline=deadline
         )
-        return item.data

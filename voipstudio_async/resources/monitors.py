@@ -49,7 +49,6 @@ class Monitors(KeysetListResource[Monitor], _IdDeletes, _DeleteAll, _Mp3Download
         self, id: int, *, timeout: TimeoutArg = NOT_GIVEN, deadline: DeadlineArg = NOT_GIVEN
     ) -> Monitor:
         """One recording's metadata by id."""
-        item = await self._get_model(
+        return await self._get_item(
             _GET, MonitorItem.from_dict, check_id(id), timeout=timeout, deadline=deadline
         )
-        return item.data

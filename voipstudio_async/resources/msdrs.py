@@ -39,10 +39,9 @@ class Msdrs(KeysetListResource[Msdr], _PcapDownloads):
         self, id: int, *, timeout: TimeoutArg = NOT_GIVEN, deadline: DeadlineArg = NOT_GIVEN
     ) -> Msdr:
         """One MSDR by id."""
-        item = await self._get_model(
+        return await self._get_item(
             _GET_MSDR, MsdrItem.from_dict, check_id(id), timeout=timeout, deadline=deadline
         )
-        return item.data
 
     @calls(_GET_MSDR_DICTIONARIES)
     async def dictionaries(

@@ -66,14 +66,13 @@ class Voicemessages(
         self, id: int, *, timeout: TimeoutArg = NOT_GIVEN, deadline: DeadlineArg = NOT_GIVEN
     ) -> Voicemessage:
         """One voicemail's metadata by id."""
-        item = await self._get_model(
+        return await self._get_item(
             _GET_VOICEMESSAGE,
             VoicemessageItem.from_dict,
             check_id(id),
             timeout=timeout,
             deadline=deadline,
         )
-        return item.data
 
     @calls(_UPDATE)
     async def update(
