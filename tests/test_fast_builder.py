@@ -14,6 +14,7 @@ import pytest
 import voipstudio_history_client.models as models
 
 from voipstudio_async._decode import _make_builder
+from voipstudio_async._fields import json_names
 
 
 def _item_classes() -> dict[str, type]:
@@ -83,3 +84,14 @@ def test_an_unsupported_field_type_is_named_at_debug(caplog: pytest.LogCaptureFi
     with caplog.at_level(logging.DEBUG, logger="voipstudio_async"):
         assert _make_builder(_Dated) is None
     assert "fast builder off for _Dated: field when" in caplog.text
+
+
+def test_items_built_from_complete_rows_each_own_their_additional_properties() -> None:
+    Cdr = models.Cdr
+    build = _make_builder(Cdr)
+    assert build is not None
+    row = {name: None for name in json_names(Cdr).values()} | {"id": 1}
+    first, second = build(dict(row)), build(dict(row))
+    assert first == second == Cdr.from_dict(row)
+    first.additional_properties["note"] = "mine"
+    assert second.additional_properties == {}

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
+import httpx
 import pytest
 from pytest_httpx import HTTPXMock
 from voipstudio_history_client.models import CdrList
 
 from voipstudio_async import APIResponseValidationError, VoipStudio
+from voipstudio_async.resources import _base
 
 
 def rows(start: int, count: int) -> list[dict[str, Any]]:
@@ -53,3 +56,35 @@ async def test_a_bad_row_mid_page_raises_a_validation_error_with_the_body(
         await collect_ids(vs, seen)
     assert seen == [1, 2, 3, 4]
     assert caught.value.body == {"data": page, "total": 10}
+
+
+async def test_prefetched_pages_wait_undecoded_until_the_walk_reaches_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Decoded rows held ahead of the caller would age into the GC's oldest generation.
+    decoded: list[int] = []
+    parse_rows = _base.parse_rows
+
+    def recording(response: httpx.Response, *args: Any, **kwargs: Any) -> Any:
+        decoded.append(int(response.request.url.params["page"]))
+        return parse_rows(response, *args, **kwargs)
+
+    monkeypatch.setattr(_base, "parse_rows", recording)
+    sent: list[int] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        page = int(request.url.params["page"])
+        sent.append(page)
+        return httpx.Response(200, json={"data": rows(page * 10 - 9, 10), "total": 50})
+
+    async with VoipStudio(
+        1, "k", base_url="https://x.test/v1.2", transport=httpx.MockTransport(answer)
+    ) as client:
+        walk = client.cdrs.iterate(page_size=10)
+        ids = [(await anext(walk)).id for _ in range(11)]  # into page 2: prefetch starts
+        await asyncio.sleep(0.05)
+        assert sent == [1, 2, 3, 4]
+        assert decoded == [1, 2]
+        ids += [cdr.id async for cdr in walk]
+    assert ids == list(range(1, 51))
+    assert decoded == [1, 2, 3, 4, 5]

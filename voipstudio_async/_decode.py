@@ -145,6 +145,10 @@ def _make_builder(cls: type) -> Callable[[dict[str, Any]], Any] | None:
         for f in init
     )
     # Usual case first: exactly the known keys, read in one C call, nothing left over.
+    # When __init__ already gives each object a fresh dict, another one would only be
+    # one more allocation per item for the cyclic GC to count.
+    default: object = attrs.fields_dict(cls)["additional_properties"].default
+    fresh = getattr(default, "factory", None) is dict and not getattr(default, "takes_self", True)
     source = (
         "def build(d):\n"
         f"    if len(d) == {len(init)}:\n"
@@ -153,8 +157,8 @@ def _make_builder(cls: type) -> Callable[[dict[str, Any]], Any] | None:
         "        except KeyError:\n"
         "            pass\n"
         "        else:\n"
-        "            obj.additional_properties = {}\n"
-        "            return obj\n"
+        + ("" if fresh else "            obj.additional_properties = {}\n")
+        + "            return obj\n"
         "    pop = d.pop\n"
         f"    obj = cls({args})\n"
         "    obj.additional_properties = d\n"
@@ -303,7 +307,16 @@ class Rows(Generic[T]):
     ``id`` values, known before any item is built.
     """
 
-    __slots__ = ("_build", "_first", "_from_dict", "_response", "_rest", "_what", "ids")
+    __slots__ = (
+        "_build",
+        "_first",
+        "_from_dict",
+        "_plain",
+        "_response",
+        "_rest",
+        "_what",
+        "ids",
+    )
 
     def __init__(
         self,
@@ -316,12 +329,20 @@ class Rows(Generic[T]):
         what: str,
     ) -> None:
         """``data`` is the decoded rows (taken over); ``first`` is row 0, already built."""
-        self.ids: tuple[object, ...] = (
-            getattr(first, "id", None),
-            *(row.get("id") if row.__class__ is dict else None for row in data[1:]),
-        )
+        first_id = getattr(first, "id", None)
+        try:
+            # Every row an object with an id (the usual page): read in C.
+            self.ids: tuple[object, ...] = (first_id, *map(_ROW_ID, data[1:]))
+            self._plain = True
+        except (KeyError, TypeError):
+            self.ids = (
+                first_id,
+                *(row.get("id") if row.__class__ is dict else None for row in data[1:]),
+            )
+            self._plain = False
         data.reverse()  # popped from the end, in page order
-        data.pop()  # row 0
+        data.pop()  # row 0, already built
+        data.insert(0, _END)  # popped last: ends iter(data.pop, _END)
         self._first: T | None = first
         self._rest = data
         self._build = build
@@ -337,14 +358,21 @@ class Rows(Generic[T]):
         if first is None:
             return
         yield first
-        take, build, from_dict = self._rest.pop, self._build, self._from_dict
+        rest, build, from_dict = self._rest, self._build, self._from_dict
         try:
-            while self._rest:
-                raw = take()
-                yield build(raw) if raw.__class__ is dict else from_dict(raw)
+            if self._plain:
+                # The loop runs in C: each row is popped (released) as its model is built.
+                yield from map(build, iter(rest.pop, _END))
+            else:
+                for raw in iter(rest.pop, _END):
+                    yield build(raw) if raw.__class__ is dict else from_dict(raw)
         except _DRIFT as exc:
             body = loads(self._response.content)  # the rows were consumed: re-read them
             raise _drift(self._what, exc, self._response, body) from exc
+
+
+_ROW_ID = operator.itemgetter("id")
+_END: Any = object()
 
 
 def parse_rows(

@@ -70,19 +70,49 @@ PREFETCH_PAGES = 2
 """Pages requested ahead of the caller in a page-number walk (when ``total`` is known)."""
 
 
-@dataclass(frozen=True, slots=True)
 class Batch(Generic[T]):
-    """One page as a walk consumes it.
+    """One page as a walk consumes it, decoded when the walk first looks at it.
 
-    ``items`` may be iterable once only (built as they are reached, see
-    ``_decode.Rows``); ``ids`` are the rows' raw ``id`` values, known up front, which
-    the walks use to detect a repeated page and to request the next keyset page.
+    A prefetched page waits as the response's bytes: decoded rows are GC-tracked
+    containers (a row holding a list is), and rows held while the previous page is
+    consumed would survive into the collector's oldest generation and bring its full
+    collections (the worst event-loop stalls of a walk) sooner. ``items`` may be
+    iterable once only (built as they are reached, see ``_decode.Rows``); ``ids`` are
+    the rows' raw ``id`` values, known before any item is built, which the walks use to
+    detect a repeated page and to request the next keyset page.
     """
 
-    items: Iterable[T]
-    ids: tuple[object, ...]
-    total: int | None
-    response: httpx.Response
+    __slots__ = ("_decode", "_decoded", "response")
+
+    def __init__(
+        self,
+        response: httpx.Response,
+        decode: Callable[[httpx.Response], tuple[Iterable[T], tuple[object, ...], int | None]],
+    ) -> None:
+        """``decode(response)`` gives (items, ids, total), called once, on first use."""
+        self.response = response
+        self._decode = decode
+        self._decoded: tuple[Iterable[T], tuple[object, ...], int | None] | None = None
+
+    def _parsed(self) -> tuple[Iterable[T], tuple[object, ...], int | None]:
+        if self._decoded is None:
+            self._decoded = self._decode(self.response)
+        return self._decoded
+
+    @property
+    def items(self) -> Iterable[T]:
+        """The page's items (possibly iterable once)."""
+        return self._parsed()[0]
+
+    @property
+    def ids(self) -> tuple[object, ...]:
+        """The rows' raw ``id`` values."""
+        return self._parsed()[1]
+
+    @property
+    def total(self) -> int | None:
+        """The server's count of matching rows, or None when the response omitted it."""
+        return self._parsed()[2]
 
 
 FetchBatch = Callable[[int, int, Sequence[FilterArg]], Awaitable[Batch[T]]]

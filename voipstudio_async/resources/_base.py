@@ -9,7 +9,7 @@ engines in ``_bulk``/``_download`` with ``self._requester``.
 from __future__ import annotations
 
 import builtins
-from collections.abc import AsyncIterator, Callable, Collection, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Generic, Literal, Protocol, TypeAlias, TypeVar
 
@@ -300,19 +300,17 @@ class ListResource(Resource, Generic[T]):
         if not isinstance(deadline, NotGiven):
             check_seconds(deadline)  # each page opens its own deadline below
 
+        def decode(response: httpx.Response) -> tuple[Iterable[T], tuple[object, ...], int | None]:
+            # Items are built as the walk reaches them (see _decode.Rows).
+            items, ids, total = parse_rows(response, self._endpoint.parse, what=self._what)
+            return items, ids, None if isinstance(total, Unset) else total
+
         async def fetch(page: int, limit: int, conditions: Sequence[FilterArg]) -> Batch[T]:
             # The deadline applies per page: a walk may run for hours.
             response = await self._send_list(
                 page, limit, conditions, sort, direction, timeout, deadline
             )
-            # Items are built as the walk reaches them (see _decode.Rows).
-            items, ids, total = parse_rows(response, self._endpoint.parse, what=self._what)
-            return Batch(
-                items=items,
-                ids=ids,
-                total=None if isinstance(total, Unset) else total,
-                response=response,
-            )
+            return Batch(response, decode)
 
         return walk(
             fetch, filters=builtins.list(filters or ()), page_size=page_size, max_items=max_items
