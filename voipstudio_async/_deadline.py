@@ -10,8 +10,9 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from contextvars import ContextVar
+from typing import Final
 
 __all__ = ["current", "within"]
 
@@ -37,13 +38,17 @@ def check_seconds(seconds: object, name: str = "deadline") -> float | None:
     return float(seconds)
 
 
-@contextmanager
-def within(seconds: float | None) -> Iterator[None]:
+_NONE: Final = nullcontext()  # stateless, so one serves every call without a deadline
+
+
+def within(seconds: float | None) -> AbstractContextManager[None]:
     """Requests sent inside must be done ``seconds`` from now (None: no deadline)."""
     checked = check_seconds(seconds)
-    if checked is None:
-        yield
-        return
+    return _NONE if checked is None else _until(checked)
+
+
+@contextmanager
+def _until(checked: float) -> Iterator[None]:
     at = time.monotonic() + checked
     outer = _AT.get()
     token = _AT.set(at if outer is None else min(outer, at))

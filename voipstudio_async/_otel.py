@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import os
 import re
 from collections.abc import AsyncIterator, Callable
 from contextvars import ContextVar
@@ -99,8 +100,15 @@ _CURRENT: ContextVar[_Operation | None] = ContextVar("voipstudio_operation", def
 _TRACER: list[Any] = [None, None]  # [provider, its tracer]
 
 
+# get_tracer_provider() reads os.environ on every call until a provider is set (one may
+# be named there); its module global answers "none set yet" without that, twice per call.
+_ENV_PROVIDER: Final = "OTEL_PYTHON_TRACER_PROVIDER" in os.environ
+
+
 def _tracer() -> Tracer | None:
     """The SDK's tracer, or None while no tracer provider is set (spans would be no-ops)."""
+    if getattr(_trace, "_TRACER_PROVIDER", True) is None and not _ENV_PROVIDER:
+        return None
     provider = _trace.get_tracer_provider()
     if isinstance(provider, _trace.ProxyTracerProvider | _trace.NoOpTracerProvider):
         return None

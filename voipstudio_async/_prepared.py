@@ -113,7 +113,8 @@ class PreparedRequests:
         request = httpx.Request(
             method, url, headers=self._headers, stream=_EMPTY, extensions=dict(extensions)
         )
-        request.headers = type(self._headers)(request.headers)
+        if isinstance(self._headers, _MaskedHeaders):  # httpx.Request copied them plain
+            request.headers = _MaskedHeaders(request.headers)
         if method in ("POST", "PUT", "PATCH"):
             request.headers["Content-Length"] = "0"
         request.read()
@@ -129,7 +130,10 @@ class PreparedRequests:
             raise
         response.request = request
         try:
-            await response.aread()
+            if isinstance(response.stream, httpx.ByteStream):
+                response.read()  # a body already in memory: the sync path is the cheaper
+            else:
+                await response.aread()
         except BaseException:
             await response.aclose()
             raise
