@@ -231,6 +231,16 @@ class _HasData(Protocol[T_co]):
     def data(self) -> T_co: ...
 
 
+def _built(
+    build: Callable[[dict[str, Any]], Any], raw: dict[str, Any], response: httpx.Response, what: str
+) -> Any:
+    """``build(raw)``, drift reported with the whole body (the builder consumed ``raw``)."""
+    try:
+        return build(raw)
+    except _DRIFT as exc:
+        raise _drift(what, exc, response, loads(response.content)) from exc
+
+
 def parse_model(
     response: httpx.Response, from_dict: Callable[[Mapping[str, Any]], M], *, what: str
 ) -> M:
@@ -238,10 +248,7 @@ def parse_model(
     body = _decode_object(response, what)
     build = _model_builders.get(from_dict, _UNKNOWN)
     if build is not None and build is not _UNKNOWN:
-        try:
-            built: M = build(body)
-        except _DRIFT as exc:  # the builder consumed the body: decode it again
-            raise _drift(what, exc, response, loads(response.content)) from exc
+        built: M = _built(build, body, response, what)
         return built
     try:
         model = from_dict(body)
@@ -260,10 +267,7 @@ def parse_data(
     raw = body.get("data")
     build = _data_builders.get(from_dict, _UNKNOWN)
     if build is not None and build is not _UNKNOWN and raw.__class__ is dict:
-        try:
-            built: M = build(raw)
-        except _DRIFT as exc:
-            raise _drift(what, exc, response, loads(response.content)) from exc
+        built: M = _built(build, raw, response, what)
         return built
     try:
         envelope = from_dict(body)

@@ -131,6 +131,18 @@ class Resource:
     def __repr__(self) -> str:
         return f"<{type(self).__name__} resource>"
 
+    async def _get(
+        self, op: Operation, *args: Any, timeout: TimeoutArg, deadline: DeadlineArg
+    ) -> httpx.Response:
+        """The read response of a ``GET`` through ``op`` (built with ``args``)."""
+        with self._requester.deadline(deadline):
+            return await self._requester.send(
+                op.build(*args),
+                policy=RetryPolicy.IDEMPOTENT,
+                path_template=op.path,
+                timeout=timeout,
+            )
+
     async def _get_model(
         self,
         op: Operation,
@@ -140,13 +152,7 @@ class Resource:
         deadline: DeadlineArg,
     ) -> M:
         """``GET`` through ``op`` (built with ``args``), parsed with ``from_dict``."""
-        with self._requester.deadline(deadline):
-            response = await self._requester.send(
-                op.build(*args),
-                policy=RetryPolicy.IDEMPOTENT,
-                path_template=op.path,
-                timeout=timeout,
-            )
+        response = await self._get(op, *args, timeout=timeout, deadline=deadline)
         return parse_model(response, from_dict, what=f"GET {op.path}")
 
     async def _get_item(
@@ -158,25 +164,13 @@ class Resource:
         deadline: DeadlineArg,
     ) -> M:
         """``GET`` through ``op`` of a one-item envelope (``CdrItem``...): its ``data``."""
-        with self._requester.deadline(deadline):
-            response = await self._requester.send(
-                op.build(*args),
-                policy=RetryPolicy.IDEMPOTENT,
-                path_template=op.path,
-                timeout=timeout,
-            )
+        response = await self._get(op, *args, timeout=timeout, deadline=deadline)
         return parse_data(response, from_dict, what=f"GET {op.path}")
 
     async def _get_text(
         self, op: Operation, *args: Any, timeout: TimeoutArg, deadline: DeadlineArg
     ) -> str:
-        with self._requester.deadline(deadline):
-            response = await self._requester.send(
-                op.build(*args),
-                policy=RetryPolicy.IDEMPOTENT,
-                path_template=op.path,
-                timeout=timeout,
-            )
+        response = await self._get(op, *args, timeout=timeout, deadline=deadline)
         return response.text
 
 
