@@ -163,3 +163,16 @@ async def test_a_transport_error_on_the_fast_path_keeps_its_request() -> None:
     cause = caught.value.__cause__
     assert isinstance(cause, httpx.ConnectError)
     assert cause.request.url.path == "/v1.2/voipstudio/cdrs/7"
+
+
+async def test_a_json_body_with_a_token_is_what_httpx_sends_and_stays_masked() -> None:
+    seen: list[httpx.Request] = []
+    async with _client(_recording(seen, lambda r: httpx.Response(200)), token="tok-123") as vs:
+        result = await vs.cdrs.update([{"id": 7, "info": "callback é"}])
+        patch = seen[0]
+        want = await _expected(vs, "PATCH", "/cdrs", json=json.loads(patch.content))
+    assert not result.failed
+    assert json.loads(patch.content) == [{"id": 7, "info": "callback é"}]
+    assert patch.content == want.content
+    assert sorted(patch.headers.raw) == sorted(want.headers.raw)
+    assert "tok-123" not in repr(patch.headers)

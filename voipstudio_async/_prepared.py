@@ -11,8 +11,9 @@ request to the very transport ``AsyncClient.send`` would have used, so ``transpo
 pytest-httpx and the OpenTelemetry attempt spans still see every request.
 
 Everything else goes through httpx unchanged: login credentials (the auth flow
-re-authenticates on 401), a per-call ``auth=``, streamed bodies, a client holding
-cookies or event hooks, a path with characters httpx would quote or a URL over httpx's length limit.
+re-authenticates on 401), a per-call ``auth=``, streamed bodies, requests with a body
+(the bulk PATCHes, rare next to reads), a client holding cookies or event hooks, a
+path with characters httpx would quote or a URL over httpx's length limit.
 ``prepared_requests`` checks, once, that the URLs and headers it builds equal httpx's
 own, so an httpx whose internals moved switches the fast path off rather than
 sending different requests.
@@ -49,7 +50,16 @@ class PreparedRequests:
     Built by ``prepared_requests`` only (which checks that this httpx matches).
     """
 
-    __slots__ = ("_client", "_headers", "_prefix", "_room", "_timeouts", "_transport", "_uri")
+    __slots__ = (
+        "_client",
+        "_default_extensions",
+        "_default_timeout",
+        "_headers",
+        "_prefix",
+        "_room",
+        "_transport",
+        "_uri",
+    )
 
     def __init__(
         self,
@@ -57,7 +67,9 @@ class PreparedRequests:
         transport: httpx.AsyncBaseTransport,
         base_url: str,
         auth: BasicAuth | TokenAuth,
+        timeout: httpx.Timeout,
     ) -> None:
+        """``timeout`` is the client's default, whose extension is built once."""
         base = httpx.URL(base_url)
         self._client = client
         self._transport = transport
@@ -70,7 +82,8 @@ class PreparedRequests:
         headers[name] = value
         # TokenAuth's X-Auth-Token is masked in reprs like httpx masks Authorization.
         self._headers = _MaskedHeaders(headers) if isinstance(auth, TokenAuth) else headers
-        self._timeouts: dict[int, tuple[httpx.Timeout, dict[str, Any]]] = {}
+        self._default_timeout = timeout
+        self._default_extensions = {"timeout": timeout.as_dict()}
 
     def build(
         self, method: str, kwargs: Mapping[str, Any], timeout: httpx.Timeout
@@ -78,7 +91,8 @@ class PreparedRequests:
         """The request for a generated ``_get_kwargs()`` dict, or None if httpx must build it."""
         path: str = kwargs["url"]
         if (
-            "headers" in kwargs
+            "headers" in kwargs  # every operation with a body sets its Content-Type
+            or "json" in kwargs
             or "content" in kwargs
             or "data" in kwargs
             or "files" in kwargs
@@ -89,35 +103,23 @@ class PreparedRequests:
             or any(self._client.event_hooks.values())
         ):
             return None
-        # httpx.Timeout is unhashable; the client's default is one object, used by most calls.
-        cached = self._timeouts.get(id(timeout))
-        if cached is not None and cached[0] is timeout:
-            extensions = cached[1]
+        if timeout is self._default_timeout:  # httpx.Request copies the dict it is given
+            extensions = self._default_extensions
         else:
             extensions = {"timeout": timeout.as_dict()}
-            if len(self._timeouts) < 16:
-                self._timeouts[id(timeout)] = (timeout, extensions)
         url = httpx.URL.__new__(httpx.URL)
         url._uri_reference = self._uri._replace(path=self._prefix + path)
         params = kwargs.get("params")
         if params:
             url = httpx.URL(url, params=params)  # as httpx.Request does
-        if "json" in kwargs:
-            return httpx.Request(
-                method,
-                url,
-                headers=self._headers,
-                json=kwargs["json"],
-                extensions=dict(extensions),
-            )
         request = httpx.Request(
-            method, url, headers=self._headers, stream=_EMPTY, extensions=dict(extensions)
+            method, url, headers=self._headers, stream=_EMPTY, extensions=extensions
         )
-        if isinstance(self._headers, _MaskedHeaders):  # httpx.Request copied them plain
-            request.headers = _MaskedHeaders(request.headers)
         if method in ("POST", "PUT", "PATCH"):
             request.headers["Content-Length"] = "0"
         request.read()
+        if isinstance(self._headers, _MaskedHeaders):  # httpx.Request copied them plain
+            request.headers = _MaskedHeaders(request.headers)
         return request
 
     async def send(self, request: httpx.Request) -> httpx.Response:
@@ -165,6 +167,7 @@ def prepared_requests(
     transport: httpx.AsyncBaseTransport | None,
     base_url: str,
     auth: httpx.Auth,
+    timeout: httpx.Timeout,
 ) -> PreparedRequests | None:
     """A ``PreparedRequests`` for the SDK's own client, or None where it does not apply.
 
@@ -177,7 +180,7 @@ def prepared_requests(
         return None
     static: BasicAuth | TokenAuth = auth  # type: ignore[assignment]
     try:
-        prepared = PreparedRequests(client, transport, base_url, static)
+        prepared = PreparedRequests(client, transport, base_url, static, timeout)
         ok = _same_as_httpx(prepared, client, base_url, static)
     except (AttributeError, TypeError, ValueError, httpx.InvalidURL):
         ok = False
@@ -191,7 +194,7 @@ def _same_as_httpx(
     auth: BasicAuth | TokenAuth,
 ) -> bool:
     """Whether ``prepared`` builds what ``client.build_request`` and then ``auth`` build."""
-    timeout = httpx.Timeout(5.0)
+    timeout = prepared._default_timeout
     base = base_url.rstrip("/")
     name, value = auth.header
     auth_raw = [(name.encode("ascii"), value.encode("ascii"))]

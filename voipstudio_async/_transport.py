@@ -104,7 +104,7 @@ class Requester:
         self._gate = asyncio.Semaphore(max_concurrency)
         self._owns_http = owns_http
         self._prepared: PreparedRequests | None = (
-            prepared_requests(http, transport, self._base_url, auth) if owns_http else None
+            prepared_requests(http, transport, self._base_url, auth, timeout) if owns_http else None
         )
         self._closed = False
         # Injection point so tests never sleep.
