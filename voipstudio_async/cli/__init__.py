@@ -8,20 +8,41 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import signal
 import sys
 from collections.abc import Sequence
 
-from ._errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, UserError
+from ._errors import (
+    EXIT_BROKEN_PIPE,
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_USAGE,
+    UserError,
+)
 from ._run import run
 
-__all__ = ["EXIT_FAILED", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_USAGE", "UserError", "main", "run"]
+__all__ = [
+    "EXIT_BROKEN_PIPE",
+    "EXIT_FAILED",
+    "EXIT_INTERRUPTED",
+    "EXIT_OK",
+    "EXIT_USAGE",
+    "UserError",
+    "main",
+    "run",
+]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``voipstudio`` console script; returns the exit code."""
     try:
-        return asyncio.run(_main(argv))
+        code = asyncio.run(_main(argv))
+        if code == EXIT_BROKEN_PIPE:
+            # Python flushes stdout at exit and would report the closed pipe again.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return code
     except asyncio.CancelledError:  # run() has said how far it got
         return EXIT_INTERRUPTED
     except KeyboardInterrupt:  # before or after the command's own work

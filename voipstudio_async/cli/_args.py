@@ -23,6 +23,7 @@ __all__ = [
     "FORMULA_GUARD_HELP",
     "MAX_CONCURRENCY",
     "S3_HELP",
+    "S3_OBJECT_HELP",
     "Collection",
     "build_parser",
     "parse_args",
@@ -54,16 +55,23 @@ MAX_CONCURRENCY = 256
 _INT = re.compile(r"^-?(0|[1-9][0-9]*)$")
 _FLOAT = re.compile(r"^-?(0|[1-9][0-9]*)\.[0-9]+$")
 _IDS = re.compile(r"^[0-9]+(,[0-9]+)*$")
+_FIRST_YEAR = 1000
 
 
 def parse_date(text: str) -> datetime:
-    """``YYYY-MM-DD`` or an ISO datetime (space or ``T``, optional offset)."""
+    """``YYYY-MM-DD`` or an ISO datetime (space or ``T``, optional offset), year 1000 on."""
     try:
-        return datetime.fromisoformat(text.strip())
+        moment = datetime.fromisoformat(text.strip())
     except ValueError:
         raise argparse.ArgumentTypeError(
             f"invalid date {text!r}: expected YYYY-MM-DD or 'YYYY-MM-DD HH:MM:SS'"
         ) from None
+    # The API reads a date's year as four digits; no call history is that old anyway.
+    if moment.year < _FIRST_YEAR:
+        raise argparse.ArgumentTypeError(
+            f"invalid date {text!r}: the year must be {_FIRST_YEAR} or later"
+        )
+    return moment
 
 
 def _value(text: str) -> FilterValue:
@@ -314,6 +322,12 @@ S3_HELP = (
     "--s3-endpoint-url points at an S3-compatible store."
 )
 
+S3_OBJECT_HELP = (
+    "An s3://bucket/key output (the s3 extra) is uploaded as the rows come and appears "
+    "only complete. Credentials come from the usual AWS environment and config files; "
+    "AWS_ENDPOINT_URL or --s3-endpoint-url points at an S3-compatible store."
+)
+
 EXIT_CODES_HELP = (
     "Credentials come from the environment: VOIPSTUDIO_USER_ID and VOIPSTUDIO_API_KEY, or "
     "VOIPSTUDIO_TOKEN, or VOIPSTUDIO_EMAIL and VOIPSTUDIO_PASSWORD; VOIPSTUDIO_BASE_URL "
@@ -348,7 +362,7 @@ def build_parser() -> argparse.ArgumentParser:
             "inserted or deleted meanwhile are neither missed nor repeated. FILE appears "
             "complete or not at all. " + FORMULA_GUARD_HELP
         ),
-        epilog=(DATES_HELP, FILTER_HELP, S3_HELP),
+        epilog=(DATES_HELP, FILTER_HELP, S3_OBJECT_HELP),
     )
     export.add_argument(
         "--format", choices=("csv", "jsonl"), default="csv", help="file format (default csv)"
@@ -371,7 +385,16 @@ def build_parser() -> argparse.ArgumentParser:
     voicemails = commands.add_parser("voicemessages", help="voicemail messages")
     voicemails_sub = voicemails.add_subparsers(dest="action", required=True, metavar="ACTION")
     _add_download_command(voicemails_sub, parents, "voicemails")
-    move = _add(voicemails_sub, "move", [parents.common], "move voicemails to another folder")
+    move = _add(
+        voicemails_sub,
+        "move",
+        [parents.common],
+        "move voicemails to another folder",
+        description=(
+            "Move the voicemails with the given ids to FOLDER (e.g. Old). Ids that fail are "
+            "listed with the reason; the others are moved. Exit code 1 when any failed."
+        ),
+    )
     move.add_argument(
         "--ids",
         type=parse_ids,

@@ -23,6 +23,7 @@ from ._media import (
     fetch_period,
     prepare_directory,
     prepare_media_directory,
+    removing_new_directories,
 )
 from ._output import Task, Ui
 from ._query import build_filters
@@ -78,6 +79,8 @@ async def _destination(
     stack: AsyncExitStack, args: argparse.Namespace, text: str, *, is_object: bool
 ) -> Path | S3Target:
     """The local path or S3 object/prefix ``text`` names, S3's checked reachable."""
+    if not text.strip():
+        raise UserError(f"{'-o/--output' if is_object else '--dest'}: empty path")
     where = parse_destination(text, is_object=is_object)
     endpoint_url = _endpoint_url(args, where)
     if isinstance(where, Path):
@@ -136,6 +139,8 @@ async def download_command(vs: VoipStudio, args: argparse.Namespace, ctx: Contex
     )
     async with AsyncExitStack() as stack:
         where = await _destination(stack, args, args.dest, is_object=False)
+        if isinstance(where, Path):
+            stack.enter_context(removing_new_directories(where))
         with ctx.ui.progress() as tracker:
             report = await _fetch(
                 vs, kind, filters, where, args.concurrency, tracker.task(kind.label, None)
@@ -172,6 +177,12 @@ async def archive_command(vs: VoipStudio, args: argparse.Namespace, ctx: Context
     _check_purge_allowed(args, ctx)
     async with AsyncExitStack() as stack:
         dest = await _destination(stack, args, args.dest, is_object=False)
+        if isinstance(dest, Path):
+            stack.enter_context(
+                removing_new_directories(
+                    *(dest / kind.collection for kind in (MONITORS, VOICEMESSAGES))
+                )
+            )
         return await _archive(vs, args, ctx, dest)
 
 

@@ -9,7 +9,9 @@ EXIT_FAILED = 1
 EXIT_USAGE = 2
 """Bad arguments, dates, filters or credentials, or an unwritable destination."""
 EXIT_INTERRUPTED = 130
-"""Ctrl-C (128 + SIGINT, as shells report it)."""
+"""Ctrl-C or SIGTERM (128 + SIGINT, as shells report it)."""
+EXIT_BROKEN_PIPE = 141
+"""Whoever read standard output stopped (``| head``): 128 + SIGPIPE, as Unix tools end."""
 
 
 class UserError(Exception):

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import tempfile
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -36,6 +37,7 @@ __all__ = [
     "list_items",
     "prepare_directory",
     "prepare_media_directory",
+    "removing_new_directories",
 ]
 
 
@@ -100,6 +102,8 @@ def describe_error(exc: BaseException) -> str:
 
 def prepare_directory(directory: Path) -> None:
     """Create ``directory`` and prove it writable, or raise ``UserError``."""
+    if directory.exists() and not directory.is_dir():
+        raise UserError(f"cannot write to {directory}: not a directory")
     try:
         directory.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryFile(dir=directory):
@@ -107,6 +111,26 @@ def prepare_directory(directory: Path) -> None:
     except OSError as exc:
         reason = exc.strerror or str(exc)
         raise UserError(f"cannot write to {directory}: {reason}") from None
+
+
+@contextlib.contextmanager
+def removing_new_directories(*directories: Path) -> Iterator[None]:
+    """On an exception, remove the ``directories`` (and parents) the block created that are
+    still empty: a failed run leaves no empty folders behind."""
+    missing: list[Path] = []
+    for directory in directories:
+        for path in (directory, *directory.parents):
+            if path.exists() or path in missing:
+                break
+            missing.append(path)
+    try:
+        yield
+    except BaseException:
+        # Deepest first, so a parent is empty by the time its turn comes.
+        for path in sorted(missing, key=lambda p: len(p.parts), reverse=True):
+            with contextlib.suppress(OSError):
+                path.rmdir()
+        raise
 
 
 def prepare_media_directory(directory: Path) -> None:

@@ -21,7 +21,7 @@ from .._errors import (
 from ._args import parse_args
 from ._commands import Confirm, Context, dispatch
 from ._credentials import check_credentials
-from ._errors import EXIT_FAILED, EXIT_USAGE, UserError
+from ._errors import EXIT_BROKEN_PIPE, EXIT_FAILED, EXIT_USAGE, UserError
 from ._fake import fake_client
 from ._media import describe_error
 from ._output import Ui
@@ -121,6 +121,8 @@ async def run(
     except VoipStudioError as exc:
         ui.error(f"API error: {exc}")
         return EXIT_FAILED
+    except BrokenPipeError:  # the reader went away (`| head`): end quietly, as Unix tools do
+        return EXIT_BROKEN_PIPE
     except OSError as exc:
         ui.error(describe_error(exc))
         return EXIT_FAILED
