@@ -1,13 +1,26 @@
-# Everything CI checks is `make test`; a fresh clone needs only Python 3.11+, make,
-# Node.js/npm (for the OpenAPI linter) and the package registries.
+# CI runs `make ci` (= `make test`, the core tests on the other Pythons, `make dist`); a
+# fresh clone needs only Python 3.11+ (3.12 and 3.13 for `make ci`), make, Node.js/npm (for
+# the OpenAPI linter) and the package registries.
 
 PYTHON        ?= python3
 VENV          ?= .venv
 BIN           := $(abspath $(VENV)/bin)
-# The generator and ruff (which shapes the generated code) are pinned once, in
-# pyproject.toml's dev extra; these read the pins from there.
+# The generator, ruff (which shapes the generated code) and uv are pinned once, in
+# pyproject.toml's `dev` dependency group; these read the pins from there.
 OPC_VERSION   := $(shell sed -n 's/^ *"openapi-python-client==\([^"]*\)",*$$/\1/p' pyproject.toml)
 RUFF_VERSION  := $(shell sed -n 's/^ *"ruff==\([^"]*\)",*$$/\1/p' pyproject.toml)
+UV_VERSION    := $(shell sed -n 's/^ *"uv==\([^"]*\)",*$$/\1/p' pyproject.toml)
+# uv installs into $(VENV) from uv.lock, with the interpreter $(VENV) was made with; it
+# never downloads a Python of its own.
+UV            := UV_PROJECT_ENVIRONMENT=$(abspath $(VENV)) UV_PYTHON_DOWNLOADS=never $(BIN)/uv
+# `make ci` runs the core tests on these too, each in its own .venv-<version> built from
+# uv.lock. An interpreter is taken from pyenv when it has one, else from PATH.
+OTHER_PYTHONS ?= 3.12 3.13
+PYENV_ROOT    ?= $(shell pyenv root 2>/dev/null || echo $(HOME)/.pyenv)
+python_for     = $(or $(lastword $(sort $(wildcard $(PYENV_ROOT)/versions/$(1).*/bin/python$(1)))),python$(1))
+# The SDK core, the command and the fake server: everything but the warehouse and S3
+# tests (which need PostgreSQL, moto and dlt's destinations; `make test` runs them).
+CORE_TESTS    := tests --ignore=tests/warehouse --ignore=tests/s3
 SPEC          := openapi/history.yaml
 OPC_CONFIG    := openapi/openapi-python-client.yaml
 OPC_TEMPLATES := openapi/templates
@@ -19,16 +32,26 @@ CHECK_TMP     := build/check/voipstudio_history_client
 MYPY_CACHE    := build/mypy-cache/$(shell cat $(GEN_PKG)/_stamp.json 2>/dev/null | cksum | cut -d' ' -f1)
 REDOCLY       := node_modules/.bin/redocly
 
-.PHONY: help setup setup-services generate check-generated lint spec api-check api-snapshot docs test demo bench clean
+.PHONY: help setup setup-services lock generate check-generated lint spec api-check api-snapshot docs test test-pythons dist ci demo bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
 
-$(VENV)/.installed: pyproject.toml
+# uv itself, at the version the dev group pins, bootstrapped into $(VENV) with pip once.
+$(VENV)/.uv-$(UV_VERSION):
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet uv==$(UV_VERSION)
 	touch $@
+
+# --locked: fails when uv.lock does not match pyproject.toml (run `make lock` and commit
+# it) rather than resolving anew; the environment is exactly the lock's, every extra and
+# the dev group, the project editable.
+$(VENV)/.installed: pyproject.toml uv.lock $(VENV)/.uv-$(UV_VERSION)
+	$(UV) sync --locked --all-extras --group dev --quiet
+	touch $@
+
+lock: $(VENV)/.uv-$(UV_VERSION)  ## refresh uv.lock after a change to pyproject.toml's dependencies (commit it)
+	$(UV) lock
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
@@ -98,15 +121,39 @@ api-snapshot: $(VENV)/.installed  ## release step only: record today's public AP
 docs: $(VENV)/.installed  ## build the documentation site into build/site (mkdocs, strict)
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
 
-test: setup lint spec check-generated api-check docs  ## everything CI checks
+test: setup lint spec check-generated api-check docs  ## the checks and the whole test suite on $(VENV)'s Python
 	$(BIN)/python -m pytest -q
+
+# Each .venv-<version> is built from uv.lock like $(VENV) (same stamp logic).
+.venv-%/.installed: pyproject.toml uv.lock $(VENV)/.uv-$(UV_VERSION)
+	UV_PROJECT_ENVIRONMENT=$(abspath .venv-$*) UV_PYTHON_DOWNLOADS=never $(BIN)/uv sync \
+	  --locked --all-extras --group dev --quiet --python $(call python_for,$*)
+	touch $@
+
+test-pythons: $(foreach v,$(OTHER_PYTHONS),.venv-$(v)/.installed)  ## the SDK core, command and fake-server tests on $(OTHER_PYTHONS)
+	@for v in $(OTHER_PYTHONS); do \
+	  echo "== Python $$v: $$(.venv-$$v/bin/python --version)"; \
+	  .venv-$$v/bin/python -m pytest -q -p no:cacheprovider $(CORE_TESTS) || exit 1; \
+	done
+
+# The sdist and wheel, checked as a package index would, then the wheel installed into
+# fresh environments (bare and with each extra, versions from uv.lock) on every tested
+# Python and run (tools/check_dist.py).
+dist: $(VENV)/.installed  ## build dist/ (sdist + wheel), twine check --strict, install and run the wheel bare and with each extra
+	rm -rf dist build/dist-check
+	$(UV) build --quiet --out-dir dist
+	$(BIN)/twine check --strict dist/*
+	UV_PYTHON_DOWNLOADS=never $(BIN)/python tools/check_dist.py --uv $(BIN)/uv dist \
+	  $(BIN)/python $(foreach v,$(OTHER_PYTHONS),$(call python_for,$(v)))
+
+ci: test test-pythons dist  ## what CI runs (.ci/run): make test, the core tests on $(OTHER_PYTHONS), make dist
 
 # The demo needs only the command, the loopback fake and dlt with DuckDB (the cli, testing
 # and warehouse extras), not the dev toolchain; after `make setup` they are already there
 # and this is a no-op check.
-$(VENV)/.installed-demo: pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet -e '.[cli,testing,warehouse]'
+# --inexact: whatever else $(VENV) holds stays.
+$(VENV)/.installed-demo: pyproject.toml uv.lock $(VENV)/.uv-$(UV_VERSION)
+	$(UV) sync --locked --inexact --no-dev --extra cli --extra testing --extra warehouse --quiet
 	touch $@
 
 demo: $(VENV)/.installed-demo  ## archive a fake account on loopback into ./demo-output/ and re-run it, then sync it into DuckDB, twice
@@ -117,5 +164,5 @@ bench: $(VENV)/.installed  ## benchmark the SDK against raw httpx/aiohttp, and a
 	$(BIN)/python -m bench.s3
 	$(BIN)/python -m bench.ratelimit
 
-clean:  ## remove build outputs (keeps .venv)
-	rm -rf build demo-output .pytest_cache .mypy_cache .ruff_cache
+clean:  ## remove build outputs (keeps .venv; .venv-3.* are the other Pythons' environments)
+	rm -rf build dist demo-output .pytest_cache .mypy_cache .ruff_cache
