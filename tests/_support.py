@@ -15,6 +15,7 @@ import httpx
 from pytest_httpx import HTTPXMock
 
 from voipstudio_async import VoipStudio
+from voipstudio_async._options import ClientOptions
 from voipstudio_async._transport import Requester
 from voipstudio_async.testing import FakeVoipStudio
 
@@ -46,12 +47,9 @@ def mocked_requester() -> Requester:
     """A Requester on a plain httpx client (for pytest-httpx) that never sleeps between retries."""
     req = Requester(
         httpx.AsyncClient(),
+        ClientOptions(timeout=5.0, max_retries=2, max_retry_after=60.0, max_concurrency=16),
         base_url=BASE,
         auth=httpx.BasicAuth("1", "k"),
-        timeout=httpx.Timeout(5.0),
-        max_retries=2,
-        max_retry_after=60.0,
-        max_concurrency=16,
         owns_http=True,
     )
     req._sleep = _no_sleep

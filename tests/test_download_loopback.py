@@ -21,6 +21,7 @@ from voipstudio_history_client.api.monitors import download_monitor_mp3
 
 from voipstudio_async._download import download, download_many
 from voipstudio_async._errors import IncompleteDownloadError
+from voipstudio_async._options import ClientOptions
 from voipstudio_async._transport import Requester
 
 MiB = 1024 * 1024
@@ -78,12 +79,9 @@ async def requester_for(
         http = httpx.AsyncClient()
     req = Requester(
         http,
+        ClientOptions(timeout=10.0, max_retries=0, max_concurrency=concurrency),
         base_url=server.base_url,
         auth=httpx.BasicAuth("1", "k"),
-        timeout=httpx.Timeout(10.0),
-        max_retries=0,
-        max_retry_after=60.0,
-        max_concurrency=concurrency,
         owns_http=True,
     )
     try:

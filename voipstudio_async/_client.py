@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from types import TracebackType
 from typing import Self, Unpack
 
+import attrs
 import httpx
 from voipstudio_history_client.api.auth import login_2fa
 from voipstudio_history_client.models import LoginResponse, TwoFactorRequest
@@ -18,6 +19,8 @@ from ._budget import DEFAULT_RETRY_BUDGET, RetryBudget
 from ._checks import is_positive_int
 from ._constants import (
     DEFAULT_BASE_URL,
+    DEFAULT_DEADLINE,
+    DEFAULT_HTTP_BACKEND,
     DEFAULT_MAX_CONCURRENCY,
     DEFAULT_MAX_RETRIES,
     DEFAULT_MAX_RETRY_AFTER,
@@ -53,6 +56,7 @@ __all__ = [
 ]
 
 _LOGIN_2FA = operation(login_2fa)
+_OPTION_NAMES = tuple(field.name for field in attrs.fields(ClientOptions) if field.init)
 _ENV_HINT = (
     "pass user_id= and api_key=, or token=, or email= and password= "
     "(from_env() reads VOIPSTUDIO_USER_ID/VOIPSTUDIO_API_KEY, VOIPSTUDIO_TOKEN or "
@@ -151,31 +155,19 @@ class VoipStudio:
         max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
         http_client: httpx.AsyncClient | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
-        http_backend: HttpBackend = "httpx",
+        http_backend: HttpBackend = DEFAULT_HTTP_BACKEND,
         rate_limit: RateLimit | None = DEFAULT_RATE_LIMIT,
         retry_budget: RetryBudget | None = DEFAULT_RETRY_BUDGET,
-        deadline: float | None = None,
+        deadline: float | None = DEFAULT_DEADLINE,
         verify: ssl.SSLContext | str | os.PathLike[str] | bool = True,
         proxy: str | httpx.URL | None = None,
         trust_env: bool = True,
         user_agent: str | None = None,
     ) -> None:
-        self._options = ClientOptions.build(
-            timeout=timeout,
-            max_retries=max_retries,
-            max_retry_after=max_retry_after,
-            max_concurrency=max_concurrency,
-            http_client=http_client,
-            transport=transport,
-            http_backend=http_backend,
-            rate_limit=rate_limit,
-            retry_budget=retry_budget,
-            deadline=deadline,
-            verify=verify,
-            proxy=proxy,
-            trust_env=trust_env,
-            user_agent=user_agent,
-        )
+        given = locals()
+        # The keywords above are ClientOptions' fields (a test holds them equal).
+        options = ClientOptions(**{name: given[name] for name in _OPTION_NAMES})
+        self._options = options
         if not isinstance(base_url, str) or not base_url.startswith(("http://", "https://")):
             raise ValueError(f"base_url must be an http(s) URL, got {base_url!r}")
         try:
@@ -187,23 +179,16 @@ class VoipStudio:
         auth = self._build_auth(user_id, api_key, token, email, password, base_url)
         secret = token if token is not None else f"{email}\0{password}"
         limit_key = _account_key(base_url, auth, secret)
-        options = self._options
         if options.http_client is None:
             http, transport = build_http_client(options, base_url)
         else:
             http, transport = options.http_client, None
         self._requester = Requester(
             http,
+            options,
             base_url=base_url,
             auth=auth,
-            timeout=options.timeout,
-            max_retries=options.max_retries,
-            max_retry_after=options.max_retry_after,
-            max_concurrency=options.max_concurrency,
             owns_http=options.http_client is None,
-            rate_limit=options.rate_limit,
-            retry_budget=options.retry_budget,
-            deadline=options.deadline,
             limit_key=limit_key,
             transport=transport,
         )
@@ -271,13 +256,26 @@ class VoipStudio:
     def from_env(
         cls,
         environ: Mapping[str, str] | None = None,
+        *,
+        base_url: str | None = None,
         **options: Unpack[ClientArgs],
     ) -> Self:
         """Build a client from ``VOIPSTUDIO_*`` variables (``environ`` defaults to os.environ).
 
         Reads ``VOIPSTUDIO_USER_ID``/``VOIPSTUDIO_API_KEY``, or ``VOIPSTUDIO_TOKEN``, or
         ``VOIPSTUDIO_EMAIL``/``VOIPSTUDIO_PASSWORD``, and ``VOIPSTUDIO_BASE_URL``.
-        Empty variables count as unset. ``options`` are ``VoipStudio``'s keyword options.
+        Empty variables count as unset; keyword arguments override the environment.
+
+        Args:
+            environ: the variables to read (default ``os.environ``).
+            base_url: the API root, over ``VOIPSTUDIO_BASE_URL`` (default: the public API).
+            **options: ``VoipStudio``'s keyword options (``timeout``, ``max_retries``...).
+
+        Returns:
+            The client (use it with ``async with``).
+
+        Raises:
+            ValueError: missing or contradictory credentials, or a bad option (named).
         """
         env = os.environ if environ is None else environ
 
@@ -290,7 +288,7 @@ class VoipStudio:
             token=var("VOIPSTUDIO_TOKEN"),
             email=var("VOIPSTUDIO_EMAIL"),
             password=var("VOIPSTUDIO_PASSWORD"),
-            base_url=var("VOIPSTUDIO_BASE_URL") or DEFAULT_BASE_URL,
+            base_url=base_url or var("VOIPSTUDIO_BASE_URL") or DEFAULT_BASE_URL,
             **options,
         )
 

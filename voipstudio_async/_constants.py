@@ -10,6 +10,13 @@ DEFAULT_TIMEOUT: Final = httpx.Timeout(30.0, connect=10.0)
 DEFAULT_MAX_RETRIES: Final = 2
 DEFAULT_MAX_RETRY_AFTER: Final = 60.0
 DEFAULT_MAX_CONCURRENCY: Final = 32
+DEFAULT_HTTP_BACKEND: Final = "httpx"
+DEFAULT_DEADLINE: Final[float | None] = None
+"""No deadline: each call is bounded by its attempts' timeouts and retries alone."""
+
+# Argument checks (`_checks`).
+MAX_ID: Final = 2**63 - 1
+"""The largest id the API stores (a signed 64-bit integer); a larger one cannot exist."""
 
 # Retries (`_retry`).
 RETRYABLE_STATUSES: Final = frozenset({408, 429, 500, 502, 503, 504})

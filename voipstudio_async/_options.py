@@ -1,27 +1,42 @@
-"""A client's options, checked once into a frozen object, and the HTTP client built from them.
+"""A client's options, declared once, checked once into a frozen object, and the HTTP
+client built from them.
 
-``VoipStudio.__init__`` and ``from_env`` take the same keyword options (``ClientArgs``);
-``ClientOptions.build`` validates them and ``build_http_client`` turns them into the
-``httpx.AsyncClient`` the Requester sends through.
+``ClientOptions`` is the declaration: each field carries the option's type, its default
+(from ``_constants``) and its check. ``VoipStudio.__init__`` lists the same keywords
+(``tests/test_options_declared_once.py`` holds them equal), ``from_env`` forwards them
+(``ClientArgs``, equally checked), the ``Requester`` takes the object, and
+``build_http_client`` turns it into the ``httpx.AsyncClient`` the Requester sends through.
 """
 
 from __future__ import annotations
 
 import os
 import ssl
-from dataclasses import dataclass
-from typing import Literal, TypedDict
+from collections.abc import Callable
+from typing import Any, Literal, TypedDict, get_args
 
+import attrs
 import httpx
 
 from ._budget import DEFAULT_RETRY_BUDGET, RetryBudget
+from ._checks import (
+    check_bool,
+    check_choice,
+    check_instance,
+    check_int,
+    check_number,
+    check_optional_seconds,
+    check_timeout,
+    invalid,
+)
 from ._constants import (
+    DEFAULT_DEADLINE,
+    DEFAULT_HTTP_BACKEND,
     DEFAULT_MAX_CONCURRENCY,
     DEFAULT_MAX_RETRIES,
     DEFAULT_MAX_RETRY_AFTER,
     DEFAULT_TIMEOUT,
 )
-from ._deadline import check_seconds
 from ._httpx_pool import GuardedHTTPTransport
 from ._identity import check_user_agent, user_agent
 from ._network import proxy_for, ssl_context
@@ -29,13 +44,95 @@ from ._otel import traced_transport
 from ._ratelimit import DEFAULT_RATE_LIMIT, RateLimit
 from ._transport import NOT_GIVEN, NotGiven
 
-__all__ = ["ClientArgs", "ClientOptions", "build_http_client"]
+__all__ = ["ClientArgs", "ClientOptions", "HttpBackend", "build_http_client"]
 
 HttpBackend = Literal["httpx", "aiohttp"]
 
 
+def _checked(check: Callable[[Any, str], object]) -> Callable[[Any, Any, Any], None]:
+    """An attrs validator running one of ``_checks``' helpers under the option's name."""
+
+    def validate(_options: Any, field: attrs.Attribute[Any], value: Any) -> None:
+        check(value, field.name)
+
+    return validate
+
+
+def _check_timeout_arg(value: object, name: str) -> None:
+    if not isinstance(value, NotGiven):
+        check_timeout(value, name)
+
+
+def _check_proxy(value: object, name: str) -> None:
+    if value is not None and not isinstance(value, str | httpx.URL):
+        raise invalid(name, "an http(s) proxy URL (str or httpx.URL) or None", value)
+
+
+def _instance(kind: type[Any]) -> Callable[[Any, Any, Any], None]:
+    return _checked(lambda value, name: check_instance(value, name, kind, optional=True))
+
+
+@attrs.frozen(kw_only=True)
+class ClientOptions:
+    """The client's keyword options (see ``VoipStudio``), each checked when built:
+    ``ValueError`` naming the option. ``default_timeout`` is ``timeout`` resolved."""
+
+    timeout: float | httpx.Timeout | NotGiven = attrs.field(
+        default=NOT_GIVEN, validator=_checked(_check_timeout_arg)
+    )
+    max_retries: int = attrs.field(
+        default=DEFAULT_MAX_RETRIES, validator=_checked(lambda v, n: check_int(v, n, minimum=0))
+    )
+    max_retry_after: float = attrs.field(
+        default=DEFAULT_MAX_RETRY_AFTER, validator=_checked(check_number)
+    )
+    max_concurrency: int = attrs.field(
+        default=DEFAULT_MAX_CONCURRENCY, validator=_checked(check_int)
+    )
+    http_client: httpx.AsyncClient | None = attrs.field(
+        default=None, validator=_instance(httpx.AsyncClient)
+    )
+    # Any object httpx can send through (tests pass stand-ins): not type-checked here.
+    transport: httpx.AsyncBaseTransport | None = None
+    http_backend: HttpBackend = attrs.field(
+        default=DEFAULT_HTTP_BACKEND,
+        validator=_checked(lambda v, n: check_choice(v, n, get_args(HttpBackend))),
+    )
+    rate_limit: RateLimit | None = attrs.field(
+        default=DEFAULT_RATE_LIMIT, validator=_instance(RateLimit)
+    )
+    retry_budget: RetryBudget | None = attrs.field(
+        default=DEFAULT_RETRY_BUDGET, validator=_instance(RetryBudget)
+    )
+    deadline: float | None = attrs.field(
+        default=DEFAULT_DEADLINE, validator=_checked(check_optional_seconds)
+    )
+    verify: ssl.SSLContext | str | os.PathLike[str] | bool = True
+    proxy: str | httpx.URL | None = attrs.field(default=None, validator=_checked(_check_proxy))
+    trust_env: bool = attrs.field(default=True, validator=_checked(check_bool))
+    user_agent: str | None = attrs.field(default=None, converter=check_user_agent)
+    default_timeout: httpx.Timeout = attrs.field(init=False, repr=False, eq=False)
+
+    def __attrs_post_init__(self) -> None:
+        """The checks that involve several options, then the timeout resolved."""
+        http_client, transport = self.http_client, self.transport
+        if http_client is not None and transport is not None:
+            raise ValueError("pass either http_client= or transport=, not both")
+        if self.http_backend == "aiohttp" and (http_client is not None or transport is not None):
+            raise ValueError("http_backend='aiohttp' builds its own transport")
+        if (http_client is not None or transport is not None) and (
+            self.verify is not True or self.proxy is not None
+        ):
+            raise ValueError("verify= and proxy= apply to the SDK's own transport, not yours")
+        ssl_context(self.verify, self.trust_env)  # a bad CA path or verify=False fails here
+        if self.user_agent is not None and http_client is not None:
+            raise ValueError("user_agent= names the SDK's own client: set it on your http_client")
+        object.__setattr__(self, "default_timeout", _resolve_timeout(self.timeout, http_client))
+
+
 class ClientArgs(TypedDict, total=False):
-    """The keyword options ``from_env`` forwards to ``VoipStudio`` (see its docstring)."""
+    """``ClientOptions``' fields as the keywords ``from_env`` forwards to ``VoipStudio``
+    (a test holds the two equal; mypy needs the names spelled out)."""
 
     timeout: float | httpx.Timeout | NotGiven
     max_retries: int
@@ -53,107 +150,17 @@ class ClientArgs(TypedDict, total=False):
     user_agent: str | None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ClientOptions:
-    """Validated options; build with ``ClientOptions.build(...)``."""
-
-    timeout: httpx.Timeout
-    max_retries: int
-    max_retry_after: float
-    max_concurrency: int
-    http_client: httpx.AsyncClient | None
-    transport: httpx.AsyncBaseTransport | None
-    http_backend: HttpBackend
-    rate_limit: RateLimit | None
-    retry_budget: RetryBudget | None
-    deadline: float | None
-    verify: ssl.SSLContext | str | os.PathLike[str] | bool
-    proxy: str | httpx.URL | None
-    trust_env: bool
-    user_agent: str | None
-
-    @classmethod
-    def build(
-        cls,
-        *,
-        timeout: float | httpx.Timeout | NotGiven = NOT_GIVEN,
-        max_retries: int = DEFAULT_MAX_RETRIES,
-        max_retry_after: float = DEFAULT_MAX_RETRY_AFTER,
-        max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
-        http_client: httpx.AsyncClient | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
-        http_backend: HttpBackend = "httpx",
-        rate_limit: RateLimit | None = DEFAULT_RATE_LIMIT,
-        retry_budget: RetryBudget | None = DEFAULT_RETRY_BUDGET,
-        deadline: float | None = None,
-        verify: ssl.SSLContext | str | os.PathLike[str] | bool = True,
-        proxy: str | httpx.URL | None = None,
-        trust_env: bool = True,
-        user_agent: str | None = None,
-    ) -> ClientOptions:
-        """Check every option (``ValueError`` naming the bad one) and resolve the timeout."""
-        if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
-            raise ValueError(f"max_retries must be an int >= 0, got {max_retries!r}")
-        if (
-            isinstance(max_concurrency, bool)
-            or not isinstance(max_concurrency, int)
-            or max_concurrency < 1
-        ):
-            raise ValueError(f"max_concurrency must be an int >= 1, got {max_concurrency!r}")
-        if not max_retry_after >= 0:
-            raise ValueError(f"max_retry_after must be >= 0, got {max_retry_after!r}")
-        if http_client is not None and transport is not None:
-            raise ValueError("pass either http_client= or transport=, not both")
-        if http_backend not in ("httpx", "aiohttp"):
-            raise ValueError(f"http_backend must be 'httpx' or 'aiohttp', got {http_backend!r}")
-        if http_backend == "aiohttp" and (http_client is not None or transport is not None):
-            raise ValueError("http_backend='aiohttp' builds its own transport")
-        if (http_client is not None or transport is not None) and (
-            verify is not True or proxy is not None
-        ):
-            raise ValueError("verify= and proxy= apply to the SDK's own transport, not yours")
-        if not isinstance(trust_env, bool):
-            raise TypeError(f"trust_env must be a bool, got {trust_env!r}")
-        ssl_context(verify, trust_env)  # a bad CA path or verify=False fails here, now
-        if rate_limit is not None and not isinstance(rate_limit, RateLimit):
-            raise TypeError(f"rate_limit must be a RateLimit or None, got {rate_limit!r}")
-        if retry_budget is not None and not isinstance(retry_budget, RetryBudget):
-            raise TypeError(f"retry_budget must be a RetryBudget or None, got {retry_budget!r}")
-        if user_agent is not None and http_client is not None:
-            raise ValueError("user_agent= names the SDK's own client: set it on your http_client")
-        return cls(
-            timeout=_resolve_timeout(timeout, http_client),
-            max_retries=max_retries,
-            max_retry_after=max_retry_after,
-            max_concurrency=max_concurrency,
-            http_client=http_client,
-            transport=transport,
-            http_backend=http_backend,
-            rate_limit=rate_limit,
-            retry_budget=retry_budget,
-            deadline=check_seconds(deadline),
-            verify=verify,
-            proxy=proxy,
-            trust_env=trust_env,
-            user_agent=check_user_agent(user_agent),
-        )
-
-
 def _resolve_timeout(
     timeout: float | httpx.Timeout | NotGiven, http_client: httpx.AsyncClient | None
 ) -> httpx.Timeout:
     if isinstance(timeout, NotGiven):
-        # A user's client keeps its own timeout unless it has none at all.
+        # A user's client keeps its own timeout unless it is unbounded or not positive.
         own = http_client.timeout if http_client is not None else None
-        timeout = own if own is not None and _is_finite(own) else DEFAULT_TIMEOUT
-    resolved = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
-    if not _is_finite(resolved):
-        raise ValueError("timeout must be finite in every phase")
-    return resolved
-
-
-def _is_finite(timeout: httpx.Timeout) -> bool:
-    return None not in (timeout.connect, timeout.read, timeout.write, timeout.pool)
+        try:
+            return DEFAULT_TIMEOUT if own is None else check_timeout(own)
+        except ValueError:
+            return DEFAULT_TIMEOUT
+    return check_timeout(timeout)
 
 
 def build_http_client(
@@ -180,7 +187,7 @@ def build_http_client(
     transport = traced_transport(transport)
     client = client_class(
         transport=transport,
-        timeout=options.timeout,
+        timeout=options.default_timeout,
         limits=limits,
         follow_redirects=False,
         trust_env=options.trust_env,

@@ -13,12 +13,13 @@ import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import AbstractAsyncContextManager, AbstractContextManager, asynccontextmanager
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import httpx
 
 from . import _deadline
-from ._budget import RetryBudget, _Budget
+from ._budget import _Budget
+from ._checks import check_timeout
 from ._constants import MAX_ERROR_BODY, MAX_THROTTLED_RETRIES, MAX_URL_LENGTH
 from ._decode import make_status_error
 from ._errors import (
@@ -32,6 +33,9 @@ from ._prepared import PreparedRequests, prepared_requests
 from ._ratelimit import LocalLimiter, RateLimit
 from ._ratelimit_redis import RedisLimiter
 from ._retry import NOT_SENT, RetryPolicy, _Retries, parse_retry_after
+
+if TYPE_CHECKING:
+    from ._options import ClientOptions
 
 __all__ = [
     "NOT_GIVEN",
@@ -78,28 +82,27 @@ class Requester:
     def __init__(
         self,
         http: httpx.AsyncClient,
+        options: ClientOptions,
         *,
         base_url: str,
         auth: httpx.Auth,
-        timeout: httpx.Timeout,
-        max_retries: int,
-        max_retry_after: float,
-        max_concurrency: int,
         owns_http: bool,
-        rate_limit: RateLimit | None = None,
-        retry_budget: RetryBudget | None = None,
-        deadline: float | None = None,
         limit_key: str = "voipstudio:ratelimit",
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
-        """``transport``: the one the SDK built ``http`` with (None for a user's client);
-        with it and static credentials, requests take the prepared fast path."""
+        """``options``: the client's checked options. ``transport``: the one the SDK built
+        ``http`` with (None for a user's client); with it and static credentials,
+        requests take the prepared fast path."""
         self._http = http
         self._base_url = base_url if base_url.endswith("/") else base_url + "/"
         self.auth = auth
-        self.timeout = timeout
-        self.max_concurrency = max_concurrency
-        self.retries = _Retries(max_retries=max_retries, max_retry_after=max_retry_after)
+        self.options = options
+        """The client's options (``ClientOptions``), as checked when it was built."""
+        self.timeout = timeout = options.default_timeout
+        self.max_concurrency = max_concurrency = options.max_concurrency
+        self.retries = _Retries(
+            max_retries=options.max_retries, max_retry_after=options.max_retry_after
+        )
         """Every retry decision of this client, body retries of downloads included."""
         self._gate = asyncio.Semaphore(max_concurrency)
         self._owns_http = owns_http
@@ -109,11 +112,14 @@ class Requester:
         self._closed = False
         # Injection point so tests never sleep.
         self._sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
-        self.limiter = _build_limiter(rate_limit, limit_key, lambda delay: self._sleep(delay))
+        self.limiter = _build_limiter(
+            options.rate_limit, limit_key, lambda delay: self._sleep(delay)
+        )
         """The client's shared limiter (None with ``rate_limit=None``)."""
-        self.default_deadline = _deadline.check_seconds(deadline)
+        self.default_deadline = options.deadline
         """Seconds for each call that passes no ``deadline=`` (None: no deadline)."""
-        self.budget = None if retry_budget is None else _Budget(retry_budget)
+        budget = options.retry_budget
+        self.budget = None if budget is None else _Budget(budget)
         """The client's retry budget (None with ``retry_budget=None``)."""
 
     @property
@@ -217,6 +223,8 @@ class Requester:
         retried like any transport failure). Error bodies are read for the exception
         (at most 64 KiB of a stream).
         """
+        if not isinstance(timeout, NotGiven):
+            timeout = check_timeout(timeout)  # refused before anything is sent
         at = _deadline.current()
         if at is None:  # the usual case: no deadline scope around the attempts
             return self._attempts(kwargs, policy, path_template, timeout, auth, read, None)

@@ -1,0 +1,114 @@
+"""Client options are declared once (``ClientOptions``): the public signature, ``from_env``
+and the request core follow that declaration, and a test fails when one drifts."""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+import re
+import ssl
+import typing
+from collections.abc import AsyncIterator
+from typing import Any
+
+import attrs
+import httpx
+import pytest
+
+from voipstudio_async import RateLimit, RetryBudget, VoipStudio
+from voipstudio_async._options import ClientArgs, ClientOptions
+
+OPTIONS = [field for field in attrs.fields(ClientOptions) if field.init]
+NAMES = [field.name for field in OPTIONS]
+ENV = {"VOIPSTUDIO_TOKEN": "t"}
+
+
+def _fresh_samples() -> dict[str, Any]:
+    """One valid value other than the default for every option (new objects per call)."""
+    return {
+        "timeout": httpx.Timeout(7.0, connect=2.0),
+        "max_retries": 5,
+        "max_retry_after": 3.5,
+        "max_concurrency": 3,
+        "http_client": httpx.AsyncClient(),
+        "transport": httpx.MockTransport(lambda request: httpx.Response(200)),
+        "http_backend": "aiohttp",
+        "rate_limit": RateLimit(requests_per_second=5.0),
+        "retry_budget": RetryBudget(ratio=0.5),
+        "deadline": 12.0,
+        "verify": ssl.create_default_context(),
+        "proxy": "http://127.0.0.1:3128",
+        "trust_env": False,
+        "user_agent": "myapp/1.2",
+    }
+
+
+def _init_options() -> dict[str, inspect.Parameter]:
+    params = inspect.signature(VoipStudio.__init__).parameters
+    credentials = {"self", "user_id", "api_key", "token", "email", "password", "base_url"}
+    return {name: param for name, param in params.items() if name not in credentials}
+
+
+def test_every_option_has_a_sample_here() -> None:
+    # A new option must be added to the reachability tests below.
+    assert sorted(_fresh_samples()) == sorted(NAMES)
+
+
+def test_the_signature_lists_exactly_the_declared_options() -> None:
+    params = _init_options()
+    assert list(params) == NAMES
+    init_hints = typing.get_type_hints(VoipStudio.__init__)
+    option_hints = typing.get_type_hints(ClientOptions)
+    for field in OPTIONS:
+        param = params[field.name]
+        assert param.kind is inspect.Parameter.KEYWORD_ONLY, field.name
+        assert param.default is field.default, field.name
+        assert init_hints[field.name] == option_hints[field.name], field.name
+
+
+def test_from_env_types_the_same_options() -> None:
+    assert list(ClientArgs.__annotations__) == NAMES
+    assert typing.get_type_hints(ClientArgs) == {
+        name: hint for name, hint in typing.get_type_hints(ClientOptions).items() if name in NAMES
+    }
+
+
+def test_the_docstring_describes_every_option() -> None:
+    documented = set(re.findall(r"^\s{8}(\w+):", VoipStudio.__doc__ or "", re.MULTILINE))
+    assert set(NAMES) <= documented
+
+
+@contextlib.asynccontextmanager
+async def _built(name: str, value: Any, *, from_env: bool) -> AsyncIterator[VoipStudio]:
+    options = {name: value}
+    client = VoipStudio.from_env(ENV, **options) if from_env else VoipStudio(token="t", **options)
+    try:
+        yield client
+    finally:
+        await client.aclose()
+        if isinstance(value, httpx.AsyncClient):
+            await value.aclose()
+
+
+@pytest.mark.parametrize("from_env", [False, True], ids=["VoipStudio", "from_env"])
+@pytest.mark.parametrize("name", NAMES)
+async def test_every_option_reaches_the_client(name: str, from_env: bool) -> None:
+    value = _fresh_samples()[name]
+    async with _built(name, value, from_env=from_env) as vs:
+        assert getattr(vs._options, name) == value
+        assert vs._requester.options is vs._options
+
+
+async def test_the_request_core_runs_on_the_options() -> None:
+    samples = _fresh_samples()
+    keys = ("timeout", "max_retries", "max_retry_after", "max_concurrency", "deadline")
+    async with VoipStudio(
+        token="t", rate_limit=None, retry_budget=None, **{key: samples[key] for key in keys}
+    ) as vs:
+        requester = vs._requester
+        assert requester.timeout == samples["timeout"]
+        assert requester.retries.max_retries == 5
+        assert requester.retries.max_retry_after == 3.5
+        assert requester._gate._value == 3
+        assert requester.default_deadline == 12.0
+        assert requester.limiter is None and requester.budget is None
