@@ -83,22 +83,30 @@ define opc_generate
 	$(BIN)/python openapi/stamp_generated.py $(1) $(SPEC)
 endef
 
-generate: $(VENV)/.installed  ## regenerate generated/ from the spec (build aside, then swap: no stale files)
+# The spec's derived parts (filter patterns, sort enums, patch schemas) are rewritten from
+# its resource schemas first (openapi/derive.py), then the whole of generated/ is swapped.
+generate: $(VENV)/.installed  ## rewrite the spec's derived parts, regenerate generated/ (build aside, then swap: no stale files)
+	$(BIN)/python openapi/derive.py $(SPEC)
 	$(call opc_generate,$(GEN_TMP))
-	rm -rf $(GEN_PKG) && mkdir -p $(dir $(GEN_PKG)) && mv $(GEN_TMP) $(GEN_PKG)
+	rm -rf generated && mv $(dir $(GEN_TMP)) generated
 	rm -rf build/opc build/mypy-cache
 
-check-generated: $(VENV)/.installed  ## fail if generated/ differs from what the spec produces
+# Covers all of generated/ (a stray module beside the package is importable too) and
+# the spec's derived parts.
+check-generated: $(VENV)/.installed  ## fail if the spec's derived parts or generated/ differ from what the spec produces
+	@$(BIN)/python openapi/derive.py --check $(SPEC)
 	$(call opc_generate,$(CHECK_TMP))
-	@status=0; diff -ru -x __pycache__ $(GEN_PKG) $(CHECK_TMP) >build/check.diff || status=$$?; \
+	@status=0; diff -ru -x __pycache__ generated $(dir $(CHECK_TMP)) >build/check.diff || status=$$?; \
 	  if [ $$status -ne 0 ]; then \
 	    sed -e '/^diff -ru/d' -e 's|^--- \([^	]*\).*|--- \1 (committed)|' \
 	      -e 's|^+++ build/check/\([^	]*\).*|+++ generated/\1 (what the spec produces)|' \
-	      -e 's|^Only in build/check/|Only in what the spec produces: generated/|' \
-	      -e 's|^Only in generated/|Only in committed: generated/|' build/check.diff; \
+	      -e 's|^Only in build/check: |Only in what the spec produces: generated/|' \
+	      -e 's|^Only in build/check/\([^:]*\): |Only in what the spec produces: generated/\1/|' \
+	      -e 's|^Only in generated: |Only in committed: generated/|' \
+	      -e 's|^Only in generated/\([^:]*\): |Only in committed: generated/\1/|' build/check.diff; \
 	    echo "generated/ differs from what the spec produces (- committed, + produced): if you edited"; \
 	    echo "generated/, move the change into openapi/history.yaml or openapi/templates/;"; \
-	    echo "otherwise run 'make generate' and commit."; \
+	    echo "otherwise run 'make generate' (it also removes files only in committed) and commit."; \
 	  fi; rm -rf build/check build/check.diff; exit $$status
 
 lint: $(VENV)/.installed  ## ruff check + format check, mypy --strict

@@ -6,7 +6,6 @@ x-voipstudio-* extensions), keyed by model class name and JSON property name."""
 
 DATE_FIELDS: dict[str, tuple[str, ...]] = {
     "Cdr": ("calldate",),
-    "CdrPatch": ("calldate",),
     "CdrNote": ("created_at",),
     "CallTrackingCdr": ("calldate",),
     "Monitor": ("timestamp",),
@@ -15,6 +14,7 @@ DATE_FIELDS: dict[str, tuple[str, ...]] = {
     "Voicemessage": ("origtime",),
     "SmsDictionaryEntry": ("created_at",),
     "MediaSessionDictionaryEntry": ("created_at", "updated_at"),
+    "CdrPatch": ("calldate",),
 }
 """The properties that hold `YYYY-MM-DD HH:MM:SS` strings (x-voipstudio-date)."""
 

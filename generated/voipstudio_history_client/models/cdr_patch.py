@@ -15,12 +15,8 @@ T = TypeVar("T", bound="CdrPatch")
 
 @_attrs_define
 class CdrPatch:
-    """One item of a bulk CDR update: the record's `id` and the fields to
-    change. The reference lists no writable fields (its example body is an
-    artefact), so every Cdr property may be sent (the server answers 400 for
-    one it will not change; `labels`, `metadata` and `info` are the likely
-    candidates) and nothing else: these are the Cdr properties, kept in step
-    with `Cdr` by the SDK's tests.
+    """One item of a bulk Cdr update: the record's `id` and the fields to change, every Cdr property not marked `readOnly`
+    (see openapi/notes.md §9).
 
     """
 
