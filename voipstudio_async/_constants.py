@@ -83,3 +83,10 @@ REDIS_RETRY_AFTER: Final = 10.0
 """Seconds the local limiter stands in before Redis is tried again."""
 REDIS_STATE_TTL: Final = 3600
 """Seconds an account's shared state outlives its last update."""
+
+# Fleets (`fleet`): many accounts on Dask.
+FLEET_ACCOUNT_RETRIES: Final = 2
+"""Attempts of an account after its first, for failures another attempt may fix."""
+FLEET_MAX_RETRIES: Final = 5
+"""Each fleet client's retries of a request (as the CLI's: a night's run rides out a bad
+minute)."""

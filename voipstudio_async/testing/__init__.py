@@ -18,6 +18,9 @@ On loopback (needs the ``testing`` extra, i.e. uvicorn)::
 
 or ``python -m voipstudio_async.testing --port 8765 --cdrs 100000``.
 
+Many accounts behind one server (``voipstudio fleet``): ``FakeAccounts(20)`` and its
+``write_accounts_file``, or ``python -m voipstudio_async.testing --accounts 20``.
+
 In pytest: ``pytest_plugins = ["voipstudio_async.testing.pytest_plugin"]`` gives the
 ``fake_voipstudio`` (small data set) and ``fake_voipstudio_url`` (served on loopback) fixtures.
 
@@ -36,6 +39,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ._accounts import FakeAccounts
 from ._auth import Credentials
 from ._blobs import Download
 from ._data import Kind
@@ -49,6 +53,7 @@ if TYPE_CHECKING:
 __all__ = [
     "Credentials",
     "Download",
+    "FakeAccounts",
     "FakeVoipStudio",
     "Fault",
     "Kind",

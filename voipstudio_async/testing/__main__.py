@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import errno
 import shlex
+import socket
 import sys
 from collections.abc import Sequence
 
@@ -55,6 +56,28 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--two-factor-code", default=None, help="require 2FA with this code")
     p.add_argument(
+        "--accounts",
+        type=_count,
+        default=None,
+        metavar="N",
+        help="serve N accounts (each its own credentials and data) instead of one, and "
+        "write their accounts file for voipstudio fleet (see --accounts-file)",
+    )
+    p.add_argument(
+        "--accounts-file",
+        default="voipstudio-accounts.toml",
+        metavar="PATH",
+        help="with --accounts: where to write the accounts file; the API keys go to "
+        "PATH's stem + .secrets/ (default voipstudio-accounts.toml)",
+    )
+    p.add_argument(
+        "--latency",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="answer every request after this delay, like a distant API",
+    )
+    p.add_argument(
         "--big-monitor",
         type=_count,
         action="append",
@@ -88,6 +111,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         sock = bind(args.host, args.port)
     except OSError as exc:
         cli.error(_bind_error(args.host, args.port, exc))
+    if args.accounts:
+        return _serve_accounts(args, sock)
     fake = FakeVoipStudio(
         args.seed,
         cdrs=args.cdrs,
@@ -103,6 +128,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     if args.rate_limit is not None:
         fake.rate_limit(args.rate_limit)
+    if args.latency:
+        fake.add_latency("*", args.latency)
     big = [fake.add_monitor(size=size) for size in args.big_monitor]
     creds = fake.credentials
     exports = {
@@ -122,6 +149,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{BIG_IDS}{','.join(map(str, big))}")
     print("# ready; Ctrl-C stops the server", flush=True)
     QuietExitServer(uvicorn_config(fake.app)).run(sockets=[sock])
+    sock.close()
+    return 0
+
+
+def _serve_accounts(args: argparse.Namespace, sock: socket.socket) -> int:
+    from ._accounts import FakeAccounts
+    from ._server import QuietExitServer, uvicorn_config
+
+    fleet = FakeAccounts(args.accounts, seed=args.seed, prefix=args.prefix, latency=args.latency)
+    host, port = sock.getsockname()[:2]
+    base_url = f"http://{host}:{port}{fleet.prefix}"
+    path = fleet.write_accounts_file(args.accounts_file, base_url)
+    print(f"export VOIPSTUDIO_BASE_URL={shlex.quote(base_url)}")
+    print(f"# {len(fleet)} accounts: voipstudio fleet sync --accounts {shlex.quote(str(path))}")
+    print("# ready; Ctrl-C stops the server", flush=True)
+    QuietExitServer(uvicorn_config(fleet.app)).run(sockets=[sock])
     sock.close()
     return 0
 

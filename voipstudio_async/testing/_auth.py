@@ -13,6 +13,8 @@ from ._http import ApiError
 
 #: Session tokens expire after 30 minutes without a request (the API's documented default).
 TOKEN_TTL = 30 * 60.0
+#: The sign-in email of a fake account unless told otherwise.
+DEFAULT_EMAIL = "jsmith@example.com"
 
 
 @dataclass(frozen=True)
@@ -40,12 +42,13 @@ class Authenticator:
         now: Callable[[], float],
         token_ttl: float = TOKEN_TTL,
         two_factor_code: str | None = None,
+        email: str = DEFAULT_EMAIL,
     ) -> None:
         self._rng = random.Random(f"{seed}:auth")
         self.credentials = Credentials(
             user_id=user_id,
             api_key=f"{self._rng.getrandbits(160):040x}",
-            email="jsmith@example.com",
+            email=email,
             password=f"fake-password-{seed}",
         )
         self._now = now
@@ -70,6 +73,11 @@ class Authenticator:
             return False
         self._tokens[secret] = now
         return True
+
+    def issued(self, token: str) -> bool:
+        """Whether ``token`` is a live session token of this account (no idle refresh)."""
+        last = self._tokens.get(token)
+        return last is not None and self._now() - last <= self.token_ttl
 
     def _basic_secret(self, header: bytes) -> str | None:
         secret = self._basic.get(header, "")

@@ -10,7 +10,7 @@ from typing import Any, Literal
 import httpx
 
 from ._app import FakeApp, Hook
-from ._auth import TOKEN_TTL, Authenticator, Credentials
+from ._auth import DEFAULT_EMAIL, TOKEN_TTL, Authenticator, Credentials
 from ._blobs import Download, sha256_of
 from ._data import Kind, Record
 from ._faults import Fault, FaultSet
@@ -49,6 +49,7 @@ class FakeVoipStudio:
         host: str = "fake",
         ranges: bool = False,
         two_factor_code: str | None = None,
+        email: str = DEFAULT_EMAIL,
         clock: Callable[[], float] = time.monotonic,
         token_ttl: float = TOKEN_TTL,
         default_limit: int = 100,
@@ -69,7 +70,7 @@ class FakeVoipStudio:
             seed, sizes, users, chats * 5 if chatmsgs is None else chatmsgs, statements
         )
         self._auth = Authenticator(
-            seed, self._state.account.user_ids[0], self.now, token_ttl, two_factor_code
+            seed, self._state.account.user_ids[0], self.now, token_ttl, two_factor_code, email
         )
         self._faults = FaultSet(seed)
         self._log = RequestLog(log_size)
@@ -99,6 +100,15 @@ class FakeVoipStudio:
     def credentials(self) -> Credentials:
         """`user_id`, `api_key`, `email` and `password` the fake accepts."""
         return self._auth.credentials
+
+    @property
+    def user_ids(self) -> list[int]:
+        """The account's user ids (the first one signs in with the API key)."""
+        return list(self._state.account.user_ids)
+
+    def issued(self, token: str) -> bool:
+        """Whether ``token`` is a live session token from this fake's ``POST /login``."""
+        return self._auth.issued(token)
 
     @property
     def login_count(self) -> int:
