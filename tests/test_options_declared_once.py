@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import inspect
+import math
 import re
 import ssl
 import typing
@@ -112,3 +113,58 @@ async def test_the_request_core_runs_on_the_options() -> None:
         assert requester._gate._value == 3
         assert requester.default_deadline == 12.0
         assert requester.limiter is None and requester.budget is None
+
+
+BAD_OPTIONS: dict[str, list[Any]] = {
+    "timeout": ["5", math.inf, 0, -1, httpx.Timeout(None)],
+    "max_retries": ["x", -1, True, 1.5],
+    "max_retry_after": ["x", -1, math.nan, math.inf, None],
+    "max_concurrency": [0, "3", False, 2.0],
+    "http_client": ["client"],
+    "transport": [],  # any object httpx can send through; tests pass stand-ins
+    "http_backend": ["curl", None],
+    "rate_limit": [20, "adaptive"],
+    "retry_budget": [0.2],
+    "deadline": ["x", 0, -1, math.inf],
+    "verify": [False, "/nonexistent/ca.pem"],
+    "proxy": [12],
+    "trust_env": ["yes", 1],
+    "user_agent": [12, "", "my\r\napp"],
+}
+
+
+def test_every_option_has_bad_samples_here() -> None:
+    assert sorted(BAD_OPTIONS) == sorted(NAMES)
+
+
+@pytest.mark.parametrize(
+    ("name", "bad"),
+    [(name, bad) for name, values in BAD_OPTIONS.items() for bad in values],
+    ids=repr,
+)
+def test_a_bad_option_is_refused_naming_it(name: str, bad: Any) -> None:
+    with pytest.raises((ValueError, TypeError)) as caught:
+        VoipStudio(token="t", **{name: bad})
+    assert re.match(rf"{name}\b", str(caught.value)), str(caught.value)
+    with pytest.raises(type(caught.value), match=rf"^{name}\b"):
+        VoipStudio.from_env(ENV, **{name: bad})
+
+
+@pytest.mark.parametrize(
+    ("make", "name"),
+    [
+        (lambda: RateLimit(requests_per_second="x"), "requests_per_second"),
+        (lambda: RateLimit(requests_per_second=math.nan), "requests_per_second"),
+        (lambda: RateLimit(requests_per_second=5, burst="2"), "burst"),
+        (lambda: RateLimit(requests_per_second=5, burst=0), "burst"),
+        (lambda: RetryBudget(ratio="x"), "ratio"),
+        (lambda: RetryBudget(ratio=-0.1), "ratio"),
+        (lambda: RetryBudget(window=0), "window"),
+        (lambda: RetryBudget(window=math.inf), "window"),
+        (lambda: RetryBudget(floor=-1), "floor"),
+        (lambda: RetryBudget(floor=1.5), "floor"),
+    ],
+)
+def test_rate_limit_and_budget_arguments_read_the_same(make: Any, name: str) -> None:
+    with pytest.raises(ValueError, match=rf"^{name} must be .*, got "):
+        make()

@@ -9,13 +9,13 @@ failure and is not charged.
 from __future__ import annotations
 
 import logging
-import math
 import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
 
+from ._checks import check_int, check_number, check_seconds
 from ._constants import DEFAULT_BUDGET_FLOOR, DEFAULT_BUDGET_RATIO, DEFAULT_BUDGET_WINDOW
 
 __all__ = ["DEFAULT_RETRY_BUDGET", "RetryBudget", "_Budget"]
@@ -33,17 +33,9 @@ class RetryBudget:
     floor: int = DEFAULT_BUDGET_FLOOR
 
     def __post_init__(self) -> None:
-        for name in ("ratio", "window"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int | float):
-                raise ValueError(f"{name} must be a number, got {value!r}")
-        if not (math.isfinite(self.ratio) and self.ratio >= 0):
-            raise ValueError(f"ratio must be >= 0, got {self.ratio!r}")
-        if not (math.isfinite(self.window) and self.window > 0):
-            raise ValueError(f"window must be > 0 seconds, got {self.window!r}")
-        if isinstance(self.floor, bool) or not isinstance(self.floor, int) or self.floor < 0:
-            raise ValueError(f"floor must be an int >= 0, got {self.floor!r}")
-
+        check_number(self.ratio, "ratio")
+        check_seconds(self.window, "window")
+        check_int(self.floor, "floor", minimum=0)
 
 DEFAULT_RETRY_BUDGET: Final = RetryBudget()
 

@@ -54,10 +54,9 @@ def check_int(value: object, name: str, *, minimum: int = 1, maximum: int | None
         and (maximum is None or value <= maximum)
     ):
         return value
-    requirement = "a positive int" if minimum == 1 else f"an int >= {minimum}"
     if maximum is not None:
-        requirement += f" <= {maximum}"
-    raise invalid(name, requirement, value)
+        raise invalid(name, f"an int between {minimum} and {maximum}", value)
+    raise invalid(name, "a positive int" if minimum == 1 else f"an int >= {minimum}", value)
 
 
 def check_positive_int(value: object, name: str) -> int:
@@ -67,7 +66,9 @@ def check_positive_int(value: object, name: str) -> int:
 
 def check_id(value: object, name: str = "id") -> int:
     """``value`` if it is an id the API can hold: an int in 1..2**63-1."""
-    return check_int(value, name, maximum=MAX_ID)
+    if is_positive_int(value) and value <= MAX_ID:
+        return value
+    raise invalid(name, "a positive int no larger than 2**63-1", value)
 
 
 def check_number(value: object, name: str, *, minimum: float = 0.0, strict: bool = False) -> float:

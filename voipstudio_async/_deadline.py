@@ -7,12 +7,13 @@ from a context variable. A nested scope can only shorten it.
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from contextvars import ContextVar
 from typing import Final
+
+from ._checks import check_optional_seconds
 
 __all__ = ["current", "within"]
 
@@ -26,16 +27,7 @@ def current() -> float | None:
 
 def check_seconds(seconds: object, name: str = "deadline") -> float | None:
     """``seconds`` if it is None or a finite number > 0; else ``ValueError``."""
-    if seconds is None:
-        return None
-    if (
-        isinstance(seconds, bool)
-        or not isinstance(seconds, int | float)
-        or not math.isfinite(seconds)
-        or seconds <= 0
-    ):
-        raise ValueError(f"{name} must be a number of seconds > 0 or None, got {seconds!r}")
-    return float(seconds)
+    return check_optional_seconds(seconds, name)
 
 
 _NONE: Final = nullcontext()  # stateless, so one serves every call without a deadline

@@ -9,6 +9,7 @@ from typing import Generic, Protocol, TypeVar
 
 import httpx
 
+from ._checks import check_int
 from ._decode import YIELD_EVERY
 from ._errors import APIResponseValidationError
 from ._filters import Filter, FilterArg
@@ -55,15 +56,13 @@ H = TypeVar("H", bound=_HasId)
 
 def check_page_size(name: str, value: object) -> int:
     """``value`` if it is an int in 1..5000, else ValueError."""
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_PAGE_SIZE:
-        raise ValueError(f"{name} must be an int between 1 and {MAX_PAGE_SIZE}, got {value!r}")
-    return value
+    return check_int(value, name, maximum=MAX_PAGE_SIZE)
 
 
 def check_max_items(value: int | None) -> None:
     """ValueError unless ``value`` is None or a positive int."""
-    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
-        raise ValueError(f"max_items must be a positive int or None, got {value!r}")
+    if value is not None:
+        check_int(value, "max_items")
 
 
 PREFETCH_PAGES = 2

@@ -29,6 +29,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Final
 
+from ._checks import check_int, check_number
 from ._constants import (
     INITIAL_RETRY_DELAY,
     RATE_CUBIC_BETA,
@@ -63,18 +64,11 @@ class RateLimit:
 
     def __post_init__(self) -> None:
         rps = self.requests_per_second
-        if rps is not None and (
-            isinstance(rps, bool)
-            or not isinstance(rps, int | float)
-            or not math.isfinite(rps)
-            or rps <= 0
-        ):
-            raise ValueError(f"requests_per_second must be a number > 0, got {rps!r}")
+        if rps is not None:
+            check_number(rps, "requests_per_second", strict=True)
         burst = self.burst
-        if burst is not None and (
-            isinstance(burst, bool) or not isinstance(burst, int) or burst < 1
-        ):
-            raise ValueError(f"burst must be an int >= 1, got {burst!r}")
+        if burst is not None:
+            check_int(burst, "burst")
         if burst is not None and rps is None:
             raise ValueError("burst= needs requests_per_second=")
         url = self.redis_url

@@ -17,7 +17,7 @@ import httpx
 from voipstudio_history_client.models.sort_direction import SortDirection
 from voipstudio_history_client.types import UNSET, Unset
 
-from .._checks import check_id
+from .._checks import check_id, check_timeout
 from .._constants import DEFAULT_LIST_LIMIT, DEFAULT_PAGE_SIZE
 from .._deadline import check_seconds
 from .._decode import _HasData, parse_data, parse_list, parse_model, parse_rows
@@ -293,6 +293,8 @@ class ListResource(Resource, Generic[T]):
         encode_filters(filters)
         if not isinstance(deadline, NotGiven):
             check_seconds(deadline)  # each page opens its own deadline below
+        if not isinstance(timeout, NotGiven):
+            check_timeout(timeout)
 
         def decode(response: httpx.Response) -> tuple[Iterable[T], tuple[object, ...], int | None]:
             # Items are built as the walk reaches them (see _decode.Rows).

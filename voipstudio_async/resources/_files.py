@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Protocol, TypeGuard, TypeVar
 
+from .._checks import check_int
 from ._base import check_id
 
 __all__ = ["check_size", "download_target", "download_targets"]
@@ -28,9 +29,7 @@ def _is_size(value: object) -> TypeGuard[int]:
 
 def check_size(value: object, name: str = "expected_size") -> int | None:
     """``value`` if it is None or an int >= 0; anything else is a ValueError."""
-    if value is not None and not _is_size(value):
-        raise ValueError(f"{name} must be a non-negative int or None, got {value!r}")
-    return value
+    return None if value is None else check_int(value, name, minimum=0)
 
 
 def _known_size(model: object) -> int | None:
