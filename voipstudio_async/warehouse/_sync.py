@@ -53,10 +53,12 @@ class SyncReport:
     """Load packages a killed run left behind, loaded before this run's walk."""
 
 
-def pipeline_name(target: Target, dataset: str) -> str:
-    """A pipeline per destination and dataset (their working states must not mix)."""
+def pipeline_name(target: Target, dataset: str, account: str | None = None) -> str:
+    """A pipeline per destination and dataset (their working states must not mix), named
+    after the account too when a fleet runs it (``voipstudio_<account>_<hash>``)."""
     identity = f"{target.identity}#{dataset}"
-    return f"voipstudio_{hashlib.sha256(identity.encode()).hexdigest()[:12]}"
+    digest = hashlib.sha256(identity.encode()).hexdigest()[:12]
+    return f"voipstudio_{account}_{digest}" if account else f"voipstudio_{digest}"
 
 
 def _one_line(exc: BaseException, target: Target) -> str:
@@ -93,8 +95,11 @@ def sync(
     dataset: str = DEFAULT_DATASET,
     pipelines_dir: str | None = None,
     on_progress: ProgressCallback | None = None,
+    account: str | None = None,
 ) -> SyncReport:
     """Load the account's history into ``target`` (blocking: call it from a thread).
+
+    ``account`` (a fleet's account name) goes into the pipeline's name.
 
     API errors are raised as the SDK's exceptions; destination failures as
     ``DestinationError``.
@@ -128,7 +133,7 @@ def sync(
     options: dict[str, Any] = {} if pipelines_dir is None else {"pipelines_dir": pipelines_dir}
     try:
         pipeline = dlt.pipeline(
-            pipeline_name(target, dataset),
+            pipeline_name(target, dataset, account),
             destination=target.dlt_destination(),
             dataset_name=dataset,
             **options,
