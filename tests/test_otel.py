@@ -270,7 +270,7 @@ def test_without_opentelemetry_nothing_is_wrapped_or_imported_per_request() -> N
             def find_spec(self, name, path=None, target=None):
                 if name == "opentelemetry" or name.startswith("opentelemetry."):
                     attempts.append(name)
-                    raise ImportError(name)
+                    raise ModuleNotFoundError(name, name=name)
 
         sys.meta_path.insert(0, Block())
         from voipstudio_async import VoipStudio

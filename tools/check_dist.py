@@ -24,16 +24,29 @@ def _run(*args: str | Path, capture: bool = True) -> str:
         [str(a) for a in args], cwd=WORK, capture_output=capture, text=True, check=False
     )
     if result.returncode != 0:
-        sys.exit(f"failed ({result.returncode}): {' '.join(map(str, args))}\n"
-                 f"{result.stdout}{result.stderr}")
+        sys.exit(
+            f"failed ({result.returncode}): {' '.join(map(str, args))}\n"
+            f"{result.stdout}{result.stderr}"
+        )
     return result.stdout
 
 
 def _constraints(uv: str, extra: str | None) -> Path:
     """uv.lock's versions for the package with ``extra``, as a pip constraints file."""
     path = WORK / f"constraints-{extra or 'bare'}.txt"
-    args = [uv, "export", "--project", str(ROOT), "--frozen", "--no-dev", "--no-hashes",
-            "--no-emit-project", "--no-header", "--no-annotate", "--quiet"]
+    args = [
+        uv,
+        "export",
+        "--project",
+        str(ROOT),
+        "--frozen",
+        "--no-dev",
+        "--no-hashes",
+        "--no-emit-project",
+        "--no-header",
+        "--no-annotate",
+        "--quiet",
+    ]
     path.write_text(_run(*args, *(["--extra", extra] if extra else [])))
     return path
 
@@ -45,8 +58,9 @@ def main() -> None:
     parser.add_argument("pythons", nargs="+", help="interpreters to install the wheel on")
     args = parser.parse_args()
     (wheel,) = args.dist.resolve().glob("*.whl")
-    extras = list(tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-                  ["optional-dependencies"])
+    extras = list(
+        tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    )
     WORK.mkdir(parents=True, exist_ok=True)
     constraints = {extra: _constraints(args.uv, extra) for extra in [None, *extras]}
     for python in args.pythons:
@@ -56,8 +70,17 @@ def main() -> None:
             venv = WORK / f"py{version.strip()}-{name}"
             _run(args.uv, "venv", "--quiet", "--python", python, venv)
             requirement = f"{wheel}[{extra}]" if extra else str(wheel)
-            _run(args.uv, "pip", "install", "--quiet", "--python", venv / "bin" / "python",
-                 "--constraint", pins, requirement)
+            _run(
+                args.uv,
+                "pip",
+                "install",
+                "--quiet",
+                "--python",
+                venv / "bin" / "python",
+                "--constraint",
+                pins,
+                requirement,
+            )
             command = venv / "bin" / "voipstudio"
             shown = _run(command, "--version").strip()
             rows = _run(command, "--fake", "cdrs", "list", "--limit", "1")

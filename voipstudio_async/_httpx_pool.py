@@ -24,21 +24,89 @@ connection in use stays assigned to its request until the response is closed (ht
 returns it to ``IDLE``/``CLOSED`` before dropping the request), so nothing in use
 matches. The sweep looks and removes synchronously (no other task runs in between),
 closes what it removed, and lets the pool re-assign queued requests, which may now get
-a connection. It touches httpcore internals; if they are missing (a future httpcore),
-it does nothing rather than mask the request's own error.
+a connection.
+
+The guard reads httpcore's and httpx's private names (``_INTERNALS``). They are checked
+once, when the first transport is made, on objects built for the check; if one is
+missing (a future httpcore), one WARNING says so and the guard stays off: requests run
+exactly as on plain ``httpx.AsyncHTTPTransport``. Nothing is looked up inside an
+exception handler, and closing what the sweep removed can never replace the request's
+own error.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
+import logging
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, Final
 
+import httpcore
 import httpx
 
 from ._errors import other_loop_error
 
 __all__ = ["GuardedHTTPTransport"]
+
+logger = logging.getLogger("voipstudio_async")
+
+# Every private name the guard uses, by the object that must have it.
+_INTERNALS: Final = {
+    "httpcore.AsyncConnectionPool": (
+        "_requests",
+        "_connections",
+        "_optional_thread_lock",
+        "_assign_requests_to_connections",
+        "_close_connections",
+    ),
+    "httpcore's pool request": ("connection",),
+    "httpcore's pool stream": ("_pool_request",),
+    "httpx's response stream": ("_httpcore_stream",),
+    "httpx.AsyncHTTPTransport": ("_pool",),
+}
+
+
+def _missing_internals() -> list[str]:
+    """The private names of ``_INTERNALS`` that this httpcore and httpx lack."""
+    try:
+        # Private modules too: a future httpcore may move them.
+        from httpcore._async.connection_pool import AsyncPoolRequest, PoolByteStream
+        from httpx._transports.default import AsyncResponseStream
+    except ImportError as error:
+        return [f"module {error.name}"]
+    pool = httpcore.AsyncConnectionPool()
+    pool_request = AsyncPoolRequest(httpcore.Request("GET", "http://127.0.0.1/"))
+    pool_stream = PoolByteStream(stream=httpx.ByteStream(b""), pool_request=pool_request, pool=pool)
+    objects = {
+        "httpcore.AsyncConnectionPool": pool,
+        "httpcore's pool request": pool_request,
+        "httpcore's pool stream": pool_stream,
+        "httpx's response stream": AsyncResponseStream(pool_stream),
+        # verify=False: no certificates to load for an instance that never connects.
+        "httpx.AsyncHTTPTransport": httpx.AsyncHTTPTransport(verify=False),
+    }
+    return [
+        f"{owner}.{name}"
+        for owner, names in _INTERNALS.items()
+        for name in names
+        if not hasattr(objects[owner], name)
+    ]
+
+
+@functools.cache
+def _guard_available() -> bool:
+    """Whether the guard can run here; checked once per process, WARNING once if not."""
+    missing = _missing_internals()
+    if missing:
+        logger.warning(
+            "httpcore %s / httpx %s lack %s: the connection-pool guard against leaks on "
+            "cancellation is off (httpcore issue 1093); requests are not affected",
+            httpcore.__version__,
+            httpx.__version__,
+            ", ".join(missing),
+        )
+    return not missing
 
 
 class GuardedHTTPTransport(httpx.AsyncHTTPTransport):
@@ -52,6 +120,7 @@ class GuardedHTTPTransport(httpx.AsyncHTTPTransport):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._guarded = _guard_available()
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         loop = asyncio.get_running_loop()
@@ -59,6 +128,8 @@ class GuardedHTTPTransport(httpx.AsyncHTTPTransport):
             if self._loop is not None:
                 raise other_loop_error()
             self._loop = loop
+        if not self._guarded:
+            return await super().handle_async_request(request)
         try:
             response = await super().handle_async_request(request)
         except BaseException:
@@ -90,30 +161,32 @@ class _GuardedStream(httpx.AsyncByteStream):
         return self._stream.__aiter__()
 
     async def aclose(self) -> None:
+        # Looked up before the close, not in the handler (names checked by
+        # _guard_available; a stream of another kind has none).
+        pool_stream = getattr(self._stream, "_httpcore_stream", None)
+        pool_request = getattr(pool_stream, "_pool_request", None)
         try:
             await self._stream.aclose()
         except BaseException:
             # PoolByteStream marked itself closed before the interruption: it will never
             # drop its request, so drop it here and let the sweep reclaim the connection.
-            pool_stream = getattr(self._stream, "_httpcore_stream", None)
-            pool_request = getattr(pool_stream, "_pool_request", None)
-            requests = getattr(self._pool, "_requests", None)
-            if requests is not None and pool_request in requests:
-                requests.remove(pool_request)
-            await _drop_stranded(self._pool)
+            await _drop_stranded(self._pool, pool_request)
             raise
 
 
-async def _drop_stranded(pool: Any) -> None:
-    requests = getattr(pool, "_requests", None)
-    connections = getattr(pool, "_connections", None)
-    if requests is None or connections is None:
-        return
+def _take_stranded(pool: Any, pool_request: Any) -> list[Any]:
+    """Drop ``pool_request`` and the stranded connections from ``pool``; return them and
+    what else the pool gave up, to be closed.
+
+    Synchronous: no other task runs between the look and the removal.
+    """
     with pool._optional_thread_lock:
-        assigned = {id(pool_request.connection) for pool_request in requests}
+        if pool_request is not None and pool_request in pool._requests:
+            pool._requests.remove(pool_request)
+        assigned = {id(request.connection) for request in pool._requests}
         stranded = [
             connection
-            for connection in connections
+            for connection in pool._connections
             if id(connection) not in assigned
             and not (
                 connection.is_idle()
@@ -123,8 +196,22 @@ async def _drop_stranded(pool: Any) -> None:
             )
         ]
         if not stranded:
-            return
+            return []
         for connection in stranded:
-            connections.remove(connection)
-        closing = stranded + pool._assign_requests_to_connections()
-    await pool._close_connections(closing)
+            pool._connections.remove(connection)
+        closing: list[Any] = stranded + pool._assign_requests_to_connections()
+        return closing
+
+
+async def _drop_stranded(pool: Any, pool_request: Any = None) -> None:
+    """Sweep ``pool``; called while a request's own error is being raised.
+
+    Nothing here may take the place of that error (the caller re-raises it): a failure
+    of the sweep or of closing what it removed is logged at DEBUG instead.
+    """
+    try:
+        closing = _take_stranded(pool, pool_request)
+        if closing:
+            await pool._close_connections(closing)
+    except Exception:
+        logger.debug("the connection-pool sweep failed", exc_info=True)

@@ -13,7 +13,9 @@ httpx's own instrumentation (opentelemetry-instrumentation-httpx) skips the same
 attempt; when that key is already set, no attempt span is made here either.
 
 Without opentelemetry-api both functions return what they were given: the import is
-tried once, when this module is imported, and nothing runs per request. With the API
+tried once, when this module is imported, and nothing runs per request. An API that is
+installed but fails to import, or lacks the private suppress keys read from
+``opentelemetry.context``, leaves tracing off the same way, with one WARNING. With the API
 but no tracer provider set (every span would be a no-op), each call and attempt costs
 one provider lookup and runs untraced; a walk activates its span once per call to
 ``__anext__`` with a context built once, not through ``use_span`` per item.
@@ -22,7 +24,9 @@ one provider lookup and runs untraced; a walk activates its span once per call t
 from __future__ import annotations
 
 import functools
+import importlib.metadata
 import inspect
+import logging
 import os
 import re
 from collections.abc import AsyncIterator, Callable
@@ -36,17 +40,36 @@ import httpx
 if TYPE_CHECKING:
     from opentelemetry.trace import Span, Tracer
 
+_log = logging.getLogger("voipstudio_async")
+
 try:
     from opentelemetry import context as _context
     from opentelemetry import trace as _trace
-
-    # Where OpenTelemetry keeps them since 1.20; instrumentation libraries read these.
-    from opentelemetry.context import (
-        _SUPPRESS_HTTP_INSTRUMENTATION_KEY,
-        _SUPPRESS_INSTRUMENTATION_KEY,
-    )
-except ImportError:
+except ImportError as error:
     _trace = None  # type: ignore[assignment]
+    # Without the otel extra, tracing is off by choice; an API that fails to import is not.
+    if error.name not in {"opentelemetry", "opentelemetry.context", "opentelemetry.trace"}:
+        _log.warning("OpenTelemetry cannot be imported (%s): tracing is off", error)
+else:
+    # Private names, where OpenTelemetry keeps them since 1.20 (instrumentation libraries
+    # read them): checked once, here. Without them an attempt could be traced twice.
+    _SUPPRESS_HTTP_INSTRUMENTATION_KEY: Final[str] = getattr(
+        _context, "_SUPPRESS_HTTP_INSTRUMENTATION_KEY", ""
+    )
+    _SUPPRESS_INSTRUMENTATION_KEY: Final[str] = getattr(
+        _context, "_SUPPRESS_INSTRUMENTATION_KEY", ""
+    )
+    if not (_SUPPRESS_HTTP_INSTRUMENTATION_KEY and _SUPPRESS_INSTRUMENTATION_KEY):
+        _log.warning(
+            "opentelemetry-api %s lacks opentelemetry.context.%s: tracing is off",
+            importlib.metadata.version("opentelemetry-api"),
+            " and ".join(
+                name
+                for name in ("_SUPPRESS_HTTP_INSTRUMENTATION_KEY", "_SUPPRESS_INSTRUMENTATION_KEY")
+                if not getattr(_context, name, "")
+            ),
+        )
+        _trace = None  # type: ignore[assignment]
 
 __all__ = ["note_rate_limit_wait", "note_retry", "traced", "traced_transport"]
 
