@@ -17,11 +17,13 @@ import logging
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 from _support import LoopbackServer
 
-from voipstudio_async import VoipStudio, VoipStudioError
+from voipstudio_async import AuthenticationError, VoipStudio, VoipStudioError
 from voipstudio_async.cli import run
+from voipstudio_async.testing import FakeVoipStudio, serve_in_thread
 
 API_KEY = "S3NT1NEL-api-key"
 TOKEN = "S3NT1NEL-token"
@@ -65,12 +67,23 @@ class ScriptedServer(LoopbackServer):
 
     def _answer(self, target: str) -> bytes:
         if target.endswith("/login"):
-            return _json(200, {"user_token": SESSION, "user_id": 7})
+            return self._login_answer()
         if self.scenario == "404":
             return _json(404, {"message": "not found"})
         if self.scenario == "garbage":
             return b"NOT HTTP AT ALL\r\n\r\n"
         return b""  # "drop": close without answering
+
+    def _login_answer(self) -> bytes:
+        if self.scenario == "login-401":
+            return _json(401, {"message": "Invalid credentials"})
+        if self.scenario == "login-500":
+            return _json(500, {"message": "oops"})
+        if self.scenario == "login-not-json":
+            return _json(200, "not a session")
+        if self.scenario == "login-drop":
+            return b""
+        return _json(200, {"user_token": SESSION, "user_id": 7})
 
 
 def _json(status: int, body: object) -> bytes:
@@ -102,12 +115,19 @@ def _reachable_texts(exc: BaseException) -> Iterator[str]:
                 value = getattr(error, name, None)
                 if value is None:
                     continue
-                yield from (str(value), repr(value))
+                yield from (str(value), repr(value), *_bodies(value))
                 for inner in ("headers", "request"):
                     with contextlib.suppress(RuntimeError):
                         part = getattr(value, inner, None)
                         if part is not None:
                             yield from (str(part), repr(part), repr(getattr(part, "headers", "")))
+                            yield from _bodies(part)
+
+
+def _bodies(message: object) -> Iterator[str]:
+    """The body (``content``) of a request or response, when it was read."""
+    with contextlib.suppress(httpx.RequestNotRead, httpx.ResponseNotRead, AttributeError):
+        yield bytes(getattr(message, "content", b"")).decode("latin-1")
 
 
 def _leaks(text: str) -> list[str]:
@@ -140,6 +160,51 @@ async def test_nothing_reachable_from_an_error_shows_a_secret(
     for record in caplog.records:
         assert not _leaks(record.getMessage()), record.getMessage()
         assert not _leaks(repr(record.__dict__))
+
+
+@pytest.mark.parametrize("backend", ["httpx", "aiohttp"])
+@pytest.mark.parametrize("scenario", ["login-401", "login-500", "login-not-json", "login-drop"])
+async def test_a_failed_login_keeps_no_password(
+    caplog: pytest.LogCaptureFixture, scenario: str, backend: str
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    async with (
+        ScriptedServer(scenario) as server,
+        VoipStudio(
+            **CREDENTIALS["login"], base_url=server.base_url, max_retries=0, http_backend=backend
+        ) as vs,
+    ):
+        with pytest.raises(VoipStudioError) as caught:
+            await vs.cdrs.get(1)
+
+    texts = list(_reachable_texts(caught.value))
+    assert any("/login" in text for text in texts)  # the login request was reached
+    for text in texts:
+        assert not _leaks(text), text
+    for record in caplog.records:
+        assert not _leaks(record.getMessage()), record.getMessage()
+    response = getattr(caught.value, "response", None)
+    if response is not None:  # what was sent is shown, the password masked
+        assert json.loads(response.request.content) == {
+            "email": "a@example.com",
+            "password": "***",
+        }
+
+
+@pytest.mark.parametrize("backend", ["httpx", "aiohttp"])
+async def test_the_login_body_still_reaches_the_server(backend: str) -> None:
+    fake = FakeVoipStudio(seed=1, cdrs=3)
+    creds = fake.credentials
+    with serve_in_thread(fake) as url:
+        options: dict[str, Any] = {"base_url": url, "http_backend": backend, "max_retries": 0}
+        async with VoipStudio(email=creds.email, password=creds.password, **options) as vs:
+            assert [cdr.id async for cdr in vs.cdrs.iterate()]
+        async with VoipStudio(email=creds.email, password=PASSWORD, **options) as vs:
+            with pytest.raises(AuthenticationError) as caught:
+                await vs.cdrs.list()
+    for text in _reachable_texts(caught.value):
+        assert not _leaks(text), text
+    assert fake.login_count == 2
 
 
 @pytest.mark.parametrize("value", [API_KEY, TOKEN, f"  {PASSWORD} ", 3.5, -7, True])

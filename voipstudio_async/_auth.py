@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import base64
-from collections.abc import AsyncGenerator, Generator
+import json
+from collections.abc import AsyncGenerator, AsyncIterator, Generator
 
 import httpx
 from voipstudio_history_client.api.auth import login
@@ -39,6 +40,27 @@ def _set_token(request: httpx.Request, token: str) -> None:
     if not isinstance(request.headers, _MaskedHeaders):
         request.headers = _MaskedHeaders(request.headers)
     request.headers["X-Auth-Token"] = token
+
+
+class _LoginBody(httpx.AsyncByteStream):
+    """The login request's JSON body, given to the transport once and then dropped.
+
+    Built as a stream, not ``content=``, so the request never keeps it: its
+    ``content`` raises ``httpx.RequestNotRead`` and, once sent, its stream is empty. An
+    error that carries the login response carries ``_shown_login`` instead (below).
+    """
+
+    __slots__ = ("_body",)
+
+    def __init__(self, body: bytes) -> None:
+        self._body = body
+
+    def __repr__(self) -> str:
+        return "<login body, not shown>"
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        body, self._body = self._body, b""
+        yield body
 
 
 class _AsyncOnlyAuth(httpx.Auth):
@@ -142,15 +164,29 @@ class LoginAuth(_AsyncOnlyAuth):
         if self._attempts != attempts_seen and self._last_error is not None:
             raise self._last_error  # someone tried while we waited for the lock, and failed
         kwargs = login._get_kwargs(body=LoginRequest(email=self._email, password=self._password))
+        body = json.dumps(kwargs["json"], separators=(",", ":")).encode()
+        url = httpx.URL(self._login_url)
+        # httpx adds Host and Content-Length only to requests built from content=.
+        headers = {
+            **kwargs["headers"],
+            "Host": url.netloc.decode("ascii"),
+            "Content-Type": "application/json",
+            "Content-Length": str(len(body)),
+        }
         return httpx.Request(
-            kwargs["method"].upper(),
-            self._login_url,
-            json=kwargs["json"],
-            headers=kwargs["headers"],
+            kwargs["method"].upper(), url, headers=headers, stream=_LoginBody(body)
         )
+
+    def _shown_login(self, sent: httpx.Request) -> httpx.Request:
+        """The login request as errors may show it: the password masked."""
+        body = login._get_kwargs(body=LoginRequest(email=self._email, password="***"))["json"]
+        headers = [(k, v) for k, v in sent.headers.multi_items() if k.lower() != "content-length"]
+        return httpx.Request(sent.method, sent.url, headers=headers, json=body)
 
     async def _finish_login(self, response: httpx.Response) -> None:
         self._attempts += 1
+        # Every error raised below may carry this response: never with the password.
+        response.request = self._shown_login(response.request)
         try:
             await response.aread()
             self._accept_login(response)
