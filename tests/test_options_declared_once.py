@@ -168,3 +168,22 @@ def test_a_bad_option_is_refused_naming_it(name: str, bad: Any) -> None:
 def test_rate_limit_and_budget_arguments_read_the_same(make: Any, name: str) -> None:
     with pytest.raises(ValueError, match=rf"^{name} must be .*, got "):
         make()
+
+
+@pytest.mark.parametrize(
+    ("env_url", "given", "expected"),
+    [
+        (None, None, "https://l7api.com/v1.1/voipstudio/"),
+        ("https://env.example/v1", None, "https://env.example/v1/"),
+        (None, "https://kw.example/v2", "https://kw.example/v2/"),
+        ("https://env.example/v1", "https://kw.example/v2", "https://kw.example/v2/"),
+    ],
+)
+async def test_from_env_keywords_override_the_environment(
+    env_url: str | None, given: str | None, expected: str
+) -> None:
+    env = {**ENV, **({"VOIPSTUDIO_BASE_URL": env_url} if env_url else {})}
+    kwargs: dict[str, Any] = {} if given is None else {"base_url": given}
+    async with VoipStudio.from_env(env, max_retries=4, **kwargs) as vs:
+        assert vs.base_url == expected
+        assert vs.max_retries == 4

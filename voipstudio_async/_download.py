@@ -228,7 +228,11 @@ class _TempFile:
     """A uniquely named file beside the target, written and hashed off the event loop."""
 
     def __init__(self, target: Path) -> None:
-        self.path, fd = create_part(target)
+        try:
+            self.path, fd = create_part(target)
+        except OSError as exc:
+            # The hidden part file's name means nothing to the caller: name their target.
+            raise type(exc)(exc.errno, exc.strerror, str(target)) from None
         self._file: BinaryIO = os.fdopen(fd, "wb")
         self._hash = hashlib.sha256()
         # Serialises the worker's writes with discard(): a cancelled await does not stop

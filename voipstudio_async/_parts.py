@@ -112,8 +112,8 @@ def remove_stale_parts(directory: Path, names: Iterable[str]) -> None:
     wanted = set(names)
     try:
         entries = list(os.scandir(directory))
-    except FileNotFoundError:
-        return
+    except (FileNotFoundError, NotADirectoryError):
+        return  # nothing to clean; creating the part file names the problem
     for entry in entries:
         match = _PART.fullmatch(entry.name)
         if match and match["name"] in wanted and entry.is_file(follow_symlinks=False):
