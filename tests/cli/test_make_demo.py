@@ -31,13 +31,18 @@ def make_dry_run(target: str, venv: Path) -> str:
 
 def test_demo_installs_only_the_cli_testing_and_warehouse_extras(tmp_path: Path) -> None:
     commands = make_dry_run("demo", tmp_path / "venv")
-    assert "-e '.[cli,testing,warehouse]'" in commands
-    assert ".[dev]" not in commands
+    assert "sync --locked --inexact --no-dev --extra cli --extra testing --extra warehouse" in (
+        commands
+    )
+    assert "--all-extras" not in commands and "--group dev" not in commands
     assert "npm" not in commands
 
 
-def test_setup_still_installs_the_dev_toolchain(tmp_path: Path) -> None:
-    assert "-e '.[dev]'" in make_dry_run("setup", tmp_path / "venv")
+def test_setup_installs_the_dev_toolchain_from_the_lock(tmp_path: Path) -> None:
+    commands = make_dry_run("setup", tmp_path / "venv")
+    assert f"UV_PROJECT_ENVIRONMENT={tmp_path / 'venv'}" in commands
+    assert "uv sync --locked --all-extras --group dev" in commands
+    assert "pip install --quiet uv==" in commands  # uv itself, bootstrapped at its pin
 
 
 def _demo_module() -> ModuleType:
