@@ -113,7 +113,7 @@ async def test_jsonl_is_compact_and_the_same_with_or_without_orjson(
 
 def test_jsonl_bytes_agree_on_awkward_values(monkeypatch: pytest.MonkeyPatch) -> None:
     rows = [
-        {"s": "Zoë — 東京 \"q\" \\ \n\t\u2028", "n": None, "b": True, "i": -(2**53), "f": 0.1},
+        {"s": 'Zoë — 東京 "q" \\ \n\t\u2028', "n": None, "b": True, "i": -(2**53), "f": 0.1},
         {"nested": {"a": [1, 2.5, "x"]}, "empty": "", "list": []},
     ]
     fast = _export._jsonl(rows)

@@ -16,9 +16,10 @@ from typing import Any
 
 import pytest
 from _moto import aws_environ, free_port, moto_server
+from warehouse_helpers import Stall
 
 from voipstudio_async import VoipStudio
-from voipstudio_async.testing import FakeVoipStudio
+from voipstudio_async.testing import FakeVoipStudio, serve_in_thread
 
 # dlt reports anonymous usage over the internet unless told not to; tests stay on loopback.
 os.environ["RUNTIME__DLTHUB_TELEMETRY"] = "false"
@@ -45,6 +46,40 @@ def factory(fake: FakeVoipStudio) -> Callable[[], VoipStudio]:
 @pytest.fixture
 def pipelines_dir(tmp_path: Path) -> str:
     return str(tmp_path / "pipelines")
+
+
+# -- a larger account on loopback whose CDR walk can be held at its second page -----------------
+
+
+@pytest.fixture
+def account() -> FakeVoipStudio:
+    # Three pages of CDRs (5,000 a page), so the walk can be stopped half-way.
+    return FakeVoipStudio(seed=11, cdrs=12_000, monitors=20, voicemessages=15, chats=5, msdrs=8)
+
+
+@pytest.fixture
+def stall(account: FakeVoipStudio) -> Iterator[Stall]:
+    hook = Stall()
+    account.on_request(hook)
+    yield hook
+    hook.disarm()
+
+
+@pytest.fixture
+def environ(account: FakeVoipStudio, tmp_path: Path, stall: Stall) -> Iterator[dict[str, str]]:
+    """The command's environment: the account served on loopback, dlt's state in tmp_path."""
+    creds = account.credentials
+    with serve_in_thread(account) as base_url:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("VOIPSTUDIO_", "DLT_"))}
+        yield {
+            **env,
+            "VOIPSTUDIO_BASE_URL": base_url,
+            "VOIPSTUDIO_USER_ID": str(creds.user_id),
+            "VOIPSTUDIO_API_KEY": creds.api_key,
+            "DLT_DATA_DIR": str(tmp_path / "dlt"),
+            "RUNTIME__DLTHUB_TELEMETRY": "false",
+        }
+        stall.disarm()  # a stalled request must not hold up the server's shutdown
 
 
 # -- a real PostgreSQL server on loopback ------------------------------------------------------

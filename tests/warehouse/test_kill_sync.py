@@ -9,83 +9,22 @@ re-run: every CDR of the fake exactly once.
 
 from __future__ import annotations
 
-import os
+import re
 import subprocess
 import sys
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import duckdb
-import pytest
 from dlt.common.versioned_state import decompress_state
+from warehouse_helpers import Stall
 
-from voipstudio_async.testing import FakeVoipStudio, serve_in_thread
+from voipstudio_async.testing import FakeVoipStudio
 
 HERE = Path(__file__).resolve().parent
 SCRIPT = Path(sys.executable).with_name("voipstudio")
-STALLED_PAGE = 2
-"""The extract kill waits for this list request of the CDR walk (one page is in)."""
-
-
-class _Stall:
-    """Holds the fake's answer to the ``STALLED_PAGE``-th ``GET /cdrs`` while armed."""
-
-    def __init__(self) -> None:
-        self.armed = False
-        self.seen = 0
-        self.reached = threading.Event()
-        self.release = threading.Event()
-
-    def __call__(self, method: str, path: str) -> None:
-        if not self.armed or (method, path) != ("GET", "/cdrs"):
-            return
-        self.seen += 1
-        if self.seen == STALLED_PAGE:
-            self.reached.set()
-            self.release.wait(60)
-
-    def arm(self) -> None:
-        self.seen = 0
-        self.reached.clear()
-        self.release.clear()
-        self.armed = True
-
-    def disarm(self) -> None:
-        self.armed = False
-        self.release.set()
-
-
-@pytest.fixture
-def account() -> FakeVoipStudio:
-    # Three pages of CDRs (5,000 a page), so the walk can be stopped half-way.
-    return FakeVoipStudio(seed=11, cdrs=12_000, monitors=20, voicemessages=15, chats=5, msdrs=8)
-
-
-@pytest.fixture
-def stall(account: FakeVoipStudio) -> Iterator[_Stall]:
-    hook = _Stall()
-    account.on_request(hook)
-    yield hook
-    hook.disarm()
-
-
-@pytest.fixture
-def environ(account: FakeVoipStudio, tmp_path: Path, stall: _Stall) -> Iterator[dict[str, str]]:
-    creds = account.credentials
-    with serve_in_thread(account) as base_url:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("VOIPSTUDIO_", "DLT_"))}
-        yield {
-            **env,
-            "VOIPSTUDIO_BASE_URL": base_url,
-            "VOIPSTUDIO_USER_ID": str(creds.user_id),
-            "VOIPSTUDIO_API_KEY": creds.api_key,
-            "DLT_DATA_DIR": str(tmp_path / "dlt"),
-            "RUNTIME__DLTHUB_TELEMETRY": "false",
-        }
-        stall.disarm()  # a stalled request must not hold up the server's shutdown
 
 
 def _wait(proc: subprocess.Popen[bytes], reached: Callable[[], bool], what: str) -> None:
@@ -98,7 +37,7 @@ def _wait(proc: subprocess.Popen[bytes], reached: Callable[[], bool], what: str)
 
 
 def _killed_sync(
-    point: str, argv: list[str], env: dict[str, str], stall: _Stall, tmp_path: Path
+    point: str, argv: list[str], env: dict[str, str], stall: Stall, tmp_path: Path
 ) -> None:
     """Run the sync until it reaches ``point``, then SIGKILL it."""
     marker = tmp_path / f"reached-{point}"
@@ -169,7 +108,7 @@ def _assert_every_cdr_once(db: Path, fake: FakeVoipStudio) -> None:
 
 
 def test_killed_syncs_rerun_to_every_row_exactly_once(
-    tmp_path: Path, account: FakeVoipStudio, environ: dict[str, str], stall: _Stall
+    tmp_path: Path, account: FakeVoipStudio, environ: dict[str, str], stall: Stall
 ) -> None:
     """One account through kills at each point, new rows arriving between the runs."""
     db = tmp_path / "history.duckdb"
@@ -180,8 +119,10 @@ def test_killed_syncs_rerun_to_every_row_exactly_once(
     assert _committed(db) == (None, set(account.ids("cdrs")))
     account.insert("cdrs", 3)
     out = _full_sync(argv, environ)
-    assert "loaded 1 package(s) an interrupted run left behind" in out
-    assert "cdrs           3 new, 0 updated" in out
+    # The resumed package's rows count as loaded by this run (they were not committed).
+    total = len(account.ids("cdrs"))
+    assert f"loaded 1 package(s) an interrupted run left behind ({total - 3} rows)" in out
+    assert f"cdrs           {total} new, 0 updated" in out
     _assert_every_cdr_once(db, account)
     assert _committed(db)[0] == account.ids("cdrs")[-1]
 
@@ -193,7 +134,11 @@ def test_killed_syncs_rerun_to_every_row_exactly_once(
         _killed_sync(point, argv, environ, stall, tmp_path)
         _assert_cursor_not_ahead(db, account)
         account.insert("cdrs", 2)
+    before = _committed(db)[1]
     out = _full_sync(argv, environ)
-    assert "loaded 1 package(s) an interrupted run left behind" in out
+    resumed = re.search(r"loaded 1 package\(s\) an interrupted run left behind \((\d+) rows\)", out)
+    assert resumed is not None and int(resumed[1]) > 0, out
     _assert_every_cdr_once(db, account)
     assert _committed(db)[0] == account.ids("cdrs")[-1]
+    # What the run reports is what it added: the resumed rows and the walk's.
+    assert f"cdrs           {len(account.ids('cdrs')) - len(before)} new, 0 updated" in out

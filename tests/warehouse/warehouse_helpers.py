@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
 from typing import Any
@@ -71,3 +72,35 @@ def list_walks(fake: FakeVoipStudio, path: str) -> list[list[dict[str, Any]]]:
             query = parse_qs(urlsplit("?" + request.query).query)
             walks.append(json.loads(query["filter"][0]) if "filter" in query else [])
     return walks
+
+
+STALLED_PAGE = 2
+"""A stalled walk waits for this list request of the CDR walk (one page is in)."""
+
+
+class Stall:
+    """Holds the fake's answer to the ``STALLED_PAGE``-th ``GET /cdrs`` while armed."""
+
+    def __init__(self) -> None:
+        self.armed = False
+        self.seen = 0
+        self.reached = threading.Event()
+        self.release = threading.Event()
+
+    def __call__(self, method: str, path: str) -> None:
+        if not self.armed or (method, path) != ("GET", "/cdrs"):
+            return
+        self.seen += 1
+        if self.seen == STALLED_PAGE:
+            self.reached.set()
+            self.release.wait(60)
+
+    def arm(self) -> None:
+        self.seen = 0
+        self.reached.clear()
+        self.release.clear()
+        self.armed = True
+
+    def disarm(self) -> None:
+        self.armed = False
+        self.release.set()

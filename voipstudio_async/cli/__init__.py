@@ -21,6 +21,7 @@ from ._errors import (
     EXIT_USAGE,
     UserError,
 )
+from ._interrupt import on_signal
 from ._run import run
 
 __all__ = [
@@ -52,11 +53,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 async def _main(argv: Sequence[str] | None) -> int:
     # Ctrl-C and SIGTERM cancel the command, which reports how far it got and removes
-    # temporary files on the way out.
+    # temporary files on the way out (sync stops at the next page instead, see _interrupt).
     task = asyncio.current_task()
     if task is not None:
         with contextlib.suppress(NotImplementedError):  # no signal handlers on Windows
             loop = asyncio.get_running_loop()
             for signum in (signal.SIGINT, signal.SIGTERM):
-                loop.add_signal_handler(signum, task.cancel)
+                loop.add_signal_handler(signum, on_signal, task)
     return await run(argv)

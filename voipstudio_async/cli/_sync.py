@@ -11,16 +11,19 @@ import argparse
 import asyncio
 import os
 import re
+import threading
 from collections.abc import Callable, Mapping
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from .._client import VoipStudio
-from ._errors import EXIT_OK, UserError
+from ._errors import EXIT_INTERRUPTED, EXIT_OK, UserError
+from ._interrupt import graceful
 from ._output import Task, Ui
 
 if TYPE_CHECKING:
     from ..testing import FakeVoipStudio
+    from ..warehouse import SyncReport, Target
 
 __all__ = ["add_sync_parser", "parse_lookback", "sync_command"]
 
@@ -134,10 +137,35 @@ def _factory(
     return build
 
 
+def _kept(report: SyncReport) -> str:
+    rows = sum(c.new + c.updated for c in report.tables.values())
+    tables = ", ".join(
+        f"{name} {c.new + c.updated}" for name, c in report.tables.items() if c.new + c.updated
+    )
+    return f"{rows} rows loaded and kept{f' ({tables})' if tables else ''}"
+
+
+async def _check_destination(target: Target) -> None:
+    """The destination's driver and (S3) bucket, before any request to the API."""
+    from ..warehouse import DestinationError, MissingExtraError
+
+    try:
+        target.check_installed()
+        await asyncio.to_thread(target.check_bucket)
+    except MissingExtraError as exc:
+        raise UserError(str(exc)) from None
+    except DestinationError as exc:
+        raise UserError(str(exc)) from None
+
+
 async def sync_command(
     args: argparse.Namespace, ui: Ui, environ: Mapping[str, str], max_retries: int
 ) -> int:
-    """Run the sync in a worker thread and print what each table received."""
+    """Run the sync in a worker thread and print what each table received.
+
+    The first Ctrl-C or SIGTERM ends the walks at the next page; what they fetched is
+    loaded and kept (exit 130); a second one ends the process at once.
+    """
     try:
         from ..warehouse import DestinationError, parse_destination, sync
     except ImportError:
@@ -149,6 +177,7 @@ async def sync_command(
         target.check_dataset(args.dataset)
     except ValueError as exc:
         raise UserError(f"--to: {exc}") from None
+    await _check_destination(target)
     factory = _factory(args, environ, max_retries)
     if not args.fake:
         try:
@@ -160,10 +189,21 @@ async def sync_command(
     os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
     os.environ.setdefault("RUNTIME__LOG_LEVEL", "WARNING" if ui.verbose else "ERROR")
     ui.note(f"syncing {', '.join(args.resources)} into {target.display} ({args.dataset})")
-    with ui.progress() as tracker:
+    stop = threading.Event()
+
+    def stop_gracefully() -> None:
+        stop.set()
+        ui.warn(
+            "stopping: the rows already fetched are being loaded and kept "
+            "(Ctrl-C again to stop at once)"
+        )
+
+    with ui.progress() as tracker, graceful(stop_gracefully):
         tasks: dict[str, Task] = {name: tracker.task(name, None) for name in args.resources}
 
         def advance(table: str, new: int, updated: int) -> None:
+            if table not in tasks:  # a resumed package of a table not asked for this time
+                tasks[table] = tracker.task(table, None)
             tasks[table].advance(new + updated)
 
         try:
@@ -175,12 +215,19 @@ async def sync_command(
                 lookback=args.lookback,
                 dataset=args.dataset,
                 on_progress=advance,
+                stop=stop,
             )
         except DestinationError as exc:
             raise UserError(f"{target.display}: {exc}") from None
     if report.resumed_packages:
-        ui.say(f"loaded {report.resumed_packages} package(s) an interrupted run left behind")
+        ui.say(
+            f"loaded {report.resumed_packages} package(s) an interrupted run left behind "
+            f"({report.resumed_rows} rows)"
+        )
     for name, counts in report.tables.items():
         ui.say(f"{name:<14} {counts.new} new, {counts.updated} updated")
-    ui.say(f"-> {target.display} (dataset {args.dataset})")
+    ui.say(f"-> {target.display} (dataset {report.dataset})")
+    if report.stopped:
+        ui.warn(f"interrupted: {_kept(report)}; the next sync goes on from there")
+        return EXIT_INTERRUPTED
     return EXIT_OK

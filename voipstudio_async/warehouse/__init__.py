@@ -12,9 +12,16 @@ Needs the ``warehouse`` extra (dlt with DuckDB)::
 from __future__ import annotations
 
 from ._columns import DATE_FIELDS, RESOURCES, ResourceName
-from ._destination import DEFAULT_DATASET, DEFAULT_URL, Target, parse_destination
+from ._destination import (
+    DEFAULT_DATASET,
+    DEFAULT_URL,
+    DestinationError,
+    MissingExtraError,
+    Target,
+    parse_destination,
+)
 from ._source import DEFAULT_LOOKBACK, ClientFactory, ProgressCallback, history_source
-from ._sync import DestinationError, SyncReport, TableCounts, sync
+from ._sync import SyncReport, TableCounts, sync
 
 __all__ = [
     "DATE_FIELDS",
@@ -24,6 +31,7 @@ __all__ = [
     "RESOURCES",
     "ClientFactory",
     "DestinationError",
+    "MissingExtraError",
     "ProgressCallback",
     "ResourceName",
     "SyncReport",

@@ -5,18 +5,51 @@ SQLAlchemy URLs), ``postgresql://user:pass@host:port/db``, ``file:///dir`` and
 ``s3://bucket/prefix``. ``file`` and ``s3`` write Delta tables (dlt's filesystem
 destination with ``table_format="delta"``), which dlt can merge into; S3 credentials
 and endpoint come from the usual ``AWS_*`` variables.
+
+A PostgreSQL password missing from the URL is found as libpq finds it: ``PGPASSWORD``,
+then the first matching line of ``PGPASSFILE`` (default ``~/.pgpass``).
 """
 
 from __future__ import annotations
 
+import importlib
 import os
+import re
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, cast
 from urllib.parse import quote, unquote, urlsplit
 
-__all__ = ["DEFAULT_DATASET", "DEFAULT_URL", "Target", "parse_destination"]
+__all__ = [
+    "DEFAULT_DATASET",
+    "DEFAULT_URL",
+    "DestinationError",
+    "MissingExtraError",
+    "Target",
+    "parse_destination",
+]
+
+
+class DestinationError(Exception):
+    """The destination could not be reached, refused the credentials or the load.
+
+    The message is one line and never holds the destination's password.
+    """
+
+
+class MissingExtraError(ImportError):
+    """The destination's driver is not installed; the message names the ``pip install``."""
+
+
+# What each kind of destination imports, and the extra that installs it.
+_DRIVERS: dict[str, tuple[tuple[str, ...], str]] = {
+    "duckdb": (("duckdb",), "warehouse"),
+    "postgres": (("psycopg2",), "warehouse-postgres"),
+    "filesystem": (("deltalake",), "warehouse-delta"),
+    "s3": (("deltalake", "s3fs"), "warehouse-delta"),
+}
 
 # Not voipstudio.duckdb: DuckDB names a file's catalog after its stem, and a catalog named
 # like the dataset makes every ``voipstudio.table`` ambiguous (see Target.check_dataset).
@@ -36,6 +69,9 @@ class Target:
     """The path, bucket URL or full connection URL (may hold a password)."""
     secrets: tuple[str, ...] = field(default=(), repr=False)
     aws: Mapping[str, str] = field(default_factory=dict, repr=False)
+    legacy_identity: str | None = field(default=None, repr=False)
+    """What ``identity`` was before version 0.2 when it differs (a PostgreSQL URL with a
+    password was told apart by its ``:***``): the pipeline of that name is adopted."""
 
     @property
     def table_format(self) -> Literal["delta"] | None:
@@ -44,10 +80,54 @@ class Target:
 
     @property
     def identity(self) -> str:
-        """What tells destinations apart (no secrets): a DuckDB file by absolute path."""
+        """What tells destinations apart (no secrets): a DuckDB file by absolute path, a
+        database by user, host, port and name (wherever its password came from)."""
         if self.kind == "duckdb":
             return f"duckdb:///{Path(self.location).resolve()}"
-        return self.display
+        return self.display.replace(":***@", "@", 1) if self.kind == "postgres" else self.display
+
+    def check_installed(self) -> None:
+        """Raise ``MissingExtraError`` (naming the ``pip install``) unless this destination's
+        driver imports."""
+        modules, extra = _DRIVERS["s3" if self.location.startswith("s3://") else self.kind]
+        for module in modules:
+            try:
+                importlib.import_module(module)
+            except ImportError:
+                raise MissingExtraError(
+                    f"{self.display} needs {module}: pip install 'voipstudio-async[{extra}]'"
+                ) from None
+
+    def check_bucket(self) -> None:
+        """``DestinationError`` unless an ``s3://`` destination's bucket exists and these
+        credentials reach it (a sync never creates a bucket: a typo must not make one)."""
+        if not self.location.startswith("s3://"):
+            return
+        import s3fs  # type: ignore[import-untyped]
+
+        bucket = self.location.removeprefix("s3://").split("/", 1)[0]
+        aws = self.aws
+        region = aws.get("region_name")
+        fs = s3fs.S3FileSystem(
+            key=aws.get("aws_access_key_id"),
+            secret=aws.get("aws_secret_access_key"),
+            token=aws.get("aws_session_token"),
+            endpoint_url=aws.get("endpoint_url"),
+            client_kwargs={"region_name": region} if region else {},
+            skip_instance_cache=True,
+        )
+        try:
+            fs.call_s3("head_bucket", Bucket=bucket)
+        except FileNotFoundError:
+            raise DestinationError(
+                f"{self.display}: no bucket {bucket!r} (a sync does not create buckets)"
+            ) from None
+        except PermissionError:
+            raise DestinationError(
+                f"{self.display}: access to bucket {bucket!r} denied for these credentials"
+            ) from None
+        except OSError as exc:
+            raise DestinationError(self.scrub(f"{self.display}: {exc}")) from None
 
     def check_dataset(self, dataset: str) -> None:
         """ValueError when ``dataset`` cannot live in this destination.
@@ -62,9 +142,13 @@ class Target:
             )
 
     def scrub(self, text: str) -> str:
-        """``text`` with every secret of this target replaced by ``***``."""
-        for secret in self.secrets:
-            text = text.replace(secret, "***")
+        """``text`` with every secret of this target replaced by ``***``.
+
+        A secret is replaced where it stands as a value, not inside a longer word: a
+        one-letter password must not turn ``psycopg2`` into ``***syco***g2``.
+        """
+        for secret in sorted(self.secrets, key=len, reverse=True):
+            text = re.sub(rf"(?<![^\W_]){re.escape(secret)}(?![^\W_])", "***", text)
         return text
 
     def dlt_destination(self) -> Any:
@@ -113,7 +197,7 @@ def parse_destination(url: str, environ: Mapping[str, str] | None = None) -> Tar
         path = Path(unquote(rest[1:]))
         return Target("duckdb", f"duckdb:///{path}", str(path))
     if scheme in ("postgresql", "postgres"):
-        return _postgres(url)
+        return _postgres(url, os.environ if environ is None else environ)
     if scheme == "file":
         parts = urlsplit(url)
         if parts.netloc not in ("", "localhost") or not parts.path:
@@ -136,7 +220,7 @@ _EXPECTED = (
 )
 
 
-def _postgres(url: str) -> Target:
+def _postgres(url: str, environ: Mapping[str, str]) -> Target:
     try:
         parts = urlsplit(url)
         port = parts.port
@@ -149,11 +233,75 @@ def _postgres(url: str) -> Target:
     password = unquote(parts.password or "")
     host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
     netloc = f"{host}:{port}" if port else host
+    secrets = {parts.password or ""}
+    if not password:
+        password = environ.get("PGPASSWORD") or _pgpass(
+            environ, parts.hostname, port or 5432, unquote(database), user
+        )
+        if password:
+            credentials = f"{quote(user, safe='')}:{quote(password, safe='')}@"
+            url = parts._replace(netloc=credentials + netloc).geturl()
     display = f"postgresql://{quote(user) + '@' if user else ''}{netloc}/{database}"
+    legacy = None
     if password:
-        display = display.replace("@", ":***@", 1)
-    secrets = tuple(s for s in {password, parts.password or ""} if s)
-    return Target("postgres", display, url, secrets)
+        # Before 0.2 the identity was this display, which had ":***" when the URL held
+        # the password: that pipeline's state is adopted (see _sync.py).
+        display = legacy = display.replace("@", ":***@", 1)
+    secrets |= {password, quote(password, safe="")}
+    return Target("postgres", display, url, tuple(s for s in secrets if s), legacy_identity=legacy)
+
+
+def _pgpass_fields(line: str) -> list[str]:
+    """The ``:``-separated fields of a password-file line (``\\:`` and ``\\\\`` escaped)."""
+    fields: list[str] = []
+    current: list[str] = []
+    escaped = False
+    for char in line:
+        if escaped:
+            current.append(char)
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif char == ":" and len(fields) < 4:
+            fields.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+    fields.append("".join(current))
+    return fields
+
+
+def _pgpass(environ: Mapping[str, str], host: str, port: int, database: str, user: str) -> str:
+    """The password of the first matching ``hostname:port:database:username:password``
+    line of ``PGPASSFILE`` (default ``~/.pgpass``), as libpq reads it; "" when none."""
+    configured = environ.get("PGPASSFILE")
+    if configured:
+        path = Path(configured)
+    else:
+        home = environ.get("HOME") or os.path.expanduser("~")
+        path = Path(home) / ".pgpass"
+    try:
+        mode = path.stat().st_mode
+        if not stat.S_ISREG(mode):
+            return ""
+        if mode & (stat.S_IRWXG | stat.S_IRWXO):
+            raise ValueError(
+                f"password file {path} has group or other access, which PostgreSQL refuses "
+                f"to read: chmod 0600 {path}"
+            )
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return ""
+    except OSError as exc:
+        raise ValueError(f"cannot read password file {path}: {exc.strerror or exc}") from None
+    wanted = (host, str(port), database, user)
+    for line in text.splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        fields = _pgpass_fields(line)
+        if len(fields) == 5 and all(f in ("*", w) for f, w in zip(fields, wanted, strict=False)):
+            return fields[4]
+    return ""
 
 
 def _safe(url: str) -> str:

@@ -15,6 +15,7 @@ import hashlib
 import json
 import operator
 import re
+import threading
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, MutableMapping
 from dataclasses import dataclass, field
@@ -32,6 +33,8 @@ from ._columns import RESOURCES, ResourceName, TableShape, shape
 
 __all__ = [
     "DEFAULT_LOOKBACK",
+    "EXTRACTED",
+    "SOURCE_NAME",
     "ClientFactory",
     "ProgressCallback",
     "history_source",
@@ -41,6 +44,10 @@ ClientFactory = Callable[[], VoipStudio]
 """Builds a client; called inside the event loop dlt runs the resources on."""
 ProgressCallback = Callable[[str, int, int], None]
 """``(table, new_rows, updated_rows)`` for each batch handed to dlt."""
+
+SOURCE_NAME = "voipstudio"
+EXTRACTED = "extracted"
+"""Resource-state key: ``[new, updated]`` rows of the extract that wrote the state."""
 
 DEFAULT_LOOKBACK = timedelta(days=7)
 BATCH_ROWS = MAX_PAGE_SIZE
@@ -113,6 +120,7 @@ def _history_rows(
     factory: ClientFactory,
     lookback: timedelta,
     on_progress: ProgressCallback | None,
+    stop: threading.Event | None,
 ) -> Callable[[], AsyncIterator[pa.Table]]:
     get_values = operator.attrgetter(*table.attributes)
     date_index = table.date_index
@@ -126,12 +134,16 @@ def _history_rows(
         top = last_id
         batch: list[tuple[Any, ...]] = []
         new = updated = 0
+        totals = [0, 0]
+        stopped = False
 
         def flush() -> pa.Table:
             nonlocal new, updated
             arrow = table.to_arrow(batch)
             if on_progress is not None:
                 on_progress(name, new, updated)
+            totals[0] += new
+            totals[1] += updated
             batch.clear()
             new = updated = 0
             window.prune()
@@ -144,6 +156,10 @@ def _history_rows(
             )
             threshold = window.threshold()
             async for item in walk:
+                # Per row, not per batch: a re-read of unchanged rows fills no batch.
+                if stop is not None and stop.is_set():
+                    stopped = True
+                    break
                 values = get_values(item)
                 ident: int = values[0]
                 date = values[date_index]
@@ -173,7 +189,11 @@ def _history_rows(
         # Read by dlt when the extract ends: committed with these rows, never before.
         state["last_id"] = top
         state["newest"] = window.newest or None
-        state["digests"] = window.digests() if lookback else {}
+        digests = window.digests() if lookback else {}
+        # A stopped walk did not reach every row of the window: keep the digests of the
+        # rows it did not see, so that they are not taken for changed ones next time.
+        state["digests"] = {**known, **digests} if stopped and lookback else digests
+        state[EXTRACTED] = totals
 
     return rows
 
@@ -210,6 +230,7 @@ def history_source(
     lookback: timedelta = DEFAULT_LOOKBACK,
     *,
     on_progress: ProgressCallback | None = None,
+    stop: threading.Event | None = None,
 ) -> DltSource:
     """The account's history as a dlt source: one table per resource, merged on ``id``.
 
@@ -218,6 +239,8 @@ def history_source(
     dated within it of the newest row and loads those that changed;
     ``timedelta(0)`` turns that off. ``cdrs`` and ``msdrs`` also bring their
     dictionaries (``cdrs_dictionary``, ``msdrs_dictionary``), replaced on each run.
+    When ``stop`` is set, each walk ends after its current page (the dictionaries, one
+    request each, are read whole).
     """
     chosen = _check_resources(resources)
     window = _check_lookback(lookback)
@@ -225,12 +248,12 @@ def history_source(
     if not callable(factory):
         raise TypeError("client_factory must be a callable that returns a VoipStudio")
 
-    @dlt.source(name="voipstudio", max_table_nesting=0)
+    @dlt.source(name=SOURCE_NAME, max_table_nesting=0)
     def voipstudio() -> Iterator[Any]:
         for name in chosen:
             table = shape(name)
             yield dlt.resource(
-                _history_rows(name, table, factory, window, on_progress),
+                _history_rows(name, table, factory, window, on_progress, stop),
                 name=name,
                 primary_key="id",
                 write_disposition="merge",

@@ -1,0 +1,111 @@
+"""Ctrl-C and SIGTERM stop ``voipstudio sync`` at the next page: what was fetched is loaded
+and kept, the message says how much, the next run loads the rest exactly once; a second
+signal ends the process at once and the destination stays consistent.
+
+Each signal lands while the fake holds back the answer to the second page of the CDR walk
+(``Stall`` of test_kill_sync), so the walk is certainly unfinished when it arrives.
+"""
+
+from __future__ import annotations
+
+import re
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from test_kill_sync import (
+    SCRIPT,
+    _assert_cursor_not_ahead,
+    _assert_every_cdr_once,
+    _committed,
+    _full_sync,
+    _wait,
+)
+from warehouse_helpers import Stall
+
+from voipstudio_async.testing import FakeVoipStudio
+
+SIGNALS = [signal.SIGINT, signal.SIGTERM]
+
+
+def _start(argv: list[str], env: dict[str, str], stall: Stall) -> subprocess.Popen[bytes]:
+    stall.arm()
+    proc = subprocess.Popen(
+        [str(SCRIPT), *argv], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    _wait(proc, stall.reached.is_set, "the second page")
+    return proc
+
+
+@pytest.mark.parametrize("signum", SIGNALS, ids=lambda s: signal.Signals(s).name)
+def test_a_signal_stops_at_the_next_page_and_keeps_what_was_fetched(
+    tmp_path: Path,
+    account: FakeVoipStudio,
+    environ: dict[str, str],
+    stall: Stall,
+    signum: int,
+) -> None:
+    db = tmp_path / "history.duckdb"
+    argv = ["sync", "--to", f"duckdb:///{db}", "--resources", "cdrs"]
+    proc = _start(argv, environ, stall)
+    try:
+        proc.send_signal(signum)
+        time.sleep(0.2)  # the stop flag is set before the held-back page arrives
+        stall.disarm()
+        out, err = (b.decode() for b in proc.communicate(timeout=60))
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 130, err
+    assert "voipstudio: stopping: the rows already fetched are being loaded and kept" in err
+    kept = re.search(r"voipstudio: interrupted: (\d+) rows loaded and kept", err)
+    assert kept is not None, err
+    _, ids = _committed(db)
+    total = len(account.ids("cdrs"))
+    # Stopped: not every row; what the message says is what the table holds.
+    assert len(ids) < total and int(kept[1]) == len(ids), (len(ids), err)
+    assert f"cdrs           {len(ids)} new, 0 updated" in out
+    _assert_cursor_not_ahead(db, account)
+    if ids:
+        assert _committed(db)[0] == max(ids)
+
+    out = _full_sync(argv, environ)
+    assert f"cdrs           {total - len(ids)} new, 0 updated" in out
+    _assert_every_cdr_once(db, account)
+
+
+@pytest.mark.parametrize("signum", SIGNALS, ids=lambda s: signal.Signals(s).name)
+def test_a_second_signal_ends_at_once(
+    tmp_path: Path,
+    account: FakeVoipStudio,
+    environ: dict[str, str],
+    stall: Stall,
+    signum: int,
+) -> None:
+    db = tmp_path / "history.duckdb"
+    argv = ["sync", "--to", f"duckdb:///{db}", "--resources", "cdrs"]
+    proc = _start(argv, environ, stall)
+    try:
+        proc.send_signal(signum)
+        deadline = time.monotonic() + 30
+        assert proc.stderr is not None
+        # The second signal once the first has been taken (the page is still held back).
+        first = proc.stderr.readline().decode()
+        assert first.startswith("voipstudio: stopping:"), first
+        assert time.monotonic() < deadline
+        proc.send_signal(signum)
+        _, rest = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+        stall.disarm()
+    assert proc.returncode == 130
+    assert "voipstudio: stopped at once" in rest.decode()
+    _assert_cursor_not_ahead(db, account)
+
+    _full_sync(argv, environ)
+    _assert_every_cdr_once(db, account)
