@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable, Collection, Iterable, Iterator,
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, Self, TypeVar
 
-from ._checks import check_positive_int, is_positive_int
+from ._checks import ID_REQUIREMENT, check_positive_int, is_id
 from ._constants import DEFAULT_BULK_CHUNK_ITEMS, DEFAULT_BULK_CONCURRENCY
 from ._errors import BulkOperationError, NotFoundError
 from ._fields import json_names
@@ -214,8 +214,8 @@ def _normalise_patch_items(
             )
         item_id = data.get("id")
         unknown = sorted(str(key) for key in data if key not in known_fields)
-        if not is_positive_int(item_id):
-            problems.append(f"item {index}: id must be a positive int, got {item_id!r}")
+        if not is_id(item_id):
+            problems.append(f"item {index}: id must be {ID_REQUIREMENT}, got {item_id!r}")
             continue
         if unknown:
             problems.append(f"item {index} (id {item_id}): unknown field(s) {unknown}")
@@ -291,9 +291,9 @@ def _validate_ids(ids: Iterable[int]) -> list[int]:
         raise ValueError("ids is empty: nothing to delete (use delete_all(confirm=True))")
     _raise_problems(
         [
-            f"ids[{index}]: expected a positive int, got {value!r}"
+            f"ids[{index}]: expected {ID_REQUIREMENT}, got {value!r}"
             for index, value in enumerate(id_list)
-            if not is_positive_int(value)
+            if not is_id(value)
         ]
     )
     return id_list

@@ -15,6 +15,7 @@ import httpx
 from ._constants import MAX_ID
 
 __all__ = [
+    "ID_REQUIREMENT",
     "check_bool",
     "check_choice",
     "check_id",
@@ -26,6 +27,7 @@ __all__ = [
     "check_seconds",
     "check_timeout",
     "invalid",
+    "is_id",
     "is_positive_int",
 ]
 
@@ -64,11 +66,19 @@ def check_positive_int(value: object, name: str) -> int:
     return check_int(value, name)
 
 
+ID_REQUIREMENT = "a positive int no larger than 2**63-1"
+
+
+def is_id(value: object) -> TypeGuard[int]:
+    """True for an id the API can hold: an int in 1..2**63-1 (never a bool)."""
+    return is_positive_int(value) and value <= MAX_ID
+
+
 def check_id(value: object, name: str = "id") -> int:
     """``value`` if it is an id the API can hold: an int in 1..2**63-1."""
-    if is_positive_int(value) and value <= MAX_ID:
+    if is_id(value):
         return value
-    raise invalid(name, "a positive int no larger than 2**63-1", value)
+    raise invalid(name, ID_REQUIREMENT, value)
 
 
 def check_number(value: object, name: str, *, minimum: float = 0.0, strict: bool = False) -> float:

@@ -27,6 +27,16 @@ class _Probe:
 
 
 @functools.cache
+def item_fields(list_model: type) -> tuple[str, ...]:
+    """The JSON names of the items of a generated ``*List`` model (its ``data`` list)."""
+    from voipstudio_history_client import models  # every model, for the hints' names
+
+    hint = typing.get_type_hints(list_model, localns=vars(models))["data"]
+    (item,) = [arg for arg in typing.get_args(hint) if attrs.has(arg)]
+    return tuple(json_names(item).values())
+
+
+@functools.cache
 def json_names(model: type) -> dict[str, str]:
     """Attribute name -> JSON name of every field of a generated model, in spec order.
 

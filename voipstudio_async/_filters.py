@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Literal, TypeAlias, get_args
@@ -83,14 +83,26 @@ def _to_filter(item: object) -> Filter:
     )
 
 
-def encode_filters(filters: Iterable[FilterArg] | None) -> str | None:
-    """Validate ``filters`` and return the compact JSON ``filter`` parameter (None if empty)."""
+def encode_filters(
+    filters: Iterable[FilterArg] | None, fields: Sequence[str] | None = None
+) -> str | None:
+    """Validate ``filters`` and return the compact JSON ``filter`` parameter (None if empty).
+
+    ``fields``: the properties the collection has (JSON names); any other is refused.
+    """
     if filters is None:
         return None
     if isinstance(filters, Filter | tuple) and not _is_filter_sequence(filters):
         # A lone condition is a common slip: say so instead of iterating its fields.
         raise ValueError("filter= takes a list of conditions, e.g. [('duration', 'gt', 60)]")
     entries = [_to_filter(item).to_json() for item in filters]
+    if fields is not None:
+        for entry in entries:
+            if entry["property"] not in fields:
+                raise ValueError(
+                    f"filter property must be one of {', '.join(fields)}; "
+                    f"got {entry['property']!r}"
+                )
     if not entries:
         return None
     return json.dumps(entries, separators=(",", ":"), ensure_ascii=False)

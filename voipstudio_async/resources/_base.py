@@ -21,6 +21,7 @@ from .._checks import check_id, check_timeout
 from .._constants import DEFAULT_LIST_LIMIT, DEFAULT_PAGE_SIZE
 from .._deadline import check_seconds
 from .._decode import _HasData, parse_data, parse_list, parse_model, parse_rows
+from .._fields import item_fields
 from .._filters import FilterArg, encode_filters
 from .._operations import Operation, calls
 from .._pagination import (
@@ -114,6 +115,12 @@ class ListEndpoint(Generic[T]):
     def path(self) -> str:
         return self.op.path
 
+    @property
+    def fields(self) -> tuple[str, ...]:
+        """The item's properties (JSON names): what ``filter=`` may name."""
+        # parse is a bound classmethod (``CdrList.from_dict``); Callable has no __self__.
+        return item_fields(getattr(self.parse, "__self__"))  # noqa: B009
+
 
 def _check_sort(sort: object, direction: object, sort_fields: Collection[str]) -> None:
     if sort is not None and (not isinstance(sort, str) or sort not in sort_fields):
@@ -198,7 +205,7 @@ class ListResource(Resource, Generic[T]):
         timeout: TimeoutArg,
         deadline: DeadlineArg,
     ) -> httpx.Response:
-        encoded = encode_filters(filters)
+        encoded = encode_filters(filters, self._endpoint.fields)
         kwargs = self._endpoint.build(
             page=page,
             limit=limit,
@@ -290,7 +297,7 @@ class ListResource(Resource, Generic[T]):
         check_page_size("page_size", page_size)
         check_max_items(max_items)
         _check_sort(sort, direction, self._endpoint.sort_fields)
-        encode_filters(filters)
+        encode_filters(filters, self._endpoint.fields)
         if not isinstance(deadline, NotGiven):
             check_seconds(deadline)  # each page opens its own deadline below
         if not isinstance(timeout, NotGiven):
