@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from _support import files_in
 
-from voipstudio_async import APITimeoutError, VoipStudio
+from voipstudio_async import APITimeoutError, RateLimitWaitError, VoipStudio
 from voipstudio_async.testing import FakeVoipStudio
 
 
@@ -63,7 +63,8 @@ async def test_a_retry_after_beyond_the_time_left_raises_without_sleeping(
     fake: FakeVoipStudio, vs: VoipStudio, sleeps: list[float], status: int
 ) -> None:
     fake.fail("/cdrs/*", status, times=1, retry_after=5)
-    with pytest.raises(APITimeoutError):
+    # The limiter's refusal is a RateLimitError (its own class), not a timeout.
+    with pytest.raises(APITimeoutError if status == 503 else RateLimitWaitError):
         await vs.cdrs.get(1, deadline=2.0)
     assert sleeps == []
     assert len(fake.requests) == 1

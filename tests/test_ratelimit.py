@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
 import math
 from typing import Any
 
-import httpx
 import pytest
 
-from voipstudio_async import APITimeoutError, RateLimit, VoipStudio
+from voipstudio_async import RateLimit, VoipStudio
 from voipstudio_async._constants import RATE_CUBIC_BETA, RATE_CUBIC_SCALE
-from voipstudio_async._ratelimit import LocalLimiter
-from voipstudio_async.testing import FakeVoipStudio, serve_in_thread
+from voipstudio_async._ratelimit import LocalLimiter, Refused
 from voipstudio_async.testing.__main__ import parser
-from voipstudio_async.testing._ratelimit import ServerRateLimit
+from voipstudio_async.testing._ratelimit import ServerRateLimit, parse_schedule
 
 
 class Clock:
@@ -99,7 +96,8 @@ async def test_an_echo_of_a_throttle_does_not_lower_the_rate_again() -> None:
     rate = lim.rate(clock.now)
     for _ in range(30):  # the rest of the first wave, sent before the throttle
         lim.on_throttle(sent, 0.01)
-    assert lim.throttles == 1 and lim.rate(clock.now) == rate == pytest.approx(50.0, rel=0.05)
+    # 50/s over the last second, counted in whole buckets of 0.1 s (46 of them).
+    assert lim.throttles == 1 and lim.rate(clock.now) == rate == pytest.approx(50.0, rel=0.1)
 
 
 async def test_slow_start_then_cubic_around_the_accepted_rate() -> None:
@@ -138,16 +136,34 @@ async def test_requests_released_from_a_pause_leave_one_by_one() -> None:
     assert waits[0] == 1.0 and all(0.05 < wait <= 0.1 for wait in waits[1:]), waits
 
 
-async def test_a_wait_past_the_deadline_raises_without_sleeping() -> None:
+@pytest.mark.parametrize(
+    ("deadline", "max_wait", "refused", "past_deadline"),
+    [
+        (4.0, math.inf, True, True),  # the turn comes after the deadline
+        (9.0, math.inf, True, True),  # before it, but leaving less than half the time
+        (11.0, math.inf, False, False),
+        (None, 4.0, True, False),  # longer than max_retry_after
+        (11.0, 4.0, True, False),
+        (None, 5.0, False, False),
+    ],
+)
+async def test_a_wait_past_the_deadline_or_max_wait_is_refused_without_sleeping(
+    deadline: float | None, max_wait: float, refused: bool, past_deadline: bool
+) -> None:
     clock = Clock()
     lim = limiter(clock)
     succeed(lim, clock, 1)
     lim.on_throttle(clock.now, 5.0)
-    with pytest.raises(APITimeoutError, match="deadline"):
-        await lim.acquire(deadline=clock.now + 4.0)
-    assert clock.sleeps == []
-    await lim.acquire(deadline=clock.now + 6.0)
-    assert clock.sleeps == [5.0]
+    at = None if deadline is None else clock.now + deadline
+    if refused:
+        with pytest.raises(Refused) as info:
+            await lim.acquire(deadline=at, max_wait=max_wait)
+        assert info.value.wait == pytest.approx(5.0)
+        assert info.value.past_deadline is past_deadline
+        assert clock.sleeps == []
+    else:
+        await lim.acquire(deadline=at, max_wait=max_wait)
+        assert clock.sleeps == [5.0]
 
 
 @pytest.mark.parametrize(
@@ -172,50 +188,6 @@ def test_rate_limit_must_be_a_rate_limit() -> None:
         VoipStudio(1, "k", rate_limit=20)  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize(
-    ("http_backend", "retry_after"), [("httpx", True), ("aiohttp", True), ("httpx", False)]
-)
-async def test_64_tasks_share_one_limiter_on_loopback(http_backend: str, retry_after: bool) -> None:
-    fake = FakeVoipStudio(seed=5, cdrs=20, monitors=1, voicemessages=1, chats=1, msdrs=1)
-    answers: list[tuple[float, float, int]] = []  # (sent, answered, status)
-    sent_at: dict[int, float] = {}
-    loop = asyncio.get_running_loop()
-
-    async def on_request(request: httpx.Request) -> None:
-        sent_at[id(request)] = loop.time()
-
-    async def on_response(response: httpx.Response) -> None:
-        answers.append((sent_at[id(response.request)], loop.time(), response.status_code))
-
-    creds = fake.credentials
-    with serve_in_thread(fake) as base_url:
-        async with VoipStudio(
-            creds.user_id,
-            creds.api_key,
-            base_url=base_url,
-            max_concurrency=64,
-            http_backend=http_backend,  # type: ignore[arg-type]
-        ) as vs:
-            # Connect first: on a loaded machine connecting 64 sockets takes long enough
-            # to smear the first wave across the rest of the test.
-            await asyncio.gather(*(vs.cdrs.get(1) for _ in range(64)))
-            server = fake.rate_limit(40, burst=5, retry_after=retry_after)
-            assert server is not None
-            vs._requester._http.event_hooks = {"request": [on_request], "response": [on_response]}
-
-            async def task() -> None:
-                for _ in range(3):
-                    await vs.cdrs.get(1)
-
-            await asyncio.gather(*(task() for _ in range(64)))
-    assert sum(1 for *_, status in answers if status < 400) == 192  # every task finished
-    # The first wave (64 requests at once) meets an empty bucket; after its first 429
-    # the client paces itself instead of sending wave after wave.
-    first_429 = min(answered for _, answered, status in answers if status == 429)
-    later = [status for sent, _, status in answers if sent > first_429 and status == 429]
-    assert len(later) <= 32, (len(later), server.refused)
-
-
 @pytest.mark.parametrize("retry_after", [True, False])
 def test_the_fake_refuses_beyond_its_bucket(retry_after: bool) -> None:
     now = [0.0]
@@ -235,3 +207,28 @@ def test_the_fake_refuses_beyond_its_bucket(retry_after: bool) -> None:
 
 def test_the_fake_command_takes_a_rate_limit() -> None:
     assert parser().parse_args(["--rate-limit", "50"]).rate_limit == 50.0
+
+
+def test_the_fake_command_takes_a_changing_rate_limit() -> None:
+    args = parser().parse_args(["--rate-limit-schedule", "200,50@10,200@20"])
+    assert args.rate_limit_schedule == [(0.0, 200.0), (10.0, 50.0), (20.0, 200.0)]
+
+
+@pytest.mark.parametrize("text", ["", "x", "200@5", "200,50@10,60@10", "0", "200,-5@3"])
+def test_bad_rate_limit_schedules_are_refused(text: str) -> None:
+    with pytest.raises(ValueError, match="rate limit step"):
+        parse_schedule(text)
+
+
+def test_the_fake_follows_its_schedule() -> None:
+    now = [0.0]
+    limit = ServerRateLimit(200, clock=lambda: now[0])
+    limit.follow(parse_schedule("200,50@10,200@20"))
+    rates = []
+    for at in (0.0, 9.9, 10.0, 19.9, 20.0):
+        now[0] = at
+        limit.check()
+        rates.append((limit.requests_per_second, limit.burst))
+    assert rates == [(200, 200), (200, 200), (50, 50), (50, 50), (200, 200)]
+    now[0] = 30.0  # 10 s at 200/s refills the bucket to one second's worth, no more
+    assert sum(limit.check() is None for _ in range(300)) == 200

@@ -1,11 +1,11 @@
-"""The Redis-shared limiter against a real ``redis-server`` on a free loopback port."""
+"""The Redis-shared limiter against a real ``redis-server`` on a free loopback port, and
+against a real Redis Cluster of three masters."""
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
-import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -13,47 +13,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import redis.asyncio
+from _redis import RedisCluster, RedisServer
 
 from voipstudio_async import RateLimit, VoipStudio
+from voipstudio_async._constants import REDIS_RETRY_AFTER, REDIS_STATE_TTL
+from voipstudio_async._ratelimit_core import FIELDS
 from voipstudio_async._ratelimit_redis import RedisLimiter
 from voipstudio_async.testing import FakeVoipStudio, serve_in_thread
-
-
-class RedisServer:
-    """``redis-server`` on 127.0.0.1, no persistence, stopped by ``stop()``."""
-
-    def __init__(self, tmp: Path) -> None:
-        binary = shutil.which("redis-server")
-        if binary is None:
-            pytest.fail("redis-server is missing: `make setup` installs it (setup-services)")
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self._proc = subprocess.Popen(
-            [
-                *(binary, "--port", str(self.port), "--bind", "127.0.0.1"),
-                *("--save", "", "--appendonly", "no", "--dir", str(tmp)),
-            ],
-            stdout=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2) as conn:
-                    conn.sendall(b"PING\r\n")
-                    if conn.recv(16).startswith(b"+PONG"):
-                        return
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError("redis-server did not start")
-            time.sleep(0.05)
-
-    def stop(self) -> None:
-        self._proc.terminate()
-        self._proc.wait(10)
 
 
 @pytest.fixture
@@ -63,6 +30,15 @@ def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture
+def redis_cluster(tmp_path: Path) -> Iterator[RedisCluster]:
+    cluster = RedisCluster(tmp_path)
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
 
 
 class Sleeps:
@@ -144,12 +120,13 @@ def test_two_processes_share_one_limit(redis_server: RedisServer) -> None:
     assert max(float(output) for output in outputs) >= 1.8
 
 
-async def test_redis_stopped_mid_run_falls_back_with_one_warning(
+async def test_each_loss_of_redis_warns_once_and_each_return_is_logged(
     redis_server: RedisServer, caplog: pytest.LogCaptureFixture
 ) -> None:
     fake = FakeVoipStudio(seed=7, cdrs=5, monitors=1, voicemessages=1, chats=1, msdrs=1)
     creds = fake.credentials
     limit = RateLimit(redis_url=redis_server.url)
+    caplog.set_level(logging.INFO, logger="voipstudio_async")
     async with VoipStudio(
         creds.user_id,
         creds.api_key,
@@ -159,17 +136,113 @@ async def test_redis_stopped_mid_run_falls_back_with_one_warning(
     ) as vs:
         limiter = vs._requester.limiter
         assert isinstance(limiter, RedisLimiter)
-        for _ in range(5):
-            await vs.cdrs.get(1)
-        assert limiter.shared
-        redis_server.stop()
-        with caplog.at_level(logging.WARNING, logger="voipstudio_async"):
+
+        async def calls() -> None:
             results = await asyncio.gather(*(vs.cdrs.get(1) for _ in range(20)))
-        assert len(results) == 20  # no request failed
-        assert not limiter.shared
-    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
-    assert len(warnings) == 1 and "unreachable" in warnings[0].getMessage()
-    assert str(redis_server.port) not in warnings[0].getMessage()
+            assert len(results) == 20  # no request failed
+
+        for _outage in range(2):
+            await calls()
+            assert limiter.shared
+            redis_server.stop()
+            await calls()
+            assert not limiter.shared
+            redis_server.start()  # empty, as a restarted Redis without persistence
+            await asyncio.sleep(REDIS_RETRY_AFTER + 0.1)
+            await calls()
+            assert limiter.shared
+    records = [
+        (r.levelname, r.getMessage()) for r in caplog.records if r.name == "voipstudio_async"
+    ]
+    lost = [m for level, m in records if level == "WARNING"]
+    back = [m for level, m in records if level == "INFO" and "reachable again" in m]
+    assert len(lost) == 2 and all("unreachable" in m for m in lost)
+    assert len(back) == 2
+    assert not any(str(redis_server.port) in m for _, m in records)
+
+
+async def test_a_thousand_gathered_decisions_queue_for_connections(
+    redis_server: RedisServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    limiter = RedisLimiter(RateLimit(redis_url=redis_server.url), "acct:pool", sleep=Sleeps())
+    try:
+        with caplog.at_level(logging.WARNING, logger="voipstudio_async"):
+            # More than redis-py's pool holds (REDIS_MAX_CONNECTIONS): before the queue,
+            # this raised MaxConnectionsError and the limiter took Redis for unreachable.
+            await asyncio.gather(*(limiter.acquire() for _ in range(1000)))
+        assert limiter.shared and caplog.records == []
+    finally:
+        await limiter.aclose()
+
+
+async def test_the_state_of_an_account_is_one_hash_of_fixed_fields(
+    redis_server: RedisServer,
+) -> None:
+    limiter = RedisLimiter(RateLimit(redis_url=redis_server.url), "acct:state", sleep=Sleeps())
+    client = redis.asyncio.Redis.from_url(redis_server.url)
+    try:
+        for round_ in range(30):
+            for _ in range(10):
+                limiter.on_success()
+                await limiter.acquire()
+            if round_ % 10 == 9:
+                await limiter.report_throttle(limiter.now(), 0.001)
+            await asyncio.sleep(0.02)  # spread over many 100 ms buckets
+        assert await client.keys("*") == [limiter.key.encode()]
+        fields = {name.decode() for name in await client.hkeys(limiter.key)}
+        assert fields <= set(FIELDS)
+        assert 0 < await client.ttl(limiter.key) <= REDIS_STATE_TTL
+    finally:
+        await client.aclose()
+        await limiter.aclose()
+
+
+async def test_a_redis_cluster_shares_one_limit(redis_cluster: RedisCluster) -> None:
+    limit = RateLimit(
+        requests_per_second=10, burst=1, redis_url=redis_cluster.url, redis_cluster=True
+    )
+    sleeps = Sleeps()
+    accounts = [RedisLimiter(limit, f"acct:{n}", sleep=sleeps) for n in range(3)]
+    twin = RedisLimiter(limit, "acct:0", sleep=sleeps)
+    try:
+        for limiter in (*accounts, twin):  # discover the cluster before timing anything
+            await limiter._connection().client.ping()
+        for limiter in (accounts[0], twin, accounts[0], twin):
+            await limiter.acquire()
+        # Four sends of one account at 10/s, across both limiters: booked 0.1 s apart.
+        waits = sleeps.waits
+        assert len(waits) == 3
+        assert [b - a for a, b in itertools.pairwise(waits)] == [pytest.approx(0.1, abs=0.03)] * 2
+        for limiter in accounts[1:]:  # other accounts (other slots) are not held up
+            await limiter.acquire()
+        assert len(sleeps.waits) == 3
+        await accounts[0].report_throttle(accounts[0].now(), 0.5)
+        assert accounts[0].shared and twin.shared
+    finally:
+        for limiter in (*accounts, twin):
+            await limiter.aclose()
+
+
+async def test_a_client_in_cluster_mode_paces_through_the_cluster(
+    redis_cluster: RedisCluster, caplog: pytest.LogCaptureFixture
+) -> None:
+    fake = FakeVoipStudio(seed=8, cdrs=5, monitors=1, voicemessages=1, chats=1, msdrs=1)
+    creds = fake.credentials
+    limit = RateLimit(redis_url=redis_cluster.url, redis_cluster=True)
+    with caplog.at_level(logging.WARNING, logger="voipstudio_async"):
+        async with VoipStudio(
+            creds.user_id,
+            creds.api_key,
+            base_url=fake.base_url,
+            transport=fake.transport(),
+            rate_limit=limit,
+        ) as vs:
+            fake.fail("/cdrs/1", 429, times=1, retry_after=0.2)
+            await asyncio.gather(*(vs.cdrs.get(1) for _ in range(50)))
+            limiter = vs._requester.limiter
+            assert isinstance(limiter, RedisLimiter) and limiter.shared
+            assert limiter.throttles == 1
+    assert caplog.records == []  # no CROSSSLOT, no fallback
 
 
 def test_the_redis_url_stays_out_of_the_repr() -> None:
@@ -187,7 +260,7 @@ def _key(**kwargs: object) -> str:
     limit = RateLimit(redis_url="redis://127.0.0.1:1/0", key=kwargs.pop("key", None))  # type: ignore[arg-type]
     limiter = VoipStudio(rate_limit=limit, **kwargs)._requester.limiter  # type: ignore[arg-type]
     assert isinstance(limiter, RedisLimiter)
-    return limiter._keys[0]
+    return limiter.key
 
 
 def test_each_account_gets_its_own_key_without_its_secret() -> None:
@@ -201,4 +274,7 @@ def test_each_account_gets_its_own_key_without_its_secret() -> None:
     assert len(set(keys)) == len(keys)
     assert _key(user_id=1, api_key="other") == keys[0]  # the account, not the key
     assert not any("secret" in key for key in keys)
-    assert _key(user_id=1, api_key="k1", key="team-a") == "team-a"
+    # The whole key is the hash tag: one cluster slot per account, a user's key included.
+    assert _key(user_id=1, api_key="k1", key="team-a") == "{team-a}"
+    assert _key(user_id=1, api_key="k1", key="a}b{c") == "{a)b(c}"
+    assert all(key.startswith("{") and key.endswith("}") for key in keys)

@@ -38,6 +38,7 @@ from ._errors import (
     NotFoundError,
     PermissionDeniedError,
     RateLimitError,
+    RateLimitWaitError,
     TwoFactorRequiredError,
     VoipStudioError,
 )
@@ -85,6 +86,7 @@ __all__ = [
     "ProgressCallback",
     "RateLimit",
     "RateLimitError",
+    "RateLimitWaitError",
     "RetryBudget",
     "RetryPolicy",
     "TimeoutArg",

@@ -69,6 +69,9 @@ RATE_SLOW_START_DOUBLING: Final = 0.5
 """After the first throttle the rate doubles every this many seconds until the next."""
 MAX_THROTTLED_RETRIES: Final = 10
 """429s one call waits out through the shared limiter (not counted in ``max_retries``)."""
+RATE_DEADLINE_SEND_SHARE: Final = 0.5
+"""The most of a call's remaining time its rate-limit wait may take: a send booked later
+leaves too little for the request itself, so the call fails at once instead."""
 
 # Retry budget (`_budget`): retries of failures as a share of recent calls (Envoy's 20%).
 DEFAULT_BUDGET_RATIO: Final = 0.2
@@ -79,8 +82,11 @@ DEFAULT_BUDGET_FLOOR: Final = 10
 # The Redis-shared limiter (`_ratelimit_redis`).
 REDIS_TIMEOUT: Final = 2.0
 """Seconds a Redis connect or call may take before the local limiter stands in."""
-REDIS_RETRY_AFTER: Final = 10.0
-"""Seconds the local limiter stands in before Redis is tried again."""
+REDIS_RETRY_AFTER: Final = 1.0
+"""Seconds the local limiter stands in before Redis is tried again (so the shared limit
+is back within about a second of Redis)."""
+REDIS_MAX_CONNECTIONS: Final = 16
+"""Redis connections per shared limiter; more concurrent decisions queue for one."""
 REDIS_STATE_TTL: Final = 3600
 """Seconds an account's shared state outlives its last update."""
 

@@ -27,6 +27,7 @@ __all__ = [
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitError",
+    "RateLimitWaitError",
     "TwoFactorRequiredError",
     "VoipStudioError",
 ]
@@ -122,6 +123,30 @@ class ConflictError(APIStatusError):
 
 class RateLimitError(APIStatusError):
     """429: too many requests; ``retry_after`` says how long the server asked to wait."""
+
+
+class RateLimitWaitError(RateLimitError):
+    """The client's own rate limit refused to send: nothing was sent.
+
+    The request's turn was ``retry_after`` seconds away: past the call's deadline
+    (``past_deadline``; a turn must leave at least half the time that was left) or
+    longer than the client's ``max_retry_after``. An app can answer 503 with this
+    ``Retry-After``; a real timeout is ``APITimeoutError``. ``response`` is a stand-in
+    429 for the request that was not sent (no body).
+    """
+
+    def __init__(
+        self, request: httpx.Request, *, path_template: str, wait: float, past_deadline: bool
+    ) -> None:
+        self.past_deadline = past_deadline
+        why = "after the deadline" if past_deadline else "longer than max_retry_after"
+        super().__init__(
+            f"the rate limit allows this request in {wait:.2f}s, {why}; not sent",
+            response=httpx.Response(429, request=request),
+            body=None,
+            path_template=path_template,
+            retry_after=wait,
+        )
 
 
 class InternalServerError(APIStatusError):

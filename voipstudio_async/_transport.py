@@ -27,11 +27,12 @@ from ._errors import (
     APIStatusError,
     APITimeoutError,
     ClientClosedError,
+    RateLimitWaitError,
 )
+from ._limiters import close_limiter, open_limiter
 from ._otel import note_retry
 from ._prepared import PreparedRequests, prepared_requests
-from ._ratelimit import LocalLimiter, RateLimit
-from ._ratelimit_redis import RedisLimiter
+from ._ratelimit import Refused
 from ._retry import NOT_SENT, RetryPolicy, _Retries, parse_retry_after
 
 if TYPE_CHECKING:
@@ -112,10 +113,10 @@ class Requester:
         self._closed = False
         # Injection point so tests never sleep.
         self._sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
-        self.limiter = _build_limiter(
-            options.rate_limit, limit_key, lambda delay: self._sleep(delay)
-        )
-        """The client's shared limiter (None with ``rate_limit=None``)."""
+        self.limiter = open_limiter(options.rate_limit, limit_key)
+        """The limiter of this client's account, shared with the process's other clients
+        of it (None with ``rate_limit=None``)."""
+        self._limiter = self.limiter  # released once, whatever tests set ``limiter`` to
         self.default_deadline = options.deadline
         """Seconds for each call that passes no ``deadline=`` (None: no deadline)."""
         budget = options.retry_budget
@@ -135,8 +136,9 @@ class Requester:
     async def aclose(self) -> None:
         """Refuse further requests and close the HTTP client if this Requester created it."""
         self._closed = True
-        if self.limiter is not None:
-            await self.limiter.aclose()
+        limiter, self._limiter = self._limiter, None
+        if limiter is not None:
+            await close_limiter(limiter)
         if self._owns_http:
             await self._http.aclose()
 
@@ -276,10 +278,23 @@ class Requester:
             self.budget.on_call()
         while True:
             request, prepared = self._prepare(kwargs, timeout, read and auth is self.auth)
-            if limiter is not None:
-                await limiter.acquire(at)
-                sent_at = limiter.now()
             async with self._gate:
+                # The limiter inside the gate: a task books its send time only when it
+                # can send, so a throttle reaches every booking not yet sent (thousands
+                # of gathered tasks would otherwise book before it and send after it).
+                if limiter is not None:
+                    try:
+                        await limiter.acquire(
+                            at, max_wait=self.retries.max_retry_after, sleep=self._sleep
+                        )
+                    except Refused as refused:
+                        raise RateLimitWaitError(
+                            request,
+                            path_template=path_template,
+                            wait=refused.wait,
+                            past_deadline=refused.past_deadline,
+                        ) from None
+                    sent_at = limiter.now()
                 outcome = await self._attempt(request, auth, path_template, attempt, read, prepared)
                 if limiter is not None and not isinstance(outcome, httpx.TransportError):
                     if isinstance(outcome, APIStatusError) and outcome.status_code == 429:
@@ -300,7 +315,9 @@ class Requester:
                 self._log_retry(request.method, path_template, 429, attempt, 0.0)
                 continue
             if isinstance(outcome, APIStatusError):
-                delay = self.retries.after_status(outcome, policy, attempt)
+                # A 429 refused the request before acting on it: any policy may resend.
+                throttled_policy = RetryPolicy.IDEMPOTENT if outcome.status_code == 429 else policy
+                delay = self.retries.after_status(outcome, throttled_policy, attempt)
                 if delay is None or not self.may_retry(
                     request.method, path_template, outcome.status_code
                 ):
@@ -323,12 +340,15 @@ class Requester:
     def _waits_out(
         self, outcome: APIStatusError | httpx.TransportError, policy: RetryPolicy, throttled: int
     ) -> bool:
-        """Whether a 429 is retried through the shared limiter (not counted as a retry)."""
+        """Whether a 429 is retried through the shared limiter (not counted as a retry).
+
+        Whatever ``policy`` says: a 429 is a refusal before acting, so even a request
+        that is never replayed after a failure (bulk PATCH, collection DELETE) is sent
+        again."""
         return (
             self.limiter is not None
             and isinstance(outcome, APIStatusError)
             and outcome.status_code == 429
-            and policy is RetryPolicy.IDEMPOTENT
             and self.retries.max_retries > 0
             and throttled < MAX_THROTTLED_RETRIES
             and (outcome.retry_after or 0.0) <= self.retries.max_retry_after
@@ -442,16 +462,6 @@ class Requester:
                 time.monotonic() - started,
                 attempt + 1,
             )
-
-
-def _build_limiter(
-    limit: RateLimit | None, key: str, sleep: Callable[[float], Awaitable[None]]
-) -> LocalLimiter | RedisLimiter | None:
-    if limit is None:
-        return None
-    if limit.redis_url is None:
-        return LocalLimiter(limit, sleep=sleep)
-    return RedisLimiter(limit, limit.key or key, sleep=sleep)
 
 
 async def _read_capped(response: httpx.Response, limit: int) -> bytes:

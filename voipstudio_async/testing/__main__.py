@@ -10,6 +10,7 @@ import sys
 from collections.abc import Sequence
 
 from ._fake import FakeVoipStudio
+from ._ratelimit import parse_schedule
 
 EXIT_NO_SERVER = 1
 """uvicorn (the ``testing`` extra) is not installed."""
@@ -53,6 +54,14 @@ def parser() -> argparse.ArgumentParser:
         default=None,
         metavar="RPS",
         help="answer 429 (with Retry-After) beyond this many requests per second",
+    )
+    p.add_argument(
+        "--rate-limit-schedule",
+        type=parse_schedule,
+        default=None,
+        metavar="RPS[@S],...",
+        help="a rate limit that changes: e.g. 200,50@10,200@20 (200/s, 50/s from 10 s, "
+        "200/s again from 20 s after the server starts)",
     )
     p.add_argument("--two-factor-code", default=None, help="require 2FA with this code")
     p.add_argument(
@@ -128,6 +137,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     if args.rate_limit is not None:
         fake.rate_limit(args.rate_limit)
+    if args.rate_limit_schedule is not None:
+        scheduled = fake.rate_limit(args.rate_limit_schedule[0][1])
+        if scheduled is not None:  # always: the rate is > 0
+            scheduled.follow(args.rate_limit_schedule)
     if args.latency:
         fake.add_latency("*", args.latency)
     big = [fake.add_monitor(size=size) for size in args.big_monitor]

@@ -1,0 +1,135 @@
+"""One algorithm: every trace of ``ratelimit_traces.yaml`` through the Python state
+machine and through its Lua on a real redis-server, both checked against the trace and
+against each other (same final state)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis.asyncio
+import yaml
+from _redis import RedisServer
+
+from voipstudio_async import _ratelimit_core as core
+from voipstudio_async._constants import REDIS_STATE_TTL
+
+TRACES: list[dict[str, Any]] = yaml.safe_load(
+    (Path(__file__).parent / "ratelimit_traces.yaml").read_text()
+)
+
+
+class PythonMachine:
+    def __init__(self, trace: dict[str, Any]) -> None:
+        self.state: core.State = {}
+        self.cap, self.burst = float(trace["cap"]), int(trace["burst"])
+
+    async def run(self, event: dict[str, Any]) -> dict[str, Any]:
+        op, at = event["op"], float(event["at"])
+        if op == "reserve":
+            ok, wait = core.reserve(self.state, at, self.cap, self.burst, float(event["left"]))
+            return {"ok": ok, "wait": wait}
+        if op == "succeed":
+            core.succeed(self.state, at, int(event["count"]))
+            return {}
+        if op == "throttle":
+            sent_at, pause = float(event["sent_at"]), float(event["pause"])
+            return {"cut": core.throttle(self.state, at, sent_at, pause, self.cap)}
+        return {"rate": core.rate_at(self.state, at, self.cap)}
+
+    async def final_state(self) -> dict[str, float]:
+        return dict(self.state)
+
+
+class LuaMachine:
+    def __init__(self, trace: dict[str, Any], client: Any, key: str) -> None:
+        self.cap, self.burst = repr(float(trace["cap"])), str(int(trace["burst"]))
+        self.script = client.register_script(core.LUA)
+        self.client, self.key = client, key
+
+    async def _call(self, *args: str) -> Any:
+        return await self.script(keys=[self.key], args=list(args))
+
+    async def run(self, event: dict[str, Any]) -> dict[str, Any]:
+        op, at = event["op"], repr(float(event["at"]))
+        ttl = str(REDIS_STATE_TTL)
+        if op == "reserve":
+            ok, wait, _, _ = await self._call(
+                at, "acquire", ttl, self.cap, self.burst, "0", repr(float(event["left"])), "-1"
+            )
+            return {"ok": bool(int(ok)), "wait": float(wait)}
+        if op == "succeed":
+            await self._call(at, "succeed", ttl, str(int(event["count"])))
+            return {}
+        if op == "throttle":
+            sent_at, pause = repr(float(event["sent_at"])), repr(float(event["pause"]))
+            return {
+                "cut": bool(int(await self._call(at, "throttle", ttl, self.cap, sent_at, pause)))
+            }
+        rate = float(await self._call(at, "rate", ttl, self.cap))
+        return {"rate": None if rate < 0 else rate}
+
+    async def final_state(self) -> dict[str, float]:
+        raw = await self.client.hgetall(self.key)
+        return {name.decode(): float(value) for name, value in raw.items()}
+
+
+@pytest.fixture(scope="module")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    server = RedisServer(tmp_path_factory.mktemp("redis"))
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+async def client(redis_url: str) -> AsyncIterator[Any]:
+    connection = redis.asyncio.Redis.from_url(redis_url)
+    try:
+        yield connection
+    finally:
+        await connection.aclose()
+
+
+def _expect(got: dict[str, Any], expected: dict[str, Any], where: str) -> None:
+    for name, value in expected.items():
+        if isinstance(value, bool) or value is None:
+            assert got[name] == value, (where, name, got)
+        else:
+            assert got[name] == pytest.approx(value, abs=1e-6), (where, name, got)
+
+
+@pytest.mark.parametrize("trace", TRACES, ids=[trace["name"] for trace in TRACES])
+async def test_both_implementations_follow_the_trace(trace: dict[str, Any], client: Any) -> None:
+    key = "{trace:" + trace["name"] + "}"
+    await client.delete(key)
+    machines = [PythonMachine(trace), LuaMachine(trace, client, key)]
+    for index, event in enumerate(trace["events"]):
+        for machine in machines:
+            got = await machine.run(event)
+            _expect(got, event.get("expect", {}), f"{type(machine).__name__} event {index}")
+    python, lua = [await machine.final_state() for machine in machines]
+    assert set(python) == set(lua) and set(lua) <= set(core.FIELDS)
+    for name, value in python.items():
+        assert lua[name] == pytest.approx(value, abs=1e-9), name
+
+
+async def test_a_long_run_keeps_a_fixed_set_of_fields(client: Any) -> None:
+    key = "{trace:long}"
+    await client.delete(key)
+    lua = LuaMachine({"cap": 0, "burst": 1}, client, key)
+    now = 1000.0
+    for step in range(600):  # a minute of successes and a 429 every 5 s
+        now += 0.1
+        await lua.run({"op": "succeed", "at": now, "count": 20})
+        await lua.run({"op": "reserve", "at": now, "left": -1})
+        if step % 50 == 49:
+            await lua.run({"op": "throttle", "at": now, "sent_at": now, "pause": 0.01})
+    fields = await lua.final_state()
+    assert set(fields) <= set(core.FIELDS) and len(core.FIELDS) == 30
+    assert await client.ttl(key) > 0
+    await asyncio.sleep(0)

@@ -1,0 +1,319 @@
+"""The limiter's one algorithm: a state machine over a flat state of numbers.
+
+``LocalLimiter`` keeps the state in a dict and runs the Python functions below;
+``RedisLimiter`` keeps it in one Redis hash and runs ``LUA``, the same functions written
+in Lua. ``tests/ratelimit_traces.yaml`` drives both through the same scenarios, so
+neither can drift. Every field is a number that defaults to 0, and the state has a
+fixed set of fields (``FIELDS``) whatever the run length.
+
+States: *unlimited* (``rate0 == 0``: no 429 seen, only the optional static cap paces),
+*slow start* (``slow == 1``: the rate doubles every ``RATE_SLOW_START_DOUBLING`` s from
+the accepted rate measured at the first 429) and *CUBIC* (around ``ceiling``, the
+accepted rate measured at the last cut). Events:
+
+- ``reserve``: book the next send time (GCRA: ``tat`` is when the schedule is free
+  again; the interval is the rate's at that time, so bookings made in slow start follow
+  the rate as it will be, not as it is). A send that finds the schedule idle (demand
+  below the rate) moves ``grows`` forward by the idle time, so the rate does not grow
+  while it is not used (TCP's congestion-window validation); an idle gap of at least
+  ``RATE_MIN_WINDOW`` restarts the measurement span (``busy``), so successes drawn
+  from the server's refilled burst after a quiet spell are not taken for its rate.
+- ``succeed``: count a success in a ring of ``RING`` buckets of 1/``RING`` s.
+- ``throttle``: a 429. It always extends the pause (``paused``) by its ``Retry-After``.
+  It is an *echo*, changing nothing else, when its request was sent before the last
+  cut, or when less than ``RATE_MIN_WINDOW`` of successes since the last cut's pause
+  ended can be measured (one cut per measurement, as TCP cuts once per round trip: a
+  burst of 429s cuts once, and never by halving blindly). Otherwise it *cuts*: the
+  first 429 starts slow start from the successes of the last second divided by a full
+  second (a burst at the start of a run is not a rate); later ones set ``ceiling`` to
+  the accepted rate over the whole buckets since ``max(busy, pause end, now -
+  RATE_WINDOW)``, capped by the current rate, and restart CUBIC from
+  ``RATE_CUBIC_BETA`` times it. A cut bumps ``epoch``: reservations booked
+  before it are void and booked again.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Final
+
+from ._constants import (
+    RATE_CUBIC_BETA,
+    RATE_CUBIC_SCALE,
+    RATE_MIN,
+    RATE_MIN_WINDOW,
+    RATE_SLOW_START_DOUBLING,
+    RATE_WINDOW,
+)
+
+__all__ = ["FIELDS", "LUA", "RING", "State", "rate_at", "reserve", "succeed", "throttle"]
+
+RING: Final = 10
+"""Success buckets per ``RATE_WINDOW`` (slot ``i`` holds bucket id ``b<i>``, count ``n<i>``)."""
+
+FIELDS: Final = (
+    "paused",
+    "tat",
+    "last",
+    "epoch",
+    "throttled_at",
+    "grows",
+    "rate0",
+    "ceiling",
+    "slow",
+    "busy",
+    *(f"b{i}" for i in range(RING)),
+    *(f"n{i}" for i in range(RING)),
+)
+
+State = dict[str, float]
+
+
+def _bucket(now: float) -> int:
+    return math.floor(now * RING / RATE_WINDOW)
+
+
+def rate_at(st: State, at: float, cap: float) -> float | None:
+    """The send rate at ``at`` (requests/s); None when unlimited. ``cap`` 0: no cap."""
+    adaptive: float | None = None
+    rate0 = st.get("rate0", 0.0)
+    if rate0 > 0:
+        elapsed = max(0.0, at - st.get("grows", 0.0))
+        if st.get("slow", 0.0) == 1:
+            adaptive = rate0 * 2.0 ** min(elapsed / RATE_SLOW_START_DOUBLING, 30.0)
+        else:
+            ceiling = st.get("ceiling", rate0)
+            k = (ceiling * (1.0 - RATE_CUBIC_BETA) / RATE_CUBIC_SCALE) ** (1 / 3)
+            adaptive = ceiling + RATE_CUBIC_SCALE * (elapsed - k) ** 3
+        adaptive = max(RATE_MIN, adaptive)
+    if cap > 0:
+        return cap if adaptive is None else min(cap, adaptive)
+    return adaptive
+
+
+def succeed(st: State, now: float, count: int = 1) -> None:
+    """``count`` requests answered below 400 at ``now``."""
+    bucket = _bucket(now)
+    slot = bucket % RING
+    if st.get(f"b{slot}", 0.0) != bucket:
+        st[f"b{slot}"] = bucket
+        st[f"n{slot}"] = 0.0
+    st[f"n{slot}"] = st.get(f"n{slot}", 0.0) + count
+
+
+def _successes_since(st: State, start: float, now: float) -> tuple[float, float]:
+    """Successes in the whole buckets after ``start``'s, and the span they cover."""
+    first, last = _bucket(start), _bucket(now)
+    total = 0.0
+    for slot in range(RING):
+        if first < st.get(f"b{slot}", 0.0) <= last:
+            total += st.get(f"n{slot}", 0.0)
+    return total, now - (first + 1) * RATE_WINDOW / RING
+
+
+def reserve(st: State, now: float, cap: float, burst: int, left: float) -> tuple[bool, float]:
+    """Book a send time: ``(ok, wait)``; not ok (nothing booked) when ``left >= 0`` and
+    the wait is longer. ``cap`` 0: no static cap."""
+    start = max(now, st.get("paused", 0.0))
+    gap = start - max(st.get("tat", 0.0), st.get("last", 0.0))
+    rate0 = st.get("rate0", 0.0)
+    if gap > 0 and rate0 > 0:
+        st["grows"] = st.get("grows", 0.0) + gap  # idle: the rate does not grow
+    if gap >= RATE_MIN_WINDOW:
+        st["busy"] = start  # a quiet spell: the server's bucket refilled
+    tat = max(st.get("tat", 0.0), start)
+    rate = rate_at(st, tat, cap)  # the rate when this send's slot comes up
+    if rate is None:
+        wait = start - now
+        if 0 <= left < wait:
+            return False, wait
+        st["last"] = start
+        return True, wait
+    interval = 1.0 / rate
+    allowed = burst if rate0 == 0 else 1  # an adaptive rate is the server's: no burst
+    at = max(start, tat - (allowed - 1) * interval)
+    wait = at - now
+    if 0 <= left < wait:
+        return False, wait
+    st["tat"] = tat + interval
+    st["last"] = at
+    return True, wait
+
+
+def throttle(st: State, now: float, sent_at: float, pause: float, cap: float) -> bool:
+    """A 429 at ``now`` for a request sent at ``sent_at``; True when it cut the rate."""
+    paused = max(st.get("paused", 0.0), now + pause)
+    st["paused"] = paused
+    rate0 = st.get("rate0", 0.0)
+    last_cut = st.get("throttled_at", 0.0)
+    if sent_at < last_cut:
+        return False
+    current = rate_at(st, now, cap)
+    if rate0 == 0:
+        # The last second's successes over a full second: a burst is not a rate.
+        count, _ = _successes_since(st, now - RATE_WINDOW, now)
+        st["rate0"] = max(RATE_MIN, count / RATE_WINDOW)
+        st["slow"] = 1.0
+    else:
+        start = max(now - RATE_WINDOW, st.get("busy", 0.0), st.get("grows", 0.0))
+        count, span = _successes_since(st, start, now)
+        if span < RATE_MIN_WINDOW:
+            return False  # too soon after the last cut to measure again
+        ceiling = count / span
+        if current is not None:
+            ceiling = min(ceiling, current)
+        ceiling = max(RATE_MIN, ceiling)
+        st["ceiling"] = ceiling
+        st["rate0"] = ceiling * RATE_CUBIC_BETA
+        st["slow"] = 0.0
+    st["throttled_at"] = now
+    st["grows"] = st["tat"] = st["last"] = paused
+    st["epoch"] = st.get("epoch", 0.0) + 1
+    return True
+
+
+# The functions above in Lua, for one Redis hash (KEYS[1]). ARGV[1] is the clock ("-1":
+# Redis's TIME; the trace tests pass theirs), ARGV[2] the operation, then its arguments.
+# Numbers go out as strings: Lua numbers become integers in replies.
+LUA: Final = f"""
+local key = KEYS[1]
+local now = tonumber(ARGV[1])
+if now < 0 then
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) + tonumber(t[2]) / 1e6
+end
+local op = ARGV[2]
+local st = {{}}
+local raw = redis.call('HGETALL', key)
+for i = 1, #raw, 2 do st[raw[i]] = tonumber(raw[i + 1]) end
+local dirty = {{}}
+local function get(name) return st[name] or 0 end
+local function put(name, value) st[name] = value; dirty[name] = true end
+local function bucket(at) return math.floor(at * {RING} / {RATE_WINDOW}) end
+local function rate_at(at, cap)
+  local adaptive = nil
+  local rate0 = get('rate0')
+  if rate0 > 0 then
+    local elapsed = math.max(0, at - get('grows'))
+    if get('slow') == 1 then
+      adaptive = rate0 * 2 ^ math.min(elapsed / {RATE_SLOW_START_DOUBLING}, 30)
+    else
+      local ceiling = st['ceiling'] or rate0
+      local k = (ceiling * (1 - {RATE_CUBIC_BETA}) / {RATE_CUBIC_SCALE}) ^ (1 / 3)
+      adaptive = ceiling + {RATE_CUBIC_SCALE} * (elapsed - k) ^ 3
+    end
+    adaptive = math.max({RATE_MIN}, adaptive)
+  end
+  if cap > 0 then
+    if adaptive == nil then return cap end
+    return math.min(cap, adaptive)
+  end
+  return adaptive
+end
+local function succeed(at, count)
+  local b = bucket(at)
+  local slot = b % {RING}
+  if get('b' .. slot) ~= b then
+    put('b' .. slot, b)
+    put('n' .. slot, 0)
+  end
+  put('n' .. slot, get('n' .. slot) + count)
+end
+local function successes_since(start)
+  local first, last = bucket(start), bucket(now)
+  local total = 0
+  for slot = 0, {RING - 1} do
+    local b = get('b' .. slot)
+    if first < b and b <= last then total = total + get('n' .. slot) end
+  end
+  return total, now - (first + 1) * {RATE_WINDOW} / {RING}
+end
+local function reserve(cap, burst, left)
+  local start = math.max(now, get('paused'))
+  local gap = start - math.max(get('tat'), get('last'))
+  local rate0 = get('rate0')
+  if gap > 0 and rate0 > 0 then put('grows', get('grows') + gap) end
+  if gap >= {RATE_MIN_WINDOW} then put('busy', start) end
+  local tat = math.max(get('tat'), start)
+  local rate = rate_at(tat, cap)
+  if rate == nil then
+    local wait = start - now
+    if left >= 0 and left < wait then return 0, wait end
+    put('last', start)
+    return 1, wait
+  end
+  local interval = 1 / rate
+  local allowed = burst
+  if rate0 > 0 then allowed = 1 end
+  local at = math.max(start, tat - (allowed - 1) * interval)
+  local wait = at - now
+  if left >= 0 and left < wait then return 0, wait end
+  put('tat', tat + interval)
+  put('last', at)
+  return 1, wait
+end
+local function throttle(sent_at, pause, cap)
+  local paused = math.max(get('paused'), now + pause)
+  put('paused', paused)
+  local rate0 = get('rate0')
+  local last_cut = get('throttled_at')
+  if sent_at < last_cut then return 0 end
+  local current = rate_at(now, cap)
+  if rate0 == 0 then
+    local count = successes_since(now - {RATE_WINDOW})
+    put('rate0', math.max({RATE_MIN}, count / {RATE_WINDOW}))
+    put('slow', 1)
+  else
+    local start = math.max(now - {RATE_WINDOW}, get('busy'), get('grows'))
+    local count, span = successes_since(start)
+    if span < {RATE_MIN_WINDOW} then return 0 end
+    local ceiling = count / span
+    if current ~= nil then ceiling = math.min(ceiling, current) end
+    ceiling = math.max({RATE_MIN}, ceiling)
+    put('ceiling', ceiling)
+    put('rate0', ceiling * {RATE_CUBIC_BETA})
+    put('slow', 0)
+  end
+  put('throttled_at', now)
+  put('grows', paused)
+  put('tat', paused)
+  put('last', paused)
+  put('epoch', get('epoch') + 1)
+  return 1
+end
+local function save()
+  local flat = {{}}
+  for name, _ in pairs(dirty) do
+    table.insert(flat, name)
+    table.insert(flat, string.format('%.17g', st[name]))
+  end
+  if #flat > 0 then redis.call('HSET', key, unpack(flat)) end
+  redis.call('EXPIRE', key, tonumber(ARGV[3]))
+end
+local reply
+if op == 'acquire' then
+  -- ARGV[4..]: cap, burst, successes to add, seconds left (-1: none), epoch to
+  -- confirm (-1: book). Reply: ok, wait, epoch, now.
+  local cap, burst = tonumber(ARGV[4]), tonumber(ARGV[5])
+  local add, left, confirm = tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8])
+  if add > 0 then succeed(now, add) end
+  if confirm >= 0 and confirm == get('epoch') then
+    reply = {{1, '0', tostring(get('epoch')), string.format('%.17g', now)}}
+  else
+    local ok, wait = reserve(cap, burst, left)
+    reply = {{ok, string.format('%.17g', wait), tostring(get('epoch')),
+      string.format('%.17g', now)}}
+  end
+elseif op == 'throttle' then
+  -- ARGV[4..]: cap, sent_at, pause. Reply: 1 when the rate was cut.
+  reply = throttle(tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[4]))
+elseif op == 'succeed' then
+  succeed(now, tonumber(ARGV[4]))
+  reply = 1
+else
+  -- 'rate' (ARGV[4]: cap), for the trace tests. Reply: the rate, or -1 (unlimited).
+  reply = string.format('%.17g', rate_at(now, tonumber(ARGV[4])) or -1)
+end
+save()
+return reply
+"""
