@@ -163,9 +163,13 @@ async def test_identical_duplicates_are_sent_once_and_reported_at_each_position(
     assert [o.id for o in result] == [5, 6, 5] and result.ok
 
 
-async def test_empty_input_sends_nothing(requester: Requester, httpx_mock: HTTPXMock) -> None:
-    assert await patch_cdrs(requester, []) == BulkResult()
-    assert await patch_voicemessages(requester, iter(())) == BulkResult()
+async def test_empty_input_raises_and_sends_nothing(
+    requester: Requester, httpx_mock: HTTPXMock
+) -> None:
+    with pytest.raises(ValueError, match="items is empty"):
+        await patch_cdrs(requester, [])
+    with pytest.raises(ValueError, match="items is empty"):
+        await patch_voicemessages(requester, iter(()))
     assert httpx_mock.get_requests() == []
 
 

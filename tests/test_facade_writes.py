@@ -349,10 +349,18 @@ async def test_delete_all_without_confirm_sends_nothing(
     assert httpx_mock.get_requests() == []
 
 
-async def test_empty_updates_send_nothing(vs: VoipStudio, httpx_mock: HTTPXMock) -> None:
-    assert len(await vs.cdrs.update([])) == 0
-    assert len(await vs.voicemessages.update([])) == 0
-    assert len(await vs.voicemessages.move([], folder="Work")) == 0
+@pytest.mark.parametrize("empty", [[], (), iter([])], ids=["list", "tuple", "iterator"])
+async def test_empty_updates_raise_and_send_nothing(
+    vs: VoipStudio, httpx_mock: HTTPXMock, empty: Any
+) -> None:
+    # As delete([]) (issue 22 item 7): an empty batch is refused, not a silent no-op.
+    items = list(empty)
+    with pytest.raises(ValueError, match="items is empty: nothing to update"):
+        await vs.cdrs.update(iter(items))
+    with pytest.raises(ValueError, match="items is empty: nothing to update"):
+        await vs.voicemessages.update(iter(items))
+    with pytest.raises(ValueError, match="ids is empty: nothing to move"):
+        await vs.voicemessages.move(iter(items), folder="Work")
     assert httpx_mock.get_requests() == []
 
 

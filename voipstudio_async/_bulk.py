@@ -270,7 +270,8 @@ async def bulk_patch(
     fields = patch_model_fields(model_cls) if known_fields is None else known_fields
     input_ids, models = _normalise_patch_items(items, model_cls, fields)
     if not models:
-        return BulkResult()
+        # As delete([]): an empty batch is almost always a caller's filter gone wrong.
+        raise ValueError("items is empty: nothing to update")
 
     async def send(chunk: Sequence[M]) -> None:
         await requester.send(

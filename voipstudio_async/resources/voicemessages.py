@@ -117,8 +117,11 @@ class Voicemessages(
             raise ValueError(f"folder must be a folder name or id, got {folder!r}")
         if isinstance(ids, (str, bytes)) or not isinstance(ids, Iterable):
             raise TypeError(f"ids must be an iterable of ints, got {type(ids).__name__}")
+        items = [{"id": item_id, "folder": folder} for item_id in ids]
+        if not items:
+            raise ValueError("ids is empty: nothing to move")
         return await self.update(
-            [{"id": item_id, "folder": folder} for item_id in ids],
+            items,
             chunk_size=chunk_size,
             concurrency=concurrency,
             deadline=deadline,
