@@ -13,6 +13,7 @@ from typing import Literal, cast, get_args
 from .. import __version__
 from .._filters import Filter, FilterValue, Operator
 from ._fake import FAKE_CDRS, FAKE_MONITORS, FAKE_VOICEMESSAGES
+from ._fleet import add_fleet_parser
 from ._sync import add_sync_parser
 
 __all__ = [
@@ -440,6 +441,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="with --move-voicemails/--purge: archive, but only show what they would change",
     )
     add_sync_parser(commands, parents.common)
+    add_fleet_parser(commands, parents.common, parents.period, parents.s3)
     return parser
 
 

@@ -23,6 +23,7 @@ from ._commands import Confirm, Context, dispatch
 from ._credentials import check_credentials
 from ._errors import EXIT_BROKEN_PIPE, EXIT_FAILED, EXIT_USAGE, UserError
 from ._fake import fake_client
+from ._fleet import fleet_command
 from ._media import describe_error
 from ._output import Ui
 from ._sync import sync_command
@@ -91,6 +92,8 @@ async def run(
             if args.command == "sync":  # builds its clients in dlt's own event loop
                 env = os.environ if environ is None else environ
                 return await sync_command(args, ui, env, CLI_MAX_RETRIES)
+            if args.command == "fleet":  # each account's client is built on its worker
+                return await fleet_command(args, ui, os.environ if environ is None else environ)
             if client is None:
                 client = await stack.enter_async_context(
                     _connect(args, os.environ if environ is None else environ)

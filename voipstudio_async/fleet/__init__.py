@@ -24,7 +24,7 @@ from __future__ import annotations
 from ._accounts import Account, AccountsFileError, SecretUnavailableError, load_accounts
 from ._jobs import ArchiveJob, FleetPlanError, Job, SyncJob, plan
 from ._results import AccountFailedError, AccountResult, FleetReport, Status
-from ._run import ProgressEvent, run_fleet
+from ._run import FleetStoppedError, ProgressEvent, run_fleet
 from ._task import RunSettings, run_account
 
 __all__ = [
@@ -35,6 +35,7 @@ __all__ = [
     "ArchiveJob",
     "FleetPlanError",
     "FleetReport",
+    "FleetStoppedError",
     "Job",
     "ProgressEvent",
     "RunSettings",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -17,7 +18,14 @@ from ._task import RunSettings, run_account
 if TYPE_CHECKING:
     from distributed import Client
 
-__all__ = ["ProgressEvent", "run_fleet"]
+__all__ = ["FleetStoppedError", "ProgressEvent", "run_fleet"]
+
+#: Seconds between two looks at ``stop`` while waiting for accounts.
+_POLL = 0.25
+
+
+class FleetStoppedError(Exception):
+    """``run_fleet`` was stopped before every account finished."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,15 +71,16 @@ def run_fleet(
     redis_url: str | None = None,
     on_progress: Callable[[ProgressEvent], None] | None = None,
     on_result: Callable[[AccountResult], None] | None = None,
+    stop: threading.Event | None = None,
 ) -> FleetReport:
     """Run ``job`` for every account on the cluster of ``client``; blocks until done.
 
     Each account is one task (key ``voipstudio-<command>-<account>-<run>``) that reads
     the account's secret on the worker. A failure worth another attempt is retried
     ``retries`` times (a worker lost mid-account reruns it elsewhere, as Dask does);
-    one account failing never stops the others. Ctrl-C (``KeyboardInterrupt``) sets the
-    run's stop event, which every running account polls, cancels what has not started,
-    and re-raises.
+    one account failing never stops the others. ``stop`` being set (or Ctrl-C,
+    ``KeyboardInterrupt``) sets the run's Dask stop event, which every running account
+    polls between pages and files, cancels what has not started, and raises.
 
     Args:
         client: a ``distributed.Client`` (synchronous).
@@ -84,6 +93,7 @@ def run_fleet(
             account's user id, as every other user of that account computes it).
         on_progress: called in the client's thread with each progress event.
         on_result: called with each account's result as it arrives.
+        stop: set it (from another thread) to stop the run.
 
     Returns:
         Every account's result in the order of ``accounts``.
@@ -91,6 +101,7 @@ def run_fleet(
     Raises:
         FleetPlanError: a destination is bad or two accounts would share one.
         AccountsFileError: no accounts, or two share a name.
+        FleetStoppedError: ``stop`` was set.
     """
     import distributed
 
@@ -120,16 +131,24 @@ def run_fleet(
         for account in accounts
     }
     results: dict[str, AccountResult] = {}
+    pending = set(futures)
     try:
-        for future in dask.as_completed(futures):
-            name = futures[future]
+        while pending:
+            if stop is not None and stop.is_set():
+                raise FleetStoppedError(f"stopped with {len(pending)} account(s) unfinished")
             try:
-                result: AccountResult = future.result()
-            except Exception as exc:  # retries exhausted, or the worker died too often
-                result = AccountResult(name, "failed", error=_first_line(exc))
-            results[name] = result
-            if on_result is not None:
-                on_result(result)
+                done, pending = dask.wait(pending, timeout=_POLL, return_when="FIRST_COMPLETED")
+            except TimeoutError:
+                continue
+            for future in done:
+                name = futures[future]
+                try:
+                    result: AccountResult = future.result()
+                except Exception as exc:  # retries exhausted, or the worker died too often
+                    result = AccountResult(name, "failed", error=_first_line(exc))
+                results[name] = result
+                if on_result is not None:
+                    on_result(result)
     except BaseException:
         stop.set()
         dask_client.cancel(list(futures))

@@ -12,12 +12,15 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import uvicorn
 from uvicorn.protocols.http.auto import AutoHTTPProtocol
 
 from ._fake import FakeVoipStudio
+
+if TYPE_CHECKING:
+    from ._accounts import FakeAccounts
 
 
 class _TrackingProtocol(AutoHTTPProtocol):  # type: ignore[misc,valid-type]
@@ -94,21 +97,24 @@ def uvicorn_config(app: Any, **overrides: Any) -> uvicorn.Config:
     return uvicorn.Config(app, **options)
 
 
-def loopback_url(fake: FakeVoipStudio, sock: socket.socket) -> str:
+def loopback_url(fake: FakeVoipStudio | FakeAccounts, sock: socket.socket) -> str:
     """The SDK base URL for a fake served on `sock`."""
     host, port = sock.getsockname()[:2]
     return f"http://{host}:{port}{fake.prefix}"
 
 
 class LoopbackServer:
-    """The fake served by uvicorn in a background thread; shares state with the caller.
+    """The fake (one account, or many: ``FakeAccounts``) served by uvicorn in a background
+    thread; shares state with the caller.
 
     The server's event loop runs in its own thread, so faults, live changes and
     the request log work as in process. Use `serve_in_subprocess` when the
     client's CPU use must not be shared with the server (benchmarks).
     """
 
-    def __init__(self, fake: FakeVoipStudio, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self, fake: FakeVoipStudio | FakeAccounts, host: str = "127.0.0.1", port: int = 0
+    ) -> None:
         self.fake = fake
         self._sock = bind(host, port)
         self.base_url = loopback_url(fake, self._sock)
