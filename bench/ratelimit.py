@@ -1,12 +1,20 @@
-"""Cooperation under rate limits and retry storms: ``python -m bench.ratelimit``.
+"""The rate limiter in every shape users call it: ``python -m bench.ratelimit [--quick]``.
 
-Case 1: the fake enforces 200 requests/s (bucket of one second's worth) and answers
-429 with ``Retry-After``; 4,000 GETs at concurrency 64 for each variant: the SDK with
-its default limiter, with ``rate_limit=None``, raw httpx with a per-request retry loop
-honouring ``Retry-After``, and 4 processes of 1,000 GETs each with and without one
-Redis-shared limit. Case 2: the fake fails 50% of requests with 503 for 10 s; calls at
-concurrency 64 with and without the retry budget. Each variant gets a fresh server
-process; the clients run in their own processes.
+A matrix of cells, each run for a fixed time against the fake on loopback (its own
+process) enforcing a token-bucket limit with ``Retry-After``: call shape (gathered
+batches of 10x ``max_concurrency`` tasks, or worker loops), backend (httpx, aiohttp),
+processes (1; 4 with their own limiters; 4 sharing one Redis; 4 clients of one account
+in one process), server limit (50/s, 200/s, or 200 -> 50 -> 200), faults (Redis killed
+and restarted mid-run, Redis unreachable from the start) and a web-app cell (callers
+busy in bursts after quiet spells). The same client's unlimited rate is measured in the
+same run, per backend and shape.
+
+One row per cell: goodput / limit (the mean limit for a changing one), goodput /
+min(limit, unlimited rate), share of requests answered 429, failed calls, per-process
+spread (largest deviation from the mean share), and for the Redis restart the seconds
+until the accepted rate is back at 0.9x. Rows go to ``bench/results/ratelimit.json``;
+a picture per key cell (sent, accepted and 429 per 0.5 s against the server's limit) to
+``docs/guides/img/ratelimit-<cell>.png``.
 """
 
 from __future__ import annotations
@@ -18,22 +26,79 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
 
-from voipstudio_async import RateLimit, RetryBudget, VoipStudio
+from voipstudio_async import RateLimit, VoipStudio
 from voipstudio_async.testing import FakeVoipStudio
 
-LIMIT = 200.0
-TOTAL = 4000
-CONCURRENCY = 64
-STORM_SECONDS = 10.0
+CONCURRENCY = 32
+BUCKET = 0.5  # seconds per time-series point
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results" / "ratelimit.json"
+PICTURES = ROOT / "docs" / "guides" / "img"
 
 
-def serve(mode: str) -> None:
-    """The fake in this process: ``limit`` (200/s with Retry-After) or ``storm`` (50% 503)."""
+@dataclass(frozen=True)
+class Cell:
+    name: str
+    limit: str  # "200" or a schedule "200,50@10,200@20" (seconds of the cell)
+    backend: str = "httpx"
+    shape: str = "gathered"  # or "loops", "bursts"
+    processes: int = 1
+    sharing: str = "own"  # "own", "redis", "clients" (4 clients in one process)
+    fault: str = ""  # "", "redis-restart", "redis-unreachable"
+    key: bool = False  # drawn, and in --quick
+
+
+def _mean_limit(limit: str, seconds: float) -> float:
+    steps = [
+        (float(at or 0), float(rate))
+        for rate, _, at in (s.partition("@") for s in limit.split(","))
+    ]
+    total = 0.0
+    for index, (at, rate) in enumerate(steps):
+        end = steps[index + 1][0] if index + 1 < len(steps) else seconds
+        total += rate * max(0.0, min(end, seconds) - at)
+    return total / seconds
+
+
+def cells() -> list[Cell]:
+    """The matrix; ``key`` cells make the quick subset and the pictures."""
+    out: list[Cell] = []
+    for limit in ("200", "50"):
+        for backend in ("httpx", "aiohttp"):
+            for shape in ("gathered", "loops"):
+                key = limit == "200"
+                out.append(Cell(f"{limit}-{backend}-{shape}", limit, backend, shape, key=key))
+        for sharing, processes in (("own", 4), ("redis", 4), ("clients", 1)):
+            for shape in ("gathered", "loops"):
+                key = limit == "200" and shape == "gathered"
+                name = f"{limit}-x4-{sharing}-{shape}"
+                out.append(Cell(name, limit, "httpx", shape, processes, sharing, key=key))
+    schedule = "200,50@6,200@12"
+    for shape in ("gathered", "loops"):
+        out.append(Cell(f"changing-{shape}", schedule, "httpx", shape, key=shape == "loops"))
+    out.append(Cell("changing-x4-redis", schedule, "httpx", "loops", 4, "redis"))
+    out.append(
+        Cell("200-x4-redis-restart", "200", "httpx", "loops", 4, "redis", "redis-restart", True)
+    )
+    out.append(
+        Cell("200-x4-redis-unreachable", "200", "httpx", "loops", 4, "redis", "redis-unreachable")
+    )
+    out.append(Cell("100-web-bursts", "100", "httpx", "bursts", key=True))
+    return out
+
+
+def serve(limit: str) -> None:
+    """The fake in this process, limited as ``limit`` says (a rate, or a schedule whose
+    times count from the wall-clock start time the bench writes to stdin)."""
+    from voipstudio_async.testing._ratelimit import parse_schedule
     from voipstudio_async.testing._server import (
         QuietExitServer,
         bind,
@@ -42,168 +107,110 @@ def serve(mode: str) -> None:
     )
 
     fake = FakeVoipStudio(seed=1, cdrs=10, monitors=1, voicemessages=1, chats=1, msdrs=1)
-    if mode == "limit":
-        fake.rate_limit(LIMIT, retry_after=True)
-    else:
-        fake.fail("/cdrs/*", 503, probability=0.5)
+    if limit != "none":
+        steps = parse_schedule(limit)
+        server_limit = fake.rate_limit(steps[0][1], retry_after=True)
+        if server_limit is not None and len(steps) > 1:
+
+            def follow_from_start() -> None:
+                delay = max(0.0, float(sys.stdin.readline()) - time.time())
+                server_limit.follow([(at + delay, rate) for at, rate in steps])
+
+            threading.Thread(target=follow_from_start, daemon=True).start()
     sock = bind()
     creds = fake.credentials
     print(json.dumps([loopback_url(fake, sock), creds.user_id, creds.api_key]), flush=True)
     QuietExitServer(uvicorn_config(fake.app)).run(sockets=[sock])
 
 
-class _Counts:
-    def __init__(self) -> None:
-        self.sent = self.throttled = self.ok = self.failed = 0
+class _Series:
+    """Responses per ``BUCKET`` s: sent, accepted (2xx), answered 429."""
+
+    def __init__(self, start: float) -> None:
+        self.start = start
+        self.points: dict[int, list[int]] = {}
 
     async def on_response(self, response: httpx.Response) -> None:
-        self.sent += 1
-        self.throttled += response.status_code == 429
+        point = self.points.setdefault(int((time.time() - self.start) / BUCKET), [0, 0, 0])
+        point[0] += 1
+        point[1] += response.status_code < 300
+        point[2] += response.status_code == 429
 
 
-async def _sdk_gets(spec: dict[str, Any], count: int, **options: Any) -> dict[str, Any]:
-    counts = _Counts()
-    async with VoipStudio(
-        spec["user_id"],
-        spec["api_key"],
-        base_url=spec["base_url"],
-        http_backend="aiohttp",
-        max_concurrency=CONCURRENCY,
-        **options,
-    ) as vs:
-        vs._requester._http.event_hooks["response"].append(counts.on_response)
-        pending = iter(range(count))
+async def _run_client(spec: dict[str, Any]) -> dict[str, Any]:
+    """One process's share of a cell: its clients, its calls, until the cell ends."""
+    start, seconds = spec["start_at"], spec["seconds"]
+    rate_limit: RateLimit | None = RateLimit()
+    if spec["redis_url"]:
+        rate_limit = RateLimit(redis_url=spec["redis_url"])
+    if spec["unlimited"]:
+        rate_limit = None
+    series = _Series(start)
+    clients = [
+        VoipStudio(
+            spec["user_id"],
+            spec["api_key"],
+            base_url=spec["base_url"],
+            http_backend=spec["backend"],
+            max_concurrency=CONCURRENCY,
+            rate_limit=rate_limit,
+        )
+        for _ in range(spec["clients"])
+    ]
+    ok = failed = 0
+    try:
+        for vs in clients:
+            vs._requester._http.event_hooks["response"].append(series.on_response)
+        await asyncio.sleep(max(0.0, start - time.time()))
+        end = start + seconds
 
-        async def worker() -> None:
-            for _ in pending:
-                try:
-                    await vs.cdrs.get(1)
-                    counts.ok += 1
-                except Exception:
-                    counts.failed += 1
+        async def call(vs: VoipStudio) -> None:
+            nonlocal ok, failed
+            if time.time() >= end:
+                return  # the rest of a gathered batch: the cell is over
+            try:
+                await vs.cdrs.get(1)
+                ok += 1
+            except Exception:
+                failed += 1
 
-        # Processes of one run start together, whenever each finished importing.
-        await asyncio.sleep(max(0.0, spec.get("start_at", 0.0) - time.time()))
-        started = time.time()
-        await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
-    return {**vars(counts), "started": started, "finished": time.time()}
+        async def loops(vs: VoipStudio) -> None:
+            async def worker() -> None:
+                while time.time() < end:
+                    await call(vs)
 
+            await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
 
-async def _raw_gets(spec: dict[str, Any], count: int) -> dict[str, Any]:
-    counts = _Counts()
-    url = spec["base_url"] + "/cdrs/1"
-    limits = httpx.Limits(max_connections=CONCURRENCY)
-    async with httpx.AsyncClient(
-        auth=(str(spec["user_id"]), spec["api_key"]), limits=limits, timeout=30
-    ) as client:
-        pending = iter(range(count))
+        async def gathered(vs: VoipStudio) -> None:
+            while time.time() < end:
+                await asyncio.gather(*(call(vs) for _ in range(10 * CONCURRENCY)))
 
-        async def worker() -> None:
-            for _ in pending:
-                for _attempt in range(10):
-                    response = await client.get(url)
-                    await counts.on_response(response)
-                    if response.status_code != 429:
-                        break
-                    await asyncio.sleep(float(response.headers.get("retry-after", "1")))
-                if response.status_code == 200:
-                    counts.ok += 1
-                else:
-                    counts.failed += 1
+        async def bursts(vs: VoipStudio) -> None:
+            # 100 callers busy for 4 s after each 2 s quiet spell, as a web app's users.
+            while time.time() < end:
+                await asyncio.sleep(2.0)
+                busy_until = min(end, time.time() + 4.0)
 
-        started = time.time()
-        await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
-    return {**vars(counts), "started": started, "finished": time.time()}
+                async def caller(until: float) -> None:
+                    while time.time() < until:
+                        await call(vs)
 
+                await asyncio.gather(*(caller(busy_until) for _ in range(100)))
 
-async def _storm(spec: dict[str, Any], budget: RetryBudget | None) -> dict[str, Any]:
-    counts = _Counts()
-    calls = 0
-    async with VoipStudio(
-        spec["user_id"],
-        spec["api_key"],
-        base_url=spec["base_url"],
-        http_backend="aiohttp",
-        max_concurrency=CONCURRENCY,
-        retry_budget=budget,
-    ) as vs:
-        vs._requester._http.event_hooks["response"].append(counts.on_response)
-        end = time.monotonic() + STORM_SECONDS
-
-        async def worker() -> None:
-            nonlocal calls
-            while time.monotonic() < end:
-                calls += 1
-                try:
-                    await vs.cdrs.get(1)
-                    counts.ok += 1
-                except Exception:
-                    counts.failed += 1
-
-        await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
-    return {**vars(counts), "calls": calls}
+        shape = {"loops": loops, "gathered": gathered, "bursts": bursts}[spec["shape"]]
+        await asyncio.gather(*(shape(vs) for vs in clients))
+    finally:
+        for vs in clients:
+            await vs.aclose()
+    return {"ok": ok, "failed": failed, "points": series.points}
 
 
 def client(argv: list[str]) -> None:
-    """One measured client in this process; prints its counts as JSON."""
-    variant, spec, count = argv[0], json.loads(argv[1]), int(argv[2])
-    redis_url = argv[3] if len(argv) > 3 else None
-    runs = {
-        "sdk": lambda: _sdk_gets(spec, count),
-        "sdk-no-limiter": lambda: _sdk_gets(spec, count, rate_limit=None),
-        "sdk-redis": lambda: _sdk_gets(spec, count, rate_limit=RateLimit(redis_url=redis_url)),
-        "raw-httpx": lambda: _raw_gets(spec, count),
-        "storm-budget": lambda: _storm(spec, RetryBudget()),
-        "storm-no-budget": lambda: _storm(spec, None),
-    }
-    print(json.dumps(asyncio.run(runs[variant]())), flush=True)
-
-
-def _server(mode: str) -> tuple[subprocess.Popen[str], dict[str, Any]]:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "bench.ratelimit", "--serve", mode],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert proc.stdout is not None
-    base_url, user_id, api_key = json.loads(proc.stdout.readline())
-    return proc, {"base_url": base_url, "user_id": user_id, "api_key": api_key}
-
-
-def _clients(variant: str, spec: dict[str, Any], count: int, n: int, *extra: str) -> list[Any]:
-    procs = [
-        subprocess.Popen(
-            [
-                *(sys.executable, "-m", "bench.ratelimit", "--client", variant),
-                *(json.dumps(spec), str(count), *extra),
-            ],
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        for _ in range(n)
-    ]
-    return [json.loads(proc.communicate()[0]) for proc in procs]
-
-
-def _limited(variant: str, processes: int = 1, *extra: str) -> dict[str, Any]:
-    server, spec = _server("limit")
-    try:
-        spec["start_at"] = time.time() + 3.0 * processes
-        results = _clients(variant, spec, TOTAL // processes, processes, *extra)
-    finally:
-        server.terminate()
-        server.wait()
-    ok = sum(r["ok"] for r in results)
-    sent = sum(r["sent"] for r in results)
-    throttled = sum(r["throttled"] for r in results)
-    seconds = max(r["finished"] for r in results) - min(r["started"] for r in results)
-    return {
-        "variant": variant if processes == 1 else f"{variant} x{processes}",
-        "goodput": ok / seconds,
-        "share_429": throttled / sent,
-        "failed": sum(r["failed"] for r in results),
-        "sent": sent,
-    }
+    """One process of a cell: says "ready" once imported, then reads the start time."""
+    spec = json.loads(argv[0])
+    print("ready", flush=True)
+    spec["start_at"] = float(sys.stdin.readline())
+    print(json.dumps(asyncio.run(_run_client(spec))), flush=True)
 
 
 class _Redis:
@@ -212,21 +219,167 @@ class _Redis:
             probe.bind(("127.0.0.1", 0))
             self.port = probe.getsockname()[1]
         self.dir = tempfile.mkdtemp()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.start()
+
+    def start(self) -> None:
         binary = shutil.which("redis-server") or "redis-server"
         self.proc = subprocess.Popen(
             [
                 *(binary, "--port", str(self.port), "--bind", "127.0.0.1"),
-                *("--save", "", "--dir", self.dir),
+                *("--save", "", "--appendonly", "no", "--dir", self.dir),
             ],
             stdout=subprocess.DEVNULL,
         )
-        time.sleep(0.5)
-        self.url = f"redis://127.0.0.1:{self.port}/0"
+        time.sleep(0.3)
 
     def stop(self) -> None:
-        self.proc.terminate()
-        self.proc.wait()
+        if self.proc is not None:
+            self.proc.terminate()
+            self.proc.wait()
+            self.proc = None
+
+    def close(self) -> None:
+        self.stop()
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def _server(limit: str) -> tuple[subprocess.Popen[str], dict[str, Any]]:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bench.ratelimit", "--serve", limit],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    base_url, user_id, api_key = json.loads(proc.stdout.readline())
+    return proc, {"base_url": base_url, "user_id": user_id, "api_key": api_key}
+
+
+def run_cell(cell: Cell, seconds: float, unlimited: bool = False) -> dict[str, Any]:
+    """Run ``cell`` for ``seconds``; its row (and time series)."""
+    server, spec = _server("none" if unlimited else cell.limit)
+    redis = _Redis() if cell.sharing == "redis" else None
+    redis_url = redis.url if redis else ""
+    if cell.fault == "redis-unreachable" and redis is not None:
+        redis.stop()
+    restart_at = None
+    try:
+        spec |= {
+            "seconds": seconds,
+            "backend": cell.backend,
+            "shape": cell.shape,
+            "clients": 4 if cell.sharing == "clients" else 1,
+            "redis_url": redis_url,
+            "unlimited": unlimited,
+        }
+        procs = [
+            subprocess.Popen(
+                [sys.executable, "-m", "bench.ratelimit", "--client", json.dumps(spec)],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+            for _ in range(cell.processes)
+        ]
+        for proc in procs:
+            assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+        # Every process imported and built its clients: start together, with the
+        # server's schedule.
+        spec["start_at"] = start_at = time.time() + 1.0
+        for proc in (*procs, server):
+            assert proc.stdin is not None
+            proc.stdin.write(f"{start_at!r}\n")
+            proc.stdin.flush()
+        if cell.fault == "redis-restart" and redis is not None:
+            time.sleep(max(0.0, spec["start_at"] + seconds * 0.25 - time.time()))
+            redis.stop()
+            time.sleep(seconds * 0.2)
+            redis.start()
+            restart_at = time.time() - spec["start_at"]
+        results = [json.loads(proc.communicate()[0]) for proc in procs]
+    finally:
+        server.terminate()
+        server.wait()
+        if redis is not None:
+            redis.close()
+    return _row(cell, seconds, results, restart_at)
+
+
+def _row(
+    cell: Cell, seconds: float, results: list[dict[str, Any]], restart_at: float | None
+) -> dict[str, Any]:
+    points = int(seconds / BUCKET) + 1
+    series = [[0, 0, 0] for _ in range(points)]
+    for result in results:
+        for index, values in result["points"].items():
+            if int(index) < points:
+                for k in range(3):
+                    series[int(index)][k] += values[k]
+    ok = sum(r["ok"] for r in results)
+    sent = sum(point[0] for point in series)
+    shares = [r["ok"] for r in results]
+    mean_share = sum(shares) / len(shares)
+    spread = max(abs(share - mean_share) for share in shares) / mean_share if mean_share else 0.0
+    recovered = None
+    limit = 1.0 if cell.limit == "none" else _mean_limit(cell.limit, seconds)
+    if restart_at is not None:
+        per_second = 1.0 / BUCKET
+        for index in range(int(restart_at / BUCKET), points - 1):
+            accepted = (series[index][1] + series[index + 1][1]) * per_second / 2
+            if accepted >= 0.9 * limit:
+                recovered = (index + 2) * BUCKET - restart_at
+                break
+    return {
+        "cell": cell.name,
+        "limit": limit,
+        "goodput": ok / seconds,
+        "share_429": sum(point[2] for point in series) / max(1, sent),
+        "failed": sum(r["failed"] for r in results),
+        "spread": spread,
+        "restart_at": restart_at,
+        "recovered_after": recovered,
+        "series": series,
+    }
+
+
+def _draw(row: dict[str, Any], limit: str, seconds: float) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    times = [index * BUCKET for index in range(len(row["series"]))]
+    per_second = 1.0 / BUCKET
+    fig, ax = plt.subplots(figsize=(7, 3))
+    ax.plot(times, [p[0] * per_second for p in row["series"]], label="sent")
+    ax.plot(times, [p[1] * per_second for p in row["series"]], label="accepted")
+    ax.plot(times, [p[2] * per_second for p in row["series"]], label="answered 429")
+    steps = [
+        (float(at or 0), float(rate))
+        for rate, _, at in (s.partition("@") for s in limit.split(","))
+    ]
+    xs, ys = [], []
+    for index, (at, rate) in enumerate(steps):
+        end = steps[index + 1][0] if index + 1 < len(steps) else seconds
+        xs += [at, end]
+        ys += [rate, rate]
+    ax.plot(xs, ys, "k--", label="server limit")
+    if row["restart_at"] is not None:
+        ax.axvspan(
+            row["restart_at"] - seconds * 0.2, row["restart_at"], color="0.9", label="Redis down"
+        )
+    ax.set_xlabel("seconds")
+    ax.set_ylabel("requests/s")
+    ax.set_title(row["cell"])
+    ax.legend(loc="upper right", fontsize="small")
+    fig.tight_layout()
+    PICTURES.mkdir(parents=True, exist_ok=True)
+    path = PICTURES / f"ratelimit-{row['cell']}.png"
+    fig.savefig(path, dpi=80)
+    plt.close(fig)
+    return path
 
 
 def main() -> int:
@@ -236,40 +389,55 @@ def main() -> int:
     if sys.argv[1:2] == ["--client"]:
         client(sys.argv[2:])
         return 0
-    only = sys.argv[1:2] == ["--shared-only"]
-    rows = [] if only else [_limited("sdk"), _limited("sdk-no-limiter"), _limited("raw-httpx")]
-    redis = _Redis()
-    try:
-        rows.append(_limited("sdk-redis", 4, redis.url))
-    finally:
-        redis.stop()
-    rows.append(_limited("sdk", 4))
-    print(f"Rate limit {LIMIT:.0f}/s with Retry-After, {TOTAL} GETs at concurrency {CONCURRENCY}")
-    print("| variant | goodput (req/s) | x limit | 429 share | failed | sent |")
-    print("|---|---|---|---|---|---|")
+    quick = "--quick" in sys.argv
+    seconds = 8.0 if quick else 15.0
+    matrix = [cell for cell in cells() if cell.key or not quick]
+    baselines: dict[tuple[str, str], float] = {}
+    for backend in ("httpx", "aiohttp"):
+        for shape in ("gathered", "loops"):
+            probe = Cell("unlimited", "none", backend, shape)
+            baselines[backend, shape] = run_cell(probe, 5.0, unlimited=True)["goodput"]
+    rows = []
+    for cell in matrix:
+        row = run_cell(cell, seconds)
+        unlimited = baselines.get((cell.backend, cell.shape), row["limit"])
+        row["vs_reachable"] = row["goodput"] / min(row["limit"], unlimited)
+        rows.append(row)
+        print(_line(row), flush=True)
+        if cell.key:
+            _draw(row, cell.limit, seconds)
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(
+        json.dumps(
+            {
+                "seconds_per_cell": seconds,
+                "unlimited": {f"{b}-{s}": v for (b, s), v in baselines.items()},
+                "cells": [asdict(cell) for cell in matrix],
+                "rows": rows,
+            },
+            indent=1,
+        )
+    )
+    print(f"\n{seconds:.0f} s per cell, max_concurrency {CONCURRENCY}; unlimited req/s:")
+    print(", ".join(f"{b} {s} {v:.0f}" for (b, s), v in baselines.items()))
+    print("| cell | goodput/limit | goodput/reachable | 429 share | failed | spread | recovered |")
+    print("|---|---|---|---|---|---|---|")
     for row in rows:
-        print(
-            f"| {row['variant']} | {row['goodput']:.0f} | {row['goodput'] / LIMIT:.2f} "
-            f"| {row['share_429']:.1%} | {row['failed']} | {row['sent']} |"
-        )
-    if only:
-        return 0
-    print(f"\nRetry storm: 50% of requests answered 503 for {STORM_SECONDS:.0f} s")
-    print("| variant | calls | sent | sent per call | sent per success | failed |")
-    print("|---|---|---|---|---|---|")
-    for variant in ("storm-budget", "storm-no-budget"):
-        server, spec = _server("storm")
-        try:
-            [result] = _clients(variant, spec, 0, 1)
-        finally:
-            server.terminate()
-            server.wait()
-        print(
-            f"| {variant} | {result['calls']} | {result['sent']} "
-            f"| {result['sent'] / result['calls']:.2f} "
-            f"| {result['sent'] / max(1, result['ok']):.2f} | {result['failed']} |"
-        )
+        print(_line(row))
     return 0
+
+
+def _line(row: dict[str, Any]) -> str:
+    recovered = row["recovered_after"]
+    back = (
+        ""
+        if row["restart_at"] is None
+        else ("never" if recovered is None else f"{recovered:.1f} s")
+    )
+    return (
+        f"| {row['cell']} | {row['goodput'] / row['limit']:.2f} | {row.get('vs_reachable', 0):.2f} "
+        f"| {row['share_429']:.1%} | {row['failed']} | {row['spread']:.0%} | {back} |"
+    )
 
 
 if __name__ == "__main__":

@@ -37,6 +37,7 @@ class RetryBudget:
         check_seconds(self.window, "window")
         check_int(self.floor, "floor", minimum=0)
 
+
 DEFAULT_RETRY_BUDGET: Final = RetryBudget()
 
 
