@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -12,6 +13,15 @@ from typing import Any
 from voipstudio_async import VoipStudio
 from voipstudio_async.cli import run
 from voipstudio_async.testing import FakeVoipStudio
+
+PROGRESS_LINE = re.compile(r"voipstudio: (progress|done) [^:]+: \d+ ")
+"""A progress line written when stderr is not a terminal (``_progress_lines``)."""
+
+
+def without_progress(err: str) -> str:
+    """``err`` without its progress lines."""
+    return "".join(line for line in err.splitlines(True) if not PROGRESS_LINE.match(line))
+
 
 SINCE = "2026-07-01"
 UNTIL = "2026-09-01"

@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from cli_helpers import PERIOD, period_ids
+from cli_helpers import PERIOD, period_ids, without_progress
 
 from voipstudio_async.cli._output import Ui
 from voipstudio_async.testing import FakeVoipStudio, serve_in_thread
@@ -46,7 +46,7 @@ def test_ctrl_c_reports_what_was_done(tmp_path: Path) -> None:
             if proc.poll() is None:
                 proc.kill()
                 proc.communicate()
-    lines = err.decode().strip().splitlines()
+    lines = without_progress(err.decode()).strip().splitlines()
     assert proc.returncode == 130, lines
     assert len(lines) == 1, lines
     cdrs = len(period_ids(fake, "cdrs", "calldate"))

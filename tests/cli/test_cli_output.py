@@ -33,7 +33,13 @@ async def test_progress_bars_only_in_a_terminal(client: VoipStudio, tmp_path: Pa
 
     piped_out, piped_err = io.StringIO(), io.StringIO()
     assert await run(argv, client=client, stdout=piped_out, stderr=piped_err) == 0
-    assert piped_err.getvalue() == ""
+    # Not a terminal: no bar, a plain line per finished step (see test_cli_progress.py).
+    assert "\x1b[" not in piped_err.getvalue()
+    assert [line.split(":")[1] for line in piped_err.getvalue().splitlines()] == [
+        " done CDRs",
+        " done recordings",
+        " done voicemails",
+    ]
     assert "0 downloaded" in piped_out.getvalue()
 
 

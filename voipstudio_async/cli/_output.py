@@ -14,6 +14,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol, TextIO
 
+from ._progress_lines import PROGRESS_INTERVAL, LineTracker
+
 try:
     from . import _pretty
 except ImportError:  # no rich: plain text
@@ -95,15 +97,24 @@ def _isatty(file: TextIO) -> bool:
 class Ui:
     """Results go to stdout, progress and diagnostics to stderr.
 
-    Progress bars appear only when stderr is a terminal, rich is installed and not
-    ``quiet``; tables are rich tables with rich, aligned columns without.
+    Progress is a bar when stderr is a terminal and rich is installed, otherwise plain
+    lines (``_progress_lines``: at least every ``progress_interval`` seconds, and one per
+    finished step); ``quiet`` silences both. Tables are rich tables with rich, aligned
+    columns without.
     """
 
     def __init__(
-        self, *, stdout: TextIO, stderr: TextIO, quiet: bool = False, verbose: int = 0
+        self,
+        *,
+        stdout: TextIO,
+        stderr: TextIO,
+        quiet: bool = False,
+        verbose: int = 0,
+        progress_interval: float = PROGRESS_INTERVAL,
     ) -> None:
         self.quiet = quiet
         self.verbose = verbose
+        self._progress_interval = progress_interval
         self._stdout = stdout
         self._stderr = stderr
         self._counts: list[_Count] = []
@@ -169,12 +180,20 @@ class Ui:
 
     @contextmanager
     def progress(self) -> Iterator[Tracker]:
-        """Progress bars for the block; nothing when not drawn (pipe, --quiet, no rich)."""
-        if self.quiet or not self.interactive or _pretty is None:
+        """Progress of the block's steps: bars, lines, or nothing with ``--quiet``."""
+        if self.quiet:
             yield _CountingTracker(_NoTracker(), self._counts)
             return
-        with _pretty.progress(self._stderr) as tracker:
-            yield _CountingTracker(tracker, self._counts)
+        if self.interactive and _pretty is not None:
+            with _pretty.progress(self._stderr) as tracker:
+                yield _CountingTracker(tracker, self._counts)
+            return
+
+        def write(line: str) -> None:
+            self._line(self._stderr, f"voipstudio: {line}")
+
+        with LineTracker(write, self._progress_interval) as lines:
+            yield _CountingTracker(lines, self._counts)
 
     def so_far(self) -> str:
         """What the progress lines counted so far, e.g. for an interrupted run."""

@@ -26,6 +26,7 @@ from ._fake import fake_client
 from ._fleet import fleet_command
 from ._media import describe_error
 from ._output import Ui
+from ._progress_lines import PROGRESS_INTERVAL
 from ._sync import sync_command
 
 __all__ = ["Confirm", "run"]
@@ -66,12 +67,14 @@ async def run(
     stderr: TextIO | None = None,
     environ: Mapping[str, str] | None = None,
     confirm: Confirm | None = None,
+    progress_interval: float = PROGRESS_INTERVAL,
 ) -> int:
     """The ``voipstudio`` command as a coroutine; returns the exit code.
 
     ``client`` replaces the one built from ``--fake`` or the environment (and is not
     closed). ``confirm`` answers the purge question; by default the terminal is asked
-    when stdin is one.
+    when stdin is one. ``progress_interval``: seconds between progress lines when stderr
+    is not a terminal.
     """
     try:
         args = parse_args(argv)
@@ -82,6 +85,7 @@ async def run(
         stderr=stderr or sys.stderr,
         quiet=args.quiet,
         verbose=args.verbose,
+        progress_interval=progress_interval,
     )
     if confirm is None and sys.stdin is not None and sys.stdin.isatty():
         confirm = _terminal_confirm(ui)
