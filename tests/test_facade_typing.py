@@ -12,8 +12,8 @@ from typing import assert_type
 
 from voipstudio_async import Page, VoipStudio
 from voipstudio_async.types import (
-    CallTrackingCdr, Cdr, CdrDictionary, CdrNote, Chat, MediaSessionDictionary, Monitor,
-    Msdr, MsdrDictionary, SmsDictionary, Voicemessage,
+    CallTrackingCdr, CallTrackingNumber, Cdr, CdrDictionary, CdrNote, Chat, MediaSessionDictionary,
+    Monitor, Msdr, MsdrDictionary, SmsDictionary, Voicemessage,
 )
 
 
@@ -33,7 +33,7 @@ async def check(vs: VoipStudio) -> None:
     assert_type(await vs.msdrs.dictionaries(), MsdrDictionary)
     assert_type(await vs.chats.get(1), Chat)
     assert_type(await vs.voicemessages.get(1), Voicemessage)
-    assert_type(await vs.calltracking.list(), Page[CallTrackingCdr])
+    assert_type(await vs.calltracking.list(), Page[CallTrackingNumber])
     assert_type(await vs.sms.dictionaries(), SmsDictionary)
     assert_type(await vs.mediasessions.dictionaries(), MediaSessionDictionary)
     page = await vs.monitors.list()

@@ -17,7 +17,7 @@ EMPTY = {"json": {"data": [], "total": 0}}
 LISTS: list[tuple[str, Call, str]] = [
     ("/cdrs", lambda vs, s: vs.cdrs.list(sort=s), "calldate"),
     ("/cdrs/calltracking", lambda vs, s: vs.cdrs.calltracking_list(sort=s), "root_live_id"),
-    ("/calltracking/cdrs", lambda vs, s: vs.calltracking.list(sort=s), "is_root"),
+    ("/calltracking/cdrs", lambda vs, s: vs.calltracking.list(sort=s), "e164"),
     ("/monitors", lambda vs, s: vs.monitors.list(sort=s), "timestamp"),
     ("/msdrs", lambda vs, s: vs.msdrs.list(sort=s), "media_session_id"),
     ("/chats", lambda vs, s: vs.chats.list(sort=s), "visitor_city"),
@@ -44,6 +44,16 @@ async def test_other_names_are_refused_before_sending(
     # "labels" is a list (no resource sorts by it); "Calldate" is not a field name.
     with pytest.raises(ValueError, match=r"sort must be one of \[.*'id'"):
         await call(vs, bad)
+    assert httpx_mock.get_requests() == []
+
+
+@pytest.mark.parametrize("cdr_field", ["calldate", "billsec", "is_root"])
+async def test_call_tracking_numbers_are_not_sorted_by_call_record_fields(
+    vs: VoipStudio, httpx_mock: HTTPXMock, cdr_field: str
+) -> None:
+    # /calltracking/cdrs lists tracked numbers (the reference's example), not calls.
+    with pytest.raises(ValueError, match=r"sort must be one of \[.*'e164'"):
+        await vs.calltracking.list(sort=cdr_field)
     assert httpx_mock.get_requests() == []
 
 

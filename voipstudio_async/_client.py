@@ -209,7 +209,7 @@ class VoipStudio:
         self.sms = Sms(self._requester)
         """SMS dictionaries."""
         self.calltracking = CallTracking(self._requester)
-        """Call-tracking CDRs (``/calltracking/cdrs``)."""
+        """Call tracking numbers (``/calltracking/cdrs``)."""
         self.mediasessions = MediaSessions(self._requester)
         """Media session dictionaries."""
         self.users = Users(self._requester)

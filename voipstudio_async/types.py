@@ -6,6 +6,7 @@ package's layout is an implementation detail.
 
 from voipstudio_history_client.models import (
     CallTrackingCdr,
+    CallTrackingNumber,
     Cdr,
     CdrDictionary,
     CdrNote,
@@ -25,6 +26,7 @@ from voipstudio_history_client.types import UNSET, Unset
 __all__ = [
     "UNSET",
     "CallTrackingCdr",
+    "CallTrackingNumber",
     "Cdr",
     "CdrDictionary",
     "CdrNote",

@@ -8,19 +8,20 @@ DATE_FIELDS: dict[str, tuple[str, ...]] = {
     "Cdr": ("calldate",),
     "CdrNote": ("created_at",),
     "CallTrackingCdr": ("calldate",),
+    "CallTrackingNumber": ("created_at",),
     "Monitor": ("timestamp",),
     "Msdr": ("created_at",),
     "Chat": ("created_at",),
     "Voicemessage": ("origtime",),
     "SmsDictionaryEntry": ("created_at",),
     "MediaSessionDictionaryEntry": ("created_at", "updated_at"),
-    "CdrPatch": ("calldate",),
 }
 """The properties that hold `YYYY-MM-DD HH:MM:SS` strings (x-voipstudio-date)."""
 
 DATED_BY: dict[str, str] = {
     "Cdr": "calldate",
     "CallTrackingCdr": "calldate",
+    "CallTrackingNumber": "created_at",
     "Monitor": "timestamp",
     "Msdr": "created_at",
     "Chat": "created_at",

@@ -10,6 +10,7 @@ import pytest
 from voipstudio_history_client.models import CallTrackingCdr
 
 from voipstudio_async.testing import FakeVoipStudio
+from voipstudio_async.testing._data import UNDECLARED
 
 
 def flt(*triples: tuple[str, str, Any]) -> dict[str, str]:
@@ -52,10 +53,33 @@ async def test_pages_cover_the_collection_with_stable_totals(client: httpx.Async
     assert len(await ids_of(client, "/cdrs", limit=5000)) == 250
 
 
+async def test_a_limit_above_the_documented_maximum_is_clamped(
+    fake_voipstudio: FakeVoipStudio, client: httpx.AsyncClient
+) -> None:
+    # A third-party client asks for 10000 and works against the live API (notes §6).
+    fake_voipstudio.insert("cdrs", 5000)
+    body = (await client.get("/cdrs", params={"limit": 10000})).json()
+    assert len(body["data"]) == 5000 and body["total"] > 5000
+
+
+@pytest.mark.parametrize("version", ["v1.1", "v1.2"])
+async def test_both_api_versions_are_served(fake_voipstudio: FakeVoipStudio, version: str) -> None:
+    # The vendor's CLI and a third-party tap use /v1.2/voipstudio (notes §7).
+    creds = fake_voipstudio.credentials
+    base_url = fake_voipstudio.base_url.replace("/v1.1/", f"/{version}/")
+    assert f"/{version}/voipstudio" in base_url
+    async with httpx.AsyncClient(
+        transport=fake_voipstudio.transport(),
+        base_url=base_url,
+        auth=(str(creds.user_id), creds.api_key),
+    ) as http:
+        response = await http.get("/cdrs", params={"limit": 3})
+    assert response.status_code == 200 and len(response.json()["data"]) == 3
+
+
 @pytest.mark.parametrize(
     ("params", "field"),
     [
-        ({"limit": 5001}, "limit"),
         ({"limit": 0}, "limit"),
         ({"limit": "ten"}, "limit"),
         ({"page": 0}, "page"),
@@ -282,9 +306,13 @@ async def test_live_inserts_and_deletes_during_a_walk(
 async def test_call_tracking_dictionaries_notes_and_csv(
     fake_voipstudio: FakeVoipStudio, client: httpx.AsyncClient
 ) -> None:
-    first = (await client.get("/cdrs/calltracking")).json()
-    assert first == (await client.get("/calltracking/cdrs")).json()
-    assert first["total"] == 12
+    calls = (await client.get("/cdrs/calltracking")).json()
+    assert calls["total"] == 12 and "calldate" in calls["data"][0]
+    # /calltracking/cdrs lists the tracked numbers, as the reference's example shows.
+    numbers = (await client.get("/calltracking/cdrs")).json()
+    assert numbers["data"] and all(
+        "e164" in row and "calldate" not in row for row in numbers["data"]
+    )
     assert (await client.get("/cdrs/dictionaries")).json()["data"]["type"]["M"] == "Missed"
     noted = next(r for r in fake_voipstudio.records("cdrs") if r["nb_notes"])
     notes = (await client.get(f"/cdrs/{noted['id']}/notes")).json()["data"]
@@ -307,7 +335,8 @@ async def test_call_tracking_records_are_full_typed_call_records(
     for row in page["data"]:
         assert set(row) >= CALL_FIELDS_ONCE_UNTYPED
         model = CallTrackingCdr.from_dict(row)
-        assert model.additional_properties == {}
+        # Only the fields the spec does not declare (served on purpose) stay extras.
+        assert set(model.additional_properties) == {name for name, _ in UNDECLARED["calltracking"]}
         assert model.to_dict() == row
     assert any(r["parent_live_id"] is not None for r in fake_voipstudio.records("calltracking"))
 

@@ -183,10 +183,12 @@ class Cdrs(KeysetListResource[Cdr], _DeleteAll, _PcapDownloads):
         """PATCH CDRs (``PATCH /cdrs``): ``{"id": 42, "labels": [...], "info": ...}`` items.
 
         Items are mappings keyed by the API's field names (``type``, not ``type_``) or
-        ``CdrPatch`` models. Any Cdr property may be sent (the API documents none as
-        writable; ``labels``, ``metadata`` and ``info`` are the likely ones and the
-        server answers 400 for others). All are validated before anything is sent
-        (positive int id, only Cdr properties, no id repeated with different values;
+        ``CdrPatch`` models. Any Cdr property the spec does not mark ``readOnly`` may
+        be sent (the API documents none as writable; ``labels``, ``metadata`` and
+        ``info`` are the likely ones and the server answers 400 for others); ids,
+        timing and billing (``calldate``, ``billsec``, ``charge``, ...) are what the
+        server records and are refused. All are validated before anything is sent
+        (positive int id, only ``CdrPatch`` properties, no id repeated with different values;
         ``ValueError`` lists the problems). Sent in chunks of ``chunk_size``, ``concurrency`` at a
         time, never replayed after an ambiguous failure. One outcome per input item,
         in input order (``result.failed`` carries each error); an empty input sends

@@ -8,7 +8,9 @@ from collections.abc import Awaitable, Callable, Iterable, Iterator, MutableMapp
 from typing import Any, cast
 
 import httpx
+from voipstudio_history_client.models import CdrPatch
 
+from .._fields import field_kinds
 from ._auth import Authenticator
 from ._blobs import Download
 from ._data import DICTIONARIES, FIELDS, FieldType, Kind, csv_lines
@@ -41,7 +43,7 @@ _LISTS: dict[str, Kind] = {
     "/chats": "chats",
     "/voicemessages": "voicemessages",
     "/cdrs/calltracking": "calltracking",
-    "/calltracking/cdrs": "calltracking",
+    "/calltracking/cdrs": "calltracking_numbers",
 }
 _ITEM = re.compile(r"^/(cdrs|monitors|msdrs|chats|voicemessages)/(\d+)$")
 # No dot: `/monitors/6.mp3` is a download, never an id list.
@@ -75,16 +77,21 @@ _FITS: dict[FieldType, Callable[[Any], bool]] = {
     "list": lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v),
     "object": lambda v: True,
 }
-# Which Cdr fields are writable is undocumented, so (as the spec) any of them is, with a
-# value of its type or null; a voicemessage's folder is required and never null.
+# Which Cdr fields are writable is undocumented, so (as the spec's CdrPatch) any that is
+# not readOnly is, with a value of its type or null; the readOnly ones (what the server
+# records: ids, timing, billing) are refused. A voicemessage's folder is required and
+# never null.
 _PATCH_FIELDS: dict[str, dict[str, Callable[[Any], bool]]] = {
     "cdrs": {
         name: (lambda fits: lambda v: v is None or fits(v))(_FITS[ftype])
-        for name, ftype in FIELDS["cdrs"].items()
+        for name, ftype in field_kinds(CdrPatch).items()
         if name != "id"
     },
     "voicemessages": {"folder": _FITS["code"]},
 }
+_READ_ONLY = {"cdrs": frozenset(FIELDS["cdrs"]) - _PATCH_FIELDS["cdrs"].keys() - {"id"}}
+# The API answers under /v1.1/voipstudio and /v1.2/voipstudio alike (openapi/notes.md §7).
+_VERSION = re.compile(r"^/v1\.[12]/")
 _REQUIRED_PATCH = {"cdrs": frozenset({"id"}), "voicemessages": frozenset({"id", "folder"})}
 
 
@@ -143,6 +150,12 @@ class FakeApp:
         self.faults = faults
         self.log = log
         self.prefix = prefix.rstrip("/")
+        # A versioned prefix is served under both versions, as the API does.
+        self.prefixes = (
+            (self.prefix, _VERSION.sub("/v1.2/", self.prefix), _VERSION.sub("/v1.1/", self.prefix))
+            if _VERSION.match(self.prefix)
+            else (self.prefix,)
+        )
         self.default_limit = default_limit
         self.ranges = False
         self.hooks: list[Hook] = []
@@ -159,7 +172,7 @@ class FakeApp:
             return
         method: str = scope["method"]
         path: str = scope["path"]
-        rel = path[len(self.prefix) :] if path.startswith(self.prefix) else None
+        rel = next((path[len(p) :] for p in self.prefixes if path.startswith(p)), None)
         self.log.begin()
         status: int | None = None
         fault: Fault | None = None
@@ -325,6 +338,8 @@ class FakeApp:
             if not isinstance(ident, int) or isinstance(ident, bool) or ident < 1:
                 raise bad_request(f"[{n}].id", "This value should be a positive integer.")
             for key, value in item.items():
+                if key in _READ_ONLY.get(name, ()):
+                    raise bad_request(f"[{n}].{key}", "This value is read-only.")
                 if key != "id" and (key not in allowed or not allowed[key](value)):
                     raise bad_request(f"[{n}].{key}", "This value is not valid.")
             changes.setdefault(ident, {}).update({k: v for k, v in item.items() if k != "id"})
@@ -332,6 +347,8 @@ class FakeApp:
         with self.state.lock:
             missing = [i for i in changes if i not in coll]
             if missing:
+                # All or nothing: the SDK narrows a 404 chunk to single PATCHes on the
+                # assumption that the server applied none of it (docs/design.md).
                 raise not_found(f"Not found: {','.join(map(str, missing))}")
             rows = coll.update(changes)
             # The reference answers a single object; several updates come back as a list.

@@ -12,7 +12,7 @@ import httpx
 from ._app import FakeApp, Hook
 from ._auth import DEFAULT_EMAIL, TOKEN_TTL, Authenticator, Credentials
 from ._blobs import Download, sha256_of
-from ._data import Kind, Record
+from ._data import CALLTRACKING_NUMBERS, Kind, Record
 from ._faults import Fault, FaultSet
 from ._log import LoggedRequest, RequestLog
 from ._ratelimit import ServerRateLimit
@@ -58,6 +58,7 @@ class FakeVoipStudio:
         sizes: dict[Kind, int] = {
             "cdrs": cdrs,
             "calltracking": cdrs // 20 if calltracking is None else calltracking,
+            "calltracking_numbers": CALLTRACKING_NUMBERS,
             "monitors": monitors,
             "msdrs": msdrs,
             "chats": chats,

@@ -12,6 +12,8 @@ from urllib.parse import parse_qsl
 from ._data import FieldType, Record
 from ._http import ApiError, bad_request
 
+#: The documented page size limit (unverified, openapi/notes.md §6). A larger `limit` is
+#: clamped to it, as a lenient server does, so clients that ask for more still work.
 MAX_LIMIT = 5000
 OPERATORS = frozenset({"eq", "like", "gt", "gte", "lt", "lte"})
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}( \d{2}:\d{2}:\d{2})?$")
@@ -58,7 +60,7 @@ def parse(
 ) -> Query:
     """Validate `page`, `limit`, `filter`, `sort` and `dir` against a collection's fields."""
     page = _positive(args, "page", 1, None) if paged else 1
-    limit = _positive(args, "limit", default_limit, MAX_LIMIT) if paged else MAX_LIMIT
+    limit = min(_positive(args, "limit", default_limit, None), MAX_LIMIT) if paged else MAX_LIMIT
     # Given but empty is not "not given": `filter=`, `sort=` and `dir=` are refused.
     raw_filter = args.get("filter")
     predicates, filter_key = _filters(raw_filter, fields) if raw_filter is not None else ((), ())

@@ -6,6 +6,9 @@
 from .call_tracking_cdr import CallTrackingCdr
 from .call_tracking_cdr_list import CallTrackingCdrList
 from .call_tracking_cdr_sort_field import CallTrackingCdrSortField
+from .call_tracking_number import CallTrackingNumber
+from .call_tracking_number_list import CallTrackingNumberList
+from .call_tracking_number_sort_field import CallTrackingNumberSortField
 from .cdr import Cdr
 from .cdr_dictionary import CdrDictionary
 from .cdr_dictionary_data_type_1 import CdrDictionaryDataType1
@@ -55,6 +58,9 @@ __all__ = (
     "CallTrackingCdr",
     "CallTrackingCdrList",
     "CallTrackingCdrSortField",
+    "CallTrackingNumber",
+    "CallTrackingNumberList",
+    "CallTrackingNumberSortField",
     "Cdr",
     "CdrDictionary",
     "CdrDictionaryDataType1",

@@ -18,9 +18,8 @@ T = TypeVar("T", bound="CallTrackingCdr")
 class CallTrackingCdr:
     """A call tracking record: the 29 Cdr fields of the reference's
     `/cdrs/calltracking` example, plus `is_root` and `root_live_id` (seen in
-    a third-party call tracking sample). The `/calltracking/cdrs` example (a
-    phone-number object with `"id": "value"`) is an artefact, but as `id`
-    may not always be an integer it accepts both. Unknown fields are kept.
+    a third-party call tracking sample). `id` accepts strings as well as
+    integers, as it always has. Unknown fields are kept.
 
     """
 

@@ -16,15 +16,20 @@ T = TypeVar("T", bound="Cdr")
 
 @_attrs_define
 class Cdr:
-    """A call detail record."""
+    """A call detail record. Properties marked `readOnly` are what the
+    telephony server records (identity, timing, billing) and are not sent in
+    a `PATCH /cdrs` item (openapi/notes.md §9).
+
+    """
 
     id: int
     """ Record identifier. """
     billsec: int | None | Unset = UNSET
     """ Answered (billed) seconds. """
     call_id: int | None | str | Unset = UNSET
-    """ A code the reference shows as an integer but real data carries as a
-    string (e.g. CDR `type` `"O"`, `"I"`, `"M"`). Either is accepted.
+    """ The call's identifier: an integer in the reference and a
+    third-party client, UUID-like strings on the platform; both are
+    accepted (unverified, openapi/notes.md §11).
      """
     calldate: None | str | Unset = UNSET
     """ Start of the call, `YYYY-MM-DD HH:MM:SS` (probably UTC). """

@@ -22,7 +22,10 @@ T = TypeVar("T", bound="CdrItem")
 @_attrs_define
 class CdrItem:
     data: Cdr
-    """ A call detail record. """
+    """ A call detail record. Properties marked `readOnly` are what the
+    telephony server records (identity, timing, billing) and are not sent in
+    a `PATCH /cdrs` item (openapi/notes.md §9).
+     """
     links: Links | Unset = UNSET
     """ Links of a single-item answer (empty in every known example). """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)

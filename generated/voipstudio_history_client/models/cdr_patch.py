@@ -22,16 +22,6 @@ class CdrPatch:
 
     id: int
     """ The record to update. """
-    billsec: int | None | Unset = UNSET
-    """ Answered (billed) seconds. """
-    call_id: int | None | str | Unset = UNSET
-    """ A code the reference shows as an integer but real data carries as a
-    string (e.g. CDR `type` `"O"`, `"I"`, `"M"`). Either is accepted.
-     """
-    calldate: None | str | Unset = UNSET
-    """ Start of the call, `YYYY-MM-DD HH:MM:SS` (probably UTC). """
-    charge: float | None | Unset = UNSET
-    """ Charge for the call. """
     clid: None | str | Unset = UNSET
     """ Caller ID. """
     context: None | str | Unset = UNSET
@@ -54,16 +44,8 @@ class CdrPatch:
     """ Destination name. """
     dst_ua: None | str | Unset = UNSET
     """ Destination user agent. """
-    duration: int | None | Unset = UNSET
-    """ Total seconds. """
     info: None | str | Unset = UNSET
     """ Free-form information. """
-    live_id: int | None | Unset = UNSET
-    """ Live call identifier. """
-    parent_live_id: int | None | Unset = UNSET
-    """ Live identifier of the parent call leg. """
-    rate: float | None | Unset = UNSET
-    """ Per-minute rate. """
     server_id: int | None | Unset = UNSET
     """ Server that handled the call. """
     sip_endpoint_id: int | None | Unset = UNSET
@@ -90,35 +72,9 @@ class CdrPatch:
     """ Labels attached to the record (not in the reference; seen in real data). """
     metadata: None | str | Unset = UNSET
     """ Free-form metadata (not in the reference; seen in real data). """
-    nb_notes: int | None | Unset = UNSET
-    """ Number of notes (not in the reference; seen in real data). """
 
     def to_dict(self) -> dict[str, Any]:
         id = self.id
-
-        billsec: int | None | Unset
-        if isinstance(self.billsec, Unset):
-            billsec = UNSET
-        else:
-            billsec = self.billsec
-
-        call_id: int | None | str | Unset
-        if isinstance(self.call_id, Unset):
-            call_id = UNSET
-        else:
-            call_id = self.call_id
-
-        calldate: None | str | Unset
-        if isinstance(self.calldate, Unset):
-            calldate = UNSET
-        else:
-            calldate = self.calldate
-
-        charge: float | None | Unset
-        if isinstance(self.charge, Unset):
-            charge = UNSET
-        else:
-            charge = self.charge
 
         clid: None | str | Unset
         if isinstance(self.clid, Unset):
@@ -174,35 +130,11 @@ class CdrPatch:
         else:
             dst_ua = self.dst_ua
 
-        duration: int | None | Unset
-        if isinstance(self.duration, Unset):
-            duration = UNSET
-        else:
-            duration = self.duration
-
         info: None | str | Unset
         if isinstance(self.info, Unset):
             info = UNSET
         else:
             info = self.info
-
-        live_id: int | None | Unset
-        if isinstance(self.live_id, Unset):
-            live_id = UNSET
-        else:
-            live_id = self.live_id
-
-        parent_live_id: int | None | Unset
-        if isinstance(self.parent_live_id, Unset):
-            parent_live_id = UNSET
-        else:
-            parent_live_id = self.parent_live_id
-
-        rate: float | None | Unset
-        if isinstance(self.rate, Unset):
-            rate = UNSET
-        else:
-            rate = self.rate
 
         server_id: int | None | Unset
         if isinstance(self.server_id, Unset):
@@ -279,12 +211,6 @@ class CdrPatch:
         else:
             metadata = self.metadata
 
-        nb_notes: int | None | Unset
-        if isinstance(self.nb_notes, Unset):
-            nb_notes = UNSET
-        else:
-            nb_notes = self.nb_notes
-
         field_dict: dict[str, Any] = {}
 
         field_dict.update(
@@ -292,14 +218,6 @@ class CdrPatch:
                 "id": id,
             }
         )
-        if billsec is not UNSET:
-            field_dict["billsec"] = billsec
-        if call_id is not UNSET:
-            field_dict["call_id"] = call_id
-        if calldate is not UNSET:
-            field_dict["calldate"] = calldate
-        if charge is not UNSET:
-            field_dict["charge"] = charge
         if clid is not UNSET:
             field_dict["clid"] = clid
         if context is not UNSET:
@@ -318,16 +236,8 @@ class CdrPatch:
             field_dict["dst_name"] = dst_name
         if dst_ua is not UNSET:
             field_dict["dst_ua"] = dst_ua
-        if duration is not UNSET:
-            field_dict["duration"] = duration
         if info is not UNSET:
             field_dict["info"] = info
-        if live_id is not UNSET:
-            field_dict["live_id"] = live_id
-        if parent_live_id is not UNSET:
-            field_dict["parent_live_id"] = parent_live_id
-        if rate is not UNSET:
-            field_dict["rate"] = rate
         if server_id is not UNSET:
             field_dict["server_id"] = server_id
         if sip_endpoint_id is not UNSET:
@@ -352,8 +262,6 @@ class CdrPatch:
             field_dict["labels"] = labels
         if metadata is not UNSET:
             field_dict["metadata"] = metadata
-        if nb_notes is not UNSET:
-            field_dict["nb_notes"] = nb_notes
 
         return field_dict
 
@@ -361,42 +269,6 @@ class CdrPatch:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
         id = d.pop("id")
-
-        def _parse_billsec(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
-
-        billsec = _parse_billsec(d.pop("billsec", UNSET))
-
-        def _parse_call_id(data: object) -> int | None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | str | Unset, data)
-
-        call_id = _parse_call_id(d.pop("call_id", UNSET))
-
-        def _parse_calldate(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        calldate = _parse_calldate(d.pop("calldate", UNSET))
-
-        def _parse_charge(data: object) -> float | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(float | None | Unset, data)
-
-        charge = _parse_charge(d.pop("charge", UNSET))
 
         def _parse_clid(data: object) -> None | str | Unset:
             if data is None:
@@ -479,15 +351,6 @@ class CdrPatch:
 
         dst_ua = _parse_dst_ua(d.pop("dst_ua", UNSET))
 
-        def _parse_duration(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
-
-        duration = _parse_duration(d.pop("duration", UNSET))
-
         def _parse_info(data: object) -> None | str | Unset:
             if data is None:
                 return data
@@ -496,33 +359,6 @@ class CdrPatch:
             return cast(None | str | Unset, data)
 
         info = _parse_info(d.pop("info", UNSET))
-
-        def _parse_live_id(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
-
-        live_id = _parse_live_id(d.pop("live_id", UNSET))
-
-        def _parse_parent_live_id(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
-
-        parent_live_id = _parse_parent_live_id(d.pop("parent_live_id", UNSET))
-
-        def _parse_rate(data: object) -> float | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(float | None | Unset, data)
-
-        rate = _parse_rate(d.pop("rate", UNSET))
 
         def _parse_server_id(data: object) -> int | None | Unset:
             if data is None:
@@ -640,21 +476,8 @@ class CdrPatch:
 
         metadata = _parse_metadata(d.pop("metadata", UNSET))
 
-        def _parse_nb_notes(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
-
-        nb_notes = _parse_nb_notes(d.pop("nb_notes", UNSET))
-
         cdr_patch = cls(
             id=id,
-            billsec=billsec,
-            call_id=call_id,
-            calldate=calldate,
-            charge=charge,
             clid=clid,
             context=context,
             destination=destination,
@@ -664,11 +487,7 @@ class CdrPatch:
             dst_id=dst_id,
             dst_name=dst_name,
             dst_ua=dst_ua,
-            duration=duration,
             info=info,
-            live_id=live_id,
-            parent_live_id=parent_live_id,
-            rate=rate,
             server_id=server_id,
             sip_endpoint_id=sip_endpoint_id,
             src=src,
@@ -681,7 +500,6 @@ class CdrPatch:
             user_id=user_id,
             labels=labels,
             metadata=metadata,
-            nb_notes=nb_notes,
         )
 
         return cdr_patch

@@ -8,9 +8,9 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
-from ...models.call_tracking_cdr_list import CallTrackingCdrList
-from ...models.call_tracking_cdr_sort_field import (
-    CallTrackingCdrSortField,
+from ...models.call_tracking_number_list import CallTrackingNumberList
+from ...models.call_tracking_number_sort_field import (
+    CallTrackingNumberSortField,
 )
 from ...models.error import Error
 from ...models.sort_direction import SortDirection
@@ -22,7 +22,7 @@ def _get_kwargs(
     page: int | Unset = UNSET,
     limit: int | Unset = UNSET,
     filter_: str | Unset = UNSET,
-    sort: CallTrackingCdrSortField | Unset = UNSET,
+    sort: CallTrackingNumberSortField | Unset = UNSET,
     dir_: SortDirection | Unset = UNSET,
 ) -> dict[str, Any]:
 
@@ -59,9 +59,9 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> CallTrackingCdrList | Error | None:
+) -> CallTrackingNumberList | Error | None:
     if response.status_code == 200:
-        response_200 = CallTrackingCdrList.from_dict(response.json())
+        response_200 = CallTrackingNumberList.from_dict(response.json())
 
         return response_200
 
@@ -83,7 +83,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[CallTrackingCdrList | Error]:
+) -> Response[CallTrackingNumberList | Error]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -98,21 +98,24 @@ def sync_detailed(
     page: int | Unset = UNSET,
     limit: int | Unset = UNSET,
     filter_: str | Unset = UNSET,
-    sort: CallTrackingCdrSortField | Unset = UNSET,
+    sort: CallTrackingNumberSortField | Unset = UNSET,
     dir_: SortDirection | Unset = UNSET,
-) -> Response[CallTrackingCdrList | Error]:
-    """List call tracking records
+) -> Response[CallTrackingNumberList | Error]:
+    """List call tracking numbers
 
-     Returns a page of Call Tracking Cdr resources. The reference's example
-    here shows a phone-number object (`e164`, `sms_enabled`, ...), an
-    artefact; the same records are listed under `/cdrs/calltracking`, whose
-    example is a full call record, so both share `CallTrackingCdr`.
+     Returns a page of the account's call tracking numbers. The reference
+    titles this path like `/cdrs/calltracking` ("Call Tracking Cdr
+    resources"), but its example, printed from the endpoint's own model,
+    is a tracked phone number (`e164`, `channels`, `sms_enabled`,
+    `target_type`, ...), so `CallTrackingNumber` types what the example
+    shows (openapi/notes.md §8). Call records of tracked numbers are under
+    `/cdrs/calltracking`.
 
     Args:
         page (int | Unset):
         limit (int | Unset):
         filter_ (str | Unset):
-        sort (CallTrackingCdrSortField | Unset): A CallTrackingCdr field a collection can be
+        sort (CallTrackingNumberSortField | Unset): A CallTrackingNumber field a collection can be
             sorted by (request only).
         dir_ (SortDirection | Unset): Sort direction (request only).
 
@@ -121,7 +124,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[CallTrackingCdrList | Error]
+        Response[CallTrackingNumberList | Error]
     """
 
     kwargs = _get_kwargs(
@@ -145,21 +148,24 @@ def sync(
     page: int | Unset = UNSET,
     limit: int | Unset = UNSET,
     filter_: str | Unset = UNSET,
-    sort: CallTrackingCdrSortField | Unset = UNSET,
+    sort: CallTrackingNumberSortField | Unset = UNSET,
     dir_: SortDirection | Unset = UNSET,
-) -> CallTrackingCdrList | Error | None:
-    """List call tracking records
+) -> CallTrackingNumberList | Error | None:
+    """List call tracking numbers
 
-     Returns a page of Call Tracking Cdr resources. The reference's example
-    here shows a phone-number object (`e164`, `sms_enabled`, ...), an
-    artefact; the same records are listed under `/cdrs/calltracking`, whose
-    example is a full call record, so both share `CallTrackingCdr`.
+     Returns a page of the account's call tracking numbers. The reference
+    titles this path like `/cdrs/calltracking` ("Call Tracking Cdr
+    resources"), but its example, printed from the endpoint's own model,
+    is a tracked phone number (`e164`, `channels`, `sms_enabled`,
+    `target_type`, ...), so `CallTrackingNumber` types what the example
+    shows (openapi/notes.md §8). Call records of tracked numbers are under
+    `/cdrs/calltracking`.
 
     Args:
         page (int | Unset):
         limit (int | Unset):
         filter_ (str | Unset):
-        sort (CallTrackingCdrSortField | Unset): A CallTrackingCdr field a collection can be
+        sort (CallTrackingNumberSortField | Unset): A CallTrackingNumber field a collection can be
             sorted by (request only).
         dir_ (SortDirection | Unset): Sort direction (request only).
 
@@ -168,7 +174,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        CallTrackingCdrList | Error
+        CallTrackingNumberList | Error
     """
 
     return sync_detailed(
@@ -187,21 +193,24 @@ async def asyncio_detailed(
     page: int | Unset = UNSET,
     limit: int | Unset = UNSET,
     filter_: str | Unset = UNSET,
-    sort: CallTrackingCdrSortField | Unset = UNSET,
+    sort: CallTrackingNumberSortField | Unset = UNSET,
     dir_: SortDirection | Unset = UNSET,
-) -> Response[CallTrackingCdrList | Error]:
-    """List call tracking records
+) -> Response[CallTrackingNumberList | Error]:
+    """List call tracking numbers
 
-     Returns a page of Call Tracking Cdr resources. The reference's example
-    here shows a phone-number object (`e164`, `sms_enabled`, ...), an
-    artefact; the same records are listed under `/cdrs/calltracking`, whose
-    example is a full call record, so both share `CallTrackingCdr`.
+     Returns a page of the account's call tracking numbers. The reference
+    titles this path like `/cdrs/calltracking` ("Call Tracking Cdr
+    resources"), but its example, printed from the endpoint's own model,
+    is a tracked phone number (`e164`, `channels`, `sms_enabled`,
+    `target_type`, ...), so `CallTrackingNumber` types what the example
+    shows (openapi/notes.md §8). Call records of tracked numbers are under
+    `/cdrs/calltracking`.
 
     Args:
         page (int | Unset):
         limit (int | Unset):
         filter_ (str | Unset):
-        sort (CallTrackingCdrSortField | Unset): A CallTrackingCdr field a collection can be
+        sort (CallTrackingNumberSortField | Unset): A CallTrackingNumber field a collection can be
             sorted by (request only).
         dir_ (SortDirection | Unset): Sort direction (request only).
 
@@ -210,7 +219,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[CallTrackingCdrList | Error]
+        Response[CallTrackingNumberList | Error]
     """
 
     kwargs = _get_kwargs(
@@ -232,21 +241,24 @@ async def asyncio(
     page: int | Unset = UNSET,
     limit: int | Unset = UNSET,
     filter_: str | Unset = UNSET,
-    sort: CallTrackingCdrSortField | Unset = UNSET,
+    sort: CallTrackingNumberSortField | Unset = UNSET,
     dir_: SortDirection | Unset = UNSET,
-) -> CallTrackingCdrList | Error | None:
-    """List call tracking records
+) -> CallTrackingNumberList | Error | None:
+    """List call tracking numbers
 
-     Returns a page of Call Tracking Cdr resources. The reference's example
-    here shows a phone-number object (`e164`, `sms_enabled`, ...), an
-    artefact; the same records are listed under `/cdrs/calltracking`, whose
-    example is a full call record, so both share `CallTrackingCdr`.
+     Returns a page of the account's call tracking numbers. The reference
+    titles this path like `/cdrs/calltracking` ("Call Tracking Cdr
+    resources"), but its example, printed from the endpoint's own model,
+    is a tracked phone number (`e164`, `channels`, `sms_enabled`,
+    `target_type`, ...), so `CallTrackingNumber` types what the example
+    shows (openapi/notes.md §8). Call records of tracked numbers are under
+    `/cdrs/calltracking`.
 
     Args:
         page (int | Unset):
         limit (int | Unset):
         filter_ (str | Unset):
-        sort (CallTrackingCdrSortField | Unset): A CallTrackingCdr field a collection can be
+        sort (CallTrackingNumberSortField | Unset): A CallTrackingNumber field a collection can be
             sorted by (request only).
         dir_ (SortDirection | Unset): Sort direction (request only).
 
@@ -255,7 +267,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        CallTrackingCdrList | Error
+        CallTrackingNumberList | Error
     """
 
     return (

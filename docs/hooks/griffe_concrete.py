@@ -1,0 +1,265 @@
+"""Griffe extension: the reference shows what a reader can use.
+
+- Each resource class (``voipstudio_async.resources.Cdrs``, ...) gets its own copy of the
+  methods it inherits from the generic bases, with the type variables replaced by its
+  own types: ``vs.cdrs.list()`` shows ``Page[Cdr]``, ``delete()`` ``BulkResult[None]``.
+- A default that names a constant shows the constant's value (``limit: int = 100``, not
+  ``DEFAULT_LIST_LIMIT``), and a type alias that is not public shows what it stands for.
+- An attribute whose value is an expression of private names (``cdrs = Cdrs(self._...)``)
+  shows its type instead.
+
+Loaded by mkdocstrings (``extensions`` in mkdocs.yml); only ``voipstudio_async`` is
+changed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import re
+from typing import Any
+
+import griffe
+
+PACKAGE = "voipstudio_async"
+GENERATED = "voipstudio_history_client"
+PUBLIC_MODULES = (
+    "voipstudio_async",
+    "voipstudio_async.types",
+    "voipstudio_async.testing",
+    "voipstudio_async.resources",
+    "voipstudio_async.warehouse",
+)
+_PRIVATE = re.compile(r"(?<!\w)_[A-Za-z]\w*")
+# Module-level CamelCase assignments are type aliases (``DeadlineArg = float | None``).
+_ALIAS_NAME = re.compile(r"[A-Z][a-z]\w*")
+_CONSTANT = re.compile(r"[A-Z][A-Z0-9_]+")
+# A value shown in a signature stays short; a longer one keeps its name.
+_MAX_REPR = 60
+
+
+def _public_names() -> set[str]:
+    names: set[str] = set()
+    for module in PUBLIC_MODULES:
+        names |= set(importlib.import_module(module).__all__)
+    return names
+
+
+def _substitute(expr: Any, mapping: dict[str, Any]) -> Any:
+    """``expr`` with every name in ``mapping`` replaced by its expression."""
+    if isinstance(expr, griffe.ExprName):
+        return mapping.get(expr.name, expr)
+    if isinstance(expr, griffe.Expr) and dataclasses.is_dataclass(expr):
+        changes = {}
+        for field in dataclasses.fields(expr):
+            value = getattr(expr, field.name)
+            if field.name == "parent":
+                continue
+            if isinstance(value, griffe.Expr):
+                changes[field.name] = _substitute(value, mapping)
+            elif isinstance(value, list):
+                changes[field.name] = [
+                    _substitute(v, mapping) if isinstance(v, griffe.Expr) else v for v in value
+                ]
+        return dataclasses.replace(expr, **changes)
+    return expr
+
+
+def _type_parameters(cls: griffe.Class) -> list[str]:
+    """The type variables a generic class takes, in order (``Generic[T]`` or ``Base[T]``)."""
+    for base in cls.bases:
+        if isinstance(base, griffe.ExprSubscript) and str(base.left) in ("Generic", "Protocol"):
+            return [str(e) for e in _elements(base.slice)]
+    for base in cls.bases:
+        if isinstance(base, griffe.ExprSubscript):
+            return [str(e) for e in _elements(base.slice) if re.fullmatch(r"[A-Z]\w?", str(e))]
+    return []
+
+
+def _elements(expr: Any) -> list[Any]:
+    return list(expr.elements) if isinstance(expr, griffe.ExprTuple) else [expr]
+
+
+def _bindings(cls: griffe.Class, mapping: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """For ``cls`` and each generic base: its type variables bound to concrete types."""
+    bound: dict[str, dict[str, Any]] = {cls.path: mapping}
+    for base, resolved in zip(cls.bases, cls.resolved_bases, strict=False):
+        if isinstance(base, griffe.ExprSubscript):
+            args = [_substitute(a, mapping) for a in _elements(base.slice)]
+            names = _type_parameters(resolved)
+            inner = dict(zip(names, args, strict=False))
+        else:
+            inner = {}
+        bound.update(_bindings(resolved, inner))
+    return bound
+
+
+def _copy_function(func: griffe.Function, owner: griffe.Class, mapping: dict[str, Any]) -> Any:
+    parameters = griffe.Parameters(
+        *(
+            griffe.Parameter(
+                p.name,
+                annotation=_substitute(p.annotation, mapping),
+                kind=p.kind,
+                default=p.default,
+                docstring=p.docstring,
+            )
+            for p in func.parameters
+        )
+    )
+    copy = griffe.Function(
+        func.name,
+        lineno=func.lineno,
+        endlineno=func.endlineno,
+        parameters=parameters,
+        returns=_substitute(func.returns, mapping),
+        decorators=func.decorators,
+        docstring=None,
+    )
+    copy.labels |= func.labels
+    if func.docstring is not None:
+        copy.docstring = griffe.Docstring(
+            func.docstring.value, lineno=func.docstring.lineno, parent=copy
+        )
+    copy.parent = owner
+    return copy
+
+
+def _concrete_members(cls: griffe.Class) -> None:
+    """Copy the public inherited methods of a resource class, made concrete, into it."""
+    bound = _bindings(cls, {})
+    for name, member in list(cls.inherited_members.items()):
+        if name.startswith("_") or name in cls.members:
+            continue
+        target = member.final_target
+        if not isinstance(target, griffe.Function):
+            continue
+        owner = target.parent
+        mapping = bound.get(owner.path, {}) if owner is not None else {}
+        cls.set_member(name, _copy_function(target, cls, mapping))
+
+
+def _value_of(expr: Any, obj: griffe.Object) -> str | None:
+    """The repr of a default that names a module-level constant, when it is short."""
+    text = str(expr)
+    if not re.fullmatch(r"[A-Za-z_]\w*(\.\w+)*", text) or text in ("None", "True", "False"):
+        return None
+    module = obj.module
+    try:
+        namespace = vars(importlib.import_module(module.path))
+        value = eval(text, {}, namespace)
+    except Exception:
+        return None
+    if isinstance(value, (int, float, str, bytes, tuple, frozenset)) or value is None:
+        shown = repr(value)
+        return shown if len(shown) <= _MAX_REPR else None
+    if hasattr(value, "total_seconds"):  # a timedelta
+        return repr(value).replace("datetime.", "")
+    return None
+
+
+def _fix_defaults(func: griffe.Function, public: set[str]) -> None:
+    for parameter in func.parameters:
+        if parameter.default is None:
+            continue
+        text = str(parameter.default)
+        if text in public or text in ("None", "True", "False"):
+            continue
+        value = _value_of(parameter.default, func)
+        if value is not None:
+            parameter.default = value
+
+
+def _expand_aliases(func: griffe.Function, public: set[str]) -> None:
+    """Replace names of type aliases that are not public by their definitions."""
+    for parameter in func.parameters:
+        if parameter.annotation is not None:
+            parameter.annotation = _expand(parameter.annotation, func, public)
+    if func.returns is not None:
+        func.returns = _expand(func.returns, func, public)
+
+
+def _expand(expr: Any, scope: griffe.Object, public: set[str]) -> Any:
+    if not isinstance(expr, griffe.Expr):
+        return expr
+    mapping: dict[str, Any] = {}
+    for name in expr.iterate(flat=True):
+        if not isinstance(name, griffe.ExprName) or name.name in public:
+            continue
+        try:
+            target = name.parent.module.get_member(name.name) if name.parent else None  # type: ignore[union-attr]
+            if target is not None and target.is_alias:
+                target = target.final_target
+        except (griffe.AliasResolutionError, griffe.CyclicAliasError, KeyError, AttributeError):
+            continue
+        if (
+            isinstance(target, (griffe.Attribute, griffe.TypeAlias))
+            and target.path.startswith(PACKAGE)
+            and isinstance(target.parent, griffe.Module)
+            and isinstance(target.value, griffe.Expr)
+            and _ALIAS_NAME.fullmatch(target.name)
+        ):
+            mapping[name.name] = target.value
+    return _substitute(expr, mapping) if mapping else expr
+
+
+def _fix_attribute(attribute: griffe.Attribute, public: set[str]) -> None:
+    value = attribute.value
+    if value is None:
+        return
+    if _CONSTANT.fullmatch(str(value)) and str(value) not in public:
+        shown = _value_of(value, attribute)
+        if shown is not None:
+            attribute.value = shown
+        return
+    if not _PRIVATE.search(str(value)):
+        return
+    shown = _value_of(value, attribute)
+    if shown is not None:
+        attribute.value = shown
+        return
+    if attribute.annotation is None and isinstance(value, griffe.ExprCall):
+        attribute.annotation = value.function
+    attribute.value = None
+
+
+class ConcreteReference(griffe.Extension):
+    """See the module docstring."""
+
+    def on_package(self, *, pkg: griffe.Module, **kwargs: Any) -> None:
+        if pkg.name == GENERATED:
+            # attrs models: ``additional_properties = _attrs_field(...)`` shows its type only.
+            for obj in _walk(pkg):
+                if isinstance(obj, griffe.Attribute):
+                    _fix_attribute(obj, set())
+            return
+        if pkg.name != PACKAGE:
+            return
+        public = _public_names()
+        # Defaults and aliases first, in the modules that define them; the copies made
+        # for the resource classes then carry them.
+        for obj in _walk(pkg):
+            if isinstance(obj, griffe.Function):
+                _fix_defaults(obj, public)
+                _expand_aliases(obj, public)
+            elif isinstance(obj, griffe.Attribute):
+                _fix_attribute(obj, public)
+        resources = importlib.import_module(f"{PACKAGE}.resources")
+        for name in resources.__all__:
+            cls = pkg[f"resources.{name}"].final_target
+            _concrete_members(cls)
+            # The client builds the namespaces (``vs.cdrs``): their constructor, which takes
+            # the client's private requester, is not for readers.
+            init = griffe.Function(
+                "__init__", parameters=griffe.Parameters(griffe.Parameter("self"))
+            )
+            cls.set_member("__init__", init)
+
+
+def _walk(obj: griffe.Object) -> Any:
+    for member in list(obj.members.values()):
+        if member.is_alias:
+            continue
+        yield member
+        if isinstance(member, (griffe.Module, griffe.Class)):
+            yield from _walk(member)
