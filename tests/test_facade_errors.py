@@ -70,7 +70,7 @@ async def test_status_maps_to_class(
     assert exc.body == {"message": "Nope"}
     assert exc.response.status_code == status
     assert exc.path_template == "/cdrs/{id}"
-    assert str(exc) == f"{status} Nope (GET /cdrs/{{id}})"
+    assert str(exc) == f"{status} Nope (GET /cdrs/5)"  # the id, not the template
 
 
 @pytest.mark.parametrize(

@@ -91,10 +91,11 @@ class APIStatusError(VoipStudioError):
         text = f"{self.status_code} {self.message}"
         if self.path_template:
             try:
-                method = self.response.request.method
+                request = self.response.request
+                method, path = request.method, _filled(self.path_template, request.url.path)
             except RuntimeError:  # a Response built by hand has no request
-                method = "?"
-            text += f" ({method} {self.path_template})"
+                method, path = "?", self.path_template
+            text += f" ({method} {path})"
         details = "; ".join(
             f"{e.field}: {e.message}" if e.field else e.message for e in self.errors
         )
@@ -226,3 +227,19 @@ def other_loop_error() -> RuntimeError:
         "asyncio.run()?) and its connections belong to that loop: create the client "
         "inside the loop that uses it"
     )
+
+
+def _filled(template: str, path: str) -> str:
+    """``/cdrs/{id}`` with the request's values (``/cdrs/42``): the ids say which item.
+
+    Only path segments (ids), never the query, which may hold filters and credentials;
+    ``template`` itself when the path does not end the template's way.
+    """
+    wanted = template.strip("/").split("/")
+    sent = path.strip("/").split("/")[-len(wanted) :]
+    if len(sent) != len(wanted) or any(
+        w != s and not (w.startswith("{") and w.endswith("}"))
+        for w, s in zip(wanted, sent, strict=True)
+    ):
+        return template
+    return "/" + "/".join(sent)

@@ -310,9 +310,11 @@ class Requester:
                         await outcome.aclose()
                     return
             if self._waits_out(outcome, policy, throttled):
-                # The limiter already paused the whole client: its next turn is the wait.
+                # The limiter already paused the whole client: its next turn is the wait,
+                # the server's Retry-After when it sent one (the log shows it).
                 throttled += 1
-                self._log_retry(request.method, path_template, 429, attempt, 0.0)
+                wait = outcome.retry_after if isinstance(outcome, APIStatusError) else None
+                self._log_retry(request.method, path_template, 429, attempt, wait or 0.0)
                 continue
             if isinstance(outcome, APIStatusError):
                 # A 429 refused the request before acting on it: any policy may resend.
