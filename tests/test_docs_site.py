@@ -3,18 +3,24 @@ every public name (what mkdocstrings rendered, read from the site's objects.inv)
 
 from __future__ import annotations
 
+import html
+import json
 import os
+import re
 import subprocess
 import sys
 import zlib
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 import voipstudio_async
+import voipstudio_async._constants
 import voipstudio_async.resources
 import voipstudio_async.testing
 import voipstudio_async.types
+import voipstudio_async.warehouse
 
 ROOT = Path(__file__).resolve().parents[1]
 PUBLIC = (
@@ -88,3 +94,215 @@ def test_the_web_apps_guide_shows_the_tested_example(site: Path) -> None:
     page = (site / "guides" / "web-apps.html").read_text(encoding="utf-8")
     assert "--8&lt;--" not in page
     assert page.count("create_app") >= 2 and "lifespan_context" in page
+
+
+# -- issue 25: a reference a reader can use, pages one can link to -------------------------
+
+GUIDES = sorted((ROOT / "docs" / "guides").glob("*.md"))
+REFERENCE_PAGES = ("client", "resources", "pagination", "bulk", "downloads", "errors", "auth")
+_SIGNATURE = re.compile(r'<div class="doc-signature highlight"><pre>(.*?)</pre>', re.S)
+_TAG = re.compile(r"<[^>]+>")
+
+
+def _text(fragment: str) -> str:
+    return html.unescape(_TAG.sub("", fragment))
+
+
+def _signatures(site: Path) -> Iterator[tuple[str, str]]:
+    for page in sorted((site / "reference").glob("*.html")):
+        for signature in _SIGNATURE.findall(page.read_text(encoding="utf-8")):
+            yield page.name, _text(signature)
+
+
+def _private_names() -> set[str]:
+    """Names a reader cannot import: the private constants and the internal aliases."""
+    public = set().union(*(set(m.__all__) for m in (*PUBLIC, voipstudio_async.warehouse)))
+    constants = {name for name in vars(voipstudio_async._constants) if name.isupper()}
+    return (constants - public) | {"DeadlineArg", "Requester", "ItemCallback", "Direction"}
+
+
+def test_the_warehouse_and_generated_packages_are_in_the_api_reference(site: Path) -> None:
+    names = inventory(site)
+    import voipstudio_history_client
+    import voipstudio_history_client.models
+
+    wanted = [f"voipstudio_async.warehouse.{n}" for n in voipstudio_async.warehouse.__all__]
+    wanted += [f"voipstudio_history_client.{n}" for n in voipstudio_history_client.__all__]
+    wanted += [
+        f"voipstudio_history_client.models.{n}" for n in voipstudio_history_client.models.__all__
+    ]
+    wanted += ["voipstudio_history_client.api.cdrs.list_cdrs.asyncio_detailed"]
+    assert [name for name in wanted if name not in names] == []
+
+
+def test_no_private_name_in_a_rendered_signature(site: Path) -> None:
+    private = _private_names()
+    found = sorted(
+        {
+            (page, token)
+            for page, text in _signatures(site)
+            for token in re.findall(r"(?<!\w)_?[A-Za-z]\w*", text)
+            if (token.startswith("_") and not token.startswith("__")) or token in private
+        }
+    )
+    assert found == []
+
+
+@pytest.mark.parametrize(
+    ("resource", "types"),
+    [
+        ("Cdrs", ["Page[Cdr]", "AsyncIterator[Cdr]", "BulkResult[None]", "-> Cdr"]),
+        ("Monitors", ["Page[Monitor]", "AsyncIterator[Monitor]", "BulkResult[None]"]),
+        ("Voicemessages", ["Page[Voicemessage]", "BulkResult[DownloadResult]"]),
+        ("Chats", ["Page[Chat]", "AsyncIterator[Chat]"]),
+        ("Msdrs", ["Page[Msdr]", "AsyncIterator[Msdr]"]),
+    ],
+)
+def test_each_resource_shows_its_own_types(site: Path, resource: str, types: list[str]) -> None:
+    page = (site / "reference" / "resources.html").read_text(encoding="utf-8")
+    start = page.index(f'id="voipstudio_async.resources.{resource}"')
+    end = page.find('<div class="doc doc-object doc-class">', start + 1)
+    section = _text(page[start : end if end > 0 else None])
+    assert [t for t in types if t not in section] == []
+    assert "[T]" not in section and "[H]" not in section and "[M]" not in section
+
+
+def test_defaults_show_values(site: Path) -> None:
+    signatures = "\n".join(text for _, text in _signatures(site))
+    assert "limit: int = 100" in signatures
+    assert "page_size: int = 1000" in signatures
+    assert "ratio: float = 0.2" in signatures
+
+
+def test_error_subclasses_list_only_what_they_add(site: Path) -> None:
+    page = (site / "reference" / "errors.html").read_text(encoding="utf-8")
+    # The attributes of APIStatusError are documented once, not under every subclass.
+    assert page.count('id="voipstudio_async.APIStatusError.status_code"') == 1
+    assert "voipstudio_async.NotFoundError.status_code" not in page
+
+
+@pytest.mark.parametrize("guide", GUIDES, ids=lambda p: p.name)
+def test_every_guide_has_headings_to_link_to(site: Path, guide: Path) -> None:
+    assert re.search(r"^## \S", guide.read_text(encoding="utf-8"), re.M), guide.name
+    page = (site / "guides" / guide.with_suffix(".html").name).read_text(encoding="utf-8")
+    assert re.search(r'<h2 id="[\w-]+"', page)
+
+
+@pytest.mark.parametrize(
+    ("page", "anchor"),
+    [
+        ("guides/cli.html", "archiving-to-s3"),
+        ("guides/cli.html", "purge"),
+        ("guides/cli.html", "exit-codes"),
+        ("guides/database.html", "interrupted-runs"),
+        ("guides/web-apps.html", "the-fastapi-example"),
+        ("guides/tracing.html", "spans-and-attributes"),
+        ("guides/recipes.html", "nightly-sync-into-postgresql"),
+        ("guides/recipes.html", "a-month-of-recordings-archived-to-s3"),
+        ("guides/recipes.html", "fastapi-app-sized-for-load"),
+        ("guides/recipes.html", "n-worker-processes-sharing-one-account"),
+        ("guides/recipes.html", "testing-with-the-fakes-faults"),
+    ],
+)
+def test_sections_can_be_linked(site: Path, page: str, anchor: str) -> None:
+    assert f'id="{anchor}"' in (site / page).read_text(encoding="utf-8")
+
+
+def test_no_stray_escaped_pipe(site: Path) -> None:
+    stray = [
+        str(page.relative_to(site))
+        for page in site.rglob("*.html")
+        if "\\|" in _text(page.read_text(encoding="utf-8"))
+    ]
+    assert stray == []
+
+
+def test_the_home_page_leads_to_every_job(site: Path) -> None:
+    home = (site / "index.html").read_text(encoding="utf-8")
+    for target in (
+        "guides/recipes.html",
+        "guides/database.html",
+        "guides/tracing.html",
+        "guides/cli.html",
+        "troubleshooting.html",
+        "changelog.html",
+    ):
+        assert f'href="{target}"' in home, target
+    recipes = (site / "guides" / "recipes.html").read_text(encoding="utf-8")
+    for anchor in ("#nightly-sync-into-postgresql", "#fastapi-app-sized-for-load"):
+        assert f'href="{anchor}"' in recipes
+
+
+def test_the_command_reference_is_the_parsers_help(site: Path) -> None:
+    import argparse
+
+    from voipstudio_async.cli._args import build_parser
+
+    page = _text((site / "reference" / "cli.html").read_text(encoding="utf-8"))
+    parser = build_parser()
+    commands = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    names = list(commands[0].choices)
+    assert names and all(f"voipstudio {name}" in page for name in names)
+    for option in ("--lookback", "--purge", "--no-formula-guard", "--s3-endpoint-url"):
+        assert option in page
+
+
+def test_the_site_works_from_disk(site: Path) -> None:
+    missing = (site / "404.html").read_text(encoding="utf-8")
+    assert re.findall(r"""(?:href|src)=["']/(?!/)""", missing) == []
+    assert '"base": "/"' not in missing
+    home = (site / "index.html").read_text(encoding="utf-8")
+    assert f"voipstudio-async {voipstudio_async.__version__}" in home
+    assert 'data-md-component="palette"' in home or "md-option" in home  # the dark mode toggle
+    assert "md-footer__link--next" in home
+
+
+def test_the_changelog_is_a_page(site: Path) -> None:
+    page = (site / "changelog.html").read_text(encoding="utf-8")
+    assert "Unreleased" in page and "--8&lt;--" not in page
+
+
+def test_the_diagrams_are_drawn_from_the_code(site: Path) -> None:
+    errors = (site / "diagrams" / "errors.svg").read_text(encoding="utf-8")
+    classes = [
+        name
+        for name in voipstudio_async.__all__
+        if isinstance(obj := getattr(voipstudio_async, name), type)
+        and issubclass(obj, voipstudio_async.VoipStudioError)
+    ]
+    assert [name for name in classes if f">{name}" not in errors] == []
+    for name in ("request.svg", "sync.svg"):
+        assert (site / "diagrams" / name).read_text(encoding="utf-8").startswith("<svg")
+    assert "https://" not in errors.replace("http://www.w3.org/2000/svg", "")
+
+
+def test_figures_come_from_the_bench_results(site: Path) -> None:
+    results = json.loads((ROOT / "bench" / "results" / "latest.json").read_text())
+    first = f"{results['results']['warehouse']['first']['rows_per_s']:,.0f}"
+    database = _text((site / "guides" / "database.html").read_text(encoding="utf-8"))
+    performance = _text((site / "guides" / "performance.html").read_text(encoding="utf-8"))
+    assert f"{first} rows/s" in database
+    assert first in performance and "{{ bench:" not in database + performance
+
+
+def test_the_fault_table_is_rendered_from_the_fake(site: Path) -> None:
+    page = _text((site / "guides" / "recipes.html").read_text(encoding="utf-8"))
+    assert "<!-- fake-faults -->" not in page
+    for method in ("fail", "add_latency", "drop_connection", "cut_body", "drip"):
+        assert f"fake.{method}()" in page
+    assert "probability=None" in page and "/monitors/*.mp3" in page
+
+
+def test_the_s3_recipe_lists_every_call_the_command_makes() -> None:
+    code = "".join(
+        path.read_text(encoding="utf-8")
+        for path in (ROOT / "voipstudio_async" / "cli").glob("_s3*.py")
+    )
+    made = set(re.findall(r'"((?:head|put|get|list|create|upload|complete|abort)_\w+)"', code))
+    recipe = (ROOT / "docs" / "guides" / "recipes.md").read_text(encoding="utf-8")
+    table = recipe[recipe.index("| S3 call |") : recipe.index("It never deletes")]
+    listed = {
+        re.sub(r"(?<!^)([A-Z])", r"_\1", name).lower()
+        for name in re.findall(r"`([A-Z][A-Za-z]+)`", table)
+    }
+    assert made and listed == made
