@@ -260,7 +260,9 @@ async def bulk_patch(
     field besides the id, and no id repeated with different values (identical repeats
     are sent once and reported at each position). Chunks use `RetryPolicy.NO_REPLAY`:
     after an ambiguous failure (read timeout, connection lost after sending) the chunk
-    is not replayed and its items are reported failed with that error.
+    is not replayed and its items are reported failed with that error. A chunk answered
+    404 (one of its ids is unknown) is sent again item by item, so only the unknown ids
+    fail with `NotFoundError`: the server applies nothing of a PATCH it answers 404.
 
     `build_kwargs` turns one chunk into request kwargs, e.g.
     `lambda body: update_cdrs._get_kwargs(body=body)`.
@@ -273,14 +275,28 @@ async def bulk_patch(
         # As delete([]): an empty batch is almost always a caller's filter gone wrong.
         raise ValueError("items is empty: nothing to update")
 
+    item_errors: dict[int, Exception] = {}
+
     async def send(chunk: Sequence[M]) -> None:
-        await requester.send(
-            build_kwargs(list(chunk)), policy=RetryPolicy.NO_REPLAY, path_template=path_template
-        )
+        try:
+            await requester.send(
+                build_kwargs(list(chunk)), policy=RetryPolicy.NO_REPLAY, path_template=path_template
+            )
+        except NotFoundError:
+            if len(chunk) == 1:
+                raise
+            # The server applies nothing of a PATCH it answers 404 (docs/design.md), so
+            # the chunk's items are sent one by one and only the unknown ids fail.
+            singles = [[model] for model in chunk]
+            for [model], error in zip(
+                singles, await _run_chunks(singles, send, concurrency), strict=True
+            ):
+                if error is not None:
+                    item_errors[model.id] = error
 
     chunks = _chunks(models, chunk_size)
     errors = await _run_chunks(chunks, send, concurrency)
-    return _outcomes(input_ids, [[m.id for m in chunk] for chunk in chunks], errors)
+    return _outcomes(input_ids, [[m.id for m in chunk] for chunk in chunks], errors, item_errors)
 
 
 def _validate_ids(ids: Iterable[int]) -> list[int]:

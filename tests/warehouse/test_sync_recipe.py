@@ -1,0 +1,87 @@
+"""The nightly PostgreSQL recipe (docs/guides/recipes.md) works as written: the command of
+its crontab line and of its systemd unit syncs with the password only in the ``.pgpass``
+line the recipe shows, the environment file it sources holds what the command reads, and
+no password is on the command line. Host, port, database and password are the test
+server's."""
+
+from __future__ import annotations
+
+import io
+import re
+import shlex
+import stat
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import psycopg2
+import pytest
+
+from voipstudio_async.cli import EXIT_OK, run
+from voipstudio_async.testing import FakeVoipStudio
+
+RECIPE = Path(__file__).resolve().parents[2] / "docs" / "guides" / "recipes.md"
+SECTION = RECIPE.read_text(encoding="utf-8").split("## Nightly sync into PostgreSQL")[1]
+SECTION = SECTION.split("\n## ")[0]
+VOIPSTUDIO = "/opt/voipstudio/bin/voipstudio "
+
+
+def _blocks(language: str) -> list[str]:
+    return re.findall(rf"```{language}\n(.*?)```", SECTION, re.S)
+
+
+def _lines(language: str) -> list[str]:
+    return [line for block in _blocks(language) for line in block.splitlines()]
+
+
+def _command(where: str) -> list[str]:
+    if where == "cron":
+        line = next(line for line in _lines("text") if VOIPSTUDIO in line and line[0].isdigit())
+    else:
+        line = next(line for line in _lines("ini") if line.startswith("ExecStart="))
+    return shlex.split(line.split(VOIPSTUDIO, 1)[1])
+
+
+def test_the_environment_file_holds_what_the_jobs_read() -> None:
+    settings = [line.split("=", 1)[0] for line in _blocks("ini")[0].splitlines()[1:]]
+    assert settings == ["VOIPSTUDIO_USER_ID", "VOIPSTUDIO_API_KEY"]
+    cron = next(line for line in _lines("text") if VOIPSTUDIO in line)
+    assert f"export {' '.join(settings)}" in cron  # a sourced file's variables, exported
+    assert "EnvironmentFile=/etc/voipstudio/sync.env" in _lines("ini")
+
+
+@pytest.mark.parametrize("where", ["cron", "systemd"])
+async def test_the_recipe_syncs_with_the_password_only_in_pgpass(
+    where: str,
+    postgres_url: str,
+    account: FakeVoipStudio,
+    environ: dict[str, str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("DLT_DATA_DIR", environ["DLT_DATA_DIR"])
+    argv = _command(where)
+    written = argv[argv.index("--to") + 1]
+    assert urlsplit(written).password is None  # nothing secret on the command line
+    server = urlsplit(postgres_url)
+    argv[argv.index("--to") + 1] = written.replace(
+        "db.internal:5432/analytics", f"127.0.0.1:{server.port}/history"
+    )
+    pgpass = next(line for line in _lines("text") if line.startswith("db.internal:"))
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / ".pgpass").write_text(
+        pgpass.replace("db.internal:5432:analytics", f"127.0.0.1:{server.port}:history").replace(
+            "replace-with-the-password", unquote(server.password or "")
+        )
+        + "\n"
+    )
+    (home / ".pgpass").chmod(stat.S_IRUSR | stat.S_IWUSR)  # 0600, as the recipe sets
+    out, err = io.StringIO(), io.StringIO()
+    code = await run(argv, stdout=out, stderr=err, environ={**environ, "HOME": str(home)})
+    assert code == EXIT_OK, err.getvalue()
+    assert err.getvalue() == "" and out.getvalue() == ""  # -q: quiet unless it fails
+    with psycopg2.connect(postgres_url) as con, con.cursor() as cur:
+        cur.execute(
+            "select count(*) from voipstudio.cdrs where id = any(%s)", (account.ids("cdrs"),)
+        )
+        assert cur.fetchone() == (account.count("cdrs"),)
