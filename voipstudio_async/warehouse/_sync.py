@@ -88,7 +88,7 @@ def _adopt_legacy(
     Its working directory is renamed, with the name inside its state; without one here,
     its state is first restored from the destination (where dlt keeps it by name).
     """
-    if target.legacy_identity is None:
+    if target.legacy_identity is None or account:  # fleets came after the old names
         return
     root = Path(pipelines_dir or get_dlt_pipelines_dir())
     new = _name(target.identity, dataset, account)
