@@ -36,6 +36,13 @@ DEFAULT_LIST_LIMIT: Final = 100
 """``list()``'s page size when none is given."""
 DEFAULT_PAGE_SIZE: Final = 1000
 """``iterate()``'s page size: fewer round trips, still far below the API's 5000."""
+MAX_PAGE_SIZE: Final = 5000
+"""The API's largest ``limit``."""
+PREFETCH_PAGES: Final = 2
+"""Pages requested ahead of the caller in a page-number walk (when ``total`` is known)."""
+YIELD_EVERY: Final = 500
+"""Items built (or handed out by a walk) between two yields to the event loop, so a
+5,000-item page does not stall other tasks for the whole build (~1 ms per slice)."""
 
 # Bulk engines and `download_many`.
 DEFAULT_BULK_CHUNK_ITEMS: Final = 100

@@ -13,6 +13,7 @@ import attrs
 import httpx
 from voipstudio_history_client.types import UNSET, Unset
 
+from ._constants import YIELD_EVERY
 from ._errors import (
     APIResponseValidationError,
     APIStatusError,
@@ -95,9 +96,6 @@ T_co = TypeVar("T_co", covariant=True)
 _log = logging.getLogger("voipstudio_async")
 
 _PLAIN_TYPES = frozenset({"int", "float", "str", "bool", "None", "Unset", "list[str]", "list[int]"})
-YIELD_EVERY = 500
-"""Items built (or handed out by a walk) between two yields to the event loop, so a
-5,000-item page does not stall other tasks for the whole build (~1 ms per slice)."""
 
 
 class ListBodyLike(Protocol[T_co]):

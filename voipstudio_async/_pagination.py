@@ -10,7 +10,7 @@ from typing import Generic, Protocol, TypeVar
 import httpx
 
 from ._checks import check_int
-from ._decode import YIELD_EVERY
+from ._constants import MAX_PAGE_SIZE, PREFETCH_PAGES, YIELD_EVERY
 from ._errors import APIResponseValidationError
 from ._filters import Filter, FilterArg
 
@@ -23,9 +23,6 @@ __all__ = [
     "iterate_by_id",
     "iterate_pages",
 ]
-
-MAX_PAGE_SIZE = 5000
-"""The API's largest ``limit``."""
 
 T = TypeVar("T")
 
@@ -63,10 +60,6 @@ def check_max_items(value: int | None) -> None:
     """ValueError unless ``value`` is None or a positive int."""
     if value is not None:
         check_int(value, "max_items")
-
-
-PREFETCH_PAGES = 2
-"""Pages requested ahead of the caller in a page-number walk (when ``total`` is known)."""
 
 
 class Batch(Generic[T]):
