@@ -80,6 +80,25 @@ async def test_secret_never_leaks(
         assert not _leaks(repr(record.__dict__))
 
 
+@pytest.mark.parametrize("status", [401, 403, 500, 202])
+async def test_a_refused_login_keeps_no_password(httpx_mock: HTTPXMock, status: int) -> None:
+    # 202 is the two-factor challenge (TwoFactorRequiredError), the others error statuses.
+    body = {"nonce": "n"} if status == 202 else {"message": "Invalid credentials"}
+    httpx_mock.add_response(status_code=status, json=body, is_reusable=True)
+    async with VoipStudio(**CREDENTIALS["password"], max_retries=0) as vs:
+        with pytest.raises(VoipStudioError) as caught:
+            await vs.cdrs.get(1)
+    exc = caught.value
+    response = getattr(exc, "response", None)
+    texts = [str(exc), repr(exc), repr(vars(exc))]
+    if response is not None:
+        request = response.request
+        texts += [repr(request), repr(request.headers), request.content.decode()]
+        assert b'"password": "***"' in request.content or b'"password":"***"' in request.content
+    for text in texts:
+        assert not _leaks(text), text
+
+
 def test_import_and_construction_add_no_handlers() -> None:
     # In a fresh interpreter, so earlier imports cannot hide a handler added at import.
     code = (
