@@ -487,80 +487,127 @@ async def download_many(
     id_list = [check_id(item_id, f"ids[{index}]") for index, item_id in enumerate(ids)]
     directory = Path(dest_dir)
     await asyncio.to_thread(directory.mkdir, parents=True, exist_ok=True)
-    sizes = expected_sizes or {}
     names = {item_id: _safe_name(file_name(item_id)) for item_id in id_list}
     if len(set(names.values())) != len(names):
         raise ValueError("file_name must give each id its own file name")
     await asyncio.to_thread(remove_stale_parts, directory, names.values())
+    many = _Many(
+        requester=requester,
+        build_kwargs=build_kwargs,
+        path_template=path_template,
+        sizes=expected_sizes or {},
+        skip_existing=skip_existing,
+        chunk_size=chunk_size,
+        on_progress=on_progress,
+    )
+    outcomes: dict[int, ItemOutcome[DownloadResult]] = {}
 
     async def fetch(item_id: int) -> DownloadResult:
-        target = directory / names[item_id]
-        expected = sizes.get(item_id)
-        item_progress = None if on_progress is None else functools.partial(on_progress, item_id)
-        if (
-            skip_existing
-            and target.is_file()
-            and (expected is None or target.stat().st_size == expected)
-        ):
-            size, sha256 = await asyncio.to_thread(_sha256_file, target, chunk_size)
-            await _call_progress(item_progress, size, size)
-            return DownloadResult(target, size, sha256, None, skipped=True)
-        last: tuple[int, int | None] = (-1, None)
-
-        async def progress(done: int, total: int | None) -> None:
-            # A retry restarts from byte 0: stay silent until it passes the last report.
-            nonlocal last
-            if done > last[0] or (done == last[0] and total != last[1]):
-                last = (done, total)
-                await _call_progress(item_progress, done, total)
-
-        temp = _TempFile(target)
-        try:
-            attempt = 0
-            while True:
-                responses = temp.responses
-                try:
-                    return await _download_into(
-                        requester,
-                        build_kwargs(item_id),
-                        temp,
-                        target,
-                        path_template=path_template,
-                        expected_size=expected,
-                        on_progress=None if item_progress is None else progress,
-                        chunk_size=chunk_size,
-                        fsync=False,
-                    )
-                except (IncompleteDownloadError, APIConnectionError):
-                    # Only a body that broke is retried here: a request that got no
-                    # response was already retried by the Requester.
-                    delay = requester.retries.after_broken_body(attempt)
-                    if (
-                        delay is None
-                        or temp.responses == responses
-                        or not requester.may_retry("GET", path_template, "a broken body")
-                    ):
-                        raise
-                    await temp.settle()  # what is on disk is what the next attempt resumes
-                    await requester.pause(delay)
-                    attempt += 1
-        except BaseException:
-            temp.discard()
-            raise
+        return await many.fetch(item_id, directory / names[item_id])
 
     async def done(item_id: int, result: DownloadResult | Exception) -> None:
-        outcome = (
-            ItemOutcome(id=item_id, ok=False, error=result)
-            if isinstance(result, Exception)
-            else ItemOutcome(id=item_id, ok=True, value=result)
-        )
-        outcomes[item_id] = outcome
+        outcomes[item_id] = outcome = _outcome(item_id, result)
         if on_item is not None:
             called = on_item(outcome)
             if inspect.isawaitable(called):
                 await called
 
-    outcomes: dict[int, ItemOutcome[DownloadResult]] = {}
     # One body per worker: the worker count is the bound on bodies in flight.
     await run_each(list(dict.fromkeys(id_list)), fetch, concurrency, done)
     return BulkResult(tuple(outcomes[item_id] for item_id in id_list))
+
+
+def _outcome(item_id: int, result: DownloadResult | Exception) -> ItemOutcome[DownloadResult]:
+    if isinstance(result, Exception):
+        return ItemOutcome(id=item_id, ok=False, error=result)
+    return ItemOutcome(id=item_id, ok=True, value=result)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Many:
+    """What every item of one ``download_many`` call shares."""
+
+    requester: Requester
+    build_kwargs: Callable[[int], Mapping[str, Any]]
+    path_template: str
+    sizes: Mapping[int, int]
+    skip_existing: bool
+    chunk_size: int
+    on_progress: ManyProgressCallback | None
+
+    async def fetch(self, item_id: int, target: Path) -> DownloadResult:
+        """One item: kept if already there (and of the expected size), else downloaded."""
+        expected = self.sizes.get(item_id)
+        on_progress = self.on_progress
+        item_progress = None if on_progress is None else functools.partial(on_progress, item_id)
+        if self.skip_existing and _is_complete(target, expected):
+            size, sha256 = await asyncio.to_thread(_sha256_file, target, self.chunk_size)
+            await _call_progress(item_progress, size, size)
+            return DownloadResult(target, size, sha256, None, skipped=True)
+        temp = _TempFile(target)
+        try:
+            return await self._retrying(item_id, temp, target, expected, _monotonic(item_progress))
+        except BaseException:
+            temp.discard()
+            raise
+
+    async def _retrying(
+        self,
+        item_id: int,
+        temp: _TempFile,
+        target: Path,
+        expected: int | None,
+        progress: ProgressCallback | None,
+    ) -> DownloadResult:
+        """Download into ``temp``, again as the retry rules allow when the body breaks."""
+        requester = self.requester
+        attempt = 0
+        while True:
+            responses = temp.responses
+            try:
+                return await _download_into(
+                    requester,
+                    self.build_kwargs(item_id),
+                    temp,
+                    target,
+                    path_template=self.path_template,
+                    expected_size=expected,
+                    on_progress=progress,
+                    chunk_size=self.chunk_size,
+                    fsync=False,
+                )
+            except (IncompleteDownloadError, APIConnectionError):
+                # Only a body that broke is retried here: a request that got no
+                # response was already retried by the Requester.
+                delay = requester.retries.after_broken_body(attempt)
+                if (
+                    delay is None
+                    or temp.responses == responses
+                    or not requester.may_retry("GET", self.path_template, "a broken body")
+                ):
+                    raise
+                await temp.settle()  # what is on disk is what the next attempt resumes
+                await requester.pause(delay)
+                attempt += 1
+
+
+def _is_complete(target: Path, expected: int | None) -> bool:
+    # Files only appear at their name complete (atomic rename): one there is kept when
+    # its size is the expected one, or none is known.
+    return target.is_file() and (expected is None or target.stat().st_size == expected)
+
+
+def _monotonic(on_progress: ProgressCallback | None) -> ProgressCallback | None:
+    """``on_progress`` silent until a retry (which restarts from byte 0) passes the last
+    report, so what the caller sees never goes back."""
+    if on_progress is None:
+        return None
+    last: tuple[int, int | None] = (-1, None)
+
+    async def progress(done: int, total: int | None) -> None:
+        nonlocal last
+        if done > last[0] or (done == last[0] and total != last[1]):
+            last = (done, total)
+            await _call_progress(on_progress, done, total)
+
+    return progress
