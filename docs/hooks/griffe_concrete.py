@@ -34,6 +34,7 @@ _PRIVATE = re.compile(r"(?<!\w)_[A-Za-z]\w*")
 # Module-level CamelCase assignments are type aliases (``DeadlineArg = float | None``).
 _ALIAS_NAME = re.compile(r"[A-Z][a-z]\w*")
 _CONSTANT = re.compile(r"[A-Z][A-Z0-9_]+")
+_LITERAL = re.compile(r"None|True|False|-?[\d_.]+|'[^']*'|\"[^\"]*\"")
 # A value shown in a signature stays short; a longer one keeps its name.
 _MAX_REPR = 60
 
@@ -211,6 +212,11 @@ def _fix_attribute(attribute: griffe.Attribute, public: set[str]) -> None:
         shown = _value_of(value, attribute)
         if shown is not None:
             attribute.value = shown
+        return
+    if "instance-attribute" in attribute.labels and not _LITERAL.fullmatch(str(value)):
+        # ``status_code = response.status_code`` in ``__init__``: the name of a local says
+        # nothing to a reader; the type does.
+        attribute.value = None
         return
     if not _PRIVATE.search(str(value)):
         return
