@@ -11,8 +11,11 @@ from __future__ import annotations
 import re
 import signal
 import subprocess
+import threading
 import time
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from test_kill_sync import (
@@ -25,7 +28,9 @@ from test_kill_sync import (
 )
 from warehouse_helpers import Stall
 
+from voipstudio_async import VoipStudio
 from voipstudio_async.testing import FakeVoipStudio
+from voipstudio_async.warehouse import parse_destination, sync
 
 SIGNALS = [signal.SIGINT, signal.SIGTERM]
 
@@ -109,3 +114,38 @@ def test_a_second_signal_ends_at_once(
 
     _full_sync(argv, environ)
     _assert_every_cdr_once(db, account)
+
+
+@pytest.mark.parametrize("lookback", [timedelta(0), timedelta(days=7)])
+def test_sync_stopped_from_python_goes_on_next_time(
+    tmp_path: Path, pipelines_dir: str, lookback: timedelta
+) -> None:
+    fake = FakeVoipStudio(seed=4, cdrs=12_000, monitors=5, voicemessages=5, chats=2, msdrs=2)
+    creds = fake.credentials
+
+    def factory() -> VoipStudio:
+        return VoipStudio(
+            creds.user_id, creds.api_key, base_url=fake.base_url, transport=fake.transport()
+        )
+
+    target = parse_destination(f"duckdb:///{tmp_path / 'h.duckdb'}")
+    stop = threading.Event()
+    options: dict[str, Any] = {"client_factory": factory, "pipelines_dir": pipelines_dir}
+    options["lookback"] = lookback
+
+    def stop_after_first_batch(table: str, new: int, updated: int) -> None:
+        if table == "cdrs":
+            stop.set()
+
+    first = sync(target, on_progress=stop_after_first_batch, stop=stop, **options)
+    assert first.stopped
+    loaded = first.tables["cdrs"].new
+    assert 0 < loaded < fake.count("cdrs")
+
+    fake.insert("cdrs", 2)
+    second = sync(target, **options)
+    assert not second.stopped
+    assert second.tables["cdrs"].new == fake.count("cdrs") - loaded
+    assert second.tables["cdrs"].updated == 0
+    third = sync(target, **options)
+    assert (third.tables["cdrs"].new, third.tables["cdrs"].updated) == (0, 0)

@@ -137,6 +137,14 @@ def _factory(
     return build
 
 
+class _Stopped(Exception):
+    """A signal stopped the sync; it loaded and kept ``report``."""
+
+    def __init__(self, report: SyncReport) -> None:
+        super().__init__("stopped")
+        self.report = report
+
+
 def _kept(report: SyncReport) -> str:
     rows = sum(c.new + c.updated for c in report.tables.values())
     tables = ", ".join(
@@ -198,27 +206,32 @@ async def sync_command(
             "(Ctrl-C again to stop at once)"
         )
 
-    with ui.progress() as tracker, graceful(stop_gracefully):
-        tasks: dict[str, Task] = {name: tracker.task(name, None) for name in args.resources}
+    try:
+        with ui.progress() as tracker, graceful(stop_gracefully):
+            tasks: dict[str, Task] = {name: tracker.task(name, None) for name in args.resources}
 
-        def advance(table: str, new: int, updated: int) -> None:
-            if table not in tasks:  # a resumed package of a table not asked for this time
-                tasks[table] = tracker.task(table, None)
-            tasks[table].advance(new + updated)
+            def advance(table: str, new: int, updated: int) -> None:
+                if table not in tasks:  # a resumed package of a table not asked for now
+                    tasks[table] = tracker.task(table, None)
+                tasks[table].advance(new + updated)
 
-        try:
-            report = await asyncio.to_thread(
-                sync,
-                target,
-                client_factory=factory,
-                resources=args.resources,
-                lookback=args.lookback,
-                dataset=args.dataset,
-                on_progress=advance,
-                stop=stop,
-            )
-        except DestinationError as exc:
-            raise UserError(f"{target.display}: {exc}") from None
+            try:
+                report = await asyncio.to_thread(
+                    sync,
+                    target,
+                    client_factory=factory,
+                    resources=args.resources,
+                    lookback=args.lookback,
+                    dataset=args.dataset,
+                    on_progress=advance,
+                    stop=stop,
+                )
+            except DestinationError as exc:
+                raise UserError(f"{target.display}: {exc}") from None
+            if report.stopped:
+                raise _Stopped(report)  # no step finished: no "done" progress lines
+    except _Stopped as stopped:
+        report = stopped.report
     if report.resumed_packages:
         ui.say(
             f"loaded {report.resumed_packages} package(s) an interrupted run left behind "
@@ -230,4 +243,6 @@ async def sync_command(
     if report.stopped:
         ui.warn(f"interrupted: {_kept(report)}; the next sync goes on from there")
         return EXIT_INTERRUPTED
+    if stop.is_set():
+        ui.warn("the walks had ended when the signal came: everything was loaded")
     return EXIT_OK

@@ -121,6 +121,7 @@ def _history_rows(
     lookback: timedelta,
     on_progress: ProgressCallback | None,
     stop: threading.Event | None,
+    on_stopped: Callable[[str], None] | None,
 ) -> Callable[[], AsyncIterator[pa.Table]]:
     get_values = operator.attrgetter(*table.attributes)
     date_index = table.date_index
@@ -194,6 +195,8 @@ def _history_rows(
         # rows it did not see, so that they are not taken for changed ones next time.
         state["digests"] = {**known, **digests} if stopped and lookback else digests
         state[EXTRACTED] = totals
+        if stopped and on_stopped is not None:
+            on_stopped(name)
 
     return rows
 
@@ -231,6 +234,7 @@ def history_source(
     *,
     on_progress: ProgressCallback | None = None,
     stop: threading.Event | None = None,
+    on_stopped: Callable[[str], None] | None = None,
 ) -> DltSource:
     """The account's history as a dlt source: one table per resource, merged on ``id``.
 
@@ -239,8 +243,8 @@ def history_source(
     dated within it of the newest row and loads those that changed;
     ``timedelta(0)`` turns that off. ``cdrs`` and ``msdrs`` also bring their
     dictionaries (``cdrs_dictionary``, ``msdrs_dictionary``), replaced on each run.
-    When ``stop`` is set, each walk ends after its current page (the dictionaries, one
-    request each, are read whole).
+    When ``stop`` is set, each walk ends at the next row (the dictionaries, one request
+    each, are read whole) and ``on_stopped`` is called with the table's name.
     """
     chosen = _check_resources(resources)
     window = _check_lookback(lookback)
@@ -253,7 +257,7 @@ def history_source(
         for name in chosen:
             table = shape(name)
             yield dlt.resource(
-                _history_rows(name, table, factory, window, on_progress, stop),
+                _history_rows(name, table, factory, window, on_progress, stop, on_stopped),
                 name=name,
                 primary_key="id",
                 write_disposition="merge",

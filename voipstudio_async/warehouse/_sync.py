@@ -66,7 +66,7 @@ class SyncReport:
     resumed_rows: int = 0
     """The rows of those packages (counted in ``tables`` too)."""
     stopped: bool = False
-    """``stop`` was set: the walks ended early; what they fetched is loaded."""
+    """``stop`` ended a walk early (what the walks fetched is loaded)."""
 
 
 def _name(identity: str, dataset: str, account: str | None) -> str:
@@ -180,7 +180,7 @@ def sync(
         pipelines_dir: Where dlt keeps the pipeline's working state.
         on_progress: Called with ``(table, new, updated)`` for each batch.
         account: A fleet's account name, part of the pipeline's name.
-        stop: When set, the walks end at the next page; what they fetched is loaded.
+        stop: When set, the walks end at the next row; what they fetched is loaded.
 
     Returns:
         What each table received.
@@ -206,7 +206,12 @@ def sync(
         if on_progress is not None:
             on_progress(table, new, updated)
 
-    source = history_source(client_factory, resources, lookback, on_progress=count, stop=stop)
+    def stopped(table: str) -> None:
+        report.stopped = True
+
+    source = history_source(
+        client_factory, resources, lookback, on_progress=count, stop=stop, on_stopped=stopped
+    )
     for name in source.resources:
         if name in RESOURCES:
             report.tables[name] = TableCounts()
@@ -252,5 +257,4 @@ def sync(
         if api is not None:
             raise api from None
         raise DestinationError(_one_line(exc, target)) from None
-    report.stopped = stop is not None and stop.is_set()
     return report
