@@ -120,6 +120,41 @@ def test_two_processes_share_one_limit(redis_server: RedisServer) -> None:
     assert max(float(output) for output in outputs) >= 1.8
 
 
+_ADAPTIVE_WORKER = """
+import asyncio, sys, time
+from voipstudio_async import RateLimit, VoipStudio
+
+async def main() -> None:
+    url, base_url, user_id, api_key, start = sys.argv[1:6]
+    limit = RateLimit(redis_url=url)
+    async with VoipStudio(
+        user_id, api_key, base_url=base_url, rate_limit=limit, max_concurrency=8
+    ) as vs:
+        await asyncio.sleep(float(start) - time.time())  # all start together
+        await asyncio.gather(*(vs.cdrs.get(1) for _ in range(40)))
+
+asyncio.run(main())
+"""
+
+
+def test_four_processes_find_one_server_limit_through_redis(redis_server: RedisServer) -> None:
+    fake = FakeVoipStudio(seed=9, cdrs=5, monitors=1, voicemessages=1, chats=1, msdrs=1)
+    creds = fake.credentials
+    with serve_in_thread(fake) as base_url:
+        server = fake.rate_limit(20)
+        assert server is not None
+        start = str(time.time() + 8.0)  # after every process has imported the SDK
+        args = [redis_server.url, base_url, str(creds.user_id), creds.api_key, start]
+        workers = [
+            subprocess.Popen([sys.executable, "-c", _ADAPTIVE_WORKER, *args]) for _ in range(4)
+        ]
+        assert [worker.wait(timeout=120) for worker in workers] == [0, 0, 0, 0]
+    # 4 x 40 gathered gets (5x max_concurrency each), none failed; after the first wave
+    # meets the server's bucket, the shared limiter paces all four processes as one.
+    assert server.admitted == 160
+    assert server.refused <= 0.25 * (server.admitted + server.refused), server.refused
+
+
 async def test_each_loss_of_redis_warns_once_and_each_return_is_logged(
     redis_server: RedisServer, caplog: pytest.LogCaptureFixture
 ) -> None:

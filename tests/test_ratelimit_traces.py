@@ -67,7 +67,9 @@ class LuaMachine:
         if op == "throttle":
             sent_at, pause = repr(float(event["sent_at"])), repr(float(event["pause"]))
             return {
-                "cut": bool(int(await self._call(at, "throttle", ttl, self.cap, sent_at, pause)))
+                "cut": bool(
+                    int(await self._call(at, "throttle", ttl, self.cap, sent_at, pause, "0"))
+                )
             }
         rate = float(await self._call(at, "rate", ttl, self.cap))
         return {"rate": None if rate < 0 else rate}

@@ -330,7 +330,10 @@ if op == 'acquire' then
       string.format('%.17g', now)}}
   end
 elseif op == 'throttle' then
-  -- ARGV[4..]: cap, sent_at, pause. Reply: 1 when the rate was cut.
+  -- ARGV[4..]: cap, sent_at, pause, successes to add first (the first 429 of a run
+  -- must see the first wave's successes). Reply: 1 when the rate was cut.
+  local add = tonumber(ARGV[7])
+  if add > 0 then succeed(now, add) end
   reply = throttle(tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[4]))
 elseif op == 'succeed' then
   succeed(now, tonumber(ARGV[4]))

@@ -203,10 +203,12 @@ class RedisLimiter:
         if not self.shared:
             return
         pause = retry_after if retry_after is not None else INITIAL_RETRY_DELAY * random.random()
+        add, self._pending_successes = self._pending_successes, 0
         try:
             cut = await self._call(
-                "-1", "throttle", str(REDIS_STATE_TTL), self._cap, repr(sent_at), repr(pause)
-            )
+                "-1", "throttle", str(REDIS_STATE_TTL), self._cap, repr(sent_at), repr(pause),
+                str(add),
+            )  # fmt: skip
         except asyncio.CancelledError:
             raise
         except Exception as exc:
