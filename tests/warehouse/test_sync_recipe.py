@@ -26,7 +26,9 @@ VOIPSTUDIO = "/opt/voipstudio/bin/voipstudio "
 
 
 def _blocks(language: str) -> list[str]:
-    return re.findall(rf"```{language}\n(.*?)```", SECTION, re.S)
+    """The section's blocks of ``language``, continuation lines (``\\``) joined."""
+    found = re.findall(rf"```{language}\n(.*?)```", SECTION, re.S)
+    return [re.sub(r" *\\\n *", " ", block) for block in found]
 
 
 def _lines(language: str) -> list[str]:
