@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import types
 import typing
+from collections.abc import Iterator
 from typing import Any, Literal
 
 import attrs
@@ -22,8 +23,20 @@ FieldKind = Literal["int", "float", "str", "date", "code", "bool", "list", "obje
 """What a field holds, as the fake, the CLI and the loaders treat it."""
 
 
-class _Probe:
+class _Probe(str):
+    """A stand-in value whose text names its attribute, whatever ``to_dict()`` does with it:
+    dates call ``isoformat()``, nested models ``to_dict()``, UUIDs ``str()``, lists iterate."""
+
     __slots__ = ()
+
+    def isoformat(self) -> str:
+        return str(self)
+
+    def to_dict(self) -> str:
+        return str(self)
+
+    def __iter__(self) -> Iterator[str]:
+        yield self
 
 
 @functools.cache
@@ -45,17 +58,28 @@ def json_names(model: type) -> dict[str, str]:
     """
     if not attrs.has(model):
         raise TypeError(f"{model.__name__} is not a generated model")
-    probes = {f.name: _Probe() for f in attrs.fields(model) if f.init}
+    probes = {f.name: _Probe(f"\x00{f.name}\x00") for f in attrs.fields(model) if f.init}
     try:
         instance: Any = model(**probes)
         dumped = instance.to_dict()
     except Exception as exc:
         raise TypeError(f"cannot read the JSON names of {model.__name__}: {exc}") from None
-    by_probe = {id(probe): name for name, probe in probes.items()}
-    names = {by_probe[id(value)]: key for key, value in dumped.items() if id(value) in by_probe}
+    by_probe = {str(probe): name for name, probe in probes.items()}
+    names = {
+        by_probe[probe]: key
+        for key, value in dumped.items()
+        if (probe := _probe_text(value)) is not None and probe in by_probe
+    }
     if len(names) != len(probes) or len(set(names.values())) != len(probes):
         raise TypeError(f"cannot read the JSON names of {model.__name__}")
     return names
+
+
+def _probe_text(value: object) -> str | None:
+    # A list field's to_dict() iterates the probe: its one item carries the text.
+    if isinstance(value, list) and len(value) == 1:
+        value = value[0]
+    return value if isinstance(value, str) else None
 
 
 def type_names(annotation: object) -> frozenset[str] | None:

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
+import attrs
 from voipstudio_history_client.models import (
     CallTrackingCdr,
     CallTrackingNumber,
@@ -17,7 +18,7 @@ from voipstudio_history_client.models import (
     Voicemessage,
 )
 
-from .._fields import FieldKind, dated_by, field_kinds
+from .._fields import FieldKind, dated_by, field_kinds, json_names, type_names
 
 Record = dict[str, Any]
 FieldType = FieldKind
@@ -47,6 +48,13 @@ _MODELS: dict[Kind, type] = {
 FIELDS: dict[Kind, dict[str, FieldType]] = {kind: field_kinds(m) for kind, m in _MODELS.items()}
 """Every field of each collection by JSON name and kind, from the spec's generated models:
 a property added to the spec is served (with a value of its kind) without an edit here."""
+
+_ANNOTATIONS: dict[Kind, dict[str, object]] = {
+    kind: {json: attrs.fields_dict(model)[attr].type for attr, json in json_names(model).items()}
+    for kind, model in _MODELS.items()
+}
+"""Each field's generated type by JSON name, for the values of fields `_fields` calls
+"object" (lists, objects, date-times)."""
 
 DATE_FIELDS: dict[Kind, str] = {kind: dated_by(m) for kind, m in _MODELS.items()}
 """The field each collection is dated by (the spec's ``x-voipstudio-dated-by``)."""
@@ -142,6 +150,23 @@ def _plausible(rng: random.Random, field: str, kind: FieldType) -> Any:
         case "str":
             return f"{field}-{rng.randrange(16**6):06x}"
     return None
+
+
+_INNER: dict[str, FieldType] = {"int": "int", "float": "float", "bool": "bool", "str": "str"}
+
+
+def _plausible_object(rng: random.Random, field: str, annotation: object) -> Any:
+    """A value for a field `_fields` calls "object", of the shape its generated type says:
+    a list of its items, an ISO date-time, or a small object."""
+    parts = sorted((type_names(annotation) or frozenset()) - {"None", "Unset"})
+    for part in parts:
+        name = part.rsplit(".", 1)[-1]
+        if part.startswith("list[") and part.endswith("]"):
+            inner = _INNER.get(part[5:-1].rsplit(".", 1)[-1])
+            return [_plausible(rng, field, inner) if inner else {} for _ in range(2)]
+        if name == "datetime":
+            return (END - SPAN * rng.random()).strftime("%Y-%m-%dT%H:%M:%S+00:00")
+    return {"id": rng.randrange(1, 100_000)}
 
 
 class Account:
@@ -450,10 +475,14 @@ class Generator:
         from a stream of its own, so neither the seeded data nor another added field's
         values shift when a field is added."""
         declared = [(f, k) for f, k in FIELDS[kind].items() if rows and f not in rows[0]]
+        annotations = _ANNOTATIONS[kind]
         for field, field_kind in (*declared, *UNDECLARED[kind]):
             rng = self.rng(f"{stream}:field:{field}")
             for row in rows:
-                row.setdefault(field, _plausible(rng, field, field_kind))
+                if field_kind == "object":
+                    row.setdefault(field, _plausible_object(rng, field, annotations.get(field)))
+                else:
+                    row.setdefault(field, _plausible(rng, field, field_kind))
         return rows
 
     def generate(self, kind: Kind, first_id: int, n: int) -> list[Record]:

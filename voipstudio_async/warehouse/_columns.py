@@ -1,14 +1,20 @@
 """Table shapes from the spec: one Arrow schema per resource, and rows to Arrow batches.
 
-Column types follow the generated models' field types (ids and counts ``bigint``,
-amounts ``double``, codes that are ``int | str`` as text, lists as JSON), and the
-date fields the spec describes as ``YYYY-MM-DD HH:MM:SS`` become UTC timestamps. A
-date that does not parse (the API's ``0000-00-00 00:00:00``) loads as NULL.
+Column types follow what the spec says of each field, as ``_fields.field_kinds`` reads it
+from the generated model (ids and counts ``bigint``, amounts ``double``, codes that are
+``int | str`` as text, arrays and objects as JSON), and every field the spec marks
+``x-voipstudio-date`` (``YYYY-MM-DD HH:MM:SS``) becomes a UTC timestamp; a date that does
+not parse (the API's ``0000-00-00 00:00:00``) loads as NULL. Formats the generator types
+(``date-time``, ``date``, ``uuid``) get a timestamp, a date and a text column. A field of
+any other shape loads as JSON, with one warning naming it, rather than failing the sync.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import logging
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -21,7 +27,7 @@ from dlt.common.schema.typing import TColumnSchema
 from voipstudio_history_client.models import Cdr, Chat, Monitor, Msdr, Voicemessage
 from voipstudio_history_client.types import UNSET
 
-from .._fields import dated_by, json_names
+from .._fields import dated_by, field_kinds, json_names, type_names
 
 __all__ = ["DATE_FIELDS", "RESOURCES", "ResourceName", "TableShape", "shape"]
 
@@ -43,7 +49,10 @@ _DATE_FORMAT = "%Y-%m-%d %H:%M:%S"
 # Microseconds: the precision dlt maps to every destination without a warning.
 TIMESTAMP = pa.timestamp("us", tz="UTC")
 
-Kind = Literal["int", "float", "bool", "text", "code", "date", "list"]
+Kind = Literal["int", "float", "bool", "text", "code", "uuid", "date", "timestamp", "day", "json"]
+"""A column's type: ``code`` an ``int | str``, ``uuid`` a generated ``UUID`` (both text),
+``date`` a spec date string, ``timestamp``/``day`` a generated ``datetime``/``date``,
+``json`` any array or object."""
 
 _ARROW: dict[Kind, pa.DataType] = {
     "int": pa.int64(),
@@ -51,9 +60,12 @@ _ARROW: dict[Kind, pa.DataType] = {
     "bool": pa.bool_(),
     "text": pa.string(),
     "code": pa.string(),
+    "uuid": pa.string(),
     "date": TIMESTAMP,
+    "timestamp": TIMESTAMP,
+    "day": pa.date32(),
     # JSON text: every destination takes it (PostgreSQL's loader cannot take Arrow lists).
-    "list": pa.string(),
+    "json": pa.string(),
 }
 
 _DLT: dict[Kind, TDataType] = {
@@ -62,24 +74,76 @@ _DLT: dict[Kind, TDataType] = {
     "bool": "bool",
     "text": "text",
     "code": "text",
+    "uuid": "text",
     "date": "timestamp",
-    "list": "json",
+    "timestamp": "timestamp",
+    "day": "date",
+    "json": "json",
 }
 
+# `_fields` kinds that name a column type; its "object" (anything else) is refined below.
+_BY_FIELD_KIND: dict[str, Kind] = {
+    "int": "int",
+    "float": "float",
+    "bool": "bool",
+    "str": "text",
+    "code": "code",
+    "date": "date",
+    "list": "json",
+}
+# What the generator makes of the string formats it types.
+_BY_TYPE: dict[str, Kind] = {"datetime": "timestamp", "date": "day", "UUID": "uuid"}
+_logger = logging.getLogger(__name__)
+_warned: set[tuple[str, str]] = set()
 
-def _kind(annotation: str) -> Kind:
-    parts = {part.strip() for part in annotation.split("|")} - {"None", "Unset"}
-    if parts == {"int", "str"}:
-        return "code"
-    if parts == {"list[str]"}:
-        return "list"
-    if len(parts) == 1:
-        only = parts.pop()
-        if only in ("int", "float", "bool"):
-            return only  # type: ignore[return-value]
-        if only == "str":
-            return "text"
-    raise TypeError(f"no column type for a field typed {annotation!r}")
+
+def _is_json(part: str) -> bool:
+    """An array, a mapping or a nested generated model: JSON, as the API sends it."""
+    if part.startswith(("list[", "dict[")) or part in ("list", "dict", "Any"):
+        return True
+    return part.isidentifier() and part[0].isupper() and part not in ("File", "UUID")
+
+
+def column_kind(model: type, field: str, field_kind: str, annotation: object) -> Kind:
+    """The column type of one field: from its ``_fields`` kind, its generated type when that
+    kind is "object", and JSON (with one warning per field) for a shape nothing names."""
+    if field_kind in _BY_FIELD_KIND:
+        return _BY_FIELD_KIND[field_kind]
+    names = type_names(annotation) or frozenset({str(annotation)})
+    parts = {name.rsplit(".", 1)[-1] for name in names} - {"None", "Unset"}
+    if len(parts) == 1 and (only := next(iter(parts))) in _BY_TYPE:
+        return _BY_TYPE[only]
+    if parts and all(_is_json(part) for part in parts):
+        return "json"
+    if (model.__name__, field) not in _warned:
+        _warned.add((model.__name__, field))
+        _logger.warning(
+            "%s.%s has a type no column type is defined for (%s); it is loaded as JSON",
+            model.__name__,
+            field,
+            " | ".join(sorted(names)),
+        )
+    return "json"
+
+
+def _jsonable(value: Any) -> Any:
+    if attrs.has(type(value)) and hasattr(value, "to_dict"):
+        return value.to_dict()
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, dt.date | uuid.UUID):
+        return str(value)
+    if isinstance(value, bytes | bytearray):
+        return value.decode("utf-8", "replace")
+    if value is UNSET:
+        return None
+    return value
+
+
+def _json_text(value: Any) -> str | None:
+    return None if value is None else json.dumps(_jsonable(value), default=str)
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,10 +183,10 @@ class TableShape:
             values: Sequence[Any] = column
             if UNSET in column:
                 values = [None if v is UNSET else v for v in column]
-            if kind == "code":
+            if kind in ("code", "uuid"):
                 values = [None if v is None else str(v) for v in values]
-            elif kind == "list":
-                values = [None if v is None else json.dumps(v) for v in values]
+            elif kind == "json":
+                values = [_json_text(v) for v in values]
             if kind == "date":
                 text = pa.array(values, type=pa.string())
                 parsed = pc.strptime(text, format=_DATE_FORMAT, unit="us", error_is_null=True)
@@ -134,14 +198,18 @@ class TableShape:
 
 def shape(name: ResourceName) -> TableShape:
     """The table shape of one resource, derived from its generated model."""
-    model = _MODELS[name]
-    attributes = tuple(f.name for f in attrs.fields(model) if f.name != "additional_properties")
-    types = {f.name: f.type for f in attrs.fields(model)}
+    return model_shape(name, _MODELS[name], DATE_FIELDS[name])
+
+
+def model_shape(name: Any, model: type, date_field: str) -> TableShape:
+    """The table shape of a generated model's rows, dated by ``date_field``."""
     names = json_names(model)
+    attributes = tuple(names)
+    types = {f.name: f.type for f in attrs.fields(model)}
     fields = tuple(names[a] for a in attributes)
-    date_field = DATE_FIELDS[name]
+    field_kind = field_kinds(model)
     kinds: tuple[Kind, ...] = tuple(
-        "date" if field == date_field else _kind(str(types[attr]))
+        column_kind(model, field, field_kind[field], types[attr])
         for attr, field in zip(attributes, fields, strict=True)
     )
     schema = pa.schema(
