@@ -66,8 +66,11 @@ def test_accounts_file_every_kind_of_credentials(tmp_path: Path) -> None:
         ("[[accounts]]\nname = 'a'\nuser_id = 'x'\nsecret_env = 'A'\n", "positive integer"),
         ("[[accounts]]\nname = 'a'\nuser_id = 1\nemail = 'a@b'\nsecret_env = 'A'\n", "not both"),
         ("[[accounts]]\nname = 'a'\nsecret_env = 'A'\nbase_url = 'ftp://x'\n", "http\\(s\\)"),
-        ("[[accounts]]\nname = 'a'\nsecret_env = 'A'\n[[accounts]]\nname = 'a'\n"
-         "secret_env = 'B'\n", "two accounts are named 'a'"),
+        (
+            "[[accounts]]\nname = 'a'\nsecret_env = 'A'\n[[accounts]]\nname = 'a'\n"
+            "secret_env = 'B'\n",
+            "two accounts are named 'a'",
+        ),
         ("colour = 'blue'\n", "unknown key 'colour'"),
         ("[[accounts]\n", "not a TOML file"),
     ],

@@ -339,8 +339,10 @@ async def _run(
     from ..fleet import FleetStoppedError, run_fleet
 
     stop = threading.Event()
+    finished: list[AccountResult] = []
 
     def on_result(result: AccountResult) -> None:
+        finished.append(result)
         detail = f"{result.rows:,} rows"
         if result.files:
             detail += f", {result.files:,} files, {result.bytes:,} bytes"
@@ -375,4 +377,6 @@ async def _run(
         stop.set()
         with suppress(FleetStoppedError):
             await future
+        ui.table(_COLUMNS, [_cells(result) for result in finished])
+        ui.warn(f"stopped: {len(finished)} of {len(accounts)} accounts had finished")
         raise

@@ -7,7 +7,7 @@ import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from .._constants import FLEET_ACCOUNT_RETRIES, FLEET_MAX_RETRIES
 from ._accounts import Account
@@ -117,7 +117,7 @@ def run_fleet(
     handler = None if on_progress is None else _progress_handler(on_progress)
     if handler is not None:
         dask_client.subscribe_topic(settings.topic, handler)
-    stop = dask.Event(settings.stop_event, client=client)
+    stop_all = dask.Event(settings.stop_event, client=client)
     futures = {
         client.submit(
             run_account,
@@ -136,10 +136,12 @@ def run_fleet(
         while pending:
             if stop is not None and stop.is_set():
                 raise FleetStoppedError(f"stopped with {len(pending)} account(s) unfinished")
-            try:
-                done, pending = dask.wait(pending, timeout=_POLL, return_when="FIRST_COMPLETED")
-            except TimeoutError:
+            # Polled, not waited on: distributed's wait() may overstay its timeout.
+            done = {future for future in pending if cast(Any, future).done()}
+            if not done:
+                time.sleep(_POLL)
                 continue
+            pending -= done
             for future in done:
                 name = futures[future]
                 try:
@@ -150,7 +152,7 @@ def run_fleet(
                 if on_result is not None:
                     on_result(result)
     except BaseException:
-        stop.set()
+        stop_all.set()
         dask_client.cancel(list(futures))
         raise
     finally:
