@@ -45,10 +45,7 @@ _LISTS: dict[str, Kind] = {
     "/cdrs/calltracking": "calltracking",
     "/calltracking/cdrs": "calltracking_numbers",
 }
-_ITEM = re.compile(r"^/(cdrs|monitors|msdrs|chats|voicemessages)/(\d+)$")
-# No dot: `/monitors/6.mp3` is a download, never an id list.
-_IDS = re.compile(r"^/(monitors|voicemessages|chatmsgs)/([^/.]+)$")
-_FILE = re.compile(r"^/(cdrs|msdrs|monitors|voicemessages)/(\d+)\.(pcap|trace|mp3)$")
+_DIGITS = re.compile(r"\d+")
 _FILE_KINDS: dict[tuple[str, str], Download] = {
     ("cdrs", "pcap"): "cdr_pcap",
     ("cdrs", "trace"): "cdr_trace",
@@ -57,8 +54,6 @@ _FILE_KINDS: dict[tuple[str, str], Download] = {
     ("monitors", "mp3"): "monitor_mp3",
     ("voicemessages", "mp3"): "voicemessage_mp3",
 }
-_NOTES = re.compile(r"^/cdrs/(\d+)/notes$")
-_CSV = re.compile(r"^/users/([^/]+)/cdrs\.csv$")
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 _COLLECTION_DELETE = {
     "/cdrs": 204,
@@ -102,35 +97,59 @@ def _header(scope: Scope, name: bytes) -> bytes | None:
     return None
 
 
-_METHODS: tuple[tuple[re.Pattern[str], frozenset[str]], ...] = tuple(
-    (re.compile(pattern), frozenset(methods.split()))
-    for pattern, methods in (
-        (r"^/login(2fa)?$", "POST"),
-        (r"^/(cdrs|voicemessages)$", "GET PATCH DELETE"),
-        (r"^/monitors$", "GET DELETE"),
-        (r"^/(msdrs|chats|cdrs/calltracking|calltracking/cdrs)$", "GET"),
-        (r"^/(chatmsgs|statements)$", "DELETE"),
-        (r"^/(cdrs|msdrs|sms|mediasessions)/dictionaries$", "GET"),
-        (r"^/(cdrs|msdrs)/\d+\.(pcap|trace)$", "GET"),
-        (r"^/(monitors|voicemessages)/\d+\.mp3$", "GET"),
-        (r"^/(cdrs|msdrs|chats)/\d+$", "GET"),
-        (r"^/cdrs/\d+/notes$", "GET"),
-        (r"^/users/[^/]+/cdrs\.csv$", "GET"),
-        (r"^/(monitors|voicemessages)/[^/.]+$", "GET DELETE"),
-        (r"^/chatmsgs/[^/.]+$", "DELETE"),
+_Handler = Callable[["FakeApp", re.Match[str], Scope, Receive], Awaitable[Response]]
+
+
+class _Route:
+    """A path pattern, the handler of each method it allows, and whether it needs no
+    credentials. The first route whose pattern matches a path owns it: methods it lacks
+    get 405 (naming the allowed ones), the others go to their handler."""
+
+    __slots__ = ("handlers", "pattern", "public")
+
+    def __init__(self, pattern: str, public: bool = False, **handlers: _Handler) -> None:
+        self.pattern = re.compile(pattern)
+        self.handlers = handlers
+        self.public = public
+
+
+def _routes() -> tuple[_Route, ...]:
+    app = FakeApp
+    return (
+        _Route(r"^/login(2fa)?$", public=True, POST=app._login),
+        _Route(
+            r"^/(cdrs|voicemessages)$",
+            GET=app._list,
+            PATCH=app._patch_route,
+            DELETE=app._delete_all_route,
+        ),
+        _Route(r"^/monitors$", GET=app._list, DELETE=app._delete_all_route),
+        _Route(r"^/(msdrs|chats|cdrs/calltracking|calltracking/cdrs)$", GET=app._list),
+        _Route(r"^/(chatmsgs|statements)$", DELETE=app._delete_all_route),
+        _Route(r"^/(cdrs|msdrs|sms|mediasessions)/dictionaries$", GET=app._dictionary),
+        _Route(r"^/(cdrs|msdrs)/(\d+)\.(pcap|trace)$", GET=app._file),
+        _Route(r"^/(monitors|voicemessages)/(\d+)\.(mp3)$", GET=app._file),
+        _Route(r"^/(cdrs|msdrs|chats)/(\d+)$", GET=app._item),
+        _Route(r"^/cdrs/(\d+)/notes$", GET=app._notes),
+        _Route(r"^/users/([^/]+)/cdrs\.csv$", GET=app._csv_route),
+        # No dot: `/monitors/6.mp3` is a download, never an id list.
+        _Route(
+            r"^/(monitors|voicemessages)/([^/.]+)$", GET=app._item, DELETE=app._delete_ids_route
+        ),
+        _Route(r"^/(chatmsgs)/([^/.]+)$", DELETE=app._delete_ids_route),
     )
-)
 
 
-def _allowed(rel: str, method: str) -> None:
-    # Known path, unsupported method: 405 names what is allowed (before auth, as
-    # routers do), so OPTIONS and TRACE get it too.
-    for pattern, methods in _METHODS:
-        if pattern.match(rel):
-            if method not in methods:
-                allow = ", ".join(sorted(methods)).encode()
-                raise ApiError(405, "Method not allowed", [], [(b"allow", allow)])
-            return
+def _find(rel: str) -> tuple[_Route, re.Match[str]] | None:
+    for route in _ROUTES:
+        match = route.pattern.match(rel)
+        if match is not None:
+            return route, match
+    return None
+
+
+def _no_route(method: str, rel: str) -> ApiError:
+    return ApiError(404, "Not found", [{"field": None, "message": f"No route for {method} {rel}"}])
 
 
 class FakeApp:
@@ -235,59 +254,72 @@ class FakeApp:
         try:
             if rel is None:
                 raise ApiError(404, "Not found", [])
-            _allowed(rel, method)
-            if rel in ("/login", "/login2fa") and method == "POST":
-                body = loads_or_400(await _read_body(receive))
-                status, payload = (self.auth.login if rel == "/login" else self.auth.login2fa)(body)
-                return json_response(dumps(payload), status)
-            self.auth.check(_header(scope, b"authorization"), _header(scope, b"x-auth-token"))
-            return await self._route(method, rel, scope, receive)
+            found = _find(rel)
+            if found is not None and method not in found[0].handlers:
+                # Known path, unsupported method: 405 names what is allowed (before
+                # auth, as routers do), so OPTIONS and TRACE get it too.
+                allow = ", ".join(sorted(found[0].handlers)).encode()
+                raise ApiError(405, "Method not allowed", [], [(b"allow", allow)])
+            if found is None or not found[0].public:
+                self.auth.check(_header(scope, b"authorization"), _header(scope, b"x-auth-token"))
+            if found is None:
+                raise _no_route(method, rel)
+            route, match = found
+            return await route.handlers[method](self, match, scope, receive)
         except ApiError as exc:
             return exc.response()
 
-    async def _route(self, method: str, rel: str, scope: Scope, receive: Receive) -> Response:
-        state = self.state
-        kind = _LISTS.get(rel)
-        if kind is not None and method == "GET":
-            coll = state.collections[kind]
-            args = params(scope["query_string"])
-            query = parse(args, coll.fields, self.default_limit)
-            return json_response(coll.page(scope["query_string"], query))
-        if method == "DELETE" and rel in _COLLECTION_DELETE:
-            return self._delete_all(rel)
-        if method == "PATCH" and rel in ("/cdrs", "/voicemessages"):
-            return self._patch(rel[1:], loads_or_400(await _read_body(receive)))
-        if rel.endswith("/dictionaries") and method == "GET":
-            name = rel[1 : -len("/dictionaries")]
-            if name in DICTIONARIES:
-                return json_response(dumps({"data": DICTIONARIES[name]}))
-        match = _ITEM.match(rel)
-        if match and method == "GET":
-            body = state.collections[cast(Kind, match[1])].item(int(match[2]))
-            if body is None:
-                raise not_found()
-            return json_response(body)
-        match = _IDS.match(rel)
-        if match and method == "DELETE":
-            return self._delete_ids(match[1], match[2])
-        match = _FILE.match(rel)
-        if match and method == "GET" and (match[1], match[3]) in _FILE_KINDS:
-            return self._download(_FILE_KINDS[match[1], match[3]], int(match[2]), scope)
-        match = _NOTES.match(rel)
-        if match and method == "GET":
-            row = state.collections["cdrs"].get(int(match[1]))
-            if row is None:
-                raise not_found()
-            return json_response(dumps({"data": state.generator.notes(row), "links": {}}))
-        match = _CSV.match(rel)
-        if match and method == "GET":
-            if not match[1].isdigit() or int(match[1]) < 1:
-                # The export documents no 404: a malformed user id is a validation error.
-                raise bad_request("id", "This value should be a positive integer.")
-            return self._csv(int(match[1]), scope)
-        raise ApiError(
-            404, "Not found", [{"field": None, "message": f"No route for {method} {rel}"}]
-        )
+    async def _login(self, match: re.Match[str], scope: Scope, receive: Receive) -> Response:
+        body = loads_or_400(await _read_body(receive))
+        login = self.auth.login2fa if match[1] else self.auth.login
+        status, payload = login(body)
+        return json_response(dumps(payload), status)
+
+    async def _list(self, match: re.Match[str], scope: Scope, receive: Receive) -> Response:
+        coll = self.state.collections[_LISTS[match[0]]]
+        query = parse(params(scope["query_string"]), coll.fields, self.default_limit)
+        return json_response(coll.page(scope["query_string"], query))
+
+    async def _patch_route(self, match: re.Match[str], scope: Scope, receive: Receive) -> Response:
+        return self._patch(match[1], loads_or_400(await _read_body(receive)))
+
+    async def _delete_all_route(
+        self, match: re.Match[str], scope: Scope, receive: Receive
+    ) -> Response:
+        return self._delete_all(match[0])
+
+    async def _dictionary(self, match: re.Match[str], scope: Scope, receive: Receive) -> Response:
+        if match[1] not in DICTIONARIES:
+            raise _no_route("GET", match[0])
+        return json_response(dumps({"data": DICTIONARIES[match[1]]}))
+
+    async def _item(self, match: re.Match[str], scope: Scope, receive: Receive) -> Response:
+        if not _DIGITS.fullmatch(match[2]):  # `/monitors/abc`: an id list only DELETE takes
+            raise _no_route("GET", match[0])
+        body = self.state.collections[cast(Kind, match[1])].item(int(match[2]))
+        if body is None:
+            raise not_found()
+        return json_response(body)
+
+    async def _delete_ids_route(
+        self, match: re.Match[str], scope: Scope, receive: Receive
+    ) -> Response:
+        return self._delete_ids(match[1], match[2])
+
+    async def _file(self, match: re.Match[str], scope: Scope, receive: Receive) -> Response:
+        return self._download(_FILE_KINDS[match[1], match[3]], int(match[2]), scope)
+
+    async def _notes(self, match: re.Match[str], scope: Scope, receive: Receive) -> Response:
+        row = self.state.collections["cdrs"].get(int(match[1]))
+        if row is None:
+            raise not_found()
+        return json_response(dumps({"data": self.state.generator.notes(row), "links": {}}))
+
+    async def _csv_route(self, match: re.Match[str], scope: Scope, receive: Receive) -> Response:
+        if not match[1].isdigit() or int(match[1]) < 1:
+            # The export documents no 404: a malformed user id is a validation error.
+            raise bad_request("id", "This value should be a positive integer.")
+        return self._csv(int(match[1]), scope)
 
     def _delete_all(self, rel: str) -> Response:
         state = self.state
@@ -479,3 +511,6 @@ def _rechunk(chunks: Iterable[bytes], size: int) -> Iterator[bytes]:
     for chunk in chunks:
         for at in range(0, len(chunk), size):
             yield chunk[at : at + size]
+
+
+_ROUTES: tuple[_Route, ...] = _routes()
