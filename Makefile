@@ -32,7 +32,7 @@ CHECK_TMP     := build/check/voipstudio_history_client
 MYPY_CACHE    := build/mypy-cache/$(shell cat $(GEN_PKG)/_stamp.json 2>/dev/null | cksum | cut -d' ' -f1)
 REDOCLY       := node_modules/.bin/redocly
 
-.PHONY: help setup setup-services lock generate check-generated lint spec api-check api-snapshot docs test test-pythons dist ci demo bench clean
+.PHONY: help setup setup-services lock generate check-generated lint spec api-check api-snapshot docs test test-regeneration test-pythons dist ci demo bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -117,6 +117,14 @@ lint: $(VENV)/.installed  ## ruff check + format check, mypy --strict
 spec: $(VENV)/.installed node_modules/.installed  ## validate and lint the OpenAPI document
 	$(BIN)/openapi-spec-validator $(SPEC)
 	$(REDOCLY) lint --config openapi/redocly.yaml --format stylish $(SPEC)
+
+# Random combinations of spec changes (fields of every type, operations of every response
+# shape, a type change, a rename, a removal), each regenerated in a scratch copy and
+# checked as tests/test_regeneration.py's fixed table (part of `make test`) is.
+# EXAMPLES=<n> draws more (about 20 s each).
+test-regeneration: $(VENV)/.installed  ## regenerate random combinations of spec changes and check each is absorbed or named (hypothesis; minutes)
+	VOIPSTUDIO_REGENERATION_EXAMPLES=$${EXAMPLES:-10} $(BIN)/python -m pytest -q -p no:cacheprovider \
+	  tests/test_regeneration.py -k random_combinations
 
 api-check: $(VENV)/.installed  ## fail on public-API breaks not named in CHANGELOG.md's Unreleased section
 	$(BIN)/python tools/api_check.py check

@@ -97,8 +97,8 @@ def _replace_property(text: str, name: str, body: str) -> str:
 @pytest.fixture(scope="module")
 def changed_api(tmp_path_factory: pytest.TempPathFactory) -> list[Any]:
     """One regeneration with a field's type changed, nullability dropped, a code narrowed,
-    a field renamed, a path parameter's type changed: the breaks api-check finds against
-    the released snapshot."""
+    a field renamed, a field removed, a path parameter's type changed: the breaks api-check
+    finds against the released snapshot."""
     text = _replace_property(
         SPEC, "billsec", "        billsec:\n          type: string\n          nullable: true\n"
     )
@@ -106,6 +106,7 @@ def changed_api(tmp_path_factory: pytest.TempPathFactory) -> list[Any]:
     text = _replace_property(
         text, "type", "        type:\n          type: string\n          nullable: true\n"
     )
+    text = _replace_property(text, "src_codec", "")
     param = text.index("\n    CdrId:\n")
     integer = "type: integer\n        minimum: 1\n"
     at = text.index(integer, param)
@@ -128,7 +129,8 @@ def changed_api(tmp_path_factory: pytest.TempPathFactory) -> list[Any]:
         (f"{CDR}.billsec", "type narrowed"),
         (f"{CDR}.src", "no longer nullable"),
         (f"{CDR}.type_", "type narrowed"),
-        (f"{CDR}.calldate", "removed"),
+        (f"{CDR}.calldate", "removed"),  # renamed
+        (f"{CDR}.src_codec", "removed"),
         ("voipstudio_history_client.api.cdrs.get_cdr.asyncio", "'id' type changed"),
     ],
 )
