@@ -187,3 +187,19 @@ async def test_from_env_keywords_override_the_environment(
     async with VoipStudio.from_env(env, max_retries=4, **kwargs) as vs:
         assert vs.base_url == expected
         assert vs.max_retries == 4
+
+
+@pytest.mark.parametrize(
+    ("env", "kwargs", "auth"),
+    [
+        ({"VOIPSTUDIO_USER_ID": "7", "VOIPSTUDIO_API_KEY": "k"}, {"token": "t"}, "TokenAuth"),
+        (ENV, {"email": "a@example.com", "password": "p"}, "LoginAuth"),
+        ({}, {"user_id": 7, "api_key": "k"}, "BasicAuth"),
+        ({"VOIPSTUDIO_EMAIL": "a@example.com", "VOIPSTUDIO_PASSWORD": "p"}, {}, "LoginAuth"),
+    ],
+)
+async def test_from_env_credential_keywords_replace_the_variables(
+    env: dict[str, str], kwargs: dict[str, Any], auth: str
+) -> None:
+    async with VoipStudio.from_env(env, **kwargs) as vs:
+        assert type(vs._requester.auth).__name__ == auth

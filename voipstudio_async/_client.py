@@ -257,6 +257,11 @@ class VoipStudio:
         cls,
         environ: Mapping[str, str] | None = None,
         *,
+        user_id: int | str | None = None,
+        api_key: str | None = None,
+        token: str | None = None,
+        email: str | None = None,
+        password: str | None = None,
         base_url: str | None = None,
         **options: Unpack[ClientArgs],
     ) -> Self:
@@ -264,10 +269,18 @@ class VoipStudio:
 
         Reads ``VOIPSTUDIO_USER_ID``/``VOIPSTUDIO_API_KEY``, or ``VOIPSTUDIO_TOKEN``, or
         ``VOIPSTUDIO_EMAIL``/``VOIPSTUDIO_PASSWORD``, and ``VOIPSTUDIO_BASE_URL``.
-        Empty variables count as unset; keyword arguments override the environment.
+        Empty variables count as unset. Keyword arguments override the environment:
+        any credential keyword replaces every credential variable (so ``token=`` is not
+        contradicted by ``VOIPSTUDIO_USER_ID``), ``base_url=`` replaces
+        ``VOIPSTUDIO_BASE_URL``.
 
         Args:
             environ: the variables to read (default ``os.environ``).
+            user_id: with ``api_key``, instead of the credential variables.
+            api_key: with ``user_id``.
+            token: instead of the credential variables.
+            email: with ``password``, instead of the credential variables.
+            password: with ``email``.
             base_url: the API root, over ``VOIPSTUDIO_BASE_URL`` (default: the public API).
             **options: ``VoipStudio``'s keyword options (``timeout``, ``max_retries``...).
 
@@ -282,12 +295,21 @@ class VoipStudio:
         def var(name: str) -> str | None:
             return env.get(name) or None
 
+        given = (user_id, api_key, token, email, password)
+        if all(value is None for value in given):
+            given = (
+                var("VOIPSTUDIO_USER_ID"),
+                var("VOIPSTUDIO_API_KEY"),
+                var("VOIPSTUDIO_TOKEN"),
+                var("VOIPSTUDIO_EMAIL"),
+                var("VOIPSTUDIO_PASSWORD"),
+            )
         return cls(
-            var("VOIPSTUDIO_USER_ID"),
-            var("VOIPSTUDIO_API_KEY"),
-            token=var("VOIPSTUDIO_TOKEN"),
-            email=var("VOIPSTUDIO_EMAIL"),
-            password=var("VOIPSTUDIO_PASSWORD"),
+            given[0],
+            given[1],
+            token=given[2],
+            email=given[3],
+            password=given[4],
             base_url=base_url or var("VOIPSTUDIO_BASE_URL") or DEFAULT_BASE_URL,
             **options,
         )
