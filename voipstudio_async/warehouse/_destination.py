@@ -87,8 +87,11 @@ class Target:
         return self.display.replace(":***@", "@", 1) if self.kind == "postgres" else self.display
 
     def check_installed(self) -> None:
-        """Raise ``MissingExtraError`` (naming the ``pip install``) unless this destination's
-        driver imports."""
+        """Check that this destination's driver imports (sends nothing).
+
+        Raises:
+            MissingExtraError: It does not; the message names the ``pip install`` line.
+        """
         modules, extra = _DRIVERS["s3" if self.location.startswith("s3://") else self.kind]
         for module in modules:
             try:
@@ -99,8 +102,12 @@ class Target:
                 ) from None
 
     def check_bucket(self) -> None:
-        """``DestinationError`` unless an ``s3://`` destination's bucket exists and these
-        credentials reach it (a sync never creates a bucket: a typo must not make one)."""
+        """Check that an ``s3://`` destination's bucket exists and these credentials reach
+        it (a sync never creates a bucket: a typo must not make one); others pass.
+
+        Raises:
+            DestinationError: The bucket is missing or out of reach.
+        """
         if not self.location.startswith("s3://"):
             return
         import s3fs  # type: ignore[import-untyped]
@@ -183,7 +190,22 @@ def _aws(environ: Mapping[str, str]) -> tuple[dict[str, str], tuple[str, ...]]:
 
 
 def parse_destination(url: str, environ: Mapping[str, str] | None = None) -> Target:
-    """Check ``url`` and describe it; ValueError (without the password) when it is bad."""
+    """Check ``url`` and describe it.
+
+    Args:
+        url: ``duckdb:///file``, ``postgresql://user[:password]@host[:port]/database``,
+            ``file:///directory`` or ``s3://bucket/prefix``.
+        environ: Where ``AWS_*``, ``PGPASSWORD``, ``PGPASSFILE`` and ``HOME`` are read
+            (default ``os.environ``). A PostgreSQL URL without a password takes it from
+            ``PGPASSWORD``, else from the first matching line of the password file.
+
+    Returns:
+        The destination, its password kept out of ``display``, ``identity`` and its repr.
+
+    Raises:
+        ValueError: The URL is bad, or the password file is readable by others (the
+            message never holds the password).
+    """
     if not isinstance(url, str) or not url.strip():
         raise ValueError("the destination URL is empty")
     url = url.strip()
