@@ -64,6 +64,7 @@ WALKS: dict[str, Callable[[VoipStudio, Any], Any]] = {
     "voicemessages.iterate": lambda vs, f: vs.voicemessages.iterate(filter=f),
     "chats.list": lambda vs, f: vs.chats.list(filter=f),
     "msdrs.list": lambda vs, f: vs.msdrs.list(filter=f),
+    "users.export_cdrs_csv": lambda vs, f: vs.users.export_cdrs_csv(1, "unused.csv", filter=f),
 }
 
 

@@ -6,6 +6,7 @@ import os
 from collections.abc import Sequence
 
 from voipstudio_history_client.api.users import export_user_cdrs_csv
+from voipstudio_history_client.models import Cdr
 from voipstudio_history_client.models.cdr_sort_field import (
     CDR_SORT_FIELD_VALUES,
     check_cdr_sort_field,
@@ -14,12 +15,14 @@ from voipstudio_history_client.types import UNSET
 
 from .._download import DownloadResult, ProgressCallback
 from .._download import download as _download
+from .._fields import json_names
 from .._filters import FilterArg, encode_filters
 from .._operations import calls, operation
 from .._transport import NOT_GIVEN, DeadlineArg
 from ._base import Direction, Resource, _check_sort, check_id
 
 _EXPORT = operation(export_user_cdrs_csv)
+_CDR_FIELDS = tuple(json_names(Cdr).values())
 
 
 class Users(Resource):
@@ -46,7 +49,7 @@ class Users(Resource):
         """
         uid = check_id(user_id, "user_id")
         _check_sort(sort, direction, CDR_SORT_FIELD_VALUES)
-        encoded = encode_filters(filter)
+        encoded = encode_filters(filter, _CDR_FIELDS)
         kwargs = _EXPORT.build(
             id=uid,
             filter_=UNSET if encoded is None else encoded,
