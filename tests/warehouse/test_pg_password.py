@@ -19,7 +19,7 @@ from warehouse_helpers import counts, list_walks
 from voipstudio_async import VoipStudio
 from voipstudio_async.testing import FakeVoipStudio
 from voipstudio_async.warehouse import RESOURCES, Target, parse_destination, sync
-from voipstudio_async.warehouse._sync import pipeline_name
+from voipstudio_async.warehouse._sync import _adopt_legacy, pipeline_name
 
 PASSWORD = "pg-s3cret-pw"
 
@@ -233,3 +233,14 @@ def test_a_new_destination_adopts_nothing(
     report = sync(target, client_factory=factory, dataset=dataset, pipelines_dir=pipelines_dir)
     assert counts(report)["cdrs"] == (fake.count("cdrs"), 0)
     assert os.listdir(pipelines_dir) == [pipeline_name(target, dataset)]
+
+
+def test_a_url_without_a_user_has_nothing_to_adopt(tmp_path: Path) -> None:
+    """No user, so no ``user:***@`` in the old name either: no adoption is tried (it would
+    look for the pipeline in an unreachable database and rename a directory onto itself)."""
+    target = parse_destination("postgresql://127.0.0.1:1/history", {"PGPASSWORD": PASSWORD})
+    assert urlsplit(target.location).password == PASSWORD
+    root = tmp_path / "pipelines"
+    root.mkdir()
+    _adopt_legacy(target, "ds", None, str(root))
+    assert list(root.iterdir()) == []

@@ -88,7 +88,8 @@ def _adopt_legacy(
     Its working directory is renamed, with the name inside its state; without one here,
     its state is first restored from the destination (where dlt keeps it by name).
     """
-    if target.legacy_identity is None or account:  # fleets came after the old names
+    # Fleets came after the old names; a URL without a user had no ":***" to drop.
+    if target.legacy_identity in (None, target.identity) or account:
         return
     root = Path(pipelines_dir or get_dlt_pipelines_dir())
     new = _name(target.identity, dataset, account)
