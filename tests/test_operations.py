@@ -3,6 +3,7 @@ README's table of operations says which, as the ``@calls`` declarations do."""
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import shutil
@@ -53,6 +54,8 @@ def test_readme_table_of_operations_matches_the_declarations() -> None:
     )
 
 
+# The self-test adds an operation the spec does not have yet (so a real operation of
+# that name never breaks it), then the facade method that covers it.
 _TAGS_OPERATION = """\
   /cdrs/{id}/tags:
     get:
@@ -94,10 +97,14 @@ def _coverage_run(spec: Path, *path: Path) -> subprocess.CompletedProcess[str]:
 def test_a_new_operation_fails_naming_it_until_a_facade_method_sends_it(tmp_path: Path) -> None:
     spec = SPEC.read_text(encoding="utf-8")
     assert "  /cdrs/{id}/notes:\n" in spec and "#/components/parameters/CdrId" in spec
+    suffix = next(f"probe{n}" for n in itertools.count() if f"/cdrs/{{id}}/probe{n}:" not in spec)
+    name = f"get_cdr_{suffix}"
     changed = tmp_path / "gen" / "history.yaml"
     changed.parent.mkdir()
+    operation_yaml = _TAGS_OPERATION.replace("/cdrs/{id}/tags:", f"/cdrs/{{id}}/{suffix}:")
+    operation_yaml = operation_yaml.replace("get_cdr_tags", name)
     changed.write_text(
-        spec.replace("  /cdrs/{id}/notes:\n", _TAGS_OPERATION + "  /cdrs/{id}/notes:\n", 1)
+        spec.replace("  /cdrs/{id}/notes:\n", operation_yaml + "  /cdrs/{id}/notes:\n", 1)
     )
     generated = generate(changed, tmp_path / "gen").parent
 
@@ -105,9 +112,9 @@ def test_a_new_operation_fails_naming_it_until_a_facade_method_sends_it(tmp_path
     assert failing.returncode == 1, failing.stderr
     assert failing.stderr == ""
     assert failing.stdout.splitlines() == [
-        "operation get_cdr_tags (GET /cdrs/{id}/tags) is sent by no facade method: add a"
+        f"operation {name} (GET /cdrs/{{id}}/{suffix}) is sent by no facade method: add a"
         " method to the resource in voipstudio_async/resources/ decorated"
-        " @calls(operation(get_cdr_tags)), or list it in NOT_IN_FACADE (tests/_coverage.py)"
+        f" @calls(operation({name})), or list it in NOT_IN_FACADE (tests/_coverage.py)"
         " with the reason"
     ]
 
@@ -116,15 +123,16 @@ def test_a_new_operation_fails_naming_it_until_a_facade_method_sends_it(tmp_path
     shutil.copytree(ROOT / "voipstudio_async", facade / "voipstudio_async")
     cdrs = facade / "voipstudio_async" / "resources" / "cdrs.py"
     source = cdrs.read_text(encoding="utf-8")
-    source = source.replace("    get_cdr_notes,\n", "    get_cdr_notes,\n    get_cdr_tags,\n", 1)
+    source = source.replace("    get_cdr_notes,\n", f"    get_cdr_notes,\n    {name},\n", 1)
     source = source.replace(
         "_GET_CDR_NOTES = operation(get_cdr_notes)\n",
-        "_GET_CDR_NOTES = operation(get_cdr_notes)\n_GET_CDR_TAGS = operation(get_cdr_tags)\n",
+        f"_GET_CDR_NOTES = operation(get_cdr_notes)\n_GET_CDR_TAGS = operation({name})\n",
         1,
     )
     source = source.replace(
         "    @calls(_GET_CDR_TRACE)\n",
-        _TAGS_METHOD.lstrip("\n") + "\n    @calls(_GET_CDR_TRACE)\n",
+        _TAGS_METHOD.replace("def tags(", f"def {suffix}(").lstrip("\n")
+        + "\n    @calls(_GET_CDR_TRACE)\n",
         1,
     )
     cdrs.write_text(source, encoding="utf-8")
