@@ -17,6 +17,7 @@ import os
 import shutil
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager, suppress
 from datetime import timedelta
@@ -25,12 +26,13 @@ from typing import TYPE_CHECKING, Any
 
 from ._errors import EXIT_FAILED, EXIT_OK, UserError
 from ._output import Ui
+from ._progress_lines import progress_line
 from ._sync import _DEFAULT_DATASET, _RESOURCES, _parse_resources, parse_lookback
 
 if TYPE_CHECKING:
     from ..fleet import AccountResult, FleetReport, Job, ProgressEvent
 
-__all__ = ["add_fleet_parser", "fleet_command", "progress_line"]
+__all__ = ["add_fleet_parser", "fleet_command"]
 
 _COLUMNS = ("account", "status", "rows", "files", "bytes", "duration", "error")
 
@@ -192,12 +194,16 @@ def add_fleet_parser(
     )
 
 
-def progress_line(event: ProgressEvent) -> str:
-    """One plain progress line of an account: ``account001 cdrs: 1,200``."""
-    if event.what in ("started", "finished", "attempt failed"):
+def _progress(event: ProgressEvent, started: dict[str, float]) -> str:
+    """An account's progress in the line format of ``sync`` and ``archive`` in logs, after
+    its name: ``account001: progress cdrs: 1200 items, 0 B, 400 items/s``."""
+    now = time.monotonic()
+    if event.what in ("started", "attempt failed"):
+        started[event.account] = now
         return f"{event.account}: {event.what}"
-    size = f" ({event.bytes:,} bytes)" if event.bytes else ""
-    return f"{event.account} {event.what}: {event.done:,}{size}"
+    elapsed = now - started.setdefault(event.account, now)
+    line = progress_line(event.what, items=event.done, nbytes=event.bytes, elapsed=elapsed)
+    return f"{event.account}: {line}"
 
 
 def _job(args: argparse.Namespace, pipelines_dir: str | None) -> Job:
@@ -352,9 +358,11 @@ async def _run(
             aside=True,
         )
 
+    started: dict[str, float] = {}
+
     def on_progress(event: ProgressEvent) -> None:
         if event.what != "finished":  # the result line says it
-            ui.say(progress_line(event), aside=True)
+            ui.say(_progress(event, started), aside=True)
 
     work: Callable[[], FleetReport] = lambda: run_fleet(  # noqa: E731
         client,
