@@ -81,6 +81,8 @@ class ScriptedServer(LoopbackServer):
             return _json(500, {"message": "oops"})
         if self.scenario == "login-not-json":
             return _json(200, "not a session")
+        if self.scenario == "login-partial":  # a token, but not the answer the spec gives
+            return _json(200, {"user_token": SESSION})
         if self.scenario == "login-drop":
             return b""
         return _json(200, {"user_token": SESSION, "user_id": 7})
@@ -163,7 +165,10 @@ async def test_nothing_reachable_from_an_error_shows_a_secret(
 
 
 @pytest.mark.parametrize("backend", ["httpx", "aiohttp"])
-@pytest.mark.parametrize("scenario", ["login-401", "login-500", "login-not-json", "login-drop"])
+@pytest.mark.parametrize(
+    "scenario",
+    ["login-401", "login-500", "login-not-json", "login-partial", "login-drop"],
+)
 async def test_a_failed_login_keeps_no_password(
     caplog: pytest.LogCaptureFixture, scenario: str, backend: str
 ) -> None:

@@ -204,7 +204,20 @@ class LoginAuth(_AsyncOnlyAuth):
             raise APIResponseValidationError(
                 f"{_LOGIN_WHAT}: unexpected status {response.status_code}", response=response
             )
-        session = parse_model(response, LoginResponse.from_dict, what=_LOGIN_WHAT)
+        try:
+            session: LoginResponse | None = parse_model(
+                response, LoginResponse.from_dict, what=_LOGIN_WHAT
+            )
+        except APIResponseValidationError:
+            session = None
+        if session is None:
+            # Raised outside the handler, so the error that holds the body (which may hold a
+            # session token) is not kept as this one's __context__ either.
+            raise APIResponseValidationError(
+                f"{_LOGIN_WHAT}: the answer does not match the spec (body not shown: it may "
+                "hold a session token)",
+                response=httpx.Response(response.status_code, request=response.request),
+            )
         self.set_token(session.user_token)
 
     async def async_auth_flow(
