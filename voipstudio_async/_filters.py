@@ -100,8 +100,7 @@ def encode_filters(
         for entry in entries:
             if entry["property"] not in fields:
                 raise ValueError(
-                    f"filter property must be one of {', '.join(fields)}; "
-                    f"got {entry['property']!r}"
+                    f"filter property must be one of {', '.join(fields)}; got {entry['property']!r}"
                 )
     if not entries:
         return None
