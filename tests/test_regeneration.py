@@ -22,6 +22,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
 from test_generation import BIN, ROOT, generate
 
 SPEC = ROOT / "openapi" / "history.yaml"
@@ -45,7 +47,7 @@ FIELDS = (
     Field("score", "type: number\nnullable: true", "float", True),
     Field("is_vip", "type: boolean\nnullable: true", "bool", True),
     Field("queue", "type: string\nnullable: true", "text", True),
-    Field("tag_ids", "type: array\nnullable: true\nitems: {type: integer}", "json", False),
+    Field("tag_ids", "type: array\nnullable: true\nitems: {type: integer}", "json", True),
     Field("routing", "type: object\nnullable: true\nadditionalProperties: true", "json", False),
     Field("ended_at", "type: string\nformat: date-time\nnullable: true", "timestamp", False),
 )
@@ -78,9 +80,33 @@ def _indent(text: str, spaces: int) -> str:
     return "".join(" " * spaces + line + "\n" for line in text.splitlines())
 
 
-def changed_spec(fields: tuple[Field, ...], operations: tuple[Operation, ...]) -> str:
-    """The spec with ``fields`` added to Cdr and ``operations`` added under /probes."""
+# Breaking changes of a Cdr property: (kind, the property, its new YAML or None to remove
+# it, its new name). `type` keeps the fake's data valid: its values are strings.
+BREAKS = {
+    "type change": ("type", "type: string\nnullable: true", "type"),
+    "rename": ("dst_codec", "type: string\nnullable: true", "dst_codec_name"),
+    "removal": ("src_codec", None, "src_codec"),
+}
+
+
+def _break(text: str, kind: str) -> str:
+    name, body, new_name = BREAKS[kind]
+    start = text.index(f"\n        {name}:\n", text.index("\n    Cdr:\n")) + 1
+    end = start + len(f"        {name}:\n")
+    while text[end:].startswith("          "):
+        end = text.index("\n", end) + 1
+    replacement = "" if body is None else f"        {new_name}:\n" + _indent(body, 10)
+    return text[:start] + replacement + text[end:]
+
+
+def changed_spec(
+    fields: tuple[Field, ...], operations: tuple[Operation, ...], breaking: str | None = None
+) -> str:
+    """The spec with ``fields`` added to Cdr, ``operations`` added under /probes, and one
+    breaking change of a Cdr property."""
     text = SPEC.read_text(encoding="utf-8")
+    if breaking is not None:
+        text = _break(text, breaking)
     at = text.index("      properties:\n", text.index("\n    Cdr:\n")) + len("      properties:\n")
     added = "".join(f"        {f.name}:\n" + _indent(f.body, 10) for f in fields)
     text = text[:at] + added + text[at:]
@@ -224,3 +250,65 @@ def test_added_fields_and_operations_are_no_public_break(regenerated: tuple[Path
         str(b) for b in api_check.breakages(old, api_check.load_current((ROOT, package.parent)))
     }
     assert changed == now
+
+
+EXAMPLES = int(os.environ.get("VOIPSTUDIO_REGENERATION_EXAMPLES", "0"))
+
+
+@pytest.mark.skipif(EXAMPLES == 0, reason="random combinations run in make test-regeneration")
+@settings(
+    max_examples=max(EXAMPLES, 1),
+    deadline=None,
+    database=None,
+    # Each example regenerates (20-50 s): a failure is reported as drawn, not shrunk.
+    phases=[Phase.explicit, Phase.generate],
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    fields=st.lists(st.sampled_from(FIELDS), unique=True, max_size=4).map(tuple),
+    operations=st.lists(st.sampled_from(SHAPES), unique=True, max_size=3).map(tuple),
+    breaking=st.none() | st.sampled_from(sorted(BREAKS)),
+)
+def test_random_combinations_are_absorbed_or_named(
+    tmp_path_factory: pytest.TempPathFactory,
+    fields: tuple[Field, ...],
+    operations: tuple[Operation, ...],
+    breaking: str | None,
+) -> None:
+    from test_api_check import api_check
+
+    tmp = tmp_path_factory.mktemp("random")
+    spec = tmp / "history.yaml"
+    spec.write_text(changed_spec(fields, operations, breaking), encoding="utf-8")
+    package = generate(spec, tmp / "gen")
+    env = child_env(package)
+    # Operations are named, with what to add; with none added, coverage passes.
+    coverage = run([sys.executable, str(COVERAGE), str(spec)], env)
+    assert coverage.returncode == (1 if operations else 0), coverage.stdout + coverage.stderr
+    for op in operations:
+        assert f"operation {op.name} " in coverage.stdout
+    # Fields are absorbed: served with the seeded data unchanged, exported, loaded.
+    renamed = [BREAKS[breaking][2]] if breaking == "rename" else []
+    added = [f.name for f in fields] + renamed
+    done = run([sys.executable, "-c", CHILD, json.dumps(added)], env)
+    assert done.returncode == 0, done.stderr
+    after = json.loads(done.stdout)
+    from voipstudio_async.testing import FakeVoipStudio
+
+    before = json.loads(json.dumps(FakeVoipStudio(seed=4, cdrs=60).records("cdrs"), default=str))
+    assert after["rest"] == [{k: v for k, v in row.items() if k not in added} for row in before]
+    assert after["csv"] == added
+    assert after["columns"] == {f.name: f.column for f in fields} | dict.fromkeys(renamed, "text")
+    assert after["fast"] is all(f.fast for f in fields)
+    # A break is named by api-check; without one, nothing new is.
+    old = api_check.load_snapshot(api_check.SNAPSHOT.read_text(encoding="utf-8"))
+    now = {str(b) for b in api_check.breakages(old, api_check.load_current())}
+    new = {
+        b.path
+        for b in api_check.breakages(old, api_check.load_current((ROOT, package.parent)))
+        if str(b) not in now
+    }
+    cdr = "voipstudio_history_client.models.cdr.Cdr"
+    expected = {"type change": f"{cdr}.type_", "rename": f"{cdr}.dst_codec",
+                "removal": f"{cdr}.src_codec"}  # fmt: skip
+    assert (expected[breaking] in new) if breaking else not new, new
