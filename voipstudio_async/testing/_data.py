@@ -66,7 +66,9 @@ UNDECLARED: dict[Kind, tuple[tuple[str, FieldType], ...]] = {
     "monitors": (("codec", "str"), ("direction", "str"), ("storage_region", "str")),
     "msdrs": (("codec", "str"), ("mos", "float")),
     "chats": (("rating", "int"), ("language", "str")),
-    "voicemessages": (("size", "int"), ("mailbox", "str")),
+    # Not `size`: clients read a voicemail's size as its MP3's bytes (voipstudio archive
+    # checks each download against it), and this one would be a random number.
+    "voicemessages": (("transcript_language", "str"), ("mailbox", "str")),
 }
 """Fields the live API sends that the spec does not declare (the vendor's CLI counts about
 24 on a recording, the spec 14; see openapi/notes.md §10): a few per collection, served
