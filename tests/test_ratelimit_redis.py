@@ -196,33 +196,6 @@ async def test_each_loss_of_redis_warns_once_and_each_return_is_logged(
     assert not any(str(redis_server.port) in m for _, m in records)
 
 
-async def test_a_restarted_redis_starts_from_what_the_process_learnt(
-    redis_server: RedisServer,
-) -> None:
-    limiter = RedisLimiter(RateLimit(redis_url=redis_server.url), "acct:seed", sleep=Sleeps())
-    client = redis.asyncio.Redis.from_url(redis_server.url)
-    try:
-        await limiter.acquire()
-        for _ in range(30):
-            limiter.on_success()
-        await limiter.report_throttle(limiter.now(), 0.01)  # a rate, locally and shared
-        learnt = limiter.local.state["rate0"]
-        assert learnt > 0.5
-        redis_server.stop()
-        await limiter.acquire()  # Redis lost: the local limiter paces
-        redis_server.start()  # empty
-        await asyncio.sleep(REDIS_RETRY_AFTER + 0.1)
-        await limiter.acquire()
-        assert limiter.shared
-        shared = float(await client.hget(limiter.key, "rate0") or 0)
-        # Without the seed the restarted Redis would be unlimited until a 429, then
-        # start from the successes it saw (none): RATE_MIN.
-        assert shared == pytest.approx(learnt)
-    finally:
-        await client.aclose()
-        await limiter.aclose()
-
-
 async def test_a_thousand_gathered_decisions_queue_for_connections(
     redis_server: RedisServer, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -53,7 +53,6 @@ __all__ = [
     "State",
     "rate_at",
     "reserve",
-    "shifted",
     "succeed",
     "throttle",
 ]
@@ -77,21 +76,6 @@ FIELDS: Final = (
 )
 
 State = dict[str, float]
-
-_TIMES: Final = ("paused", "tat", "last", "throttled_at", "grows", "busy")
-
-
-def shifted(st: State, offset: float) -> State:
-    """``st`` on a clock ``offset`` s ahead (a local state seeding Redis's clock)."""
-    out = dict(st)
-    for name in _TIMES:
-        if out.get(name):
-            out[name] += offset
-    buckets = round(offset * RING / RATE_WINDOW)
-    for slot in range(RING):
-        if out.get(f"b{slot}"):
-            out[f"b{slot}"] += buckets
-    return out
 
 
 def _bucket(now: float) -> int:
@@ -338,14 +322,6 @@ elseif op == 'throttle' then
 elseif op == 'succeed' then
   succeed(now, tonumber(ARGV[4]))
   reply = 1
-elseif op == 'seed' then
-  -- ARGV[4..]: field, value, ... of a local state: taken only when Redis has none
-  -- (a restarted Redis starts from what this process learnt meanwhile).
-  reply = 0
-  if redis.call('EXISTS', key) == 0 then
-    for i = 4, #ARGV, 2 do put(ARGV[i], tonumber(ARGV[i + 1])) end
-    reply = 1
-  end
 else
   -- 'rate' (ARGV[4]: cap), for the trace tests. Reply: the rate, or -1 (unlimited).
   reply = string.format('%.17g', rate_at(now, tonumber(ARGV[4])) or -1)

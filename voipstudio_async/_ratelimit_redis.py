@@ -34,7 +34,7 @@ from ._constants import (
     REDIS_TIMEOUT,
 )
 from ._ratelimit import LocalLimiter, RateLimit, Refused, Sleep, allowance, refusal
-from ._ratelimit_core import LUA, shifted
+from ._ratelimit_core import LUA
 
 __all__ = ["RedisLimiter", "redis_key"]
 
@@ -65,7 +65,6 @@ class _Connection:
         self.script: Any = self.client.register_script(LUA)
         # redis-py raises MaxConnectionsError past its limit: queue below it instead.
         self.slots = asyncio.Semaphore(REDIS_MAX_CONNECTIONS)
-        self.recovery = asyncio.Lock()
 
 
 class RedisLimiter:
@@ -135,20 +134,11 @@ class RedisLimiter:
     async def _call(self, *args: str) -> Any:
         connection = self._connection()
         async with connection.slots:
-            if self._lost:
-                async with connection.recovery:  # one task seeds; the others wait for it
-                    if self._lost:
-                        await self._seed(connection)  # raises while Redis is still down
-                        self._lost = False
-                        logger.info("rate limit store reachable again: the shared limit is back")
-            return await connection.script(keys=[self.key], args=list(args))
-
-    async def _seed(self, connection: _Connection) -> None:
-        # A restarted Redis has no state: give it what this process learnt meanwhile
-        # rather than restart unlimited (and from nothing at the first 429).
-        state = shifted(self.local.state, self._offset)
-        flat = [text for name, value in state.items() for text in (name, repr(value))]
-        await connection.script(keys=[self.key], args=["-1", "seed", str(REDIS_STATE_TTL), *flat])
+            reply = await connection.script(keys=[self.key], args=list(args))
+        if self._lost:
+            self._lost = False
+            logger.info("rate limit store reachable again: the shared limit is back")
+        return reply
 
     async def acquire(
         self,
