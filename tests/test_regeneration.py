@@ -164,6 +164,38 @@ print(json.dumps({
 """
 
 
+# `voipstudio sync` into DuckDB with the regenerated package: the new columns' types there.
+SYNC = """
+import json, sys
+import duckdb
+from voipstudio_async import VoipStudio
+from voipstudio_async.testing import FakeVoipStudio
+from voipstudio_async.warehouse import parse_destination, sync
+
+added, folder = json.loads(sys.argv[1]), sys.argv[2]
+fake = FakeVoipStudio(seed=4, cdrs=60)
+creds = fake.credentials
+report = sync(
+    parse_destination(f"duckdb:///{folder}/history.duckdb"),
+    client_factory=lambda: VoipStudio(
+        creds.user_id, creds.api_key, base_url=fake.base_url, transport=fake.transport()
+    ),
+    resources=["cdrs"],
+    pipelines_dir=f"{folder}/pipelines",
+)
+with duckdb.connect(f"{folder}/history.duckdb", read_only=True) as con:
+    types = dict(con.execute(
+        "select column_name, data_type from information_schema.columns"
+        " where table_schema = 'voipstudio' and table_name = 'cdrs'"
+    ).fetchall())
+    filled = {
+        name: con.execute(f'select count("{name}") from voipstudio.cdrs').fetchone()[0]
+        for name in added
+    }
+print(json.dumps({"new": report.tables["cdrs"].new, "types": types, "filled": filled}))
+"""
+
+
 @pytest.fixture(scope="module")
 def regenerated(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     tmp = tmp_path_factory.mktemp("regen")
@@ -312,3 +344,21 @@ def test_random_combinations_are_absorbed_or_named(
     expected = {"type change": f"{cdr}.type_", "rename": f"{cdr}.dst_codec",
                 "removal": f"{cdr}.src_codec"}  # fmt: skip
     assert (expected[breaking] in new) if breaking else not new, new
+
+
+def test_sync_loads_the_new_fields_into_duckdb(
+    regenerated: tuple[Path, Path], tmp_path: Path
+) -> None:
+    _, package = regenerated
+    added = [f.name for f in FIELDS]
+    done = run([sys.executable, "-c", SYNC, json.dumps(added), str(tmp_path)], child_env(package))
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(done.stdout)
+    assert result["new"] == 60
+    expected = {"date": "TIMESTAMP WITH TIME ZONE", "timestamp": "TIMESTAMP WITH TIME ZONE",
+                "int": "BIGINT", "float": "DOUBLE", "bool": "BOOLEAN", "text": "VARCHAR",
+                "json": "JSON"}  # fmt: skip
+    assert {f.name: result["types"].get(f.name) for f in FIELDS} == {
+        f.name: expected[f.column] for f in FIELDS
+    }
+    assert all(count > 0 for count in result["filled"].values()), result["filled"]
