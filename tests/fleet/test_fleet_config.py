@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 import httpx
@@ -198,3 +199,30 @@ def test_fake_accounts_file_holds_no_secret(tmp_path: Path) -> None:
         assert key not in text
         assert account.read_secret() == key
         assert (Path(account.secret_file or "").stat().st_mode & 0o777) == 0o600
+
+
+def test_redis_url_shares_each_accounts_limit_under_its_user_id(tmp_path: Path) -> None:
+    """``--redis-url``: each account's client keeps its limit in Redis under the account's
+    own key (its user id), the key every other user of that account shares."""
+    import redis
+    from _redis import RedisServer
+
+    from voipstudio_async.fleet import ArchiveJob, RunSettings, run_account
+    from voipstudio_async.testing import LoopbackServer
+
+    server = RedisServer(tmp_path)  # started
+    fleet = FakeAccounts(2, seed=8)
+    try:
+        with LoopbackServer(fleet) as base_url:
+            accounts = load_accounts(fleet.write_accounts_file(tmp_path / "a.toml", base_url))
+            job = ArchiveJob(
+                str(tmp_path / "out" / "{account}"), datetime(2026, 1, 1), datetime(2027, 1, 1)
+            )
+            settings = RunSettings("redis", redis_url=server.url)
+            results = [run_account(account, job, settings) for account in accounts]
+        assert [r.status for r in results] == ["ok", "ok"], [r.error for r in results]
+        keys = {key.decode() for key in redis.Redis.from_url(server.url).keys("*")}
+        for account in accounts:
+            assert any(str(account.user_id) in key for key in keys), keys
+    finally:
+        server.stop()
