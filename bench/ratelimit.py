@@ -30,6 +30,7 @@ import sys
 import tempfile
 import threading
 import time
+import traceback
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -177,6 +178,8 @@ async def _run_client(spec: dict[str, Any]) -> dict[str, Any]:
                 ok += 1
             except Exception as exc:
                 failed += 1
+                if type(exc).__name__ not in errors:  # the first of each kind, for the log
+                    traceback.print_exc(file=sys.stderr)
                 errors[type(exc).__name__] = errors.get(type(exc).__name__, 0) + 1
 
         async def loops(vs: VoipStudio) -> None:
