@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from _moto import aws_environ, free_port, moto_server
-from _postgres import postgres_server
+from _postgres import PG_PASSWORD, postgres_server
 
 from voipstudio_async.fleet import Account, load_accounts
 from voipstudio_async.testing import FakeAccounts, LoopbackServer
@@ -97,10 +97,14 @@ def postgres_url() -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def cluster(tmp_path_factory: pytest.TempPathFactory, moto_endpoint: str) -> Iterator[Cluster]:
+def cluster(
+    tmp_path_factory: pytest.TempPathFactory, moto_endpoint: str, postgres_url: str
+) -> Iterator[Cluster]:
     logs = tmp_path_factory.mktemp("dask-logs")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "VOIPSTUDIO_"))}
     env.update(aws_environ(moto_endpoint))
+    # The database password lives on the workers, as the guide says: never in a task.
+    env["PGPASSWORD"] = PG_PASSWORD
     env["RUNTIME__DLTHUB_TELEMETRY"] = "false"
     # Every task's logs at INFO and above reach the files the secrets test reads.
     env["DASK_LOGGING__DISTRIBUTED"] = "info"

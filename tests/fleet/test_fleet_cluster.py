@@ -15,6 +15,7 @@ from typing import Any
 
 import duckdb
 import pytest
+from _postgres import PG_PASSWORD
 from conftest import N_ACCOUNTS, Cluster, Served
 
 from voipstudio_async.fleet import AccountResult, ArchiveJob, ProgressEvent, SyncJob, run_fleet
@@ -122,20 +123,27 @@ def _tables(path: Path) -> list[str]:
 
 
 def test_postgres_a_schema_per_account_and_reruns_are_incremental(
-    client: Any, served: Served, postgres_url: str, tmp_path: Path
+    client: Any, cluster: Cluster, served: Served, postgres_url: str, tmp_path: Path
 ) -> None:
     import psycopg2
 
     accounts = served.accounts()
     run_id = uuid.uuid4().hex[:6]
+    # No password in the URL: the workers read PGPASSWORD, so it never enters a task.
     job = SyncJob(
-        postgres_url,
+        postgres_url.replace(f":{PG_PASSWORD}@", "@"),
         dataset=f"f{run_id}_{{account}}",
         resources=_QUICK,
         pipelines_dir=str(tmp_path / "p"),
     )
-    first = run_fleet(client, accounts, job)
+    graphs: list[bytes] = []
+    # The first result: every other account's task is still on the scheduler.
+    first = run_fleet(
+        client, accounts, job, on_result=lambda _: graphs or graphs.append(_graph(client))
+    )
     assert first.ok, [r.error for r in first.results if not r.ok]
+    assert PG_PASSWORD.encode() not in b"".join(graphs)
+    assert PG_PASSWORD not in cluster.log_text()
     changed = accounts[3].name
     new_ids = served.fake[changed].insert_cdrs(7)
     second = run_fleet(client, accounts[:5], job)  # the changed account and four others
