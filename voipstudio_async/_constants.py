@@ -103,3 +103,12 @@ FLEET_ACCOUNT_RETRIES: Final = 2
 FLEET_MAX_RETRIES: Final = 5
 """Each fleet client's retries of a request (as the CLI's: a night's run rides out a bad
 minute)."""
+
+# Object storage (`storage`): S3 through botocore.
+S3_PART_SIZE: Final = 8 * 1024 * 1024
+"""Bytes per part of a multipart upload (S3's minimum is 5 MiB), and the largest single PUT."""
+S3_MAX_ATTEMPTS: Final = 5
+"""Attempts of one S3 call, the first included: botocore's ``standard`` retries of
+throttling and transient S3 errors, apart from the API's retries and retry budget."""
+S3_MIN_CONNECTIONS: Final = 10
+"""Connections an S3 client may keep open at least (botocore's default pool)."""

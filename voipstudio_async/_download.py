@@ -20,7 +20,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mappin
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, TypeVar
 
 import httpx
 
@@ -56,6 +56,8 @@ ItemCallback = Callable[[ItemOutcome["DownloadResult"]], Awaitable[None] | None]
 """``on_item(outcome)``: one id's final outcome, as soon as it is known; sync or async."""
 
 _IDENTITY = {"", "identity"}
+
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -560,35 +562,78 @@ class _Many:
         progress: ProgressCallback | None,
     ) -> DownloadResult:
         """Download into ``temp``, again as the retry rules allow when the body breaks."""
-        requester = self.requester
-        attempt = 0
-        while True:
-            responses = temp.responses
-            try:
-                return await _download_into(
-                    requester,
-                    self.build_kwargs(item_id),
-                    temp,
-                    target,
-                    path_template=self.path_template,
-                    expected_size=expected,
-                    on_progress=progress,
-                    chunk_size=self.chunk_size,
-                    fsync=False,
-                )
-            except (IncompleteDownloadError, APIConnectionError):
-                # Only a body that broke is retried here: a request that got no
-                # response was already retried by the Requester.
-                delay = requester.retries.after_broken_body(attempt)
-                if (
-                    delay is None
-                    or temp.responses == responses
-                    or not requester.may_retry("GET", self.path_template, "a broken body")
-                ):
-                    raise
-                await temp.settle()  # what is on disk is what the next attempt resumes
-                await requester.pause(delay)
-                attempt += 1
+        before = temp.responses
+
+        async def once() -> DownloadResult:
+            nonlocal before
+            before = temp.responses
+            return await _download_into(
+                self.requester,
+                self.build_kwargs(item_id),
+                temp,
+                target,
+                path_template=self.path_template,
+                expected_size=expected,
+                on_progress=progress,
+                chunk_size=self.chunk_size,
+                fsync=False,
+            )
+
+        return await retry_broken_bodies(
+            self.requester,
+            self.path_template,
+            once,
+            answered=lambda: temp.responses != before,
+            before_retry=temp.settle,  # what is on disk is what the next attempt resumes
+        )
+
+
+async def retry_broken_bodies(
+    requester: Requester,
+    path_template: str,
+    attempt: Callable[[], Awaitable[_T]],
+    *,
+    answered: Callable[[], bool],
+    before_retry: Callable[[], Awaitable[None]] | None = None,
+) -> _T:
+    """Run ``attempt`` again while its body breaks, as the client's retries allow.
+
+    The one retry loop for bodies of downloads, to a file or to object storage: the
+    client's retry rules (``max_retries``, backoff), its retry budget and the deadline
+    in force (``requester.pause``) decide, as for every other request.
+
+    Args:
+        requester: The client's Requester.
+        path_template: The operation's path, for the budget's log line.
+        attempt: One try, from byte 0 or where the last one stopped.
+        answered: Whether the try that just failed got a response: one that got none
+            was already retried by the Requester and is not retried again here.
+        before_retry: Awaited before the wait (e.g. to settle a write in flight).
+
+    Returns:
+        What the first successful ``attempt`` returned.
+
+    Raises:
+        IncompleteDownloadError: A body still cut short when no retry is left.
+        APIConnectionError: A connection still lost when no retry is left.
+        APITimeoutError: The next wait would end after the deadline.
+    """
+    tries = 0
+    while True:
+        try:
+            return await attempt()
+        except (IncompleteDownloadError, APIConnectionError):
+            delay = requester.retries.after_broken_body(tries)
+            if (
+                delay is None
+                or not answered()
+                or not requester.may_retry("GET", path_template, "a broken body")
+            ):
+                raise
+            if before_retry is not None:
+                await before_retry()
+            await requester.pause(delay)
+            tries += 1
 
 
 def _is_complete(target: Path, expected: int | None) -> bool:

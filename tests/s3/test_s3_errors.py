@@ -43,7 +43,7 @@ async def test_other_schemes_are_refused(
 async def test_without_the_extra_s3_is_refused_naming_it(
     client: VoipStudio, fake: FakeVoipStudio, command: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setitem(sys.modules, "s3fs", None)  # import s3fs raises ImportError
+    monkeypatch.setitem(sys.modules, "aiobotocore.session", None)  # its import fails
     result = await voipstudio(client, *command, "s3://bucket/key")
     _one_line_usage_error(result, fake, "voipstudio-async[s3]")
 

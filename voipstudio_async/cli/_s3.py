@@ -9,10 +9,11 @@ checksum for one PUT, a composite one (``<sha256 of the parts' sha256s>-<parts>`
 multipart upload. A killed run leaves its multipart uploads open; the next run aborts
 those of its own keys (``abort_stale_uploads``).
 
-Calls go through s3fs's ``_call_s3``: its session (credentials from the usual AWS
-environment and config chain), its retries of throttling and transient errors, and its
-translation of S3 errors into ``OSError``s. Its file objects cannot be used here: they
-complete a multipart upload on close, error or not.
+Calls go through aiobotocore's public S3 client: credentials from the usual AWS
+environment and config chain, and botocore's ``standard`` retries of throttling and
+transient S3 errors, configured once (``S3_MAX_ATTEMPTS``) and apart from the API's
+retries and retry budget. Failures are translated into ``OSError``s here
+(``FileNotFoundError`` for a missing key or upload).
 """
 
 from __future__ import annotations
@@ -24,10 +25,12 @@ import errno
 import hashlib
 import io
 from collections.abc import AsyncIterator, Callable
+from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Self
 
+from .._constants import S3_MAX_ATTEMPTS, S3_MIN_CONNECTIONS, S3_PART_SIZE
 from .._errors import IncompleteDownloadError
 from ._errors import UserError
 from ._storage import S3Location
@@ -43,7 +46,7 @@ __all__ = [
     "describe_s3_error",
 ]
 
-PART_SIZE = 8 * 1024 * 1024
+PART_SIZE = S3_PART_SIZE
 """Bytes per part of a multipart upload (S3's minimum is 5 MiB), and the largest single PUT."""
 _READ_CHUNK = 1024 * 1024
 EXTRA_HINT = "s3:// destinations need the s3 extra: pip install 'voipstudio-async[s3]'"
@@ -83,7 +86,7 @@ def checksums_match(stored: str, recorded: str) -> bool:
 
 
 def describe_s3_error(exc: BaseException) -> str:
-    """One line for an S3 failure: s3fs's messages and botocore's carry no credentials."""
+    """One line for an S3 failure: botocore's messages carry no credentials."""
     if isinstance(exc, OSError):
         return exc.strerror or str(exc) or type(exc).__name__
     return f"{type(exc).__name__}: {exc}"
@@ -97,12 +100,25 @@ def _digest(body: io.BytesIO) -> bytes:
     return digest
 
 
-def _s3fs_module() -> Any:
+def _session() -> Any:
     try:
-        import s3fs  # type: ignore[import-untyped]
+        from aiobotocore.session import get_session  # type: ignore[import-untyped]
     except ImportError:
         raise UserError(EXTRA_HINT) from None
-    return s3fs
+    return get_session()
+
+
+# S3 error codes of a key, upload or bucket that is not there.
+_MISSING = frozenset({"404", "NoSuchKey", "NoSuchUpload", "NoSuchBucket", "NotFound"})
+
+
+def _os_error(exc: Exception) -> OSError:
+    """``exc`` as an ``OSError`` (``FileNotFoundError`` for a missing key or upload)."""
+    from botocore.exceptions import ClientError  # type: ignore[import-untyped]
+
+    if isinstance(exc, ClientError) and exc.response.get("Error", {}).get("Code") in _MISSING:
+        return FileNotFoundError(errno.ENOENT, describe_s3_error(exc))
+    return OSError(errno.EIO, describe_s3_error(exc))
 
 
 class Upload:
@@ -227,21 +243,27 @@ class S3Store:
     """
 
     def __init__(self, endpoint_url: str | None = None, *, connections: int = 10) -> None:
-        s3fs = _s3fs_module()
-        self._fs = s3fs.S3FileSystem(
-            asynchronous=True,
-            skip_instance_cache=True,
-            endpoint_url=endpoint_url,
-            config_kwargs={"max_pool_connections": max(connections, 10)},
-        )
+        self._session = _session()
+        self._endpoint_url = endpoint_url
+        self._connections = max(connections, S3_MIN_CONNECTIONS)
+        self._exit = AsyncExitStack()
         self._client: Any = None
 
     def __repr__(self) -> str:
         return "S3Store()"  # never the session, which holds credentials
 
     async def __aenter__(self) -> Self:
+        from aiobotocore.config import AioConfig  # type: ignore[import-untyped]
+
+        # The one place S3's own retries are configured: botocore's, not the API's.
+        config = AioConfig(
+            max_pool_connections=self._connections,
+            retries={"mode": "standard", "total_max_attempts": S3_MAX_ATTEMPTS},
+        )
         try:
-            self._client = await self._fs.set_session()
+            self._client = await self._exit.enter_async_context(
+                self._session.create_client("s3", endpoint_url=self._endpoint_url, config=config)
+            )
         except Exception as exc:
             raise UserError(f"S3: {describe_s3_error(exc)}") from None
         return self
@@ -252,18 +274,15 @@ class S3Store:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if self._client is not None:
-            client, self._client = self._client, None
-            await client.close()
+        self._client = None
+        await self._exit.aclose()
 
     async def call(self, method: str, **kwargs: Any) -> dict[str, Any]:
         """One S3 API call; any failure is an ``OSError`` with S3's message."""
         try:
-            result: dict[str, Any] = await self._fs._call_s3(method, **kwargs)
-        except OSError:
-            raise
-        except Exception as exc:  # botocore's own errors: no endpoint, no credentials, ...
-            raise OSError(errno.EIO, describe_s3_error(exc)) from None
+            result: dict[str, Any] = await getattr(self._client, method)(**kwargs)
+        except Exception as exc:  # S3's errors and botocore's: no endpoint, no credentials
+            raise _os_error(exc) from None
         return result
 
     async def check_bucket(self, location: S3Location) -> None:

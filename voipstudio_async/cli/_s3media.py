@@ -18,8 +18,9 @@ from typing import Any
 from voipstudio_history_client.models import Monitor, Voicemessage
 
 from .._client import VoipStudio
-from .._errors import APIConnectionError, IncompleteDownloadError
+from .._download import retry_broken_bodies
 from .._filters import FilterArg
+from .._transport import NOT_GIVEN
 from ._manifest import MANIFEST_NAME, Entry
 from ._media import FetchReport, MediaKind, describe_error, file_name, list_items
 from ._output import Task
@@ -29,9 +30,6 @@ from ._storage import S3Location
 
 __all__ = ["fetch_period_to_s3", "is_own_name"]
 
-_ATTEMPTS = 3
-"""Tries per item when its body is cut short or its connection lost (as download_many)."""
-_RETRY_DELAY = 0.5
 # The names file_name() gives, and the manifest: what a stale upload of ours is called.
 _OWN_NAME = re.compile(
     rf"([0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}_[0-9]{{6}}_)?[0-9]+\.mp3|{re.escape(MANIFEST_NAME)}"
@@ -64,36 +62,39 @@ async def _recheck(manifest: S3Manifest, concurrency: int, ids: list[int]) -> li
 
 
 class _Transfer:
-    """Streams one item's body into its object, retrying cut bodies from the start."""
+    """Streams one item's body into its object, retrying cut bodies from the start as the
+    client's retry rules, retry budget and deadline allow (as ``download_many``)."""
 
     def __init__(self, vs: VoipStudio, kind: MediaKind, store: S3Store, task: Task) -> None:
-        self._vs = vs
-        self._kind = kind
+        self._resource = kind.resource(vs)
         self._store = store
         self._task = task
 
     async def __call__(
         self, item_id: int, expected_size: int | None, location: S3Location
     ) -> Uploaded:
-        resource = self._kind.resource(self._vs)
+        resource = self._resource
         reported = 0  # progress stays monotonic across retries: count only new bytes
-        for attempt in range(_ATTEMPTS):
-            try:
-                async with (
-                    self._store.upload(location) as upload,
-                    resource.stream(item_id, expected_size=expected_size) as body,
-                ):
-                    async for chunk in body:
-                        await upload.write(chunk)
-                        if upload.size > reported:
-                            self._task.advance(0, nbytes=upload.size - reported)
-                            reported = upload.size
-                    return await upload.commit(body.total)
-            except (IncompleteDownloadError, APIConnectionError):
-                if attempt + 1 == _ATTEMPTS:
-                    raise
-            await asyncio.sleep(_RETRY_DELAY * 2**attempt)
-        raise AssertionError("unreachable")  # pragma: no cover
+        opened = False
+
+        async def once() -> Uploaded:
+            nonlocal reported, opened
+            opened = False
+            async with (
+                self._store.upload(location) as upload,
+                resource.stream(item_id, expected_size=expected_size) as body,
+            ):
+                opened = True
+                async for chunk in body:
+                    await upload.write(chunk)
+                    if upload.size > reported:
+                        self._task.advance(0, nbytes=upload.size - reported)
+                        reported = upload.size
+                return await upload.commit(body.total)
+
+        return await retry_broken_bodies(
+            resource._requester, resource._mp3_op.path, once, answered=lambda: opened
+        )
 
 
 async def fetch_period_to_s3(
@@ -155,7 +156,9 @@ async def fetch_period_to_s3(
                 finally:
                     task.advance()
 
-        async with asyncio.TaskGroup() as group:
-            for item in items:
-                group.create_task(archive(item))
+        # One deadline (the client's default) for all the items, as download_many.
+        with vs._requester.deadline(NOT_GIVEN):
+            async with asyncio.TaskGroup() as group:
+                for item in items:
+                    group.create_task(archive(item))
     return report
