@@ -26,7 +26,18 @@ logger = logging.getLogger("voipstudio_async")
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RetryBudget:
     """At most ``ratio`` retries per call over the last ``window`` seconds, and always
-    at least ``floor`` retries per window (``VoipStudio(retry_budget=...)``)."""
+    at least ``floor`` retries per window (``VoipStudio(retry_budget=...)``).
+
+    Args:
+        ratio: retries allowed per call of the window (0.2: one retry per 5 calls).
+        window: seconds of calls and retries counted.
+        floor: retries every window allows whatever the calls, so a quiet client can
+            still retry.
+
+    Raises:
+        ValueError: a value that is not a number (``ratio``), a number of seconds > 0
+            (``window``) or an int >= 0 (``floor``).
+    """
 
     ratio: float = DEFAULT_BUDGET_RATIO
     window: float = DEFAULT_BUDGET_WINDOW

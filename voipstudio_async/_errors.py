@@ -134,6 +134,13 @@ class RateLimitWaitError(RateLimitError):
     longer than the client's ``max_retry_after``. An app can answer 503 with this
     ``Retry-After``; a real timeout is ``APITimeoutError``. ``response`` is a stand-in
     429 for the request that was not sent (no body).
+
+    Args:
+        request: the request that was not sent.
+        path_template: its operation's path template (what the message names).
+        wait: seconds until the rate limit's turn (``retry_after``).
+        past_deadline: True when the turn was past the deadline's allowance, False when
+            it was longer than ``max_retry_after``.
     """
 
     def __init__(
