@@ -8,50 +8,15 @@ anything is sent.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from ..storage._location import S3Location, parse_s3_url
 from ._errors import UserError
 
 __all__ = ["S3Location", "parse_destination"]
 
 _SCHEME = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://")
-# S3's rules for new buckets: 3-63 lowercase letters, digits, dots and hyphens.
-_BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
-_MAX_KEY_BYTES = 1024
-
-
-@dataclass(frozen=True, slots=True)
-class S3Location:
-    """``s3://bucket/key``; ``key`` is an object's key or a prefix without slashes around it."""
-
-    bucket: str
-    key: str
-
-    def child(self, name: str) -> S3Location:
-        """The location ``name`` below this prefix."""
-        return S3Location(self.bucket, f"{self.key}/{name}" if self.key else name)
-
-    def __str__(self) -> str:
-        return f"s3://{self.bucket}/{self.key}"
-
-
-def _s3(text: str, *, is_object: bool) -> S3Location:
-    parts = urlsplit(text)
-    bucket = parts.netloc
-    if parts.query or parts.fragment:
-        raise UserError(f"invalid S3 URL {text!r}: no ?query or #fragment allowed")
-    if not _BUCKET.fullmatch(bucket) or ".." in bucket:
-        raise UserError(f"invalid S3 URL {text!r}: expected s3://BUCKET/... with a valid bucket")
-    key = parts.path.strip("/")
-    if is_object and not key:
-        raise UserError(f"invalid S3 URL {text!r}: expected s3://BUCKET/KEY, the object to write")
-    if "//" in key or any(segment in (".", "..") for segment in key.split("/")):
-        raise UserError(f"invalid S3 URL {text!r}: empty, '.' or '..' segment in the key")
-    if len(key.encode()) > _MAX_KEY_BYTES - 100:  # room for the names written below it
-        raise UserError(f"invalid S3 URL {text!r}: key too long")
-    return S3Location(bucket, key)
 
 
 def _file(text: str) -> Path:
@@ -74,7 +39,10 @@ def parse_destination(text: str, *, is_object: bool = False) -> Path | S3Locatio
     if scheme == "file":
         return _file(text)
     if scheme == "s3":
-        return _s3(text, is_object=is_object)
+        try:
+            return parse_s3_url(text, is_object=is_object)
+        except ValueError as exc:
+            raise UserError(str(exc)) from None
     raise UserError(
         f"unsupported destination {scheme}://: use a local path, file:// or s3://bucket/prefix"
     )

@@ -13,9 +13,9 @@ import time
 from types import TracebackType
 from typing import Self
 
-from ._manifest import MANIFEST_NAME, Entry, dump_line, parse_lines
+from ._entries import MANIFEST_NAME, ManifestEntry, dump_line, parse_lines
+from ._location import S3Location
 from ._s3 import S3Store, checksums_match
-from ._storage import S3Location
 
 __all__ = ["S3Manifest"]
 
@@ -35,18 +35,26 @@ class S3Manifest:
         self.store = store
         self.prefix = prefix
         self.location = prefix.child(MANIFEST_NAME)
-        self.entries: dict[int, Entry] = {}
+        self.entries: dict[int, ManifestEntry] = {}
         self.ignored_lines = 0
         self._dirty = False
         self._lock = asyncio.Lock()
         self._next_save = 0.0
 
     async def __aenter__(self) -> Self:
+        await self.load()
+        return self
+
+    async def load(self) -> None:
+        """Read the manifest object (none yet: no entries).
+
+        Raises:
+            OSError: S3 refused the read.
+        """
         data = await self.store.read(self.location)
         text = (data or b"").decode("utf-8", errors="replace")
         self.entries, self.ignored_lines = parse_lines(text.splitlines())
         self._next_save = time.monotonic() + _SAVE_EVERY
-        return self
 
     async def __aexit__(
         self,
@@ -56,7 +64,7 @@ class S3Manifest:
     ) -> None:
         await self.save()
 
-    async def record(self, entry: Entry) -> None:
+    async def record(self, entry: ManifestEntry) -> None:
         """Add ``entry``; saves the manifest when the last save is long enough ago."""
         self.entries[entry.id] = entry
         self._dirty = True
@@ -81,7 +89,7 @@ class S3Manifest:
             took = time.monotonic() - started
             self._next_save = time.monotonic() + max(_SAVE_EVERY, took * _SAVE_SHARE)
 
-    async def verified(self, item_id: int) -> Entry | None:
+    async def verified(self, item_id: int) -> ManifestEntry | None:
         """The entry of ``item_id`` if its object is in the bucket as recorded.
 
         The size and the ``ChecksumSHA256`` S3 stores must match the entry; an object
