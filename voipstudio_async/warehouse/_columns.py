@@ -7,6 +7,12 @@ from the generated model (ids and counts ``bigint``, amounts ``double``, codes t
 not parse (the API's ``0000-00-00 00:00:00``) loads as NULL. Formats the generator types
 (``date-time``, ``date``, ``uuid``) get a timestamp, a date and a text column. A field of
 any other shape loads as JSON, with one warning naming it, rather than failing the sync.
+
+dlt compares each Arrow table with the declared column hints (and warns on every sync when
+they differ) and has no Arrow type that means JSON except a nested one. So the hints are
+read from what is built: an array of scalars (``labels``) is an Arrow list, a ``json``
+column on every destination; any other JSON shape (objects, nested models, unions) has no
+fixed Arrow type and is JSON text in a ``text`` column.
 """
 
 from __future__ import annotations
@@ -64,8 +70,15 @@ _ARROW: dict[Kind, pa.DataType] = {
     "date": TIMESTAMP,
     "timestamp": TIMESTAMP,
     "day": pa.date32(),
-    # JSON text: every destination takes it (PostgreSQL's loader cannot take Arrow lists).
+    # JSON text, for the shapes no Arrow type holds; arrays of scalars get `_LIST_ITEMS`.
     "json": pa.string(),
+}
+# Arrays of these item types are built as Arrow lists (dlt loads them as `json`).
+_LIST_ITEMS: dict[str, pa.DataType] = {
+    "list[str]": pa.string(),
+    "list[int]": pa.int64(),
+    "list[float]": pa.float64(),
+    "list[bool]": pa.bool_(),
 }
 
 _DLT: dict[Kind, TDataType] = {
@@ -78,7 +91,7 @@ _DLT: dict[Kind, TDataType] = {
     "date": "timestamp",
     "timestamp": "timestamp",
     "day": "date",
-    "json": "json",
+    "json": "text",
 }
 
 # `_fields` kinds that name a column type; its "object" (anything else) is refined below.
@@ -126,6 +139,15 @@ def column_kind(model: type, field: str, field_kind: str, annotation: object) ->
     return "json"
 
 
+def _arrow_type(kind: Kind, annotation: object) -> pa.DataType:
+    """The Arrow type a column is built as: a list for an array of scalars, else by kind."""
+    if kind == "json":
+        parts = (type_names(annotation) or frozenset()) - {"None", "Unset"}
+        if len(parts) == 1 and (items := _LIST_ITEMS.get(next(iter(parts)))) is not None:
+            return pa.list_(items)
+    return _ARROW[kind]
+
+
 def _jsonable(value: Any) -> Any:
     if attrs.has(type(value)) and hasattr(value, "to_dict"):
         return value.to_dict()
@@ -166,10 +188,14 @@ class TableShape:
         return self.fields.index(self.date_field)
 
     def dlt_columns(self) -> dict[str, TColumnSchema]:
-        """dlt column hints: ``id`` the non-null key, lists as ``json``."""
+        """dlt column hints, the types the Arrow tables are built as: ``id`` the non-null
+        key, Arrow lists as ``json``."""
         return {
-            name: {"data_type": _DLT[kind], "nullable": name != "id"}
-            for name, kind in zip(self.fields, self.kinds, strict=True)
+            field.name: {
+                "data_type": "json" if pa.types.is_list(field.type) else _DLT[kind],
+                "nullable": field.name != "id",
+            }
+            for field, kind in zip(self.schema, self.kinds, strict=True)
         }
 
     def to_arrow(self, rows: Sequence[tuple[Any, ...]]) -> pa.Table:
@@ -179,20 +205,22 @@ class TableShape:
         columns: list[pa.Array] = []
         # Transposed in C, and a column is copied in Python only when it needs a change:
         # per-cell Python work is what limits a sync's rate.
-        for kind, column in zip(self.kinds, zip(*rows, strict=True), strict=True):
+        for kind, field, column in zip(
+            self.kinds, self.schema, zip(*rows, strict=True), strict=True
+        ):
             values: Sequence[Any] = column
             if UNSET in column:
                 values = [None if v is UNSET else v for v in column]
             if kind in ("code", "uuid"):
                 values = [None if v is None else str(v) for v in values]
-            elif kind == "json":
+            elif kind == "json" and not pa.types.is_list(field.type):
                 values = [_json_text(v) for v in values]
             if kind == "date":
                 text = pa.array(values, type=pa.string())
                 parsed = pc.strptime(text, format=_DATE_FORMAT, unit="us", error_is_null=True)
                 columns.append(parsed.cast(TIMESTAMP))
             else:
-                columns.append(pa.array(values, type=_ARROW[kind]))
+                columns.append(pa.array(values, type=field.type))
         return pa.Table.from_arrays(columns, schema=self.schema)
 
 
@@ -214,8 +242,8 @@ def model_shape(name: Any, model: type, date_field: str) -> TableShape:
     )
     schema = pa.schema(
         [
-            pa.field(field, _ARROW[kind], nullable=field != "id")
-            for field, kind in zip(fields, kinds, strict=True)
+            pa.field(field, _arrow_type(kind, types[attr]), nullable=field != "id")
+            for attr, field, kind in zip(attributes, fields, kinds, strict=True)
         ]
     )
     return TableShape(name, attributes, fields, kinds, date_field, schema)
