@@ -140,12 +140,25 @@ async def test_limit_bounds_are_inclusive(
         (datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC), "2026-01-02 03:04:05"),
         (datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone(timedelta(hours=2))), "2026-01-02 01:04:05"),
         (date(2026, 1, 2), "2026-01-02"),
+        # Years before 1000 padded to four digits (strftime's %Y does not pad them).
+        (date(999, 1, 1), "0999-01-01"),
+        (date(1, 1, 1), "0001-01-01"),
+        (datetime(999, 12, 31, 23, 59, 59, 5), "0999-12-31 23:59:59"),
+        (datetime(5, 1, 2, 3, 4, 5), "0005-01-02 03:04:05"),
+        (datetime(1000, 1, 1, 1, tzinfo=timezone(timedelta(hours=2))), "0999-12-31 23:00:00"),
+        (datetime.min, "0001-01-01 00:00:00"),
     ],
 )
 def test_filter_values_serialise(value: Any, wire: Any) -> None:
     encoded = encode_filters([("calldate", "gte", value)])
     assert encoded is not None
     assert json.loads(encoded) == [{"property": "calldate", "operator": "gte", "value": wire}]
+
+
+def test_a_datetime_before_year_1_in_utc_is_refused() -> None:
+    early = datetime(1, 1, 1, 1, tzinfo=timezone(timedelta(hours=2)))
+    with pytest.raises(ValueError, match="before year 1 in UTC"):
+        encode_filters([("calldate", "gte", early)])
 
 
 def test_filters_are_compact_json_in_order() -> None:

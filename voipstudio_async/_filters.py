@@ -61,10 +61,14 @@ def _encode_value(value: object) -> str | int | float:
         raise ValueError(f"filter value {value!r} cannot be sent to the API")
     if isinstance(value, datetime):
         if value.tzinfo is not None:
-            value = value.astimezone(UTC).replace(tzinfo=None)
-        return value.strftime("%Y-%m-%d %H:%M:%S")
+            try:
+                value = value.astimezone(UTC).replace(tzinfo=None)
+            except OverflowError:
+                raise ValueError(f"filter value {value!r} is before year 1 in UTC") from None
+        # isoformat pads the year to four digits; strftime's %Y does not below 1000.
+        return value.isoformat(sep=" ", timespec="seconds")
     if isinstance(value, date):
-        return value.strftime("%Y-%m-%d")
+        return value.isoformat()
     if isinstance(value, float) and not math.isfinite(value):
         raise ValueError(f"filter value {value!r} is not a finite number")
     if isinstance(value, str | int | float):
