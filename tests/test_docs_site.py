@@ -296,7 +296,7 @@ def test_the_fault_table_is_rendered_from_the_fake(site: Path) -> None:
 def test_the_s3_recipe_lists_every_call_the_command_makes() -> None:
     code = "".join(
         path.read_text(encoding="utf-8")
-        for path in (ROOT / "voipstudio_async" / "cli").glob("_s3*.py")
+        for path in (ROOT / "voipstudio_async" / "storage").glob("_*.py")
     )
     made = set(re.findall(r'"((?:head|put|get|list|create|upload|complete|abort)_\w+)"', code))
     recipe = (ROOT / "docs" / "guides" / "recipes.md").read_text(encoding="utf-8")

@@ -4,8 +4,10 @@ manifest, re-runs, stale uploads, cut bodies, and the errors before anything is 
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,6 +26,8 @@ from voipstudio_async.storage import (
     parse_s3_url,
 )
 from voipstudio_async.testing import FakeVoipStudio
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _manifest(found: dict[str, bytes], key: str) -> dict[int, dict[str, Any]]:
@@ -152,3 +156,17 @@ async def test_a_missing_bucket_raises_oserror_naming_it(client: VoipStudio) -> 
     async with S3Store() as store:
         with pytest.raises(OSError, match="s3://no-such-bucket-here/x"):
             await store.check_bucket(S3Location("no-such-bucket-here", "x"))
+
+
+async def test_the_guide_example_runs_against_moto(
+    client: VoipStudio, fake: FakeVoipStudio, s3: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    guide = (ROOT / "docs" / "guides" / "writes-and-downloads.md").read_text(encoding="utf-8")
+    section = guide.split("### Archiving to S3 from Python")[1]
+    source = section.split("```python\n", 1)[1].split("```", 1)[0]
+    s3.create_bucket(Bucket="call-archive")
+    code = compile(source, "guide", "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
+    await eval(code, {"vs": client})
+    monitors = [m async for m in client.monitors.iterate()]
+    assert capsys.readouterr().out == f"{len(monitors)} verified\n"
+    assert f"2026-08/{MANIFEST_NAME}" in objects(s3, "call-archive")
