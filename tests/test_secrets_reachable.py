@@ -21,7 +21,12 @@ import httpx
 import pytest
 from _support import LoopbackServer
 
-from voipstudio_async import AuthenticationError, VoipStudio, VoipStudioError
+from voipstudio_async import (
+    AuthenticationError,
+    TwoFactorRequiredError,
+    VoipStudio,
+    VoipStudioError,
+)
 from voipstudio_async.cli import run
 from voipstudio_async.testing import FakeVoipStudio, serve_in_thread
 
@@ -29,11 +34,13 @@ API_KEY = "S3NT1NEL-api-key"
 TOKEN = "S3NT1NEL-token"
 PASSWORD = "S3NT1NEL-password"
 SESSION = "S3NT1NEL-session"  # what the login returns: a secret too
+CODE = "S3NT1NEL-2fa-code"  # the two-factor code e-mailed to the user
 FORMS = (
     API_KEY,
     TOKEN,
     PASSWORD,
     SESSION,
+    CODE,
     base64.b64encode(f"7:{API_KEY}".encode()).decode(),
 )
 
@@ -68,6 +75,8 @@ class ScriptedServer(LoopbackServer):
     def _answer(self, target: str) -> bytes:
         if target.endswith("/login"):
             return self._login_answer()
+        if target.endswith("/login2fa"):
+            return self._two_factor_answer()
         if self.scenario == "404":
             return _json(404, {"message": "not found"})
         if self.scenario == "garbage":
@@ -85,7 +94,20 @@ class ScriptedServer(LoopbackServer):
             return _json(200, {"user_token": SESSION})
         if self.scenario == "login-drop":
             return b""
+        if self.scenario.startswith("2fa-"):
+            return _json(202, {"nonce": "n0nce"})
         return _json(200, {"user_token": SESSION, "user_id": 7})
+
+    def _two_factor_answer(self) -> bytes:
+        answers = {
+            "2fa-401": _json(401, {"message": "Invalid code"}),
+            "2fa-400": _json(400, {"message": "Validation error"}),
+            "2fa-500": _json(500, {"message": "oops"}),
+            "2fa-not-json": _json(200, "not a session"),
+            "2fa-partial": _json(200, {"user_token": SESSION}),  # not the answer the spec gives
+            "2fa-garbage": b"NOT HTTP AT ALL\r\n\r\n",
+        }
+        return answers.get(self.scenario, b"")  # "2fa-drop": close without answering
 
 
 def _json(status: int, body: object) -> bytes:
@@ -194,6 +216,56 @@ async def test_a_failed_login_keeps_no_password(
             "email": "a@example.com",
             "password": "***",
         }
+
+
+@pytest.mark.parametrize("backend", ["httpx", "aiohttp"])
+@pytest.mark.parametrize(
+    "scenario",
+    ["2fa-401", "2fa-400", "2fa-500", "2fa-not-json", "2fa-partial", "2fa-garbage", "2fa-drop"],
+)
+async def test_a_failed_two_factor_step_keeps_no_code(
+    caplog: pytest.LogCaptureFixture, scenario: str, backend: str
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    async with (
+        ScriptedServer(scenario) as server,
+        VoipStudio(
+            **CREDENTIALS["login"], base_url=server.base_url, max_retries=0, http_backend=backend
+        ) as vs,
+    ):
+        with pytest.raises(TwoFactorRequiredError) as challenge:
+            await vs.cdrs.get(1)
+        with pytest.raises(VoipStudioError) as caught:
+            await vs.complete_two_factor(CODE, challenge.value.nonce)
+
+    texts = list(_reachable_texts(caught.value))
+    assert any("/login2fa" in text for text in texts)  # the two-factor request was reached
+    for text in texts:
+        assert not _leaks(text), text
+    for record in caplog.records:
+        assert not _leaks(record.getMessage()), record.getMessage()
+        assert not _leaks(repr(record.__dict__))
+    response = getattr(caught.value, "response", None)
+    if response is not None:  # what was sent is shown, the code masked
+        assert json.loads(response.request.content) == {"code": "***", "nonce": "n0nce"}
+
+
+@pytest.mark.parametrize("backend", ["httpx", "aiohttp"])
+async def test_the_two_factor_body_still_reaches_the_server(backend: str) -> None:
+    fake = FakeVoipStudio(two_factor_code="123456")
+    with serve_in_thread(fake) as url:
+        creds = fake.credentials
+        options: dict[str, Any] = {"base_url": url, "http_backend": backend, "max_retries": 0}
+        async with VoipStudio(email=creds.email, password=creds.password, **options) as vs:
+            with pytest.raises(TwoFactorRequiredError) as challenge:
+                await vs.cdrs.list()
+            with pytest.raises(AuthenticationError):
+                await vs.complete_two_factor("654321", challenge.value.nonce)
+            with pytest.raises(TwoFactorRequiredError) as challenge:
+                await vs.cdrs.list()
+            await vs.complete_two_factor("123456", challenge.value.nonce)
+            assert (await vs.cdrs.list()).total == fake.count("cdrs")
+    assert fake.login2fa_count == 2
 
 
 @pytest.mark.parametrize("backend", ["httpx", "aiohttp"])

@@ -6,10 +6,16 @@ import asyncio
 import base64
 import json
 from collections.abc import AsyncGenerator, AsyncIterator, Generator
+from typing import Any
 
 import httpx
-from voipstudio_history_client.api.auth import login
-from voipstudio_history_client.models import LoginRequest, LoginResponse, TwoFactorChallenge
+from voipstudio_history_client.api.auth import login, login_2fa
+from voipstudio_history_client.models import (
+    LoginRequest,
+    LoginResponse,
+    TwoFactorChallenge,
+    TwoFactorRequest,
+)
 
 from ._decode import make_status_error, parse_model
 from ._errors import APIResponseValidationError, TwoFactorRequiredError, VoipStudioError
@@ -17,6 +23,8 @@ from ._operations import operation
 
 _LOGIN = operation(login)
 _LOGIN_WHAT = f"{_LOGIN.method} {_LOGIN.path}"
+_LOGIN_2FA = operation(login_2fa)
+_LOGIN_2FA_WHAT = f"{_LOGIN_2FA.method} {_LOGIN_2FA.path}"
 
 __all__ = ["BasicAuth", "LoginAuth", "TokenAuth"]
 
@@ -36,6 +44,22 @@ class _MaskedHeaders(httpx.Headers):
         return repr(httpx.Headers(masked, encoding=self.encoding))
 
 
+def _json_body(body: object) -> tuple[bytes, dict[str, str]]:
+    """Compact JSON and the headers httpx adds only to requests built from ``content=``."""
+    data = json.dumps(body, separators=(",", ":")).encode()
+    return data, {"Content-Type": "application/json", "Content-Length": str(len(data))}
+
+
+def _shown(sent: httpx.Request, body: object) -> httpx.Request:
+    """``sent`` as errors may show it: ``body`` (its secret masked) as its content."""
+    headers = [(k, v) for k, v in sent.headers.multi_items() if k.lower() != "content-length"]
+    return httpx.Request(sent.method, sent.url, headers=headers, json=body)
+
+
+def _shown_two_factor(sent: httpx.Request, nonce: str) -> httpx.Request:
+    return _shown(sent, TwoFactorRequest(code="***", nonce=nonce).to_dict())
+
+
 def _set_token(request: httpx.Request, token: str) -> None:
     if not isinstance(request.headers, _MaskedHeaders):
         request.headers = _MaskedHeaders(request.headers)
@@ -43,7 +67,8 @@ def _set_token(request: httpx.Request, token: str) -> None:
 
 
 class _LoginBody(httpx.AsyncByteStream):
-    """The login request's JSON body, given to the transport once and then dropped.
+    """A login request's JSON body (password or two-factor code), given to the transport
+    once and then dropped.
 
     Built as a stream, not ``content=``, so the request never keeps it: its
     ``content`` raises ``httpx.RequestNotRead`` and, once sent, its stream is empty. An
@@ -164,15 +189,10 @@ class LoginAuth(_AsyncOnlyAuth):
         if self._attempts != attempts_seen and self._last_error is not None:
             raise self._last_error  # someone tried while we waited for the lock, and failed
         kwargs = login._get_kwargs(body=LoginRequest(email=self._email, password=self._password))
-        body = json.dumps(kwargs["json"], separators=(",", ":")).encode()
+        body, body_headers = _json_body(kwargs["json"])
         url = httpx.URL(self._login_url)
-        # httpx adds Host and Content-Length only to requests built from content=.
-        headers = {
-            **kwargs["headers"],
-            "Host": url.netloc.decode("ascii"),
-            "Content-Type": "application/json",
-            "Content-Length": str(len(body)),
-        }
+        # httpx adds Host only to requests built by a client.
+        headers = {**kwargs["headers"], "Host": url.netloc.decode("ascii"), **body_headers}
         return httpx.Request(
             kwargs["method"].upper(), url, headers=headers, stream=_LoginBody(body)
         )
@@ -180,8 +200,49 @@ class LoginAuth(_AsyncOnlyAuth):
     def _shown_login(self, sent: httpx.Request) -> httpx.Request:
         """The login request as errors may show it: the password masked."""
         body = login._get_kwargs(body=LoginRequest(email=self._email, password="***"))["json"]
-        headers = [(k, v) for k, v in sent.headers.multi_items() if k.lower() != "content-length"]
-        return httpx.Request(sent.method, sent.url, headers=headers, json=body)
+        return _shown(sent, body)
+
+    @staticmethod
+    def two_factor_request(code: str, nonce: str) -> dict[str, Any]:
+        """The ``POST /login2fa`` request's ``_get_kwargs()``, its body a one-shot stream.
+
+        Args:
+            code: The code e-mailed to the user.
+            nonce: The nonce of the ``TwoFactorRequiredError``.
+
+        Returns:
+            Keyword arguments for ``Requester.send``; the request never keeps the code.
+        """
+        kwargs = _LOGIN_2FA.build(body=TwoFactorRequest(code=code, nonce=nonce))
+        body, body_headers = _json_body(kwargs.pop("json"))
+        headers = {**kwargs.get("headers", {}), **body_headers}
+        return {**kwargs, "headers": headers, "content": _LoginBody(body)}
+
+    @staticmethod
+    def hide_two_factor_code(error: VoipStudioError, nonce: str) -> None:
+        """Show the code masked in the request ``error``'s response carries.
+
+        Args:
+            error: An error raised while sending ``two_factor_request``.
+            nonce: The nonce that request carried.
+        """
+        response = getattr(error, "response", None)
+        if isinstance(response, httpx.Response):
+            response.request = _shown_two_factor(response.request, nonce)
+
+    def accept_two_factor(self, response: httpx.Response, nonce: str) -> None:
+        """Keep the session token of a ``POST /login2fa`` answer.
+
+        Args:
+            response: The read answer (status < 400) to ``two_factor_request``.
+            nonce: The nonce that request carried.
+
+        Raises:
+            APIResponseValidationError: The answer is not the session the spec gives (its
+                body not shown: it may hold a session token).
+        """
+        response.request = _shown_two_factor(response.request, nonce)
+        self._accept_session(response, _LOGIN_2FA_WHAT)
 
     async def _finish_login(self, response: httpx.Response) -> None:
         self._attempts += 1
@@ -200,13 +261,16 @@ class LoginAuth(_AsyncOnlyAuth):
             raise TwoFactorRequiredError(challenge.nonce)
         if response.status_code >= 400:
             raise make_status_error(response, response.content, path_template=_LOGIN.path)
+        self._accept_session(response, _LOGIN_WHAT)
+
+    def _accept_session(self, response: httpx.Response, what: str) -> None:
         if response.status_code != 200:
             raise APIResponseValidationError(
-                f"{_LOGIN_WHAT}: unexpected status {response.status_code}", response=response
+                f"{what}: unexpected status {response.status_code}", response=response
             )
         try:
             session: LoginResponse | None = parse_model(
-                response, LoginResponse.from_dict, what=_LOGIN_WHAT
+                response, LoginResponse.from_dict, what=what
             )
         except APIResponseValidationError:
             session = None
@@ -214,7 +278,7 @@ class LoginAuth(_AsyncOnlyAuth):
             # Raised outside the handler, so the error that holds the body (which may hold a
             # session token) is not kept as this one's __context__ either.
             raise APIResponseValidationError(
-                f"{_LOGIN_WHAT}: the answer does not match the spec (body not shown: it may "
+                f"{what}: the answer does not match the spec (body not shown: it may "
                 "hold a session token)",
                 response=httpx.Response(response.status_code, request=response.request),
             )

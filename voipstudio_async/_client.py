@@ -12,7 +12,6 @@ from typing import Self, Unpack
 import attrs
 import httpx
 from voipstudio_history_client.api.auth import login_2fa
-from voipstudio_history_client.models import LoginResponse, TwoFactorRequest
 
 from ._auth import BasicAuth, LoginAuth, TokenAuth
 from ._budget import DEFAULT_RETRY_BUDGET, RetryBudget
@@ -26,8 +25,7 @@ from ._constants import (
     DEFAULT_MAX_RETRY_AFTER,
     DEFAULT_TIMEOUT,
 )
-from ._decode import parse_model
-from ._errors import ClientClosedError
+from ._errors import ClientClosedError, VoipStudioError
 from ._operations import calls, operation
 from ._options import ClientArgs, ClientOptions, HttpBackend, build_http_client
 from ._ratelimit import DEFAULT_RATE_LIMIT, RateLimit
@@ -355,19 +353,21 @@ class VoipStudio:
         auth = self._requester.auth
         if not isinstance(auth, LoginAuth):
             raise TypeError("complete_two_factor() needs a client built with email= and password=")
-        kwargs = _LOGIN_2FA.build(
-            body=TwoFactorRequest(code=_check_secret("code", code), nonce=nonce)
-        )
+        # The code is sent as a one-shot stream and masked in what errors carry.
+        kwargs = auth.two_factor_request(_check_secret("code", code), nonce)
         with self._requester.deadline(deadline):
-            response = await self._requester.send(
-                kwargs,
-                # A code is single-use: a replay after an ambiguous failure would be refused.
-                policy=RetryPolicy.NO_REPLAY,
-                path_template=_LOGIN_2FA.path,
-                auth=httpx.Auth(),
-            )
-        what = f"{_LOGIN_2FA.method} {_LOGIN_2FA.path}"
-        auth.set_token(parse_model(response, LoginResponse.from_dict, what=what).user_token)
+            try:
+                response = await self._requester.send(
+                    kwargs,
+                    # A code is single-use: a replay after an ambiguous failure is refused.
+                    policy=RetryPolicy.NO_REPLAY,
+                    path_template=_LOGIN_2FA.path,
+                    auth=httpx.Auth(),
+                )
+            except VoipStudioError as exc:
+                auth.hide_two_factor_code(exc, nonce)
+                raise
+        auth.accept_two_factor(response, nonce)
 
     async def aclose(self) -> None:
         """Close the connection pool (unless ``http_client`` was yours); idempotent."""
