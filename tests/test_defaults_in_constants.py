@@ -30,3 +30,74 @@ def test_the_walk_defaults_are_the_constants() -> None:
     assert _pagination.MAX_PAGE_SIZE is _constants.MAX_PAGE_SIZE == 5000
     assert _pagination.PREFETCH_PAGES is _constants.PREFETCH_PAGES == 2
     assert _decode.YIELD_EVERY is _constants.YIELD_EVERY == 500
+
+
+# Modules whose defaults other work of this wave is still moving (issue 20 item 5 is done
+# for them when they leave this list): the rate limiters, object storage and fleets.
+_NOT_YET = ("_ratelimit", "storage/", "fleet/")
+PACKAGE = Path(str(_constants.__file__)).parent
+SDK_MODULES = sorted(
+    path.relative_to(PACKAGE).as_posix()
+    for path in PACKAGE.rglob("*.py")
+    if path.name != "_constants.py"
+    and not path.relative_to(PACKAGE).as_posix().startswith(("cli/", "testing/", *_NOT_YET))
+)
+
+
+def _is_numeric(node: ast.expr) -> bool:
+    """A number written in place: a literal, arithmetic on literals, a ``timedelta(...)``."""
+    if isinstance(node, ast.Constant):
+        return isinstance(node.value, int | float) and not isinstance(node.value, bool)
+    if isinstance(node, ast.UnaryOp):
+        return _is_numeric(node.operand)
+    if isinstance(node, ast.BinOp):
+        return _is_numeric(node.left) and _is_numeric(node.right)
+    if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "timedelta":
+        return all(_is_numeric(k.value) for k in node.keywords) and all(
+            _is_numeric(a) for a in node.args
+        )
+    return False
+
+
+def numeric_bindings(source: str) -> list[str]:
+    """Module-level names bound to a number written in place."""
+    found = []
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.Assign | ast.AnnAssign) and node.value is not None:
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            if _is_numeric(node.value):
+                found += [t.id for t in targets if isinstance(t, ast.Name)]
+    return found
+
+
+@pytest.mark.parametrize("module", SDK_MODULES)
+def test_no_sdk_module_binds_a_numeric_default_of_its_own(module: str) -> None:
+    assert numeric_bindings((PACKAGE / module).read_text(encoding="utf-8")) == []
+
+
+@pytest.mark.parametrize(
+    ("source", "names"),
+    [
+        ("_LIMIT = 10", ["_LIMIT"]),
+        ("LIMIT: Final = 64 * 1024", ["LIMIT"]),
+        ("_FLOOR = -0.5", ["_FLOOR"]),
+        ("WAIT = timedelta(days=7)", ["WAIT"]),
+        ("FLAG = True\nNAME = 'x'\nMASK = os.O_RDONLY | 1\nT = TypeVar('T')", []),
+        ("from ._constants import LIMIT\nlimit = LIMIT", []),
+    ],
+)
+def test_the_scan_finds_numbers_written_in_place(source: str, names: list[str]) -> None:
+    assert numeric_bindings(source) == names
+
+
+def test_the_moved_defaults_are_the_constants() -> None:
+    from voipstudio_async import _bulk, _parts
+    from voipstudio_async.warehouse import DEFAULT_LOOKBACK
+
+    assert _bulk.MAX_LISTED_PROBLEMS is _constants.MAX_LISTED_PROBLEMS
+    assert _decode.MAX_TEXT_BODY is _constants.MAX_TEXT_BODY
+    assert _decode.MAX_PARSERS is _constants.MAX_PARSERS
+    assert _parts.PART_FILE_MODE is _constants.PART_FILE_MODE
+    assert DEFAULT_LOOKBACK is _constants.DEFAULT_LOOKBACK
+    # The stale-part pattern follows the token length.
+    assert _parts._PART.fullmatch(f".x.{'ab' * _constants.PART_TOKEN_BYTES}.part")

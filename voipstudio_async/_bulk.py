@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, Protocol, Self, TypeVar
 
 from ._checks import ID_REQUIREMENT, check_positive_int, is_id
-from ._constants import DEFAULT_BULK_CHUNK_ITEMS, DEFAULT_BULK_CONCURRENCY
+from ._constants import DEFAULT_BULK_CHUNK_ITEMS, DEFAULT_BULK_CONCURRENCY, MAX_LISTED_PROBLEMS
 from ._errors import BulkOperationError, NotFoundError
 from ._fields import json_names
 from ._transport import Requester, RetryPolicy
@@ -31,8 +31,6 @@ __all__ = [
     "patch_model_fields",
     "run_each",
 ]
-
-_MAX_LISTED_PROBLEMS = 10
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -109,8 +107,8 @@ class DeleteAllResult:
 def _raise_problems(problems: list[str]) -> None:
     if not problems:
         return
-    shown = "; ".join(problems[:_MAX_LISTED_PROBLEMS])
-    more = len(problems) - _MAX_LISTED_PROBLEMS
+    shown = "; ".join(problems[:MAX_LISTED_PROBLEMS])
+    more = len(problems) - MAX_LISTED_PROBLEMS
     suffix = f"; and {more} more" if more > 0 else ""
     raise ValueError(f"invalid input, nothing was sent: {shown}{suffix}")
 

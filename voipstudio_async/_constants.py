@@ -1,5 +1,6 @@
 """Every default of the SDK, in one place (the modules that use them import from here)."""
 
+from datetime import timedelta
 from typing import Final
 
 import httpx
@@ -25,6 +26,12 @@ MAX_RETRY_DELAY: Final = 8.0
 # A Retry-After beyond this is a broken header rather than a real instruction.
 ABSURD_RETRY_AFTER: Final = 86_400.0
 
+# Responses and errors (`_decode`).
+MAX_TEXT_BODY: Final = 4096
+"""Bytes of a non-JSON error body (an HTML page can be megabytes) an exception keeps."""
+MAX_PARSERS: Final = 256
+"""Parsers (generated ``from_dict`` methods: a few dozen) whose fast builder is cached."""
+
 # The Requester.
 # How much of an error body a stream reads before raising (the rest is discarded).
 MAX_ERROR_BODY: Final = 64 * 1024
@@ -49,10 +56,16 @@ DEFAULT_BULK_CHUNK_ITEMS: Final = 100
 """Items per bulk request: keeps PATCH bodies small and `/monitors/1,2,...` paths short."""
 DEFAULT_BULK_CONCURRENCY: Final = 4
 """Chunks (or downloads) in flight at once; the client's own gate still applies."""
+MAX_LISTED_PROBLEMS: Final = 10
+"""Problems a bulk argument error lists by name; the rest are counted."""
 
 # Downloads.
 DEFAULT_DOWNLOAD_CHUNK_BYTES: Final = 256 * 1024
 """Bytes per read/write: large enough for throughput, small enough for flat memory."""
+PART_TOKEN_BYTES: Final = 6
+"""Random bytes in a ``.part`` file's name (``.<name>.<hex>.part``, 12 hex digits)."""
+PART_FILE_MODE: Final = 0o666
+"""A ``.part`` file's mode before the umask, as ``open()`` uses (``os.open``'s is 0o777)."""
 
 # The aiohttp backend (`_fast`).
 # Bodies up to this size (with a Content-Length) are read in one call inside the
@@ -96,6 +109,10 @@ REDIS_MAX_CONNECTIONS: Final = 16
 """Redis connections per shared limiter; more concurrent decisions queue for one."""
 REDIS_STATE_TTL: Final = 3600
 """Seconds an account's shared state outlives its last update."""
+
+# Warehouse syncs (`warehouse`).
+DEFAULT_LOOKBACK: Final = timedelta(days=7)
+"""How far back from the newest loaded row a sync re-reads rows to catch changes."""
 
 # Fleets (`fleet`): many accounts on Dask.
 FLEET_ACCOUNT_RETRIES: Final = 2

@@ -13,7 +13,7 @@ import attrs
 import httpx
 from voipstudio_history_client.types import UNSET, Unset
 
-from ._constants import YIELD_EVERY
+from ._constants import MAX_PARSERS, MAX_TEXT_BODY, YIELD_EVERY
 from ._errors import (
     APIResponseValidationError,
     APIStatusError,
@@ -43,9 +43,6 @@ except ImportError:  # pragma: no cover - exercised only without the extra
 
 
 M = TypeVar("M")
-
-# An HTML error page can be megabytes; the exception keeps enough to diagnose it.
-_MAX_TEXT_BODY = 4096
 
 
 def _decode_object(response: httpx.Response, what: str) -> dict[str, Any]:
@@ -219,7 +216,6 @@ def _data_item_class(envelope: object, item: object, *, listed: bool = True) -> 
 # checked against ``from_dict`` as for list pages.
 
 _UNKNOWN: Any = object()
-_MAX_PARSERS = 256  # parsers are the generated from_dict methods: a few dozen
 _model_builders: dict[Callable[..., Any], Callable[[dict[str, Any]], Any] | None] = {}
 _data_builders: dict[Callable[..., Any], Callable[[dict[str, Any]], Any] | None] = {}
 
@@ -252,7 +248,7 @@ def parse_model(
         model = from_dict(body)
     except _DRIFT as exc:
         raise _drift(what, exc, response, body) from exc
-    if build is _UNKNOWN and len(_model_builders) < _MAX_PARSERS:
+    if build is _UNKNOWN and len(_model_builders) < MAX_PARSERS:
         _model_builders[from_dict] = _builder_for(type(model), body, model)
     return model
 
@@ -272,7 +268,7 @@ def parse_data(
     except _DRIFT as exc:
         raise _drift(what, exc, response, body) from exc
     item = envelope.data
-    if build is _UNKNOWN and len(_data_builders) < _MAX_PARSERS:
+    if build is _UNKNOWN and len(_data_builders) < MAX_PARSERS:
         cls = _data_item_class(envelope, item, listed=False)
         _data_builders[from_dict] = None if cls is None else _builder_for(cls, raw, item)
     return item
@@ -462,7 +458,7 @@ def make_status_error(
         try:
             body = loads(content)
         except ValueError:
-            body = content[:_MAX_TEXT_BODY].decode("utf-8", errors="replace")
+            body = content[:MAX_TEXT_BODY].decode("utf-8", errors="replace")
     if isinstance(body, dict):
         errors = _parse_errors(body.get("errors"))
         raw_message = body.get("message")

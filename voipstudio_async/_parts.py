@@ -21,12 +21,11 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import IO, Any
 
+from ._constants import PART_FILE_MODE, PART_TOKEN_BYTES
+
 __all__ = ["commit_part", "create_part", "remove_stale_parts"]
 
-_TOKEN_BYTES = 6
-_PART = re.compile(r"\.(?P<name>.+)\.[0-9a-f]{12}\.part")
-# 0o666 as open() uses (the umask decides the rest); os.open's default would be 0o777.
-_MODE = 0o666
+_PART = re.compile(rf"\.(?P<name>.+)\.[0-9a-f]{{{2 * PART_TOKEN_BYTES}}}\.part")
 _CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
 _INSPECT = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
 
@@ -48,7 +47,7 @@ else:
 
 
 def _part_path(target: Path) -> Path:
-    return target.with_name(f".{target.name}.{secrets.token_hex(_TOKEN_BYTES)}.part")
+    return target.with_name(f".{target.name}.{secrets.token_hex(PART_TOKEN_BYTES)}.part")
 
 
 def _is_file_of(path: Path, fd: int) -> bool:
@@ -69,7 +68,7 @@ def create_part(target: Path) -> tuple[Path, int]:
     """
     while True:
         path = _part_path(target)
-        fd = os.open(path, _CREATE, _MODE)
+        fd = os.open(path, _CREATE, PART_FILE_MODE)
         # A cleanup may take the file between its creation and our lock: then it is
         # (or is about to be) deleted, so start over with a new name.
         if _try_lock(fd) and _is_file_of(path, fd):

@@ -27,6 +27,7 @@ import pyarrow as pa
 from dlt.extract.source import DltSource
 
 from .._client import VoipStudio
+from .._constants import DEFAULT_LOOKBACK
 from .._filters import Filter
 from .._pagination import MAX_PAGE_SIZE
 from ._columns import RESOURCES, ResourceName, TableShape, shape
@@ -49,7 +50,6 @@ SOURCE_NAME = "voipstudio"
 EXTRACTED = "extracted"
 """Resource-state key: ``[new, updated]`` rows of the extract that wrote the state."""
 
-DEFAULT_LOOKBACK = timedelta(days=7)
 BATCH_ROWS = MAX_PAGE_SIZE
 """Rows per Arrow batch: one full page of the walk."""
 
