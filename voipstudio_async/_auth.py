@@ -92,11 +92,24 @@ class _AsyncOnlyAuth(httpx.Auth):
     def sync_auth_flow(
         self, request: httpx.Request
     ) -> Generator[httpx.Request, httpx.Response, None]:
+        """Refuse: these flows serve ``httpx.AsyncClient`` only.
+
+        Args:
+            request: The request a synchronous ``httpx.Client`` would send.
+
+        Raises:
+            RuntimeError: Always.
+        """
         raise RuntimeError(f"{type(self).__name__} works with httpx.AsyncClient only")
 
 
 class BasicAuth(_AsyncOnlyAuth):
-    """HTTP Basic ``user_id:api_key`` (the v1.1 scheme; also accepted by v1.2)."""
+    """HTTP Basic ``user_id:api_key`` (the v1.1 scheme; also accepted by v1.2).
+
+    Args:
+        user_id: The VoIPstudio user id.
+        api_key: The user's API key (never shown in a repr or message).
+    """
 
     __slots__ = ("_header", "user_id")
 
@@ -116,12 +129,24 @@ class BasicAuth(_AsyncOnlyAuth):
     async def async_auth_flow(
         self, request: httpx.Request
     ) -> AsyncGenerator[httpx.Request, httpx.Response]:
+        """Set the ``Authorization`` header and send the request once.
+
+        Args:
+            request: The request to authenticate.
+
+        Yields:
+            The request, with its header set.
+        """
         request.headers["Authorization"] = self._header
         yield request
 
 
 class TokenAuth(_AsyncOnlyAuth):
-    """``X-Auth-Token: <token>`` (a login token or an API token)."""
+    """``X-Auth-Token: <token>`` (a login token or an API token).
+
+    Args:
+        token: The token to send (never shown in a repr or message).
+    """
 
     __slots__ = ("_token",)
 
@@ -139,6 +164,14 @@ class TokenAuth(_AsyncOnlyAuth):
     async def async_auth_flow(
         self, request: httpx.Request
     ) -> AsyncGenerator[httpx.Request, httpx.Response]:
+        """Set the ``X-Auth-Token`` header and send the request once.
+
+        Args:
+            request: The request to authenticate.
+
+        Yields:
+            The request, with its header set.
+        """
         _set_token(request, self._token)
         yield request
 
@@ -153,6 +186,11 @@ class LoginAuth(_AsyncOnlyAuth):
     that failed while a task waited for the lock is not repeated: the task raises the
     same error, so a wrong password or a two-factor challenge (which e-mails a code on
     every attempt) costs one attempt, not one per waiting request.
+
+    Args:
+        email: The account's e-mail address.
+        password: Its password (kept in memory only, never shown).
+        login_url: The URL of ``POST /login``.
     """
 
     __slots__ = (
@@ -180,7 +218,11 @@ class LoginAuth(_AsyncOnlyAuth):
         return f"LoginAuth(email={self._email!r}, password='***')"
 
     def set_token(self, token: str) -> None:
-        """Adopt a session token (e.g. from the two-factor step)."""
+        """Adopt a session token (e.g. from the two-factor step).
+
+        Args:
+            token: The session token ``POST /login`` (or ``/login2fa``) returned.
+        """
         self._token = token
         self._generation += 1
         self._last_error = None
@@ -287,6 +329,19 @@ class LoginAuth(_AsyncOnlyAuth):
     async def async_auth_flow(
         self, request: httpx.Request
     ) -> AsyncGenerator[httpx.Request, httpx.Response]:
+        """Log in if no token is held, send the request, and on a 401 log in once more.
+
+        Args:
+            request: The request to authenticate.
+
+        Yields:
+            The login request when one is needed, then the request with its token.
+
+        Raises:
+            AuthenticationError: The login was refused.
+            TwoFactorRequiredError: The account needs the two-factor step.
+            APIResponseValidationError: The login answer did not match the spec.
+        """
         if self._token is None:
             attempts = self._attempts
             async with self._lock:

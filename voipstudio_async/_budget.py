@@ -40,8 +40,11 @@ class RetryBudget:
     """
 
     ratio: float = DEFAULT_BUDGET_RATIO
+    """Retries allowed per call over the window (0.2: one retry for five calls)."""
     window: float = DEFAULT_BUDGET_WINDOW
+    """Seconds of calls and retries the budget counts."""
     floor: int = DEFAULT_BUDGET_FLOOR
+    """Retries allowed per window whatever the ratio, so a quiet client still retries."""
 
     def __post_init__(self) -> None:
         check_number(self.ratio, "ratio")

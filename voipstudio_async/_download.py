@@ -65,11 +65,13 @@ class DownloadResult:
     """A file that is complete at ``path``."""
 
     path: Path
+    """Where the file is."""
     size: int
     """Bytes in the file."""
     sha256: str
     """Hex digest of the file's content."""
     content_type: str | None
+    """The response's ``Content-Type``, if it sent one."""
     skipped: bool = False
     """True when ``download_many`` found the file already complete and sent nothing."""
 
@@ -92,6 +94,12 @@ class DownloadStream:
     Iterating to the end verifies the length (``Content-Length``, and ``expected_size``
     when given) and raises ``IncompleteDownloadError`` on a mismatch; transport errors
     while reading raise ``APIConnectionError`` / ``APITimeoutError``.
+
+    Args:
+        response: The open response whose body is read.
+        path_template: The operation's path template, for messages and logs.
+        chunk_size: Bytes per chunk of ``async for``.
+        expected_size: The size the body must have, when known (e.g. the recording's).
     """
 
     def __init__(
@@ -147,7 +155,18 @@ class DownloadStream:
         return self.iter_bytes()
 
     async def iter_bytes(self, chunk_size: int | None = None) -> AsyncIterator[bytes]:
-        """Yield the decoded body in chunks of ``chunk_size`` bytes (the last may be shorter)."""
+        """Yield the decoded body in chunks of ``chunk_size`` bytes (the last may be shorter).
+
+        Args:
+            chunk_size: Bytes per chunk; None uses the stream's own.
+
+        Yields:
+            The body's bytes, in order.
+
+        Raises:
+            IncompleteDownloadError: The body ended before its announced size.
+            APIConnectionError: The connection failed while reading.
+        """
         try:
             async for chunk in self._response.aiter_bytes(chunk_size or self._chunk_size):
                 self.bytes_received += len(chunk)

@@ -42,18 +42,26 @@ class ErrorDetail:
     """One entry of an error body's ``errors``: a field (if any) and what is wrong with it."""
 
     field: str | None
+    """The field the problem is about, or None for the request as a whole."""
     message: str
+    """What is wrong with it, as the API said."""
 
 
 class APIStatusError(VoipStudioError):
     """The API answered with a status >= 400."""
 
     status_code: int
+    """The HTTP status, e.g. 404."""
     message: str
+    """The error body's ``message``, or the status's reason phrase."""
     errors: list[ErrorDetail]
+    """The error body's ``errors``: one entry per field the API refused."""
     body: object
+    """The error body, decoded from JSON when it was JSON."""
     response: httpx.Response
+    """The response (its body read)."""
     path_template: str | None
+    """The operation's path template, e.g. ``/cdrs/{id}`` (never the URL)."""
     retry_after: float | None
     """Seconds the server asked to wait (``Retry-After``), when it sent a usable value."""
     after_ambiguous_failure: bool
@@ -170,10 +178,16 @@ class APITimeoutError(APIConnectionError):
 
 
 class APIResponseValidationError(VoipStudioError):
-    """A successful response whose body does not match the spec."""
+    """A successful response whose body does not match the spec.
+
+    Args:
+        message: What does not match.
+    """
 
     response: httpx.Response
+    """The response (its body read)."""
     body: object
+    """The body as decoded, when it could be."""
 
     def __init__(self, message: str, *, response: httpx.Response, body: object = None) -> None:
         self.response = response
@@ -185,6 +199,7 @@ class TwoFactorRequiredError(VoipStudioError):
     """POST /login answered 202: finish with ``await vs.complete_two_factor(code, nonce)``."""
 
     nonce: str
+    """The challenge's nonce, for ``complete_two_factor()``."""
 
     def __init__(self, nonce: str) -> None:
         self.nonce = nonce
@@ -198,7 +213,9 @@ class IncompleteDownloadError(VoipStudioError):
     """The body ended before ``expected`` bytes arrived."""
 
     expected: int
+    """Bytes announced (``Content-Length``, or the item's size)."""
     received: int
+    """Bytes that arrived."""
 
     def __init__(self, expected: int, received: int) -> None:
         self.expected = expected
@@ -207,9 +224,14 @@ class IncompleteDownloadError(VoipStudioError):
 
 
 class BulkOperationError(VoipStudioError):
-    """Raised by ``BulkResult.raise_for_failures()``; ``result`` is that BulkResult."""
+    """Raised by ``BulkResult.raise_for_failures()``; ``result`` is that BulkResult.
+
+    Args:
+        message: The error's text.
+    """
 
     result: Any
+    """The ``BulkResult``: its ``failed`` outcomes carry each item's error."""
 
     def __init__(self, result: Any, message: str = "bulk operation had failures") -> None:
         self.result = result
@@ -217,7 +239,11 @@ class BulkOperationError(VoipStudioError):
 
 
 class ClientClosedError(VoipStudioError):
-    """The client was used after ``aclose()`` (or after its ``async with`` block)."""
+    """The client was used after ``aclose()`` (or after its ``async with`` block).
+
+    Args:
+        message: The error's text.
+    """
 
     def __init__(self, message: str = "the VoipStudio client is closed") -> None:
         super().__init__(message)

@@ -30,8 +30,11 @@ class Filter:
     """
 
     property: str
+    """The field's API name, e.g. ``duration`` or ``calldate``."""
     operator: Operator
+    """One of ``eq``, ``like``, ``gt``, ``gte``, ``lt``, ``lte``."""
     value: FilterValue
+    """What the field is compared with."""
 
     def __post_init__(self) -> None:
         if not isinstance(self.property, str) or not self.property.strip():

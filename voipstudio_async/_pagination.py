@@ -36,9 +36,13 @@ class Page(Generic[T]):
     """
 
     items: list[T]
+    """The page's items, typed (``Cdr``, ``Monitor``, ...)."""
     total: int | None
+    """Matching rows over all pages, or None when the server did not say."""
     page: int
+    """The page number asked for (1-based)."""
     limit: int
+    """The page size asked for."""
     response: httpx.Response = field(repr=False, compare=False)
     """The raw HTTP response (headers, timing)."""
 

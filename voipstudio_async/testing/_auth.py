@@ -22,9 +22,13 @@ class Credentials:
     """What a test needs to sign in to the fake."""
 
     user_id: int
+    """The user id that signs in with ``api_key`` (HTTP Basic)."""
     api_key: str
+    """The API key (also accepted as an ``X-Auth-Token``)."""
     email: str
+    """The e-mail address of ``POST /login``."""
     password: str
+    """The password of ``POST /login``."""
 
 
 def unauthorized(reason: str) -> ApiError:

@@ -30,6 +30,27 @@ class FakeVoipStudio:
     an in-process `httpx` transport, or serve `app` on loopback (see
     `serve_in_thread`). Paths in faults, hooks and the log are relative to the
     prefix (`/cdrs`, `/monitors/7.mp3`).
+
+    Args:
+        seed: Seeds every generated record (same seed and sizes, same data).
+        cdrs: CDRs in the account.
+        calltracking: Call-tracking CDRs (default: one for every 20 CDRs).
+        monitors: Call recordings.
+        msdrs: Media-session records.
+        chats: Chats.
+        chatmsgs: Chat messages (default: five per chat).
+        voicemessages: Voicemails.
+        statements: Statements.
+        users: Users of the account.
+        prefix: The API's path prefix.
+        host: The host name of `base_url` (in process it is never resolved).
+        ranges: Whether downloads honour `Range` requests.
+        two_factor_code: The code `POST /login2fa` accepts; None: no two-factor step.
+        email: The e-mail address that signs in with the password.
+        clock: The clock tokens and rate limits read (a fake clock in tests).
+        token_ttl: Seconds a session token lives.
+        default_limit: The page size when a request gives no `limit`.
+        log_size: Requests kept in `requests`.
     """
 
     def __init__(
@@ -108,7 +129,14 @@ class FakeVoipStudio:
         return list(self._state.account.user_ids)
 
     def issued(self, token: str) -> bool:
-        """Whether ``token`` is a live session token from this fake's ``POST /login``."""
+        """Whether ``token`` is a live session token from this fake's ``POST /login``.
+
+        Args:
+            token: The token to check.
+
+        Returns:
+            True while the token is issued and unexpired.
+        """
         return self._auth.issued(token)
 
     @property
@@ -135,7 +163,11 @@ class FakeVoipStudio:
         return self._clock() + self._offset
 
     def advance(self, seconds: float) -> None:
-        """Move the fake's clock forward, e.g. past the 30-minute token expiry."""
+        """Move the fake's clock forward, e.g. past the 30-minute token expiry.
+
+        Args:
+            seconds: How far.
+        """
         self._offset += seconds
 
     def expire_tokens(self) -> None:
@@ -145,11 +177,25 @@ class FakeVoipStudio:
     # -- data ------------------------------------------------------------------------------
 
     def count(self, kind: Countable) -> int:
-        """Rows in a collection (also `chatmsgs` and `statements`)."""
+        """Rows in a collection (also `chatmsgs` and `statements`).
+
+        Args:
+            kind: The collection, e.g. `"cdrs"`.
+
+        Returns:
+            The number of rows.
+        """
         return len(self.ids(kind))
 
     def ids(self, kind: Countable) -> list[int]:
-        """Ids of a collection in ascending order (also `chatmsgs` and `statements`)."""
+        """Ids of a collection in ascending order (also `chatmsgs` and `statements`).
+
+        Args:
+            kind: The collection, e.g. `"monitors"`.
+
+        Returns:
+            The ids.
+        """
         with self._state.lock:
             if kind == "chatmsgs":
                 return sorted(self._state.chatmsgs)
@@ -158,47 +204,117 @@ class FakeVoipStudio:
             return self._state.collections[kind].ids()
 
     def get(self, kind: Kind, ident: int) -> Record | None:
-        """A copy of one row, or None."""
+        """A copy of one row, or None.
+
+        Args:
+            kind: The collection.
+            ident: The row's id.
+
+        Returns:
+            The row as the API would send it, or None when there is none.
+        """
         row = self._state.collections[kind].get(ident)
         return dict(row) if row is not None else None
 
     def records(self, kind: Kind) -> list[Record]:
-        """Copies of every row, by ascending id."""
+        """Copies of every row, by ascending id.
+
+        Args:
+            kind: The collection.
+
+        Returns:
+            The rows.
+        """
         coll = self._state.collections[kind]
         with self._state.lock:
             return [dict(coll.get(i) or {}) for i in coll.ids()]
 
     def insert(self, kind: Kind, n: int = 1, **fields: Any) -> list[int]:
-        """Add `n` generated rows (with `fields` overriding generated values); returns their ids."""
+        """Add `n` generated rows (with `fields` overriding generated values); returns their ids.
+
+        Args:
+            kind: The collection.
+            n: How many rows.
+            **fields: Values that replace the generated ones, by API field name.
+
+        Returns:
+            The new rows' ids.
+        """
         return self._state.insert(kind, n, **fields)
 
     def delete(self, kind: Kind, ids: Iterable[int]) -> int:
-        """Remove rows directly (not through the API); returns how many existed."""
+        """Remove rows directly (not through the API); returns how many existed.
+
+        Args:
+            kind: The collection.
+            ids: The rows to remove.
+
+        Returns:
+            How many of them existed.
+        """
         return self._state.collections[kind].delete(ids)
 
     def insert_cdrs(self, n: int = 1, **fields: Any) -> list[int]:
-        """Add `n` CDRs, newest ids last."""
+        """Add `n` CDRs, newest ids last.
+
+        Args:
+            n: How many CDRs.
+            **fields: Values that replace the generated ones, by API field name.
+
+        Returns:
+            The new CDRs' ids.
+        """
         return self.insert("cdrs", n, **fields)
 
     def delete_cdrs(self, ids: Iterable[int]) -> int:
-        """Remove CDRs directly; returns how many existed."""
+        """Remove CDRs directly; returns how many existed.
+
+        Args:
+            ids: The CDRs to remove.
+
+        Returns:
+            How many of them existed.
+        """
         return self.delete("cdrs", ids)
 
     def add_monitor(self, size: int | None = None, **fields: Any) -> int:
-        """Add one recording (e.g. a 200 MB one) and return its id."""
+        """Add one recording (e.g. a 200 MB one) and return its id.
+
+        Args:
+            size: Bytes of its MP3 (None: a generated size).
+            **fields: Values that replace the generated ones, by API field name.
+
+        Returns:
+            The recording's id.
+        """
         if size is not None:
             fields["size"] = size
         return self.insert("monitors", 1, **fields)[0]
 
     def add_voicemessage(self, size: int | None = None, **fields: Any) -> int:
-        """Add one voicemessage, optionally with an MP3 of `size` bytes, and return its id."""
+        """Add one voicemessage, optionally with an MP3 of `size` bytes, and return its id.
+
+        Args:
+            size: Bytes of its MP3 (None: a generated size).
+            **fields: Values that replace the generated ones, by API field name.
+
+        Returns:
+            The voicemessage's id.
+        """
         ident = self.insert("voicemessages", 1, **fields)[0]
         if size is not None:
             self._state.set_voicemessage_size(ident, size)
         return ident
 
     def on_request(self, hook: Hook) -> Callable[[], None]:
-        """Call `hook(method, path)` before each request is handled; returns an unsubscribe."""
+        """Call `hook(method, path)` before each request is handled; returns an unsubscribe.
+
+        Args:
+            hook: Called with the method and the path after the prefix.
+
+        Returns:
+            A function that removes the hook.
+        """
         self.app.hooks.append(hook)
         return lambda: self.app.hooks.remove(hook)
 
@@ -211,26 +327,65 @@ class FakeVoipStudio:
         return body
 
     def expected_size(self, kind: Download, ident: int) -> int:
-        """Bytes the download `kind` (e.g. `"monitor_mp3"`) of record `ident` serves."""
+        """Bytes the download `kind` (e.g. `"monitor_mp3"`) of record `ident` serves.
+
+        Args:
+            kind: The download, e.g. `"monitor_mp3"` or `"voicemessage_mp3"`.
+            ident: The record's id.
+
+        Returns:
+            The size in bytes.
+        """
         return self._body(kind, ident).size
 
     def iter_expected(self, kind: Download, ident: int) -> Iterator[bytes]:
-        """The bytes of a download in chunks, without holding a big body in memory."""
+        """The bytes of a download in chunks, without holding a big body in memory.
+
+        Args:
+            kind: The download, e.g. `"monitor_mp3"` or `"voicemessage_mp3"`.
+            ident: The record's id.
+
+        Yields:
+            The body's bytes, in order.
+        """
         body = self._body(kind, ident)
         return body.chunks(0, body.size)
 
     def expected_bytes(self, kind: Download, ident: int) -> bytes:
-        """The whole body of a download (use `expected_sha256` for big ones)."""
+        """The whole body of a download (use `expected_sha256` for big ones).
+
+        Args:
+            kind: The download, e.g. `"monitor_mp3"` or `"voicemessage_mp3"`.
+            ident: The record's id.
+
+        Returns:
+            The body.
+        """
         return b"".join(self.iter_expected(kind, ident))
 
     def expected_sha256(self, kind: Download, ident: int) -> str:
-        """Hex SHA-256 of a download's body."""
+        """Hex SHA-256 of a download's body.
+
+        Args:
+            kind: The download, e.g. `"monitor_mp3"` or `"voicemessage_mp3"`.
+            ident: The record's id.
+
+        Returns:
+            The hex digest.
+        """
         return sha256_of(self.iter_expected(kind, ident))
 
     # -- faults ----------------------------------------------------------------------------
 
     def add_fault(self, fault: Fault) -> Fault:
-        """Activate a fault rule; its `hits` count how often it fired."""
+        """Activate a fault rule; its `hits` count how often it fired.
+
+        Args:
+            fault: The rule.
+
+        Returns:
+            The same rule.
+        """
         return self._faults.add(fault)
 
     def fail(
@@ -244,7 +399,20 @@ class FakeVoipStudio:
         retry_after: str | int | None = None,
         message: str = "Service unavailable",
     ) -> Fault:
-        """Answer matching requests with `status` (and `Retry-After` if given)."""
+        """Answer matching requests with `status` (and `Retry-After` if given).
+
+        Args:
+            path: The glob (`/cdrs/*`) or compiled regex matched against the path.
+            status: The status to answer with.
+            method: The HTTP method to match (`*`: any).
+            times: Hit only the first `times` matching requests (None: all).
+            probability: Hit each matching request with this chance (None: always).
+            retry_after: The `Retry-After` header to send, if any.
+            message: The error body's message.
+
+        Returns:
+            The rule; its `hits` are live.
+        """
         return self.add_fault(
             Fault(
                 "status",
@@ -267,7 +435,18 @@ class FakeVoipStudio:
         times: int | None = None,
         probability: float | None = None,
     ) -> Fault:
-        """Delay matching requests before they are handled."""
+        """Delay matching requests before they are handled.
+
+        Args:
+            path: The glob (`/cdrs/*`) or compiled regex matched against the path.
+            seconds: The delay.
+            method: The HTTP method to match (`*`: any).
+            times: Hit only the first `times` matching requests (None: all).
+            probability: Hit each matching request with this chance (None: always).
+
+        Returns:
+            The rule; its `hits` are live.
+        """
         return self.add_fault(Fault("latency", path, method, times, probability, delay=seconds))
 
     def drop_connection(
@@ -278,7 +457,17 @@ class FakeVoipStudio:
         times: int | None = None,
         probability: float | None = None,
     ) -> Fault:
-        """Close the connection without answering (in process: raise `RemoteProtocolError`)."""
+        """Close the connection without answering (in process: raise `RemoteProtocolError`).
+
+        Args:
+            path: The glob (`/cdrs/*`) or compiled regex matched against the path.
+            method: The HTTP method to match (`*`: any).
+            times: Hit only the first `times` matching requests (None: all).
+            probability: Hit each matching request with this chance (None: always).
+
+        Returns:
+            The rule; its `hits` are live.
+        """
         return self.add_fault(Fault("drop", path, method, times, probability))
 
     def cut_body(
@@ -290,7 +479,18 @@ class FakeVoipStudio:
         times: int | None = None,
         probability: float | None = None,
     ) -> Fault:
-        """Announce the full `Content-Length`, send `after_bytes` (default half), then stop."""
+        """Announce the full `Content-Length`, send `after_bytes` (default half), then stop.
+
+        Args:
+            path: The glob (`/cdrs/*`) or compiled regex matched against the path.
+            after_bytes: Bytes sent before the body stops (None: half).
+            method: The HTTP method to match (`*`: any).
+            times: Hit only the first `times` matching requests (None: all).
+            probability: Hit each matching request with this chance (None: always).
+
+        Returns:
+            The rule; its `hits` are live.
+        """
         return self.add_fault(
             Fault("truncate", path, method, times, probability, after_bytes=after_bytes)
         )
@@ -305,7 +505,19 @@ class FakeVoipStudio:
         times: int | None = None,
         probability: float | None = None,
     ) -> Fault:
-        """Send the body slowly: `chunk_size` bytes every `interval` seconds."""
+        """Send the body slowly: `chunk_size` bytes every `interval` seconds.
+
+        Args:
+            path: The glob (`/cdrs/*`) or compiled regex matched against the path.
+            chunk_size: Bytes per chunk.
+            interval: Seconds between chunks.
+            method: The HTTP method to match (`*`: any).
+            times: Hit only the first `times` matching requests (None: all).
+            probability: Hit each matching request with this chance (None: always).
+
+        Returns:
+            The rule; its `hits` are live.
+        """
         return self.add_fault(
             Fault(
                 "drip",
@@ -333,7 +545,13 @@ class FakeVoipStudio:
         """Answer 429 beyond ``requests_per_second`` (bucket of ``burst``, default one
         second's worth), with or without ``Retry-After``; ``None`` lifts the limit.
 
-        Returns the limit, whose ``admitted``/``refused`` counts are live.
+        Args:
+            requests_per_second: The rate the fake serves; None lifts the limit.
+            burst: Requests allowed at once (None: one second's worth).
+            retry_after: Whether a 429 carries `Retry-After`.
+
+        Returns:
+            The limit, whose ``admitted``/``refused`` counts are live (None when lifted).
         """
         limit = (
             None

@@ -19,6 +19,21 @@ class Fault:
     `path` is a glob (`/monitors/*.mp3`) or a compiled regex (searched). With
     `times`, only the first `times` matching requests are hit; with
     `probability`, each matching request is hit with that chance (seeded RNG).
+
+    Attributes:
+        kind: What the rule does: `status`, `latency`, `drop`, `truncate` or `drip`.
+        path: The glob or regex matched against the path after the prefix.
+        method: The HTTP method matched (`*` for any).
+        times: Hit only the first `times` matching requests (None: all).
+        probability: Hit each matching request with this chance (None: always).
+        status: The status a `status` rule answers with.
+        retry_after: The `Retry-After` value a `status` rule sends, if any.
+        message: The error body's message of a `status` rule.
+        delay: Seconds a `latency` rule adds.
+        after_bytes: Bytes a `truncate` rule sends before it stops (None: half).
+        chunk_size: Bytes per chunk of a `drip` rule.
+        interval: Seconds between the chunks of a `drip` rule.
+        hits: Requests the rule has hit so far.
     """
 
     kind: FaultKind
@@ -36,7 +51,15 @@ class Fault:
     hits: int = field(default=0, init=False)
 
     def matches(self, method: str, path: str) -> bool:
-        """Whether the rule's method and path patterns cover this request."""
+        """Whether the rule's method and path patterns cover this request.
+
+        Args:
+            method: The request's method, upper case.
+            path: The request's path after the prefix.
+
+        Returns:
+            True when both patterns match.
+        """
         if self.method != "*" and self.method.upper() != method:
             return False
         if isinstance(self.path, re.Pattern):

@@ -12,7 +12,16 @@ SECRET_HEADERS = frozenset({b"authorization", b"x-auth-token", b"cookie", b"prox
 
 @dataclass(frozen=True)
 class LoggedRequest:
-    """One request as the fake saw it. `status` is None when the connection was dropped."""
+    """One request as the fake saw it. `status` is None when the connection was dropped.
+
+    Attributes:
+        method: The HTTP method.
+        path: The path after the prefix, e.g. `/cdrs` or `/monitors/7.mp3`.
+        query: The query string, as sent.
+        raw_headers: The headers as sent (read `headers`, which redacts credentials).
+        status: The status answered, or None when the connection was dropped.
+        fault: The kind of fault rule that shaped the answer, if any.
+    """
 
     method: str
     path: str

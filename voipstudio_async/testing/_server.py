@@ -110,6 +110,11 @@ class LoopbackServer:
     The server's event loop runs in its own thread, so faults, live changes and
     the request log work as in process. Use `serve_in_subprocess` when the
     client's CPU use must not be shared with the server (benchmarks).
+
+    Args:
+        fake: What to serve.
+        host: The address to listen on (loopback).
+        port: The port (0: a free one).
     """
 
     def __init__(
@@ -148,7 +153,15 @@ class LoopbackServer:
 
 @contextlib.contextmanager
 def serve_in_thread(fake: FakeVoipStudio, port: int = 0) -> Iterator[str]:
-    """`with serve_in_thread(fake) as base_url:` serves `fake` on 127.0.0.1 until the block ends."""
+    """`with serve_in_thread(fake) as base_url:` serves `fake` on 127.0.0.1 until the block ends.
+
+    Args:
+        fake: What to serve.
+        port: The port (0: a free one).
+
+    Yields:
+        The base URL to give `VoipStudio(base_url=...)`.
+    """
     with LoopbackServer(fake, port=port) as base_url:
         yield base_url
 
@@ -167,6 +180,14 @@ def serve_in_subprocess(
     `VOIPSTUDIO_API_KEY`) and, with `--big-monitor`, `BIG_MONITOR_IDS` (comma-separated,
     in the order given). `cpu` pins the server to that CPU (where the OS allows), so a
     benchmark's client and server do not share a core. The process is terminated on exit.
+
+    Args:
+        args: Arguments of `python -m voipstudio_async.testing`, e.g. `["--cdrs", "1000"]`.
+        timeout: Seconds to wait for the server to start.
+        cpu: The CPU to pin the server to, if any.
+
+    Yields:
+        The variables the server exported, for a client's environment.
     """
     command = [sys.executable, "-m", "voipstudio_async.testing", "--port", "0", *args]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
