@@ -53,7 +53,9 @@ class ItemOutcome(Generic[T]):
     """What happened to one input item."""
 
     id: int
+    """The item's id."""
     ok: bool
+    """True when the item was done."""
     error: Exception | None = None
     """Why the item failed: the exception its chunk (or download) raised."""
     value: T | None = None
@@ -65,6 +67,7 @@ class BulkResult(Generic[T]):
     """One `ItemOutcome` per input item, in input order (duplicates included)."""
 
     outcomes: tuple[ItemOutcome[T], ...] = ()
+    """One outcome per input item, in input order."""
 
     @property
     def succeeded(self) -> list[ItemOutcome[T]]:
@@ -97,6 +100,7 @@ class DeleteAllResult:
     """Answer to a collection-wide DELETE."""
 
     status_code: int
+    """The HTTP status: 204 deleted, 202 accepted and finished later."""
 
     @property
     def accepted(self) -> bool:
