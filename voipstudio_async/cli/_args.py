@@ -12,17 +12,22 @@ from typing import Literal, cast, get_args
 
 from .. import __version__
 from .._filters import Filter, FilterValue, Operator
-from ._fake import FAKE_CDRS, FAKE_MONITORS, FAKE_VOICEMESSAGES
+from ._defaults import (
+    DEFAULT_CONCURRENCY,
+    FAKE_CDRS,
+    FAKE_MONITORS,
+    FAKE_VOICEMESSAGES,
+    FIRST_YEAR,
+    MAX_CONCURRENCY,
+)
 from ._fleet import add_fleet_parser
 from ._sync import add_sync_parser
 
 __all__ = [
     "COLLECTIONS",
     "DATES_HELP",
-    "DEFAULT_CONCURRENCY",
     "FILTER_HELP",
     "FORMULA_GUARD_HELP",
-    "MAX_CONCURRENCY",
     "S3_HELP",
     "S3_OBJECT_HELP",
     "Collection",
@@ -48,15 +53,10 @@ FILTER_HELP = (
     "(e.g. duration:gt:60, disposition:eq:ANSWERED, src:like:+44); repeat to AND them."
 )
 
-DEFAULT_CONCURRENCY = 8
-MAX_CONCURRENCY = 256
-"""Beyond this a server sees a flood, not an archive job (each download holds a connection)."""
-
 # Digits only, without a leading zero or plus: "0044..." and "+44..." stay phone numbers.
 _INT = re.compile(r"^-?(0|[1-9][0-9]*)$")
 _FLOAT = re.compile(r"^-?(0|[1-9][0-9]*)\.[0-9]+$")
 _IDS = re.compile(r"^[0-9]+(,[0-9]+)*$")
-_FIRST_YEAR = 1000
 
 
 def parse_date(text: str) -> datetime:
@@ -68,9 +68,9 @@ def parse_date(text: str) -> datetime:
             f"invalid date {text!r}: expected YYYY-MM-DD or 'YYYY-MM-DD HH:MM:SS'"
         ) from None
     # The API reads a date's year as four digits; no call history is that old anyway.
-    if moment.year < _FIRST_YEAR:
+    if moment.year < FIRST_YEAR:
         raise argparse.ArgumentTypeError(
-            f"invalid date {text!r}: the year must be {_FIRST_YEAR} or later"
+            f"invalid date {text!r}: the year must be {FIRST_YEAR} or later"
         )
     return moment
 

@@ -16,6 +16,7 @@ from typing import IO, Any, Literal, TextIO
 from .._client import VoipStudio
 from .._filters import FilterArg
 from .._parts import commit_part, create_part, remove_stale_parts
+from ._defaults import EXPORT_PAGE_SIZE
 from ._errors import UserError
 from ._output import Task
 from ._query import FIELDS
@@ -38,7 +39,6 @@ _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # A signed plain number (an E.164 "+4420...", a "-12.5") is a value to a spreadsheet,
 # not a formula: quoting it would corrupt every phone number on a database import.
 _SIGNED_NUMBER = re.compile(r"[+-][0-9]+(\.[0-9]+)?")
-_BATCH = 1000
 
 
 def neutralise(text: str) -> str:
@@ -149,9 +149,9 @@ async def _write_rows(
         await write(_header())
     rows = 0
     batch: list[dict[str, Any]] = []
-    async for cdr in vs.cdrs.iterate_consistent(filter=filters, page_size=_BATCH):
+    async for cdr in vs.cdrs.iterate_consistent(filter=filters, page_size=EXPORT_PAGE_SIZE):
         batch.append(cdr.to_dict())
-        if len(batch) >= _BATCH:
+        if len(batch) >= EXPORT_PAGE_SIZE:
             await write(_render(batch, fmt, formula_guard))
             task.advance(len(batch))
             rows += len(batch)

@@ -5,15 +5,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .._client import VoipStudio
+from ._defaults import FAKE_CDRS, FAKE_MONITORS, FAKE_VOICEMESSAGES
 
 if TYPE_CHECKING:
     from ..testing import FakeVoipStudio
 
-__all__ = ["FAKE_CDRS", "FAKE_MONITORS", "FAKE_VOICEMESSAGES", "fake_account", "fake_client"]
-
-FAKE_CDRS = 20_000
-FAKE_MONITORS = 500
-FAKE_VOICEMESSAGES = 200
+__all__ = ["fake_account", "fake_client"]
 """A realistic account: six months (May to October 2026) of history."""
 
 

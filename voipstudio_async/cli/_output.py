@@ -14,7 +14,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol, TextIO
 
-from ._progress_lines import PROGRESS_INTERVAL, LineTracker
+from ._defaults import PROGRESS_INTERVAL
+from ._progress_lines import LineTracker
 
 try:
     from . import _pretty

@@ -23,12 +23,10 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from ._defaults import PIPED_WIDTH
 from ._units import human_bytes
 
 __all__ = ["RichTracker", "is_terminal", "log_handler", "print_table", "progress"]
-
-# Piped tables go to files and pagers: do not squeeze them into 80 columns.
-_PIPED_WIDTH = 200
 
 
 def is_terminal(file: TextIO) -> bool:
@@ -40,7 +38,7 @@ def print_table(file: TextIO, columns: Sequence[str], rows: Sequence[Sequence[st
     """A rich table, full width in a terminal, 200 columns when piped."""
     console = Console(file=file, highlight=False, soft_wrap=True)
     if not console.is_terminal:
-        console = Console(file=file, highlight=False, soft_wrap=True, width=_PIPED_WIDTH)
+        console = Console(file=file, highlight=False, soft_wrap=True, width=PIPED_WIDTH)
     table = Table(show_lines=False)
     for column in columns:
         table.add_column(column, no_wrap=True)

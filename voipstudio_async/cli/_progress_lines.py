@@ -19,12 +19,10 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Self
 
+from ._defaults import PROGRESS_INTERVAL
 from ._units import human_bytes
 
-__all__ = ["PROGRESS_INTERVAL", "LineTracker", "progress_line"]
-
-PROGRESS_INTERVAL = 10.0
-"""Seconds between two progress lines of a step, at most."""
+__all__ = ["LineTracker", "progress_line"]
 
 
 def _duration(seconds: float) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ._defaults import LISTED_FAILURES
 from ._media import FetchReport
 from ._output import Ui
 from ._s3 import S3Target
@@ -11,8 +12,6 @@ from ._units import human_bytes
 from ._writes import WriteReport
 
 __all__ = ["print_export", "print_fetch", "print_write"]
-
-_LISTED_FAILURES = 50
 
 
 def print_export(ui: Ui, rows: int, output: Path | S3Target) -> None:
@@ -46,7 +45,7 @@ def print_write(ui: Ui, report: WriteReport, verb: str, *, dry_run: bool) -> Non
 
 
 def _print_failures(ui: Ui, what: str, failed: dict[int, str]) -> None:
-    for item_id, reason in sorted(failed.items())[:_LISTED_FAILURES]:
+    for item_id, reason in sorted(failed.items())[:LISTED_FAILURES]:
         ui.warn(f"failed {what} {item_id}: {reason}")
-    if len(failed) > _LISTED_FAILURES:
-        ui.warn(f"... and {len(failed) - _LISTED_FAILURES} more failures")
+    if len(failed) > LISTED_FAILURES:
+        ui.warn(f"... and {len(failed) - LISTED_FAILURES} more failures")

@@ -21,18 +21,15 @@ from .._errors import (
 from ._args import parse_args
 from ._commands import Confirm, Context, dispatch
 from ._credentials import check_credentials
+from ._defaults import CLI_MAX_RETRIES, PROGRESS_INTERVAL
 from ._errors import EXIT_BROKEN_PIPE, EXIT_FAILED, EXIT_USAGE, UserError
 from ._fake import fake_client
 from ._fleet import fleet_command
 from ._media import describe_error
 from ._output import Ui
-from ._progress_lines import PROGRESS_INTERVAL
 from ._sync import sync_command
 
 __all__ = ["Confirm", "run"]
-
-# An archive should ride out a bad minute: more retries than the SDK's default 2.
-CLI_MAX_RETRIES = 5
 
 
 def _connect(args: argparse.Namespace, environ: Mapping[str, str]) -> VoipStudio:
