@@ -130,7 +130,11 @@ def _check_sort(sort: object, direction: object, sort_fields: Collection[str]) -
 
 
 class Resource:
-    """Base of every namespace: holds the shared Requester."""
+    """Base of every namespace: holds the shared Requester.
+
+    Args:
+        requester: The client's requester (the client builds the namespaces).
+    """
 
     def __init__(self, requester: Requester) -> None:
         self._requester = requester
@@ -186,6 +190,10 @@ class ListResource(Resource, Generic[T]):
 
     A subclass names its list operation as the class attribute ``_list_op``; an
     instance built with another ``endpoint`` serves that one instead.
+
+    Args:
+        requester: The client's requester (the client builds the namespaces).
+        endpoint: The list operation to serve instead of the class's.
     """
 
     _list_op: ClassVar[ListEndpoint[Any]]
@@ -237,6 +245,25 @@ class ListResource(Resource, Generic[T]):
 
         ``deadline``: seconds for the whole call, retries and waits included (default:
         the client's); past it ``APITimeoutError``.
+
+        Args:
+            page: The page number, from 1.
+            limit: Items per page (1 to 5000).
+            filter: Conditions, all of which an item must meet: ``(field, operator,
+                value)`` tuples or ``Filter`` objects, by the API's field names.
+            sort: The field to order by (the API's name, e.g. ``calldate``).
+            direction: ``"ASC"`` or ``"DESC"`` (with ``sort``).
+            timeout: Seconds (or an ``httpx.Timeout``) for each request; default the
+                client's.
+            deadline: Seconds for the whole call (None: no limit; default the client's).
+
+        Returns:
+            The page: ``items``, and ``total`` when the server counted them.
+
+        Raises:
+            ValueError: An argument is refused before anything is sent.
+            APIStatusError: The API answered with an error status.
+            APITimeoutError: The call did not finish in time.
         """
         check_id(page, "page")
         check_page_size("limit", limit)
@@ -269,6 +296,25 @@ class ListResource(Resource, Generic[T]):
         ``deadline`` applies to each page request. Walks by page number: if rows are
         inserted or deleted while it runs, items can shift between pages. Use
         ``iterate_consistent()`` for that case.
+
+        Args:
+            filter: Conditions, all of which an item must meet: ``(field, operator,
+                value)`` tuples or ``Filter`` objects, by the API's field names.
+            sort: The field to order by (the API's name, e.g. ``calldate``).
+            direction: ``"ASC"`` or ``"DESC"`` (with ``sort``).
+            page_size: Items per request (1 to 5000).
+            max_items: Stop after this many items (None: all).
+            timeout: Seconds (or an ``httpx.Timeout``) for each request; default the
+                client's.
+            deadline: Seconds for each page request (default the client's).
+
+        Returns:
+            An async iterator of the items, typed (``Cdr``, ``Monitor``, ...).
+
+        Raises:
+            ValueError: An argument is refused before anything is sent.
+            APIStatusError: The API answered with an error status.
+            APITimeoutError: A page did not arrive in time.
         """
         return self._walk(
             iterate_pages,
@@ -339,6 +385,23 @@ class KeysetListResource(ListResource[H]):
         inserted or deleted during the walk never make it skip or repeat an item (a
         page-number walk can). Use it for exports and syncs of live data; it costs
         the server's own sort order (always id ascending).
+
+        Args:
+            filter: Conditions, all of which an item must meet: ``(field, operator,
+                value)`` tuples or ``Filter`` objects, by the API's field names.
+            page_size: Items per request (1 to 5000).
+            max_items: Stop after this many items (None: all).
+            timeout: Seconds (or an ``httpx.Timeout``) for each request; default the
+                client's.
+            deadline: Seconds for each page request (default the client's).
+
+        Returns:
+            An async iterator of the items in ascending id order.
+
+        Raises:
+            ValueError: An argument is refused before anything is sent.
+            APIStatusError: The API answered with an error status.
+            APITimeoutError: A page did not arrive in time.
         """
         return self._walk(
             iterate_by_id,
