@@ -316,6 +316,7 @@ def test_the_s3_recipe_lists_every_call_the_command_makes() -> None:
 DOCUMENTED_MODULES = (
     "voipstudio_async._auth",
     "voipstudio_async._budget",
+    "voipstudio_async._client",
     "voipstudio_async._bulk",
     "voipstudio_async._download",
     "voipstudio_async._errors",

@@ -98,7 +98,12 @@ class VoipStudio:
     once on 401). Use it as ``async with VoipStudio(...) as vs:`` or call ``aclose()``.
 
     Args:
-        base_url: API root, e.g. ``https://l7api.com/v1.2/voipstudio``.
+        user_id: The VoIPstudio user id (with ``api_key``).
+        api_key: The user's API key (with ``user_id``).
+        token: An API or session token, sent as ``X-Auth-Token``.
+        email: The account's e-mail address (with ``password``).
+        password: Its password (with ``email``).
+        base_url: API root, e.g. ``https://l7api.com/v1.1/voipstudio`` (the default).
         timeout: default per-request timeout (seconds or ``httpx.Timeout``); never unbounded.
         max_retries: retries after the first attempt (see ``RetryPolicy``).
         max_retry_after: a ``Retry-After`` longer than this (seconds) is raised at once,
@@ -349,6 +354,15 @@ class VoipStudio:
         ``nonce`` comes from the exception, ``code`` from the user. Later requests use the
         resulting session token. Each new login e-mails a new code, so complete this
         before sending other requests.
+
+        Args:
+            code: The code sent to the user.
+            nonce: ``TwoFactorRequiredError.nonce``.
+            deadline: Seconds for the call (default the client's).
+
+        Raises:
+            TypeError: The client was not built with ``email=`` and ``password=``.
+            APIStatusError: The code was refused (e.g. ``AuthenticationError``).
         """
         auth = self._requester.auth
         if not isinstance(auth, LoginAuth):
