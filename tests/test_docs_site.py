@@ -323,6 +323,7 @@ DOCUMENTED_MODULES = (
     "voipstudio_async._filters",
     "voipstudio_async._pagination",
     "voipstudio_async.resources._base",
+    "voipstudio_async.resources._verbs",
     "voipstudio_async.testing._auth",
     "voipstudio_async.testing._fake",
     "voipstudio_async.testing._faults",

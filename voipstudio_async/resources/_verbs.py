@@ -125,6 +125,18 @@ class _IdDeletes(Resource):
         Every id is checked first; an empty ``ids`` raises ``ValueError`` and sends
         nothing (it never becomes the collection-wide DELETE). One outcome per input id,
         in input order; a failing chunk (e.g. 404) marks only its own ids failed.
+
+        Args:
+            ids: The ids to delete.
+            chunk_size: Ids per request.
+            concurrency: Requests in flight at once.
+            deadline: Seconds for the whole call (default the client's).
+
+        Returns:
+            One outcome per id (``result.ok``, ``result.failed``).
+
+        Raises:
+            ValueError: ``ids`` is empty or holds a bad id; nothing was sent.
         """
         with self._requester.deadline(deadline):
             return await _bulk_delete(
@@ -150,6 +162,17 @@ class _DeleteAll(Resource):
 
         Without it, ``ValueError`` and nothing is sent. Never retried once sent.
         ``result.accepted`` is True when the server answered 202 (deleting later).
+
+        Args:
+            confirm: Must be True: the whole collection is deleted.
+            deadline: Seconds for the whole call (default the client's).
+
+        Returns:
+            The answer's status (204 done, 202 accepted).
+
+        Raises:
+            ValueError: ``confirm`` is not True; nothing was sent.
+            APIStatusError: The API refused.
         """
         with self._requester.deadline(deadline):
             return await _delete_all(
@@ -186,6 +209,20 @@ class _Mp3Downloads(Resource, Generic[M]):
         replaced by a complete download. ``dest`` is a file path or a directory (the
         file is then e.g. ``monitor-<id>.mp3`` or ``voicemessage-<id>.mp3``).
         ``on_progress(done, total)`` may be sync or async.
+
+        Args:
+            id: The item's id, or the item itself.
+            dest: A file path, or a directory to save into.
+            expected_size: The size the file must have, when known.
+            on_progress: Called with the bytes done and the total (None when unknown).
+            deadline: Seconds for the whole call (default the client's).
+
+        Returns:
+            The file's path, size and SHA-256.
+
+        Raises:
+            IncompleteDownloadError: The body was shorter than announced; no file is left.
+            APIStatusError: The API answered with an error status (e.g. 404).
         """
         item_id, size = download_target(id, self._mp3_model, expected_size)
         with self._requester.deadline(deadline):
@@ -208,6 +245,14 @@ class _Mp3Downloads(Resource, Generic[M]):
         ``body.headers``, ``body.content_length`` and ``async for chunk in body``; the
         connection is closed when the block exits. Reading to the end verifies the
         length (and the model's ``size`` or ``expected_size``, as in ``download``).
+
+        Args:
+            id: The item's id, or the item itself.
+            expected_size: The size the body must have, when known.
+            deadline: Seconds for the whole call (default the client's).
+
+        Returns:
+            A context manager giving the open ``DownloadStream``.
         """
         item_id, size = download_target(id, self._mp3_model, expected_size)
         return _stream(
@@ -240,6 +285,22 @@ class _Mp3Downloads(Resource, Generic[M]):
         ``on_progress(id, done, total)`` may be sync or async. ``on_item(outcome)``
         (sync or async) is called once per id as soon as its outcome is final.
         ``file_name(id)`` names each file (default e.g. ``monitor-<id>.mp3``).
+
+        Args:
+            items: Ids or items to download.
+            dest_dir: The directory to save into.
+            concurrency: Downloads at once.
+            on_progress: Called with an item's id, its bytes done and its total.
+            skip_existing: Keep files already complete (checked by size and hash).
+            on_item: Called with each item's outcome as soon as it is final.
+            file_name: Names each file from its id.
+            deadline: Seconds for the whole call (default the client's).
+
+        Returns:
+            One outcome per item, ``value`` being its ``DownloadResult``.
+
+        Raises:
+            ValueError: An argument is refused before anything is sent.
         """
         ids, sizes = download_targets(items, self._mp3_model)
         with self._requester.deadline(deadline):
@@ -279,6 +340,20 @@ class _PcapDownloads(Resource):
         or ``msdr-<id>.pcap``). Verified against ``Content-Length`` (and
         ``expected_size`` when given); on failure no file is left and an existing
         ``dest`` is untouched.
+
+        Args:
+            id: The record's id.
+            dest: A file path, or a directory to save into.
+            expected_size: The size the file must have, when known.
+            on_progress: Called with the bytes done and the total (None when unknown).
+            deadline: Seconds for the whole call (default the client's).
+
+        Returns:
+            The file's path, size and SHA-256.
+
+        Raises:
+            IncompleteDownloadError: The body was shorter than announced; no file is left.
+            APIStatusError: The API answered with an error status (e.g. 404).
         """
         item_id = check_id(id)
         with self._requester.deadline(deadline):
@@ -296,7 +371,16 @@ class _PcapDownloads(Resource):
     def stream_pcap(
         self, id: int, *, expected_size: int | None = None, deadline: DeadlineArg = NOT_GIVEN
     ) -> AbstractAsyncContextManager[DownloadStream]:
-        """Open the record's packet capture body (``async with ... as body``); closed on exit."""
+        """Open the record's packet capture body (``async with ... as body``); closed on exit.
+
+        Args:
+            id: The record's id.
+            expected_size: The size the body must have, when known.
+            deadline: Seconds for the whole call (default the client's).
+
+        Returns:
+            A context manager giving the open ``DownloadStream``.
+        """
         return _stream(
             self._requester,
             self._pcap_op.build(check_id(id)),
