@@ -322,6 +322,7 @@ DOCUMENTED_MODULES = (
     "voipstudio_async._errors",
     "voipstudio_async._filters",
     "voipstudio_async._pagination",
+    "voipstudio_async._ratelimit",
     "voipstudio_async.resources._base",
     "voipstudio_async.resources._verbs",
     "voipstudio_async.testing._auth",

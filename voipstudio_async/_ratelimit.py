@@ -50,10 +50,15 @@ class RateLimit:
     """
 
     requests_per_second: float | None = None
+    """A static cap on the send rate (None: adapt to 429s only)."""
     burst: int | None = None
+    """Requests the cap lets through at once (None: one second's worth)."""
     redis_url: str | None = field(default=None, repr=False)  # may hold a password
+    """A Redis to keep the limit in, shared by every client using it (None: local)."""
     key: str | None = None
+    """The name the limit is shared under (None: one per account)."""
     redis_cluster: bool = False
+    """``redis_url`` names a node of a Redis Cluster."""
 
     def __post_init__(self) -> None:
         rps = self.requests_per_second
