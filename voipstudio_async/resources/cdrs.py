@@ -89,7 +89,14 @@ class Cdrs(KeysetListResource[Cdr], _DeleteAll, _PcapDownloads):
     async def get(
         self, id: int, *, timeout: TimeoutArg = NOT_GIVEN, deadline: DeadlineArg = NOT_GIVEN
     ) -> Cdr:
-        """One CDR by id."""
+        """One CDR by id.
+
+        Args:
+            id: The item's id.
+            timeout: Seconds (or an ``httpx.Timeout``) for the request; default the
+                client's.
+            deadline: Seconds for the whole call, retries included; default the client's.
+        """
         return await self._get_item(
             _GET_CDR, CdrItem.from_dict, check_id(id), timeout=timeout, deadline=deadline
         )
@@ -98,7 +105,13 @@ class Cdrs(KeysetListResource[Cdr], _DeleteAll, _PcapDownloads):
     async def dictionaries(
         self, *, timeout: TimeoutArg = NOT_GIVEN, deadline: DeadlineArg = NOT_GIVEN
     ) -> CdrDictionary:
-        """The CDR dictionaries (lookup values for coded fields)."""
+        """The CDR dictionaries (lookup values for coded fields).
+
+        Args:
+            timeout: Seconds (or an ``httpx.Timeout``) for the request; default the
+                client's.
+            deadline: Seconds for the whole call, retries included; default the client's.
+        """
         return await self._get_model(
             _GET_CDR_DICTIONARIES, CdrDictionary.from_dict, timeout=timeout, deadline=deadline
         )
@@ -107,7 +120,14 @@ class Cdrs(KeysetListResource[Cdr], _DeleteAll, _PcapDownloads):
     async def notes(
         self, id: int, *, timeout: TimeoutArg = NOT_GIVEN, deadline: DeadlineArg = NOT_GIVEN
     ) -> builtins.list[CdrNote]:
-        """The notes attached to a CDR (empty when it has none)."""
+        """The notes attached to a CDR (empty when it has none).
+
+        Args:
+            id: The item's id.
+            timeout: Seconds (or an ``httpx.Timeout``) for the request; default the
+                client's.
+            deadline: Seconds for the whole call, retries included; default the client's.
+        """
         body = await self._get_model(
             _GET_CDR_NOTES, CdrNotes.from_dict, check_id(id), timeout=timeout, deadline=deadline
         )
@@ -120,7 +140,14 @@ class Cdrs(KeysetListResource[Cdr], _DeleteAll, _PcapDownloads):
     async def trace(
         self, id: int, *, timeout: TimeoutArg = NOT_GIVEN, deadline: DeadlineArg = NOT_GIVEN
     ) -> str:
-        """The SIP trace of a call, as text."""
+        """The SIP trace of a call, as text.
+
+        Args:
+            id: The item's id.
+            timeout: Seconds (or an ``httpx.Timeout``) for the request; default the
+                client's.
+            deadline: Seconds for the whole call, retries included; default the client's.
+        """
         return await self._get_text(
             _GET_CDR_TRACE, check_id(id), timeout=timeout, deadline=deadline
         )

@@ -24,7 +24,14 @@ class Chats(KeysetListResource[Chat]):
     async def get(
         self, id: int, *, timeout: TimeoutArg = NOT_GIVEN, deadline: DeadlineArg = NOT_GIVEN
     ) -> Chat:
-        """One chat by id."""
+        """One chat by id.
+
+        Args:
+            id: The item's id.
+            timeout: Seconds (or an ``httpx.Timeout``) for the request; default the
+                client's.
+            deadline: Seconds for the whole call, retries included; default the client's.
+        """
         return await self._get_item(
             _GET_CHAT, ChatItem.from_dict, check_id(id), timeout=timeout, deadline=deadline
         )

@@ -19,7 +19,13 @@ class MediaSessions(Resource):
     async def dictionaries(
         self, *, timeout: TimeoutArg = NOT_GIVEN, deadline: DeadlineArg = NOT_GIVEN
     ) -> MediaSessionDictionary:
-        """The media session dictionaries."""
+        """The media session dictionaries.
+
+        Args:
+            timeout: Seconds (or an ``httpx.Timeout``) for the request; default the
+                client's.
+            deadline: Seconds for the whole call, retries included; default the client's.
+        """
         return await self._get_model(
             _GET_MEDIASESSION_DICTIONARIES,
             MediaSessionDictionary.from_dict,

@@ -48,7 +48,14 @@ class Monitors(KeysetListResource[Monitor], _IdDeletes, _DeleteAll, _Mp3Download
     async def get(
         self, id: int, *, timeout: TimeoutArg = NOT_GIVEN, deadline: DeadlineArg = NOT_GIVEN
     ) -> Monitor:
-        """One recording's metadata by id."""
+        """One recording's metadata by id.
+
+        Args:
+            id: The item's id.
+            timeout: Seconds (or an ``httpx.Timeout``) for the request; default the
+                client's.
+            deadline: Seconds for the whole call, retries included; default the client's.
+        """
         return await self._get_item(
             _GET, MonitorItem.from_dict, check_id(id), timeout=timeout, deadline=deadline
         )

@@ -38,7 +38,14 @@ class Msdrs(KeysetListResource[Msdr], _PcapDownloads):
     async def get(
         self, id: int, *, timeout: TimeoutArg = NOT_GIVEN, deadline: DeadlineArg = NOT_GIVEN
     ) -> Msdr:
-        """One MSDR by id."""
+        """One MSDR by id.
+
+        Args:
+            id: The item's id.
+            timeout: Seconds (or an ``httpx.Timeout``) for the request; default the
+                client's.
+            deadline: Seconds for the whole call, retries included; default the client's.
+        """
         return await self._get_item(
             _GET_MSDR, MsdrItem.from_dict, check_id(id), timeout=timeout, deadline=deadline
         )
@@ -47,7 +54,13 @@ class Msdrs(KeysetListResource[Msdr], _PcapDownloads):
     async def dictionaries(
         self, *, timeout: TimeoutArg = NOT_GIVEN, deadline: DeadlineArg = NOT_GIVEN
     ) -> MsdrDictionary:
-        """The MSDR dictionaries (lookup values for coded fields)."""
+        """The MSDR dictionaries (lookup values for coded fields).
+
+        Args:
+            timeout: Seconds (or an ``httpx.Timeout``) for the request; default the
+                client's.
+            deadline: Seconds for the whole call, retries included; default the client's.
+        """
         return await self._get_model(
             _GET_MSDR_DICTIONARIES, MsdrDictionary.from_dict, timeout=timeout, deadline=deadline
         )
@@ -56,7 +69,14 @@ class Msdrs(KeysetListResource[Msdr], _PcapDownloads):
     async def trace(
         self, id: int, *, timeout: TimeoutArg = NOT_GIVEN, deadline: DeadlineArg = NOT_GIVEN
     ) -> str:
-        """The SIP trace of a media session, as text."""
+        """The SIP trace of a media session, as text.
+
+        Args:
+            id: The item's id.
+            timeout: Seconds (or an ``httpx.Timeout``) for the request; default the
+                client's.
+            deadline: Seconds for the whole call, retries included; default the client's.
+        """
         return await self._get_text(
             _GET_MSDR_TRACE, check_id(id), timeout=timeout, deadline=deadline
         )

@@ -19,7 +19,13 @@ class Sms(Resource):
     async def dictionaries(
         self, *, timeout: TimeoutArg = NOT_GIVEN, deadline: DeadlineArg = NOT_GIVEN
     ) -> SmsDictionary:
-        """The SMS dictionaries."""
+        """The SMS dictionaries.
+
+        Args:
+            timeout: Seconds (or an ``httpx.Timeout``) for the request; default the
+                client's.
+            deadline: Seconds for the whole call, retries included; default the client's.
+        """
         return await self._get_model(
             _GET_SMS_DICTIONARIES, SmsDictionary.from_dict, timeout=timeout, deadline=deadline
         )

@@ -65,7 +65,14 @@ class Voicemessages(
     async def get(
         self, id: int, *, timeout: TimeoutArg = NOT_GIVEN, deadline: DeadlineArg = NOT_GIVEN
     ) -> Voicemessage:
-        """One voicemail's metadata by id."""
+        """One voicemail's metadata by id.
+
+        Args:
+            id: The item's id.
+            timeout: Seconds (or an ``httpx.Timeout``) for the request; default the
+                client's.
+            deadline: Seconds for the whole call, retries included; default the client's.
+        """
         return await self._get_item(
             _GET_VOICEMESSAGE,
             VoicemessageItem.from_dict,
