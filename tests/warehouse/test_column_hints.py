@@ -47,7 +47,7 @@ def _hint_warnings(records: list[logging.LogRecord]) -> list[str]:
     ]
 
 
-@pytest.mark.parametrize("destination", ["duckdb", "postgres"])
+@pytest.mark.parametrize("destination", ["duckdb", "postgres", "delta"])
 @pytest.mark.parametrize(
     "cdr_labels", [["vip", "callback"], [], None], ids=["two", "empty", "null"]
 )
@@ -64,6 +64,8 @@ def test_a_sync_logs_no_column_hint_difference(
     ident = fake.insert("cdrs", 1, labels=cdr_labels)[0]
     if destination == "duckdb":
         url = f"duckdb:///{tmp_path / 'h.duckdb'}"
+    elif destination == "delta":
+        url = f"file://{tmp_path / 'lake'}"
     else:
         url = request.getfixturevalue("postgres_url")
     dataset = f"hints_{tmp_path.name[-8:].replace('-', '_')}".lower()
@@ -86,6 +88,12 @@ def test_a_sync_logs_no_column_hint_difference(
 
 def _loaded_labels(destination: str, url: str, dataset: str, ident: int) -> object:
     query = f"select labels from {dataset}.cdrs where id = %s"
+    if destination == "delta":
+        from deltalake import DeltaTable
+
+        root = url.removeprefix("file://")
+        rows = DeltaTable(f"{root}/{dataset}/cdrs").to_pyarrow_table().to_pylist()
+        return next(r["labels"] for r in rows if r["id"] == ident)
     if destination == "duckdb":
         import duckdb
 
@@ -99,3 +107,20 @@ def _loaded_labels(destination: str, url: str, dataset: str, ident: int) -> obje
             row = cursor.fetchone()
     assert row is not None
     return row[0]
+
+
+def test_a_delta_table_keeps_labels_as_the_json_text_it_always_held(
+    tmp_path: Path,
+    fake: FakeVoipStudio,
+    factory: Callable[[], VoipStudio],
+    pipelines_dir: str,
+) -> None:
+    """Delta tables made before arrays were built as lists have a string ``labels``
+    column, which cannot take lists: Delta keeps the JSON text."""
+    from deltalake import DeltaTable
+
+    fake.insert("cdrs", 1, labels=["vip"])
+    root = tmp_path / "lake"
+    sync(parse_destination(f"file://{root}"), client_factory=factory, pipelines_dir=pipelines_dir)
+    table = DeltaTable(str(root / "voipstudio" / "cdrs")).to_pyarrow_table()
+    assert str(table.schema.field("labels").type) in ("string", "large_string", "string_view")

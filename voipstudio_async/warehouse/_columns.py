@@ -224,12 +224,13 @@ class TableShape:
         return pa.Table.from_arrays(columns, schema=self.schema)
 
 
-def shape(name: ResourceName) -> TableShape:
-    """The table shape of one resource, derived from its generated model."""
-    return model_shape(name, _MODELS[name], DATE_FIELDS[name])
+def shape(name: ResourceName, *, json_lists: bool = True) -> TableShape:
+    """The table shape of one resource, derived from its generated model (arrays of
+    scalars as JSON text unless ``json_lists``)."""
+    return model_shape(name, _MODELS[name], DATE_FIELDS[name], json_lists=json_lists)
 
 
-def model_shape(name: Any, model: type, date_field: str) -> TableShape:
+def model_shape(name: Any, model: type, date_field: str, *, json_lists: bool = True) -> TableShape:
     """The table shape of a generated model's rows, dated by ``date_field``."""
     names = json_names(model)
     attributes = tuple(names)
@@ -242,7 +243,11 @@ def model_shape(name: Any, model: type, date_field: str) -> TableShape:
     )
     schema = pa.schema(
         [
-            pa.field(field, _arrow_type(kind, types[attr]), nullable=field != "id")
+            pa.field(
+                field,
+                _arrow_type(kind, types[attr]) if json_lists else _ARROW[kind],
+                nullable=field != "id",
+            )
             for attr, field, kind in zip(attributes, fields, kinds, strict=True)
         ]
     )

@@ -235,6 +235,7 @@ def history_source(
     on_progress: ProgressCallback | None = None,
     stop: threading.Event | None = None,
     on_stopped: Callable[[str], None] | None = None,
+    json_lists: bool = True,
 ) -> DltSource:
     """The account's history as a dlt source: one table per resource, merged on ``id``.
 
@@ -245,6 +246,8 @@ def history_source(
     dictionaries (``cdrs_dictionary``, ``msdrs_dictionary``), replaced on each run.
     When ``stop`` is set, each walk ends at the next row (the dictionaries, one request
     each, are read whole) and ``on_stopped`` is called with the table's name.
+    ``json_lists=False`` loads arrays of scalars (``labels``) as JSON text in a ``text``
+    column instead of a ``json`` one: a Delta table's string column cannot take lists.
     """
     chosen = _check_resources(resources)
     window = _check_lookback(lookback)
@@ -255,7 +258,7 @@ def history_source(
     @dlt.source(name=SOURCE_NAME, max_table_nesting=0)
     def voipstudio() -> Iterator[Any]:
         for name in chosen:
-            table = shape(name)
+            table = shape(name, json_lists=json_lists)
             yield dlt.resource(
                 _history_rows(name, table, factory, window, on_progress, stop, on_stopped),
                 name=name,

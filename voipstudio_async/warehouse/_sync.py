@@ -211,7 +211,14 @@ def sync(
         report.stopped = True
 
     source = history_source(
-        client_factory, resources, lookback, on_progress=count, stop=stop, on_stopped=stopped
+        client_factory,
+        resources,
+        lookback,
+        on_progress=count,
+        stop=stop,
+        on_stopped=stopped,
+        # Delta tables made before lists were built hold `labels` as strings.
+        json_lists=target.table_format != "delta",
     )
     for name in source.resources:
         if name in RESOURCES:
