@@ -117,6 +117,26 @@ async def test_bad_iterate_consistent_arguments(
     assert httpx_mock.get_requests() == []
 
 
+@pytest.mark.parametrize("limit", [5001, 10000])
+async def test_a_page_above_the_documented_maximum_says_why(
+    vs: VoipStudio, httpx_mock: HTTPXMock, limit: int
+) -> None:
+    # The maximum is unverified (openapi/notes.md §6): the refusal names the reason and
+    # where it is written, not only the bound.
+    for call in (lambda: vs.cdrs.list(limit=limit), lambda: vs.cdrs.iterate(page_size=limit)):
+        with pytest.raises(ValueError, match="unverified.*API versions and page size"):
+            await _consume(call())
+    assert httpx_mock.get_requests() == []
+
+
+async def _consume(result: Any) -> None:
+    if hasattr(result, "__aiter__"):
+        async for _ in result:
+            break
+    else:
+        await result
+
+
 @pytest.mark.parametrize("limit", [1, 5000])
 async def test_limit_bounds_are_inclusive(
     vs: VoipStudio, httpx_mock: HTTPXMock, limit: int

@@ -9,7 +9,7 @@ from typing import Generic, Protocol, TypeVar
 
 import httpx
 
-from ._checks import check_int
+from ._checks import check_int, invalid
 from ._constants import MAX_PAGE_SIZE, PREFETCH_PAGES, YIELD_EVERY
 from ._errors import APIResponseValidationError
 from ._filters import Filter, FilterArg
@@ -55,8 +55,17 @@ class _HasId(Protocol):
 H = TypeVar("H", bound=_HasId)
 
 
+_WHY_MAX = (
+    "the largest page the API documents; whether it accepts more is unverified, so the SDK"
+    " does not send it: docs/development.md, 'API versions and page size'"
+)
+
+
 def check_page_size(name: str, value: object) -> int:
-    """``value`` if it is an int in 1..5000, else ValueError."""
+    """``value`` if it is an int in 1..5000, else ValueError; a larger int is refused saying
+    why (5000 is the only maximum any source documents; a larger page is unverified)."""
+    if isinstance(value, int) and not isinstance(value, bool) and value > MAX_PAGE_SIZE:
+        raise invalid(name, f"an int between 1 and {MAX_PAGE_SIZE} ({_WHY_MAX})", value)
     return check_int(value, name, maximum=MAX_PAGE_SIZE)
 
 
