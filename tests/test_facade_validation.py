@@ -124,7 +124,7 @@ async def test_a_page_above_the_documented_maximum_says_why(
     # The maximum is unverified (openapi/notes.md §6): the refusal names the reason and
     # where it is written, not only the bound.
     for call in (lambda: vs.cdrs.list(limit=limit), lambda: vs.cdrs.iterate(page_size=limit)):
-        with pytest.raises(ValueError, match="unverified.*API versions and page size"):
+        with pytest.raises(ValueError, match=r"unverified.*API versions and page size"):
             await _consume(call())
     assert httpx_mock.get_requests() == []
 
