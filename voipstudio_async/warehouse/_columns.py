@@ -12,7 +12,8 @@ dlt compares each Arrow table with the declared column hints (and warns on every
 they differ) and has no Arrow type that means JSON except a nested one. So the hints are
 read from what is built: an array of scalars (``labels``) is an Arrow list, a ``json``
 column on every destination; any other JSON shape (objects, nested models, unions) has no
-fixed Arrow type and is JSON text in a ``text`` column.
+fixed Arrow type and is JSON text declared ``json`` (so dlt notes the difference for such
+a field, which the History spec has none of), or ``text`` on Delta.
 """
 
 from __future__ import annotations
@@ -182,6 +183,9 @@ class TableShape:
     kinds: tuple[Kind, ...]
     date_field: str
     schema: pa.Schema
+    json_text_as_json: bool = True
+    """Load JSON text (objects, nested models) as ``json`` columns; off for Delta, whose
+    tables keep such columns as text."""
 
     @property
     def date_index(self) -> int:
@@ -189,10 +193,15 @@ class TableShape:
 
     def dlt_columns(self) -> dict[str, TColumnSchema]:
         """dlt column hints, the types the Arrow tables are built as: ``id`` the non-null
-        key, Arrow lists as ``json``."""
+        key, Arrow lists as ``json``, and JSON text as ``json`` too unless
+        ``json_text_as_json`` is off (the spec's arrays and objects are JSON columns; dlt
+        notes that such a text column's hint differs from its Arrow type, which only a
+        field typed as an object or nested model brings: the History spec has none)."""
         return {
             field.name: {
-                "data_type": "json" if pa.types.is_list(field.type) else _DLT[kind],
+                "data_type": "json"
+                if pa.types.is_list(field.type) or (kind == "json" and self.json_text_as_json)
+                else _DLT[kind],
                 "nullable": field.name != "id",
             }
             for field, kind in zip(self.schema, self.kinds, strict=True)
@@ -251,4 +260,4 @@ def model_shape(name: Any, model: type, date_field: str, *, json_lists: bool = T
             for attr, field, kind in zip(attributes, fields, kinds, strict=True)
         ]
     )
-    return TableShape(name, attributes, fields, kinds, date_field, schema)
+    return TableShape(name, attributes, fields, kinds, date_field, schema, json_lists)
