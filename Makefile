@@ -32,7 +32,7 @@ CHECK_TMP     := build/check/voipstudio_history_client
 MYPY_CACHE    := build/mypy-cache/$(shell cat $(GEN_PKG)/_stamp.json 2>/dev/null | cksum | cut -d' ' -f1)
 REDOCLY       := node_modules/.bin/redocly
 
-.PHONY: help setup setup-services lock generate check-generated lint spec api-check api-snapshot docs test test-regeneration test-pythons dist ci demo bench clean
+.PHONY: test-slow help setup setup-services lock generate check-generated lint spec api-check api-snapshot docs test test-regeneration test-pythons dist ci demo bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -137,8 +137,14 @@ api-snapshot: $(VENV)/.installed  ## release step only: record today's public AP
 docs: $(VENV)/.installed  ## build the documentation site into build/site (mkdocs, strict)
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
 
-test: setup lint spec check-generated api-check docs  ## the checks and the whole test suite on $(VENV)'s Python
-	$(BIN)/python -m pytest -q
+# The slowest end-to-end tests (marked `slow`: the fake against schemathesis, killed syncs,
+# the stress run, the demo, the bench's smoke run) wait for `make ci`, keeping `make test`
+# near 15 minutes on a 2-core machine.
+test: setup lint spec check-generated api-check docs  ## the checks and the test suite on $(VENV)'s Python, less the tests marked slow
+	$(BIN)/python -m pytest -q -m "not slow"
+
+test-slow: $(VENV)/.installed  ## the tests marked slow (make ci runs them)
+	$(BIN)/python -m pytest -q -m slow
 
 # Each .venv-<version> is built from uv.lock like $(VENV) (same stamp logic).
 .venv-%/.installed: pyproject.toml uv.lock $(VENV)/.uv-$(UV_VERSION)
@@ -149,7 +155,7 @@ test: setup lint spec check-generated api-check docs  ## the checks and the whol
 test-pythons: $(foreach v,$(OTHER_PYTHONS),.venv-$(v)/.installed)  ## the SDK core, command and fake-server tests on $(OTHER_PYTHONS)
 	@for v in $(OTHER_PYTHONS); do \
 	  echo "== Python $$v: $$(.venv-$$v/bin/python --version)"; \
-	  .venv-$$v/bin/python -m pytest -q -p no:cacheprovider $(CORE_TESTS) || exit 1; \
+	  .venv-$$v/bin/python -m pytest -q -p no:cacheprovider -m "not slow" $(CORE_TESTS) || exit 1; \
 	done
 
 # The sdist and wheel, checked as a package index would, then the wheel installed into
@@ -162,7 +168,7 @@ dist: $(VENV)/.installed  ## build dist/ (sdist + wheel), twine check --strict, 
 	UV_PYTHON_DOWNLOADS=never $(BIN)/python tools/check_dist.py --uv $(BIN)/uv dist \
 	  $(BIN)/python $(foreach v,$(OTHER_PYTHONS),$(call python_for,$(v)))
 
-ci: test test-pythons dist  ## what CI runs (.ci/run): make test, the core tests on $(OTHER_PYTHONS), make dist
+ci: test test-slow test-pythons dist  ## what CI runs (.ci/run): make test, the slow tests, the core tests on $(OTHER_PYTHONS), make dist
 
 # The demo needs only the command, the loopback fake and dlt with DuckDB (the cli, testing
 # and warehouse extras), not the dev toolchain; after `make setup` they are already there

@@ -214,6 +214,7 @@ def test_the_backend_option_is_checked() -> None:
         VoipStudio(1, "k", http_backend="aiohttp", transport=httpx.MockTransport(lambda r: r))
 
 
+@pytest.mark.slow
 def test_bench_quick_mode_runs_end_to_end(tmp_path: Path) -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "bench", "--quick", "--only", "get", "walk", "--out", str(tmp_path)],

@@ -27,6 +27,8 @@ from cli_helpers import PERIOD, period_ids
 
 from voipstudio_async.testing import FakeVoipStudio, serve_in_thread
 
+pytestmark = pytest.mark.slow
+
 SCRIPT = Path(sys.executable).with_name("voipstudio")
 KILLS = 3
 

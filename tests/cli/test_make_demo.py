@@ -53,6 +53,7 @@ def _demo_module() -> ModuleType:
     return module
 
 
+@pytest.mark.slow
 def test_demo_sync_step_loads_only_the_new_calls_the_second_time(
     tmp_path: Path, capfd: pytest.CaptureFixture[str]
 ) -> None:

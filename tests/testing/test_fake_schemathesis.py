@@ -27,6 +27,8 @@ from schemathesis.specs.openapi.checks import (
 
 from voipstudio_async.testing import FakeVoipStudio, serve_in_thread
 
+pytestmark = pytest.mark.slow
+
 SPEC = Path(__file__).parents[2] / "openapi" / "history.yaml"
 CHECKS = [
     not_a_server_error,

@@ -18,10 +18,13 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pytest
 from dlt.common.versioned_state import decompress_state
 from warehouse_helpers import Stall
 
 from voipstudio_async.testing import FakeVoipStudio
+
+pytestmark = pytest.mark.slow
 
 HERE = Path(__file__).resolve().parent
 SCRIPT = Path(sys.executable).with_name("voipstudio")
