@@ -4,18 +4,14 @@ PostgreSQL server and an S3 server (moto) on loopback."""
 from __future__ import annotations
 
 import os
-import pwd
-import shutil
-import subprocess
-import tempfile
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from _moto import aws_environ, free_port, moto_server
+from _moto import aws_environ, moto_server
+from _postgres import postgres_server
 from warehouse_helpers import Stall
 
 from voipstudio_async import VoipStudio
@@ -84,106 +80,13 @@ def environ(account: FakeVoipStudio, tmp_path: Path, stall: Stall) -> Iterator[d
 
 # -- a real PostgreSQL server on loopback ------------------------------------------------------
 
-PG_USER = "loader"
-PG_PASSWORD = "pg-s3cret-pw"
-
-
-def _postgres_bin() -> Path:
-    """Debian's server binaries (``make setup`` installs the ``postgresql`` package)."""
-    found = shutil.which("initdb")
-    if found:
-        return Path(found).resolve().parent
-    candidates = sorted(
-        Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: int(p.parts[-3])
-    )
-    if not candidates:
-        pytest.fail("no PostgreSQL server binaries: run `make setup` (apt-get install postgresql)")
-    return candidates[-1].parent
-
 
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
-    """``postgresql://loader:...@127.0.0.1:PORT/history`` on a server of this session."""
-    import psycopg2
-
-    bin_dir = _postgres_bin()
-    # PostgreSQL refuses to run as root: as root, run it as Debian's postgres user.
-    account: dict[str, Any] = {}
-    if os.geteuid() == 0:
-        entry = pwd.getpwnam("postgres")
-        account = {"user": entry.pw_uid, "group": entry.pw_gid}
-    home = Path(tempfile.mkdtemp(prefix="voipstudio-pg-"))
-    data = home / "data"
-    pwfile = home / "pw"
-    pwfile.write_text(PG_PASSWORD)
-    if account:
-        for path in (home, pwfile):
-            os.chown(path, account["user"], account["group"])
-    subprocess.run(
-        [
-            bin_dir / "initdb",
-            "-D",
-            data,
-            "-U",
-            PG_USER,
-            "--pwfile",
-            pwfile,
-            "--auth",
-            "scram-sha-256",
-            "--no-sync",
-            "-E",
-            "UTF8",
-        ],
-        check=True,
-        capture_output=True,
-        **account,
-    )
-    port = free_port()
-    server = subprocess.Popen(
-        [
-            bin_dir / "postgres",
-            "-D",
-            data,
-            "-p",
-            str(port),
-            "-k",
-            home,
-            "-c",
-            "listen_addresses=127.0.0.1",
-            "-c",
-            "fsync=off",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        **account,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                psycopg2.connect(
-                    host="127.0.0.1",
-                    port=port,
-                    user=PG_USER,
-                    password=PG_PASSWORD,
-                    dbname="postgres",
-                ).close()
-                break
-            except psycopg2.OperationalError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    raise
-                time.sleep(0.2)
-        admin = psycopg2.connect(
-            host="127.0.0.1", port=port, user=PG_USER, password=PG_PASSWORD, dbname="postgres"
-        )
-        admin.autocommit = True
-        admin.cursor().execute("create database history")
-        admin.close()
-        yield f"postgresql://{PG_USER}:{PG_PASSWORD}@127.0.0.1:{port}/history"
-    finally:
-        server.terminate()
-        server.wait(30)
-        shutil.rmtree(home, ignore_errors=True)
+    """``postgresql://loader:...@127.0.0.1:PORT/history`` on a server of this session
+    (``_postgres``, shared with the fleet's tests)."""
+    with postgres_server() as url:
+        yield url
 
 
 # -- an S3 server on loopback (moto's standalone server) ----------------------------------------
