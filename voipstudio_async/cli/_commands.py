@@ -172,6 +172,16 @@ def _below(where: Path | S3Target, name: str) -> Path | S3Target:
     return where / name
 
 
+def prepare_archive(dest: Path | S3Target, output: Path | S3Target) -> None:
+    """Check every local destination of an archive (the directory, the CDR file, each media
+    directory) before the first request, so none is found unusable late."""
+    if isinstance(dest, Path) and isinstance(output, Path):
+        prepare_directory(dest)
+        check_output(output)
+        for kind in (MONITORS, VOICEMESSAGES):
+            prepare_media_directory(dest / kind.collection)
+
+
 async def archive_command(vs: VoipStudio, args: argparse.Namespace, ctx: Context) -> int:
     """Export, download both media kinds, then the optional move and purge."""
     _check_purge_allowed(args, ctx)
@@ -194,12 +204,7 @@ async def _archive(
     monitor_filters = build_filters("monitors", **period)
     voicemail_filters = build_filters("voicemessages", **period)
     output = _below(dest, f"cdrs.{args.cdrs_format}")
-    # Every destination is checked before the first request, not found unusable late.
-    if isinstance(dest, Path) and isinstance(output, Path):
-        prepare_directory(dest)
-        check_output(output)
-        for kind in (MONITORS, VOICEMESSAGES):
-            prepare_media_directory(dest / kind.collection)
+    prepare_archive(dest, output)
     ui = ctx.ui
     ui.note(f"archiving {args.since} (inclusive) to {args.until} (exclusive) into {dest}")
     with ui.progress() as tracker:

@@ -179,9 +179,9 @@ class _Counter:
 async def _archive_async(
     account: Account, job: ArchiveJob, settings: RunSettings, watch: _Watch
 ) -> AccountResult:
-    from ..cli._commands import _below, _destination, _fetch
-    from ..cli._export import check_output, export_cdrs
-    from ..cli._media import MONITORS, VOICEMESSAGES, prepare_directory, prepare_media_directory
+    from ..cli._commands import _below, _destination, _fetch, prepare_archive
+    from ..cli._export import export_cdrs
+    from ..cli._media import MONITORS, VOICEMESSAGES
     from ..cli._query import build_filters
 
     args = argparse.Namespace(s3_endpoint_url=job.s3_endpoint_url, concurrency=job.concurrency)
@@ -189,12 +189,7 @@ async def _archive_async(
         vs = await stack.enter_async_context(_client(account, settings))
         dest = await _destination(stack, args, job.destination_for(account.name), is_object=False)
         output = _below(dest, f"cdrs.{job.cdrs_format}")
-        # Every destination is checked before the first request, as archive does.
-        if isinstance(dest, Path) and isinstance(output, Path):
-            prepare_directory(dest)
-            check_output(output)
-            for kind in (MONITORS, VOICEMESSAGES):
-                prepare_media_directory(dest / kind.collection)
+        prepare_archive(dest, output)
         cdrs = _Counter("cdrs", watch)
         rows = await export_cdrs(
             vs,
