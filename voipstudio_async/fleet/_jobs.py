@@ -13,13 +13,13 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Literal
 
+from .._constants import DEFAULT_LOOKBACK
 from ..warehouse._columns import RESOURCES
 from ._accounts import Account, AccountsFileError, check_unique
 
 __all__ = ["ArchiveJob", "FleetPlanError", "Job", "SyncJob", "plan"]
 
 PLACEHOLDER = "{account}"
-DEFAULT_LOOKBACK = timedelta(days=7)
 
 
 class FleetPlanError(ValueError):
