@@ -122,7 +122,7 @@ async def case_get(spec: Spec) -> Result:
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     client_class = httpx.AsyncClient
     if variant in ("httpx_fast", "httpx_fastclient"):
-        from voipstudio_async._fast import FastAsyncClient, FastTransport
+        from voipstudio_async._transports.aiohttp_pool import FastAsyncClient, FastTransport
 
         transport = FastTransport(limits=limits)
         if variant == "httpx_fastclient":

@@ -16,7 +16,7 @@ from pytest_httpx import HTTPXMock
 
 from voipstudio_async import VoipStudio
 from voipstudio_async._options import ClientOptions
-from voipstudio_async._transport import Requester
+from voipstudio_async._request.requester import Requester
 from voipstudio_async.testing import FakeVoipStudio
 
 ROOT = Path(__file__).resolve().parents[1]

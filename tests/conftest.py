@@ -11,7 +11,7 @@ import pytest
 from _support import mocked_requester
 
 from voipstudio_async import VoipStudio
-from voipstudio_async._transport import Requester
+from voipstudio_async._request.requester import Requester
 
 Sleep = Callable[[float], Awaitable[None]]
 

@@ -38,7 +38,7 @@ from voipstudio_async._errors import (
     InternalServerError,
     NotFoundError,
 )
-from voipstudio_async._transport import Requester
+from voipstudio_async._request.requester import Requester
 
 # ``requester`` (pytest-httpx, no sleeping) comes from tests/conftest.py.
 

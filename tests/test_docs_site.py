@@ -315,14 +315,14 @@ def test_the_s3_recipe_lists_every_call_the_command_makes() -> None:
 # Others are not checked yet (issue 25 item 3 is done module by module).
 DOCUMENTED_MODULES = (
     "voipstudio_async._auth",
-    "voipstudio_async._budget",
+    "voipstudio_async._policies.budget",
     "voipstudio_async._client",
     "voipstudio_async._bulk",
     "voipstudio_async._download",
     "voipstudio_async._errors",
     "voipstudio_async._filters",
     "voipstudio_async._pagination",
-    "voipstudio_async._ratelimit",
+    "voipstudio_async._policies.ratelimit",
     "voipstudio_async.resources._base",
     "voipstudio_async.resources._verbs",
     "voipstudio_async.resources.chats",

@@ -27,7 +27,7 @@ from voipstudio_async._errors import (
     IncompleteDownloadError,
     NotFoundError,
 )
-from voipstudio_async._transport import Requester
+from voipstudio_async._request.requester import Requester
 
 AUDIO = b"ID3" + bytes(range(256)) * 1000
 MONITOR_MP3 = "/monitors/{id}.mp3"

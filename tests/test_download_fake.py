@@ -15,7 +15,7 @@ from voipstudio_history_client.models import VoicemessagePatch
 
 from voipstudio_async._bulk import bulk_delete, bulk_patch
 from voipstudio_async._download import download_many
-from voipstudio_async._transport import Requester
+from voipstudio_async._request.requester import Requester
 from voipstudio_async.testing import FakeVoipStudio
 
 

@@ -22,7 +22,7 @@ from voipstudio_history_client.api.monitors import download_monitor_mp3
 from voipstudio_async._download import download, download_many
 from voipstudio_async._errors import IncompleteDownloadError
 from voipstudio_async._options import ClientOptions
-from voipstudio_async._transport import Requester
+from voipstudio_async._request.requester import Requester
 
 MiB = 1024 * 1024
 
@@ -72,7 +72,7 @@ async def requester_for(
     server: HandlerServer, *, concurrency: int = 16, http_backend: str = "httpx"
 ) -> AsyncIterator[Requester]:
     if http_backend == "aiohttp":
-        from voipstudio_async._fast import FastAsyncClient, FastTransport
+        from voipstudio_async._transports.aiohttp_pool import FastAsyncClient, FastTransport
 
         http: httpx.AsyncClient = FastAsyncClient(transport=FastTransport())
     else:

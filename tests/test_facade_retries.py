@@ -20,7 +20,7 @@ from voipstudio_async import (
     RetryPolicy,
     VoipStudio,
 )
-from voipstudio_async._retry import parse_retry_after
+from voipstudio_async._policies.retry import parse_retry_after
 
 NOW = 1_800_000_000.0
 

@@ -13,8 +13,8 @@ import attrs
 import pytest
 import voipstudio_history_client.models as models
 
-from voipstudio_async._decode import _PLAIN_TYPES, _make_builder
 from voipstudio_async._fields import json_names, type_names
+from voipstudio_async._request.decode import _PLAIN_TYPES, _make_builder
 
 
 def _item_classes() -> dict[str, type]:
@@ -52,14 +52,14 @@ def test_the_fast_builder_is_in_use_for_every_list_model(envelope: str) -> None:
         f" field(s) {', '.join(unsupported) or '?'} have a type the fast builder does not"
         " build. In the spec, prefer a plain type (a date as `type: string` with"
         " `x-voipstudio-date: true`, not `format: date-time`); or teach"
-        " voipstudio_async/_decode._make_builder that type."
+        " voipstudio_async/_request/decode._make_builder that type."
     )
 
 
 # Run apart: resolving types changes the classes for the rest of the process.
 _RESOLVED = """
 import attrs, voipstudio_history_client.models as m
-from voipstudio_async._decode import _data_item_class, _make_builder
+from voipstudio_async._request.decode import _data_item_class, _make_builder
 attrs.resolve_types(m.Cdr)
 attrs.resolve_types(m.CdrList, localns={"Cdr": m.Cdr})
 assert not isinstance(attrs.fields_dict(m.Cdr)["calldate"].type, str)

@@ -20,14 +20,14 @@ from voipstudio_history_client.api.monitors import download_monitor_mp3
 from voipstudio_history_client.models import Cdr, CdrList
 
 from voipstudio_async import VoipStudio
-from voipstudio_async._decode import parse_list
 from voipstudio_async._download import download
 from voipstudio_async._errors import (
     APIResponseValidationError,
     APITimeoutError,
     NotFoundError,
 )
-from voipstudio_async._fast import FastAsyncClient, FastTransport
+from voipstudio_async._request.decode import parse_list
+from voipstudio_async._transports.aiohttp_pool import FastAsyncClient, FastTransport
 from voipstudio_async.testing import FakeVoipStudio, serve_in_thread
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -60,7 +60,7 @@ async def vs(fake: FakeVoipStudio, base_url: str) -> AsyncIterator[VoipStudio]:
 
 def _transport(vs: VoipStudio) -> FastTransport:
     transport = vs._requester._http._transport
-    transport = getattr(transport, "wrapped", transport)  # the span wrapper (_otel)
+    transport = getattr(transport, "wrapped", transport)  # the span wrapper (_tracing)
     assert isinstance(transport, FastTransport)
     return transport
 

@@ -39,7 +39,7 @@ async def vs(fake: FakeVoipStudio) -> AsyncIterator[VoipStudio]:
 
 def pool(client: VoipStudio) -> httpcore.AsyncConnectionPool:
     transport = client._requester._http._transport
-    transport = getattr(transport, "wrapped", transport)  # the span wrapper (_otel)
+    transport = getattr(transport, "wrapped", transport)  # the span wrapper (_tracing)
     connection_pool = transport._pool  # type: ignore[attr-defined]
     assert isinstance(connection_pool, httpcore.AsyncConnectionPool)
     return connection_pool

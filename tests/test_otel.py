@@ -1,4 +1,4 @@
-"""OpenTelemetry spans (``_otel``): one operation span per facade call, one child span per
+"""OpenTelemetry spans (``_tracing``): one operation span per facade call, one child span per
 HTTP attempt on both backends, retries and rate-limit waits as events, no secrets.
 
 Spans are collected with opentelemetry-sdk's in-memory exporter; the fake serves on

@@ -1,4 +1,4 @@
-"""The Requester's prepared fast path (``_prepared``): same requests as httpx, or none at all."""
+"""The Requester's prepared fast path (``_request.prepared``): what httpx builds, or nothing."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from voipstudio_async import APIConnectionError, VoipStudio
-from voipstudio_async._prepared import PreparedRequests
+from voipstudio_async._request.prepared import PreparedRequests
 
 BASE = "https://l7api.com/v1.2/voipstudio"
 CDR = {"data": {"id": 7, "calldate": "2026-01-01 10:00:00"}}

@@ -1,7 +1,7 @@
 """Private names of other libraries are checked once, at start, and never hide an error.
 
-The default backend's pool guard (``_httpx_pool``) reads httpcore's and httpx's private
-names; ``_otel`` reads OpenTelemetry's suppress keys. A future release that moves one
+The default backend's pool guard (``_transports.httpx_pool``) reads httpcore's and httpx's private
+names; ``_tracing`` reads OpenTelemetry's suppress keys. A future release that moves one
 must switch that feature off with one WARNING, and a failing request must still raise
 its own error.
 """
@@ -24,8 +24,8 @@ import pytest
 from httpcore._async.connection_pool import AsyncPoolRequest, PoolByteStream
 from httpx._transports.default import AsyncResponseStream
 
-from voipstudio_async import _httpx_pool
-from voipstudio_async._httpx_pool import GuardedHTTPTransport
+from voipstudio_async._transports import httpx_pool as _httpx_pool
+from voipstudio_async._transports.httpx_pool import GuardedHTTPTransport
 
 OWNERS: dict[str, type[Any]] = {
     "httpcore.AsyncConnectionPool": httpcore.AsyncConnectionPool,
@@ -245,7 +245,7 @@ async def main():
             except NotFoundError:
                 print("NotFoundError")
 
-import voipstudio_async._otel as otel
+import voipstudio_async._tracing as otel
 print("traced" if otel._trace is not None else "untraced",
       "wrapped" if hasattr(Cdrs.get, "__wrapped__") else "plain")
 asyncio.run(main())

@@ -9,7 +9,7 @@ import pytest
 
 from voipstudio_async import RateLimit, VoipStudio
 from voipstudio_async._constants import RATE_CUBIC_BETA, RATE_CUBIC_SCALE
-from voipstudio_async._ratelimit import LocalLimiter, Refused
+from voipstudio_async._policies.ratelimit import LocalLimiter, Refused
 from voipstudio_async.testing.__main__ import parser
 from voipstudio_async.testing._ratelimit import ServerRateLimit, parse_schedule
 

@@ -18,8 +18,8 @@ from _redis import RedisCluster, RedisServer
 
 from voipstudio_async import RateLimit, VoipStudio
 from voipstudio_async._constants import REDIS_RETRY_AFTER, REDIS_STATE_TTL
-from voipstudio_async._ratelimit_core import FIELDS
-from voipstudio_async._ratelimit_redis import RedisLimiter
+from voipstudio_async._policies.ratelimit_core import FIELDS
+from voipstudio_async._policies.ratelimit_redis import RedisLimiter
 from voipstudio_async.testing import FakeVoipStudio, serve_in_thread
 
 

@@ -14,8 +14,8 @@ import redis.asyncio
 import yaml
 from _redis import RedisServer
 
-from voipstudio_async import _ratelimit_core as core
 from voipstudio_async._constants import REDIS_STATE_TTL
+from voipstudio_async._policies import ratelimit_core as core
 
 TRACES: list[dict[str, Any]] = yaml.safe_load(
     (Path(__file__).parent / "ratelimit_traces.yaml").read_text()

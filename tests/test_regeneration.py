@@ -136,7 +136,7 @@ def run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str
 CHILD = """
 import json, logging, sys
 from voipstudio_history_client.models import Cdr
-from voipstudio_async._decode import _make_builder
+from voipstudio_async._request.decode import _make_builder
 from voipstudio_async.cli._export import CSV_COLUMNS
 from voipstudio_async.testing import FakeVoipStudio
 from voipstudio_async.warehouse._columns import shape

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from voipstudio_async import InternalServerError, RetryBudget, VoipStudio
-from voipstudio_async._budget import _Budget
+from voipstudio_async._policies.budget import _Budget
 from voipstudio_async.testing import FakeVoipStudio
 
 

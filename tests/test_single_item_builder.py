@@ -9,7 +9,7 @@ import pytest
 from voipstudio_history_client.models import Cdr, CdrItem, Monitor, MonitorItem
 
 from voipstudio_async import APIResponseValidationError, VoipStudio
-from voipstudio_async._decode import _data_builders
+from voipstudio_async._request.decode import _data_builders
 
 BASE = "https://l7api.com/v1.2/voipstudio"
 

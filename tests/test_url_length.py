@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 from voipstudio_async import VoipStudio, VoipStudioError
-from voipstudio_async._transport import MAX_URL_LENGTH, RetryPolicy
+from voipstudio_async._request.requester import MAX_URL_LENGTH, RetryPolicy
 
 PAGE = {"data": [], "total": 0, "page": 1, "limit": 50}
 

@@ -11,7 +11,6 @@ async with VoipStudio(user_id=123456, api_key="...") as vs:
 from importlib.metadata import version as _version
 
 from ._auth import BasicAuth, LoginAuth, TokenAuth
-from ._budget import RetryBudget
 from ._bulk import BulkResult, DeleteAllResult, ItemOutcome
 from ._client import (
     DEFAULT_BASE_URL,
@@ -44,8 +43,9 @@ from ._errors import (
 )
 from ._filters import Filter, FilterArg, FilterValue, Operator
 from ._pagination import MAX_PAGE_SIZE, Page
-from ._ratelimit import RateLimit
-from ._transport import NOT_GIVEN, NotGiven, RetryPolicy, TimeoutArg
+from ._policies.budget import RetryBudget
+from ._policies.ratelimit import RateLimit
+from ._request.requester import NOT_GIVEN, NotGiven, RetryPolicy, TimeoutArg
 
 __all__ = [
     "DEFAULT_BASE_URL",

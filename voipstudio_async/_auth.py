@@ -17,9 +17,14 @@ from voipstudio_history_client.models import (
     TwoFactorRequest,
 )
 
-from ._decode import make_status_error, parse_model
-from ._errors import APIResponseValidationError, TwoFactorRequiredError, VoipStudioError
+from ._errors import (
+    APIResponseValidationError,
+    TwoFactorRequiredError,
+    VoipStudioError,
+    make_status_error,
+)
 from ._operations import operation
+from ._request.decode import parse_model
 
 _LOGIN = operation(login)
 _LOGIN_WHAT = f"{_LOGIN.method} {_LOGIN.path}"

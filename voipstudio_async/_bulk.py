@@ -18,7 +18,7 @@ from ._checks import ID_REQUIREMENT, check_positive_int, is_id
 from ._constants import DEFAULT_BULK_CHUNK_ITEMS, DEFAULT_BULK_CONCURRENCY, MAX_LISTED_PROBLEMS
 from ._errors import BulkOperationError, NotFoundError
 from ._fields import json_names
-from ._transport import Requester, RetryPolicy
+from ._request.requester import Requester, RetryPolicy
 
 __all__ = [
     "BulkResult",

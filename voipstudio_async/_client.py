@@ -14,7 +14,6 @@ import httpx
 from voipstudio_history_client.api.auth import login_2fa
 
 from ._auth import BasicAuth, LoginAuth, TokenAuth
-from ._budget import DEFAULT_RETRY_BUDGET, RetryBudget
 from ._checks import is_positive_int
 from ._constants import (
     DEFAULT_BASE_URL,
@@ -28,8 +27,9 @@ from ._constants import (
 from ._errors import ClientClosedError, VoipStudioError
 from ._operations import calls, operation
 from ._options import ClientArgs, ClientOptions, HttpBackend, build_http_client
-from ._ratelimit import DEFAULT_RATE_LIMIT, RateLimit
-from ._transport import NOT_GIVEN, DeadlineArg, NotGiven, Requester, RetryPolicy
+from ._policies.budget import DEFAULT_RETRY_BUDGET, RetryBudget
+from ._policies.ratelimit import DEFAULT_RATE_LIMIT, RateLimit
+from ._request.requester import NOT_GIVEN, DeadlineArg, NotGiven, Requester, RetryPolicy
 from .resources import (
     CallTracking,
     Cdrs,

@@ -19,14 +19,14 @@ DEFAULT_DEADLINE: Final[float | None] = None
 MAX_ID: Final = 2**63 - 1
 """The largest id the API stores (a signed 64-bit integer); a larger one cannot exist."""
 
-# Retries (`_retry`).
+# Retries (`_policies/retry`).
 RETRYABLE_STATUSES: Final = frozenset({408, 429, 500, 502, 503, 504})
 INITIAL_RETRY_DELAY: Final = 0.5
 MAX_RETRY_DELAY: Final = 8.0
 # A Retry-After beyond this is a broken header rather than a real instruction.
 ABSURD_RETRY_AFTER: Final = 86_400.0
 
-# Responses and errors (`_decode`).
+# Responses and errors (`_request/decode`, `_errors`).
 MAX_TEXT_BODY: Final = 4096
 """Bytes of a non-JSON error body (an HTML page can be megabytes) an exception keeps."""
 MAX_PARSERS: Final = 256
@@ -67,14 +67,14 @@ PART_TOKEN_BYTES: Final = 6
 PART_FILE_MODE: Final = 0o666
 """A ``.part`` file's mode before the umask, as ``open()`` uses (``os.open``'s is 0o777)."""
 
-# The aiohttp backend (`_fast`).
+# The aiohttp backend (`_transports/aiohttp_pool`).
 # Bodies up to this size (with a Content-Length) are read in one call inside the
 # transport; bigger ones are streamed. Bounded, so memory stays flat for downloads.
 EAGER_BODY_LIMIT: Final = 64 * 1024
 # aiohttp's per-connection read buffer: bigger buffers mean fewer, larger chunks.
 READ_BUFSIZE: Final = 256 * 1024
 
-# Rate limiting (`_ratelimit`): CUBIC after throttling, as TCP and botocore's adaptive mode.
+# Rate limiting (`_policies/ratelimit`): CUBIC after throttling, as TCP and botocore's adaptive.
 RATE_CUBIC_BETA: Final = 0.9
 """The send rate after a throttle, as a share of the rate the server was accepting."""
 RATE_CUBIC_SCALE: Final = 0.4
@@ -93,13 +93,13 @@ RATE_DEADLINE_SEND_SHARE: Final = 0.5
 """The most of a call's remaining time its rate-limit wait may take: a send booked later
 leaves too little for the request itself, so the call fails at once instead."""
 
-# Retry budget (`_budget`): retries of failures as a share of recent calls (Envoy's 20%).
+# Retry budget (`_policies/budget`): retries of failures as a share of recent calls (Envoy's 20%).
 DEFAULT_BUDGET_RATIO: Final = 0.2
 DEFAULT_BUDGET_WINDOW: Final = 10.0
 DEFAULT_BUDGET_FLOOR: Final = 10
 """Retries a window always allows, so a quiet client can still retry."""
 
-# The Redis-shared limiter (`_ratelimit_redis`).
+# The Redis-shared limiter (`_policies/ratelimit_redis`).
 REDIS_TIMEOUT: Final = 2.0
 """Seconds a Redis connect or call may take before the local limiter stands in."""
 REDIS_RETRY_AFTER: Final = 1.0

@@ -33,7 +33,7 @@ from ._errors import (
     IncompleteDownloadError,
 )
 from ._parts import commit_part, create_part, remove_stale_parts
-from ._transport import NOT_GIVEN, DeadlineArg, Requester, RetryPolicy
+from ._request.requester import NOT_GIVEN, DeadlineArg, Requester, RetryPolicy
 
 __all__ = [
     "DownloadResult",

@@ -18,7 +18,7 @@ from types import ModuleType
 from typing import Any, TypeVar
 from urllib.parse import unquote
 
-from ._otel import traced
+from ._tracing import traced
 
 __all__ = ["Operation", "calls", "operation", "operations_of"]
 
@@ -81,7 +81,7 @@ def calls(*operations: Operation | str) -> Callable[[F], F]:
 
     A string names a class attribute holding an endpoint with an ``op`` (shared verbs
     in ``resources/_verbs.py``, whose operation depends on the class they serve). With
-    opentelemetry-api installed the method runs inside its operation span (``_otel``).
+    opentelemetry-api installed the method runs inside its operation span (``_tracing``).
     """
 
     def mark(function: F) -> F:

@@ -18,7 +18,6 @@ from typing import Any, Literal, TypedDict, get_args
 import attrs
 import httpx
 
-from ._budget import DEFAULT_RETRY_BUDGET, RetryBudget
 from ._checks import (
     check_bool,
     check_choice,
@@ -37,12 +36,13 @@ from ._constants import (
     DEFAULT_MAX_RETRY_AFTER,
     DEFAULT_TIMEOUT,
 )
-from ._httpx_pool import GuardedHTTPTransport
-from ._identity import check_user_agent, user_agent
-from ._network import proxy_for, ssl_context
-from ._otel import traced_transport
-from ._ratelimit import DEFAULT_RATE_LIMIT, RateLimit
-from ._transport import NOT_GIVEN, NotGiven
+from ._policies.budget import DEFAULT_RETRY_BUDGET, RetryBudget
+from ._policies.ratelimit import DEFAULT_RATE_LIMIT, RateLimit
+from ._request.identity import check_user_agent, user_agent
+from ._request.requester import NOT_GIVEN, NotGiven
+from ._tracing import traced_transport
+from ._transports.httpx_pool import GuardedHTTPTransport
+from ._transports.network import proxy_for, ssl_context
 
 __all__ = ["ClientArgs", "ClientOptions", "HttpBackend", "build_http_client"]
 
@@ -177,7 +177,10 @@ def build_http_client(
     client_class = httpx.AsyncClient
     transport = options.transport
     if options.http_backend == "aiohttp":
-        from ._fast import FastAsyncClient, FastTransport  # the `fast` extra (aiohttp)
+        from ._transports.aiohttp_pool import (  # the `fast` extra (aiohttp)
+            FastAsyncClient,
+            FastTransport,
+        )
 
         client_class = FastAsyncClient
         transport = FastTransport(limits=limits, verify=context, proxy=proxy)

@@ -82,7 +82,7 @@ class Batch(Generic[T]):
     containers (a row holding a list is), and rows held while the previous page is
     consumed would survive into the collector's oldest generation and bring its full
     collections (the worst event-loop stalls of a walk) sooner. ``items`` may be
-    iterable once only (built as they are reached, see ``_decode.Rows``); ``ids`` are
+    iterable once only (built as they are reached, see ``_request.decode.Rows``); ``ids`` are
     the rows' raw ``id`` values, known before any item is built, which the walks use to
     detect a repeated page and to request the next keyset page.
     """

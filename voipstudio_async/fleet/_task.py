@@ -29,7 +29,7 @@ from .._errors import (
     TwoFactorRequiredError,
     VoipStudioError,
 )
-from .._ratelimit import RateLimit
+from .._policies.ratelimit import RateLimit
 from ._accounts import Account, SecretUnavailableError
 from ._jobs import ArchiveJob, Job, SyncJob
 from ._results import AccountFailedError, AccountResult

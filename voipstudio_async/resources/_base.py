@@ -19,8 +19,6 @@ from voipstudio_history_client.types import UNSET, Unset
 
 from .._checks import check_id, check_timeout
 from .._constants import DEFAULT_LIST_LIMIT, DEFAULT_PAGE_SIZE
-from .._deadline import check_seconds
-from .._decode import _HasData, parse_data, parse_list, parse_model, parse_rows
 from .._fields import item_fields
 from .._filters import FilterArg, encode_filters
 from .._operations import Operation, calls
@@ -33,7 +31,16 @@ from .._pagination import (
     iterate_by_id,
     iterate_pages,
 )
-from .._transport import NOT_GIVEN, DeadlineArg, NotGiven, Requester, RetryPolicy, TimeoutArg
+from .._policies.deadline import check_seconds
+from .._request.decode import _HasData, parse_data, parse_list, parse_model, parse_rows
+from .._request.requester import (
+    NOT_GIVEN,
+    DeadlineArg,
+    NotGiven,
+    Requester,
+    RetryPolicy,
+    TimeoutArg,
+)
 
 __all__ = [
     "Direction",
@@ -350,7 +357,7 @@ class ListResource(Resource, Generic[T]):
             check_timeout(timeout)
 
         def decode(response: httpx.Response) -> tuple[Iterable[T], tuple[object, ...], int | None]:
-            # Items are built as the walk reaches them (see _decode.Rows).
+            # Items are built as the walk reaches them (see _request.decode.Rows).
             items, ids, total = parse_rows(response, self._endpoint.parse, what=self._what)
             return items, ids, None if isinstance(total, Unset) else total
 

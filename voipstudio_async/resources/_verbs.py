@@ -36,7 +36,7 @@ from .._download import download as _download
 from .._download import download_many as _download_many
 from .._download import stream as _stream
 from .._operations import Operation, calls
-from .._transport import NOT_GIVEN, DeadlineArg
+from .._request.requester import NOT_GIVEN, DeadlineArg
 from ._base import Resource, check_id
 from ._files import _Identified, check_size, download_target, download_targets
 

@@ -45,7 +45,7 @@ from .._constants import (
 from .._filters import FilterArg
 from .._operations import calls, operation
 from .._pagination import Page
-from .._transport import NOT_GIVEN, DeadlineArg, Requester, TimeoutArg
+from .._request.requester import NOT_GIVEN, DeadlineArg, Requester, TimeoutArg
 from ._base import (
     Direction,
     KeysetListResource,

@@ -7,7 +7,7 @@ from voipstudio_history_client.models import Chat, ChatItem, ChatList
 from voipstudio_history_client.models.chat_sort_field import CHAT_SORT_FIELD_VALUES
 
 from .._operations import calls, operation
-from .._transport import NOT_GIVEN, DeadlineArg, TimeoutArg
+from .._request.requester import NOT_GIVEN, DeadlineArg, TimeoutArg
 from ._base import KeysetListResource, ListEndpoint, check_id
 
 _GET_CHAT = operation(get_chat)

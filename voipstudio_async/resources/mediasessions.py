@@ -6,7 +6,7 @@ from voipstudio_history_client.api.mediasessions import get_mediasession_diction
 from voipstudio_history_client.models import MediaSessionDictionary
 
 from .._operations import calls, operation
-from .._transport import NOT_GIVEN, DeadlineArg, TimeoutArg
+from .._request.requester import NOT_GIVEN, DeadlineArg, TimeoutArg
 from ._base import Resource
 
 _GET_MEDIASESSION_DICTIONARIES = operation(get_mediasession_dictionaries)

@@ -13,7 +13,7 @@ from voipstudio_history_client.models import Msdr, MsdrDictionary, MsdrItem, Msd
 from voipstudio_history_client.models.msdr_sort_field import MSDR_SORT_FIELD_VALUES
 
 from .._operations import calls, operation
-from .._transport import NOT_GIVEN, DeadlineArg, TimeoutArg
+from .._request.requester import NOT_GIVEN, DeadlineArg, TimeoutArg
 from ._base import KeysetListResource, ListEndpoint, check_id
 from ._verbs import FileEndpoint, _PcapDownloads
 

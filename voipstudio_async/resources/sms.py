@@ -6,7 +6,7 @@ from voipstudio_history_client.api.sms import get_sms_dictionaries
 from voipstudio_history_client.models import SmsDictionary
 
 from .._operations import calls, operation
-from .._transport import NOT_GIVEN, DeadlineArg, TimeoutArg
+from .._request.requester import NOT_GIVEN, DeadlineArg, TimeoutArg
 from ._base import Resource
 
 _GET_SMS_DICTIONARIES = operation(get_sms_dictionaries)

@@ -18,7 +18,7 @@ from .._download import download as _download
 from .._fields import json_names
 from .._filters import FilterArg, encode_filters
 from .._operations import calls, operation
-from .._transport import NOT_GIVEN, DeadlineArg
+from .._request.requester import NOT_GIVEN, DeadlineArg
 from ._base import Direction, Resource, _check_sort, check_id
 
 _EXPORT = operation(export_user_cdrs_csv)

@@ -25,7 +25,7 @@ from .._bulk import BulkResult
 from .._bulk import bulk_patch as _bulk_patch
 from .._constants import DEFAULT_BULK_CHUNK_ITEMS, DEFAULT_BULK_CONCURRENCY
 from .._operations import calls, operation
-from .._transport import NOT_GIVEN, DeadlineArg, TimeoutArg
+from .._request.requester import NOT_GIVEN, DeadlineArg, TimeoutArg
 from ._base import KeysetListResource, ListEndpoint, check_id
 from ._verbs import (
     DeleteAllEndpoint,

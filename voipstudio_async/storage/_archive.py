@@ -22,7 +22,7 @@ from .._bulk import BulkResult, ItemOutcome, run_each
 from .._checks import check_positive_int
 from .._constants import DEFAULT_BULK_CONCURRENCY
 from .._download import ManyProgressCallback, retry_broken_bodies
-from .._transport import NOT_GIVEN, DeadlineArg
+from .._request.requester import NOT_GIVEN, DeadlineArg
 from ..resources import Monitors, Voicemessages
 from ..resources._files import download_targets
 from ._entries import MANIFEST_NAME, ManifestEntry

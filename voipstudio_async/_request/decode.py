@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import operator
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -13,34 +12,12 @@ import attrs
 import httpx
 from voipstudio_history_client.types import UNSET, Unset
 
-from ._constants import MAX_PARSERS, MAX_TEXT_BODY, YIELD_EVERY
-from ._errors import (
+from .._constants import MAX_PARSERS, YIELD_EVERY
+from .._errors import (
     APIResponseValidationError,
-    APIStatusError,
-    AuthenticationError,
-    BadRequestError,
-    ConflictError,
-    ErrorDetail,
-    InternalServerError,
-    NotFoundError,
-    PermissionDeniedError,
-    RateLimitError,
 )
-from ._fields import json_names, type_names
-
-try:  # orjson is several times faster on 5000-row pages; it ships with the `fast` extra.
-    import orjson
-
-    def loads(content: bytes) -> Any:
-        """Decode JSON bytes (raises ValueError on malformed input)."""
-        return orjson.loads(content)
-
-except ImportError:  # pragma: no cover - exercised only without the extra
-
-    def loads(content: bytes) -> Any:
-        """Decode JSON bytes (raises ValueError on malformed input)."""
-        return json.loads(content)
-
+from .._fields import json_names, type_names
+from .._json import loads
 
 M = TypeVar("M")
 
@@ -405,76 +382,3 @@ def parse_rows(
         raise _drift(what, exc, response, body) from exc
     items = list(model.data)
     return items, tuple(getattr(item, "id", None) for item in items), model.total
-
-
-_STATUS_ERRORS: dict[int, type[APIStatusError]] = {
-    400: BadRequestError,
-    401: AuthenticationError,
-    403: PermissionDeniedError,
-    404: NotFoundError,
-    409: ConflictError,
-    429: RateLimitError,
-}
-
-
-def _parse_errors(raw: object) -> list[ErrorDetail]:
-    # The API's own shape is [{field, message}]; third-party specs show [str], and
-    # form-style validators answer {field: message | [messages]}. Accept all three.
-    details: list[ErrorDetail] = []
-    if isinstance(raw, list):
-        for entry in raw:
-            if isinstance(entry, dict):
-                field = entry.get("field")
-                message = entry.get("message")
-                details.append(
-                    ErrorDetail(
-                        field=str(field) if field not in (None, "") else None,
-                        message=str(message) if message is not None else "",
-                    )
-                )
-            elif entry is not None:
-                details.append(ErrorDetail(field=None, message=str(entry)))
-    elif isinstance(raw, dict):
-        for field, value in raw.items():
-            messages = value if isinstance(value, list) else [value]
-            details.extend(ErrorDetail(field=str(field), message=str(m)) for m in messages)
-    elif isinstance(raw, str) and raw:
-        details.append(ErrorDetail(field=None, message=raw))
-    return details
-
-
-def make_status_error(
-    response: httpx.Response,
-    content: bytes,
-    *,
-    path_template: str | None,
-    retry_after: float | None = None,
-) -> APIStatusError:
-    """Map an error response (whose body, possibly truncated, is ``content``) to its class."""
-    body: object = None
-    message = ""
-    errors: list[ErrorDetail] = []
-    if content.strip():
-        try:
-            body = loads(content)
-        except ValueError:
-            body = content[:MAX_TEXT_BODY].decode("utf-8", errors="replace")
-    if isinstance(body, dict):
-        errors = _parse_errors(body.get("errors"))
-        raw_message = body.get("message")
-        if isinstance(raw_message, str) and raw_message:
-            message = raw_message
-        elif errors:
-            message = errors[0].message
-    if not message:
-        message = response.reason_phrase or "HTTP error"
-    status = response.status_code
-    cls = _STATUS_ERRORS.get(status) or (InternalServerError if status >= 500 else APIStatusError)
-    return cls(
-        message,
-        response=response,
-        body=body,
-        errors=errors,
-        path_template=path_template,
-        retry_after=retry_after,
-    )

@@ -17,26 +17,26 @@ from typing import TYPE_CHECKING, Any, Final
 
 import httpx
 
-from . import _deadline
-from ._budget import _Budget
-from ._checks import check_timeout
-from ._constants import MAX_ERROR_BODY, MAX_THROTTLED_RETRIES, MAX_URL_LENGTH
-from ._decode import make_status_error
-from ._errors import (
+from .._checks import check_timeout
+from .._constants import MAX_ERROR_BODY, MAX_THROTTLED_RETRIES, MAX_URL_LENGTH
+from .._errors import (
     APIConnectionError,
     APIStatusError,
     APITimeoutError,
     ClientClosedError,
     RateLimitWaitError,
+    make_status_error,
 )
-from ._limiters import close_limiter, open_limiter
-from ._otel import note_retry
-from ._prepared import PreparedRequests, prepared_requests
-from ._ratelimit import Refused
-from ._retry import NOT_SENT, RetryPolicy, _Retries, parse_retry_after
+from .._policies import deadline as _deadline
+from .._policies.budget import _Budget
+from .._policies.ratelimit import Refused
+from .._policies.ratelimit_registry import close_limiter, open_limiter
+from .._policies.retry import NOT_SENT, RetryPolicy, _Retries, parse_retry_after
+from .._tracing import note_retry
+from .prepared import PreparedRequests, prepared_requests
 
 if TYPE_CHECKING:
-    from ._options import ClientOptions
+    from .._options import ClientOptions
 
 __all__ = [
     "NOT_GIVEN",

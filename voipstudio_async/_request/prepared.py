@@ -30,8 +30,8 @@ from typing import Any, Final
 
 import httpx
 
-from ._auth import BasicAuth, TokenAuth, _MaskedHeaders
-from ._constants import MAX_URL_LENGTH
+from .._auth import BasicAuth, TokenAuth, _MaskedHeaders
+from .._constants import MAX_URL_LENGTH
 
 __all__ = ["PreparedRequests", "prepared_requests"]
 

@@ -15,8 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
 
-from ._checks import check_int, check_number, check_seconds
-from ._constants import DEFAULT_BUDGET_FLOOR, DEFAULT_BUDGET_RATIO, DEFAULT_BUDGET_WINDOW
+from .._checks import check_int, check_number, check_seconds
+from .._constants import DEFAULT_BUDGET_FLOOR, DEFAULT_BUDGET_RATIO, DEFAULT_BUDGET_WINDOW
 
 __all__ = ["DEFAULT_RETRY_BUDGET", "RetryBudget", "_Budget"]
 

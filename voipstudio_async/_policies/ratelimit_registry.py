@@ -12,8 +12,8 @@ from __future__ import annotations
 import asyncio
 import weakref
 
-from ._ratelimit import LocalLimiter, RateLimit
-from ._ratelimit_redis import RedisLimiter
+from .ratelimit import LocalLimiter, RateLimit
+from .ratelimit_redis import RedisLimiter
 
 __all__ = ["Limiter", "close_limiter", "open_limiter"]
 

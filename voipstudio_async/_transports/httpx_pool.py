@@ -45,7 +45,7 @@ from typing import Any, Final
 import httpcore
 import httpx
 
-from ._errors import other_loop_error
+from .._errors import other_loop_error
 
 __all__ = ["GuardedHTTPTransport"]
 

@@ -11,7 +11,7 @@ that last drew a 429, where AIMD's linear climb either ramps slowly or overshoot
 The ceiling is the rate the server was *accepting* (successes), not the rate the client
 was sending, so rejected requests never inflate it. Requests get distinct send times
 (GCRA reservations), so tasks released from a pause leave one by one. The state machine
-itself is ``_ratelimit_core`` (shared with the Redis limiter's Lua).
+itself is ``ratelimit_core`` (shared with the Redis limiter's Lua).
 """
 
 from __future__ import annotations
@@ -24,10 +24,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Final
 
-from . import _ratelimit_core as core
-from ._checks import check_int, check_number
-from ._constants import INITIAL_RETRY_DELAY, RATE_DEADLINE_SEND_SHARE
-from ._otel import note_rate_limit_wait
+from .._checks import check_int, check_number
+from .._constants import INITIAL_RETRY_DELAY, RATE_DEADLINE_SEND_SHARE
+from .._tracing import note_rate_limit_wait
+from . import ratelimit_core as core
 
 __all__ = ["DEFAULT_RATE_LIMIT", "LocalLimiter", "RateLimit", "Refused", "allowance"]
 
@@ -111,7 +111,7 @@ def refusal(wait: float, deadline: float | None, max_wait: float) -> Refused:
 
 
 class LocalLimiter:
-    """A ``RateLimit`` kept in this process (state machine: ``_ratelimit_core``)."""
+    """A ``RateLimit`` kept in this process (state machine: ``ratelimit_core``)."""
 
     def __init__(
         self,
@@ -127,7 +127,7 @@ class LocalLimiter:
         self._sleep = sleep
         self._random = random
         self.state: core.State = {}
-        """The state machine's fields (``_ratelimit_core.FIELDS``)."""
+        """The state machine's fields (``ratelimit_core.FIELDS``)."""
         self.throttles = 0
         """Throttles that cut the rate (echoes excluded)."""
 

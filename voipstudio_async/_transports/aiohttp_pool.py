@@ -35,8 +35,8 @@ from typing import Any, Final
 
 import httpx
 
-from ._constants import EAGER_BODY_LIMIT, READ_BUFSIZE
-from ._errors import other_loop_error
+from .._constants import EAGER_BODY_LIMIT, READ_BUFSIZE
+from .._errors import other_loop_error
 
 try:
     import aiohttp

@@ -18,13 +18,13 @@ from typing import Final
 
 import httpx
 
-from ._constants import (
+from .._constants import (
     ABSURD_RETRY_AFTER,
     INITIAL_RETRY_DELAY,
     MAX_RETRY_DELAY,
     RETRYABLE_STATUSES,
 )
-from ._errors import APIStatusError
+from .._errors import APIStatusError
 
 __all__ = ["NOT_SENT", "RetryPolicy", "parse_retry_after"]
 

@@ -37,7 +37,7 @@ from __future__ import annotations
 import math
 from typing import Final
 
-from ._constants import (
+from .._constants import (
     RATE_CUBIC_BETA,
     RATE_CUBIC_SCALE,
     RATE_MIN,

@@ -13,7 +13,7 @@ from contextlib import AbstractContextManager, contextmanager, nullcontext
 from contextvars import ContextVar
 from typing import Final
 
-from ._checks import check_optional_seconds
+from .._checks import check_optional_seconds
 
 __all__ = ["current", "within"]
 

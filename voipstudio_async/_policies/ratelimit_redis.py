@@ -1,8 +1,8 @@
 """The limiter shared by every process (and machine) of one account, kept in Redis.
 
-The same state machine as ``LocalLimiter`` (``_ratelimit_core``), its state one Redis
+The same state machine as ``LocalLimiter`` (``ratelimit_core``), its state one Redis
 hash per account with a fixed set of fields, every decision one call of
-``_ratelimit_core.LUA``, so concurrent processes update it atomically and read one clock
+``ratelimit_core.LUA``, so concurrent processes update it atomically and read one clock
 (Redis's ``TIME``). Successes ride along with the next reservation (no extra round
 trip). The hash's name is the account key inside a hash tag (``{...}``), so a Redis
 Cluster keeps it in one slot (``RateLimit(redis_cluster=True)``).
@@ -26,15 +26,15 @@ import weakref
 from collections.abc import Callable
 from typing import Any
 
-from ._constants import (
+from .._constants import (
     INITIAL_RETRY_DELAY,
     REDIS_MAX_CONNECTIONS,
     REDIS_RETRY_AFTER,
     REDIS_STATE_TTL,
     REDIS_TIMEOUT,
 )
-from ._ratelimit import LocalLimiter, RateLimit, Refused, Sleep, allowance, refusal
-from ._ratelimit_core import LUA
+from .ratelimit import LocalLimiter, RateLimit, Refused, Sleep, allowance, refusal
+from .ratelimit_core import LUA
 
 __all__ = ["RedisLimiter", "redis_key"]
 

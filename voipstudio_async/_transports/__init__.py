@@ -1,0 +1,1 @@
+"""The HTTP transports the two backends are built on, and the network settings both share."""
