@@ -39,7 +39,6 @@ _NOT_YET = (
     "_policies/ratelimit.py",
     "_policies/ratelimit_core.py",
     "_policies/ratelimit_redis.py",
-    "storage/",
     "fleet/",
 )
 PACKAGE = Path(str(_constants.__file__)).parent

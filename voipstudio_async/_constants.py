@@ -129,3 +129,13 @@ S3_MAX_ATTEMPTS: Final = 5
 throttling and transient S3 errors, apart from the API's retries and retry budget."""
 S3_MIN_CONNECTIONS: Final = 10
 """Connections an S3 client may keep open at least (botocore's default pool)."""
+S3_READ_CHUNK_BYTES: Final = 1024 * 1024
+"""Bytes per read of an object's body (a manifest, a verifying re-read)."""
+S3_MAX_KEY_BYTES: Final = 1024
+"""S3's longest key, in UTF-8 bytes."""
+S3_NAME_ROOM_BYTES: Final = 100
+"""Bytes of ``S3_MAX_KEY_BYTES`` a destination prefix leaves for the names written below it."""
+S3_MANIFEST_SAVE_EVERY: Final = 2.0
+"""Seconds between saves of an S3 ``manifest.jsonl`` at least (a slow save spaces them out)."""
+S3_MANIFEST_SAVE_SHARE: Final = 5
+"""Saves of an S3 manifest take at most 1/this of the run, however large it grows."""

@@ -6,11 +6,12 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from .._constants import S3_MAX_KEY_BYTES, S3_NAME_ROOM_BYTES
+
 __all__ = ["S3Location", "parse_s3_url"]
 
 # S3's rules for new buckets: 3-63 lowercase letters, digits, dots and hyphens.
 _BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
-_MAX_KEY_BYTES = 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +63,6 @@ def parse_s3_url(text: str, *, is_object: bool = False) -> S3Location:
         raise ValueError(f"invalid S3 URL {text!r}: expected s3://BUCKET/KEY, the object to write")
     if "//" in key or any(segment in (".", "..") for segment in key.split("/")):
         raise ValueError(f"invalid S3 URL {text!r}: empty, '.' or '..' segment in the key")
-    if len(key.encode()) > _MAX_KEY_BYTES - 100:  # room for the names written below it
+    if len(key.encode()) > S3_MAX_KEY_BYTES - S3_NAME_ROOM_BYTES:
         raise ValueError(f"invalid S3 URL {text!r}: key too long")
     return S3Location(bucket, key)

@@ -13,16 +13,12 @@ import time
 from types import TracebackType
 from typing import Self
 
+from .._constants import S3_MANIFEST_SAVE_EVERY, S3_MANIFEST_SAVE_SHARE
 from ._entries import MANIFEST_NAME, ManifestEntry, dump_line, parse_lines
 from ._location import S3Location
 from ._s3 import S3Store, checksums_match
 
 __all__ = ["S3Manifest"]
-
-_SAVE_EVERY = 2.0
-"""Seconds between saves at least; a save that takes long spaces them out more."""
-_SAVE_SHARE = 5
-"""Saves take at most 1/_SAVE_SHARE of the run, however large the manifest grows."""
 
 
 class S3Manifest:
@@ -54,7 +50,7 @@ class S3Manifest:
         data = await self.store.read(self.location)
         text = (data or b"").decode("utf-8", errors="replace")
         self.entries, self.ignored_lines = parse_lines(text.splitlines())
-        self._next_save = time.monotonic() + _SAVE_EVERY
+        self._next_save = time.monotonic() + S3_MANIFEST_SAVE_EVERY
 
     async def __aexit__(
         self,
@@ -87,7 +83,9 @@ class S3Manifest:
                 self._dirty = True
                 raise
             took = time.monotonic() - started
-            self._next_save = time.monotonic() + max(_SAVE_EVERY, took * _SAVE_SHARE)
+            self._next_save = time.monotonic() + max(
+                S3_MANIFEST_SAVE_EVERY, took * S3_MANIFEST_SAVE_SHARE
+            )
 
     async def verified(self, item_id: int) -> ManifestEntry | None:
         """The entry of ``item_id`` if its object is in the bucket as recorded.

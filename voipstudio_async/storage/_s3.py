@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Self
 
-from .._constants import S3_MAX_ATTEMPTS, S3_MIN_CONNECTIONS, S3_PART_SIZE
+from .._constants import S3_MAX_ATTEMPTS, S3_MIN_CONNECTIONS, S3_PART_SIZE, S3_READ_CHUNK_BYTES
 from .._errors import IncompleteDownloadError
 from ._location import S3Location
 
@@ -46,7 +46,6 @@ __all__ = [
 
 PART_SIZE = S3_PART_SIZE
 """Bytes per part of a multipart upload (S3's minimum is 5 MiB), and the largest single PUT."""
-_READ_CHUNK = 1024 * 1024
 EXTRA_HINT = "s3:// destinations need the s3 extra: pip install 'voipstudio-async[s3]'"
 
 
@@ -240,7 +239,9 @@ class S3Store:
     an S3-compatible store; ``connections`` bounds the connections kept open.
     """
 
-    def __init__(self, endpoint_url: str | None = None, *, connections: int = 10) -> None:
+    def __init__(
+        self, endpoint_url: str | None = None, *, connections: int = S3_MIN_CONNECTIONS
+    ) -> None:
         self._session = _session()
         self._endpoint_url = endpoint_url
         self._connections = max(connections, S3_MIN_CONNECTIONS)
@@ -318,7 +319,7 @@ class S3Store:
         response = await self.call("get_object", Bucket=location.bucket, Key=location.key)
         body = response["Body"]
         try:
-            while chunk := await body.read(_READ_CHUNK):
+            while chunk := await body.read(S3_READ_CHUNK_BYTES):
                 yield chunk
         finally:
             body.close()
