@@ -37,7 +37,15 @@ __all__ = [
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``voipstudio`` console script; returns the exit code."""
+    """Entry point of the ``voipstudio`` console script; returns the exit code.
+
+    Args:
+        argv: The arguments after the program name (default ``sys.argv[1:]``).
+
+    Returns:
+        The exit code: ``EXIT_OK``, ``EXIT_FAILED``, ``EXIT_USAGE``,
+        ``EXIT_INTERRUPTED`` or ``EXIT_BROKEN_PIPE``.
+    """
     try:
         code = asyncio.run(_main(argv))
         if code == EXIT_BROKEN_PIPE:

@@ -72,6 +72,27 @@ async def run(
     closed). ``confirm`` answers the purge question; by default the terminal is asked
     when stdin is one. ``progress_interval``: seconds between progress lines when stderr
     is not a terminal.
+
+    Args:
+        argv: The arguments after the program name (default ``sys.argv[1:]``).
+        client: A client to run against instead of the one ``--fake`` or the
+            environment would build; it is not closed.
+        stdout: Where results go (default ``sys.stdout``).
+        stderr: Where progress, warnings and errors go (default ``sys.stderr``).
+        environ: Where credentials and settings are read (default ``os.environ``).
+        confirm: Answers the purge question, given its text (default: the terminal
+            is asked when stdin is one; otherwise ``--purge`` needs ``--yes``).
+        progress_interval: Seconds between progress lines when stderr is not a
+            terminal.
+
+    Returns:
+        The exit code (``EXIT_OK`` 0, ``EXIT_FAILED`` 1, ``EXIT_USAGE`` 2,
+        ``EXIT_INTERRUPTED`` 130, ``EXIT_BROKEN_PIPE`` 141); errors are reported on
+        ``stderr``, not raised.
+
+    Raises:
+        asyncio.CancelledError: The command was cancelled (Ctrl-C, SIGTERM), after
+            saying how far it got.
     """
     try:
         args = parse_args(argv)

@@ -59,6 +59,21 @@ class Account:
     ``user_id`` makes the secret an API key, ``email`` a password; with neither the secret
     is a session token. Exactly one of ``secret_env`` (a variable name) and
     ``secret_file`` (an absolute path) says where the secret is read.
+
+    Args:
+        name: The account's name: 1-48 lowercase letters, digits and underscores (it
+            names datasets, prefixes and pipelines).
+        user_id: The VoIPstudio user id (the secret is then an API key).
+        email: The login email (the secret is then the password).
+        secret_env: The environment variable holding the secret, read where the
+            account runs.
+        secret_file: The absolute path of a file holding the secret, read where the
+            account runs.
+        base_url: The API's base URL for this account (None: the default).
+
+    Raises:
+        AccountsFileError: A field is malformed, both ``user_id`` and ``email`` are
+            given, or not exactly one of ``secret_env`` and ``secret_file``.
     """
 
     name: str
@@ -102,6 +117,12 @@ class Account:
 
     def read_secret(self, environ: Mapping[str, str] | None = None) -> str:
         """The secret, from the variable or the file (one trailing newline dropped).
+
+        Args:
+            environ: Where ``secret_env`` is read (default ``os.environ``).
+
+        Returns:
+            The secret.
 
         Raises:
             SecretUnavailableError: the variable is unset or empty, or the file cannot be

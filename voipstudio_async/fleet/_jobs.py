@@ -37,6 +37,14 @@ class SyncJob:
     ``to`` is a ``sync --to`` URL holding ``{account}`` in the path (a DuckDB file, a
     directory or S3 prefix of Delta tables) or, for PostgreSQL, anywhere (``dataset``
     then defaults to ``voipstudio_{account}``: a schema per account).
+
+    Args:
+        to: The destination URL, holding ``{account}`` where accounts must differ.
+        dataset: The schema (may hold ``{account}``; default above).
+        resources: The tables to load (default all).
+        lookback: How far behind the newest row to re-read for changes.
+        pipelines_dir: Where dlt keeps the pipelines' working state (None: dlt's).
+        command: Always ``"sync"`` (tells the jobs apart).
     """
 
     to: str
@@ -48,20 +56,45 @@ class SyncJob:
     command: Literal["sync"] = "sync"
 
     def dataset_for(self, name: str) -> str:
-        """The account's dataset (schema)."""
+        """The account's dataset (schema).
+
+        Args:
+            name: The account's name, put for ``{account}``.
+
+        Returns:
+            The schema name.
+        """
         if self.dataset is not None:
             return _fill(self.dataset, name)
         return "voipstudio" if PLACEHOLDER in self.to else f"voipstudio_{name}"
 
     def destination_for(self, name: str) -> str:
-        """The account's ``--to`` URL."""
+        """The account's ``--to`` URL.
+
+        Args:
+            name: The account's name, put for ``{account}``.
+
+        Returns:
+            The URL.
+        """
         return _fill(self.to, name)
 
 
 @dataclass(frozen=True, slots=True)
 class ArchiveJob:
     """``voipstudio archive`` (CDR export and both media kinds, no move or purge) for
-    each account into ``dest``: a directory or ``s3://bucket/prefix`` holding ``{account}``."""
+    each account into ``dest``: a directory or ``s3://bucket/prefix`` holding ``{account}``.
+
+    Args:
+        dest: A directory or ``s3://bucket/prefix`` holding ``{account}``.
+        since: The start of the period archived (inclusive).
+        until: The end of the period archived (exclusive).
+        cdrs_format: ``"csv"`` or ``"jsonl"``.
+        concurrency: Downloads in flight per account (1 to 256).
+        formula_guard: Prefix CSV cells that a spreadsheet would run as formulas.
+        s3_endpoint_url: An S3-compatible endpoint (None: AWS).
+        command: Always ``"archive"`` (tells the jobs apart).
+    """
 
     dest: str
     since: datetime
@@ -74,7 +107,14 @@ class ArchiveJob:
     command: Literal["archive"] = "archive"
 
     def destination_for(self, name: str) -> str:
-        """The account's archive directory or prefix."""
+        """The account's archive directory or prefix.
+
+        Args:
+            name: The account's name, put for ``{account}``.
+
+        Returns:
+            The directory or ``s3://`` URL.
+        """
         return _fill(self.dest, name)
 
 
@@ -128,6 +168,10 @@ def _archive_plan(job: ArchiveJob, names: Sequence[str]) -> None:
 
 def plan(job: Job, accounts: Sequence[Account]) -> None:
     """Check ``job`` for ``accounts`` before anything runs.
+
+    Args:
+        job: The ``SyncJob`` or ``ArchiveJob``.
+        accounts: The accounts it would run for.
 
     Raises:
         FleetPlanError: a destination is bad or two accounts would share one.

@@ -22,9 +22,15 @@ class AccountFailedError(Exception):
 class AccountResult:
     """How one account's run ended.
 
-    ``rows``: rows loaded (sync: new plus changed) or CDRs exported (archive);
-    ``files`` and ``bytes``: recordings and voicemails downloaded (archive; 0 for sync);
-    ``duration``: seconds of the last attempt; ``error``: one line, never a secret.
+    Attributes:
+        account: The account's name.
+        status: ``"ok"``, ``"failed"`` or ``"cancelled"``.
+        rows: Rows loaded (sync: new plus changed) or CDRs exported (archive).
+        files: Recordings and voicemails downloaded (archive; 0 for sync).
+        bytes: The bytes of those files.
+        duration: Seconds of the last attempt.
+        error: Why it failed, in one line that never holds a secret (None when ok).
+        destination: Where it loaded or archived (no password).
     """
 
     account: str
@@ -44,7 +50,13 @@ class AccountResult:
 
 @dataclass(slots=True)
 class FleetReport:
-    """Every account's result, in the accounts' order, and the fleet's wall-clock time."""
+    """Every account's result, in the accounts' order, and the fleet's wall-clock time.
+
+    Attributes:
+        command: ``"sync"`` or ``"archive"``.
+        results: One ``AccountResult`` per account, in the accounts' order.
+        duration: The fleet's wall-clock seconds.
+    """
 
     command: str
     results: list[AccountResult] = field(default_factory=list)
@@ -56,7 +68,11 @@ class FleetReport:
         return bool(self.results) and all(result.ok for result in self.results)
 
     def to_json(self) -> dict[str, Any]:
-        """The summary ``--summary-json`` writes."""
+        """The summary ``--summary-json`` writes.
+
+        Returns:
+            ``command``, ``ok``, ``duration`` and one mapping per account, JSON-ready.
+        """
         return {
             "command": self.command,
             "ok": self.ok,

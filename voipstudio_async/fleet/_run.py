@@ -31,7 +31,15 @@ class FleetStoppedError(Exception):
 @dataclass(frozen=True, slots=True)
 class ProgressEvent:
     """A worker's note on one account: ``what`` (a table, ``cdrs``, ``monitors``,
-    ``started``, ``attempt failed``, ``finished``) and how far it got."""
+    ``started``, ``attempt failed``, ``finished``) and how far it got.
+
+    Attributes:
+        account: The account's name.
+        what: The step: a table, ``cdrs``, ``monitors``, ``started``, ``attempt failed``
+            or ``finished``.
+        done: Rows or files done in that step so far.
+        bytes: Bytes downloaded in that step so far (0 for a sync).
+    """
 
     account: str
     what: str

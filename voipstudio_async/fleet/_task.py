@@ -44,7 +44,14 @@ _PROGRESS_EVERY = 1.0
 
 @dataclass(frozen=True, slots=True)
 class RunSettings:
-    """What every account's task shares (no secret: ``redis_url`` must not hold one)."""
+    """What every account's task shares (no secret: ``redis_url`` must not hold one).
+
+    Args:
+        run_id: The run's id: names its progress topic and stop event.
+        timeout: Seconds one account may run (None: no limit).
+        max_retries: The client's ``max_retries`` on the worker.
+        redis_url: A Redis URL the accounts' rate limiters share (None: each its own).
+    """
 
     run_id: str
     timeout: float | None = None

@@ -164,7 +164,27 @@ class Cdrs(KeysetListResource[Cdr], _DeleteAll, _PcapDownloads):
         timeout: TimeoutArg = NOT_GIVEN,
         deadline: DeadlineArg = NOT_GIVEN,
     ) -> Page[CallTrackingCdr]:
-        """One page of call-tracking CDRs (``/cdrs/calltracking``)."""
+        """One page of call-tracking CDRs (``/cdrs/calltracking``).
+
+        Args:
+            page: The page number, from 1.
+            limit: Items per page (1 to 5000).
+            filter: Conditions, all of which an item must meet: ``(field, operator,
+                value)`` tuples or ``Filter`` objects, by the API's field names.
+            sort: The field to order by (the API's name, e.g. ``calldate``).
+            direction: ``"ASC"`` or ``"DESC"`` (with ``sort``).
+            timeout: Seconds (or an ``httpx.Timeout``) for each request; default the
+                client's.
+            deadline: Seconds for the whole call (None: no limit; default the client's).
+
+        Returns:
+            The page: ``items``, and ``total`` when the server counted them.
+
+        Raises:
+            ValueError: An argument is refused before anything is sent.
+            APIStatusError: The API answered with an error status.
+            APITimeoutError: The call did not finish in time.
+        """
         return await self._calltracking.list(
             page=page,
             limit=limit,
@@ -187,7 +207,28 @@ class Cdrs(KeysetListResource[Cdr], _DeleteAll, _PcapDownloads):
         timeout: TimeoutArg = NOT_GIVEN,
         deadline: DeadlineArg = NOT_GIVEN,
     ) -> AsyncIterator[CallTrackingCdr]:
-        """Every call-tracking CDR from ``/cdrs/calltracking``, fetched lazily."""
+        """Every call-tracking CDR from ``/cdrs/calltracking``, fetched lazily.
+
+        Args:
+            filter: Conditions, all of which an item must meet: ``(field, operator,
+                value)`` tuples or ``Filter`` objects, by the API's field names.
+            sort: The field to order by (the API's name, e.g. ``calldate``).
+            direction: ``"ASC"`` or ``"DESC"`` (with ``sort``).
+            page_size: Items per request (1 to 5000).
+            max_items: Stop after this many items (None: all).
+            timeout: Seconds (or an ``httpx.Timeout``) for each request; default the
+                client's.
+            deadline: Seconds for each page request (None: no limit; default the
+                client's).
+
+        Returns:
+            An async iterator of the items (``async for``).
+
+        Raises:
+            ValueError: An argument is refused before anything is sent.
+            APIStatusError: The API answered with an error status.
+            APITimeoutError: A page request did not finish in time.
+        """
         return self._calltracking.iterate(
             filter=filter,
             sort=sort,
@@ -220,6 +261,19 @@ class Cdrs(KeysetListResource[Cdr], _DeleteAll, _PcapDownloads):
         time, never replayed after an ambiguous failure. One outcome per input item,
         in input order (``result.failed`` carries each error); an empty input sends
         nothing.
+
+        Args:
+            items: The changes, one mapping or model per item, each with its ``id``.
+            chunk_size: Items per request.
+            concurrency: Requests in flight at once.
+            deadline: Seconds for the whole call (default the client's).
+
+        Returns:
+            One outcome per input item, in input order (``result.ok``, ``result.failed``).
+
+        Raises:
+            ValueError: An item is refused (the message lists the problems); nothing
+                was sent.
         """
         with self._requester.deadline(deadline):
             return await _bulk_patch(

@@ -46,6 +46,25 @@ class Users(Resource):
         before sending). ``dest`` is a file path or a directory (the file is then
         ``user-<id>-cdrs.csv``); on failure no file is left. An answer without a body
         (202/204) raises ``APIResponseValidationError``.
+
+        Args:
+            user_id: The user's id.
+            dest: A file path, or a directory to save into.
+            filter: Conditions, all of which a CDR must meet: ``(field, operator,
+                value)`` tuples or ``Filter`` objects, by the API's field names.
+            sort: The CDR field to order by (the API's name, e.g. ``calldate``).
+            direction: ``"ASC"`` or ``"DESC"`` (with ``sort``).
+            on_progress: Called with the bytes done and the total (None when unknown).
+            deadline: Seconds for the whole call (default the client's).
+
+        Returns:
+            The file's path, size and SHA-256.
+
+        Raises:
+            ValueError: An argument is refused before anything is sent.
+            APIStatusError: The API answered with an error status (e.g. 404).
+            APIResponseValidationError: The answer had no body (202/204).
+            IncompleteDownloadError: The body was shorter than announced; no file is left.
         """
         uid = check_id(user_id, "user_id")
         _check_sort(sort, direction, CDR_SORT_FIELD_VALUES)

@@ -97,6 +97,19 @@ class Voicemessages(
         values; ``ValueError`` lists the problems). Sent in chunks of ``chunk_size``,
         ``concurrency`` at a time, never replayed after an ambiguous failure. One
         outcome per input item, in order; an empty input sends nothing.
+
+        Args:
+            items: The changes, one mapping or model per item, each with its ``id``.
+            chunk_size: Items per request.
+            concurrency: Requests in flight at once.
+            deadline: Seconds for the whole call (default the client's).
+
+        Returns:
+            One outcome per input item, in input order (``result.ok``, ``result.failed``).
+
+        Raises:
+            ValueError: An item is refused (the message lists the problems); nothing
+                was sent.
         """
         with self._requester.deadline(deadline):
             return await _bulk_patch(
@@ -119,7 +132,23 @@ class Voicemessages(
         concurrency: int = DEFAULT_BULK_CONCURRENCY,
         deadline: DeadlineArg = NOT_GIVEN,
     ) -> BulkResult[None]:
-        """Move voicemails to ``folder`` (e.g. ``"Work"``): ``update`` with only the folder."""
+        """Move voicemails to ``folder`` (e.g. ``"Work"``): ``update`` with only the folder.
+
+        Args:
+            ids: The voicemails' ids.
+            folder: The folder's name (e.g. ``"Work"``) or id.
+            chunk_size: Items per request.
+            concurrency: Requests in flight at once.
+            deadline: Seconds for the whole call (default the client's).
+
+        Returns:
+            One outcome per id, in input order (``result.ok``, ``result.failed``).
+
+        Raises:
+            ValueError: ``ids`` is empty, an id is refused or ``folder`` is empty;
+                nothing was sent.
+            TypeError: ``ids`` is not an iterable of ints (a string, for instance).
+        """
         if isinstance(folder, bool) or not isinstance(folder, int | str) or folder == "":
             raise ValueError(f"folder must be a folder name or id, got {folder!r}")
         if isinstance(ids, (str, bytes)) or not isinstance(ids, Iterable):

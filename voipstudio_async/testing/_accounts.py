@@ -57,7 +57,25 @@ def _header(scope: Scope, name: bytes) -> bytes | None:
 
 
 class FakeAccounts:
-    """``n`` fake accounts served by one ASGI ``app`` (see the module docstring)."""
+    """``n`` fake accounts served by one ASGI ``app`` (see the module docstring).
+
+    Args:
+        n: How many accounts (1 or more): ``account001`` to ``account<n>``.
+        seed: Seeds every account (the same seed always gives the same accounts).
+        prefix: The API's path prefix, for every account.
+        host: The host name of ``base_url`` (in process it is never resolved).
+        latency: Seconds added to every answer of every account (None: none).
+
+    Attributes:
+        accounts: Each account's ``FakeVoipStudio``, by name (``account001`` ...).
+        connections: The open connections of the served app, which ``drop`` faults
+            close (one table for every account).
+        prefix: The API's path prefix.
+        base_url: The base URL a client of any account uses in process.
+
+    Raises:
+        ValueError: ``n`` is not a whole number of at least 1.
+    """
 
     def __init__(
         self,
@@ -166,8 +184,17 @@ class FakeAccounts:
         """Write the accounts file for ``voipstudio fleet`` and one secrets file per account.
 
         Each account's API key goes to ``<path's stem>.secrets/<name>`` (mode 0600),
-        which the file names relative to itself; the file holds no secret. Returns the
-        path written.
+        which the file names relative to itself; the file holds no secret.
+
+        Args:
+            path: Where to write the accounts file (TOML).
+            base_url: The served fake's base URL, written as the file's ``base_url``.
+
+        Returns:
+            The path written.
+
+        Raises:
+            OSError: The file or the secrets directory could not be written.
         """
         target = Path(path)
         secrets = target.with_name(f"{target.stem}.secrets")

@@ -64,11 +64,16 @@ class Target:
     """Where a sync loads: ``kind``, a password-free ``display`` and dlt's arguments."""
 
     kind: Scheme
+    """The dlt destination: ``"duckdb"``, ``"postgres"`` or ``"filesystem"``."""
     display: str
+    """The URL as shown in output and errors, without any password."""
     location: str = field(repr=False)
     """The path, bucket URL or full connection URL (may hold a password)."""
     secrets: tuple[str, ...] = field(default=(), repr=False)
+    """The values ``scrub`` masks in messages (passwords, AWS secret and token)."""
     aws: Mapping[str, str] = field(default_factory=dict, repr=False)
+    """The AWS settings of an ``s3://`` destination, by dlt's names
+    (``aws_access_key_id``, ``region_name``, ``endpoint_url``, ...)."""
     legacy_identity: str | None = field(default=None, repr=False)
     """What ``identity`` was before version 0.2 when it differs (a PostgreSQL URL with a
     password was told apart by its ``:***``): the pipeline of that name is adopted."""
@@ -141,6 +146,12 @@ class Target:
 
         DuckDB names a file's catalog after its stem (case-insensitively), so a schema of
         the same name makes ``dataset.table`` ambiguous, in dlt's queries and in the user's.
+
+        Args:
+            dataset: The schema the tables would go to.
+
+        Raises:
+            ValueError: A DuckDB file named like ``dataset`` (sends nothing).
         """
         if self.kind == "duckdb" and Path(self.location).stem.casefold() == dataset.casefold():
             raise ValueError(
@@ -153,6 +164,12 @@ class Target:
 
         A secret is replaced where it stands as a value, not inside a longer word: a
         one-letter password must not turn ``psycopg2`` into ``***syco***g2``.
+
+        Args:
+            text: A message that may hold a secret (a driver's error, for instance).
+
+        Returns:
+            The text with each of ``secrets`` masked.
         """
         for secret in sorted(self.secrets, key=len, reverse=True):
             text = re.sub(rf"(?<![^\W_]){re.escape(secret)}(?![^\W_])", "***", text)

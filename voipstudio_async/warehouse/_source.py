@@ -248,6 +248,25 @@ def history_source(
     each, are read whole) and ``on_stopped`` is called with the table's name.
     ``json_lists=False`` loads arrays of scalars (``labels``) as JSON text in a ``text``
     column instead of a ``json`` one: a Delta table's string column cannot take lists.
+
+    Args:
+        client_factory: Builds the client, called inside dlt's event loop (default
+            ``VoipStudio.from_env``).
+        resources: The tables to load, some of ``RESOURCES`` (default all).
+        lookback: How far behind the newest row to re-read for changes
+            (``timedelta(0)``: none).
+        on_progress: Called with ``(table, new_rows, updated_rows)`` for each batch.
+        stop: When set, each walk ends at its next row.
+        on_stopped: Called with a table's name when ``stop`` ended its walk.
+        json_lists: Arrays of scalars as ``json`` columns (False: JSON text, for Delta).
+
+    Returns:
+        The dlt source, for ``pipeline.run()``; nothing is sent until dlt runs it.
+
+    Raises:
+        ValueError: ``resources`` names an unknown table or none, or ``lookback`` is
+            negative or not a ``timedelta``.
+        TypeError: ``resources`` is a string, or ``client_factory`` is not callable.
     """
     chosen = _check_resources(resources)
     window = _check_lookback(lookback)

@@ -50,7 +50,9 @@ class TableCounts:
     """Rows a sync handed to one table: ``new`` past the cursor, ``updated`` changed."""
 
     new: int = 0
+    """Rows past the table's cursor (not loaded before)."""
     updated: int = 0
+    """Rows the lookback re-read and found changed."""
 
 
 @dataclass
@@ -58,9 +60,11 @@ class SyncReport:
     """What one ``sync()`` loaded, per table (rows of resumed packages included)."""
 
     destination: str
+    """The destination, as shown (no password)."""
     dataset: str
     """The schema the tables are in, as the destination names it (``My Data`` → ``my_data``)."""
     tables: dict[str, TableCounts] = field(default_factory=dict)
+    """The rows handed to each table, by table name (``cdrs``, ``monitors``, ...)."""
     resumed_packages: int = 0
     """Load packages a killed run left behind, loaded before this run's walk."""
     resumed_rows: int = 0
