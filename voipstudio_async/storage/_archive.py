@@ -38,6 +38,7 @@ class StoredFile:
     """An object that is complete in the bucket."""
 
     location: S3Location
+    """Where the object is."""
     size: int
     """Bytes in the object."""
     sha256: str

@@ -19,13 +19,20 @@ class ManifestEntry:
     """A file that was complete when it was recorded."""
 
     kind: str
+    """What the file holds (``recording`` or ``voicemail`` from the command,
+    the resource's, e.g. ``monitor``, from ``download_to_s3``)."""
     id: int
+    """The item's id."""
     file: str
     """Name inside the manifest's directory."""
     size: int
+    """Bytes in the file."""
     sha256: str
+    """Hex SHA-256 of the file's content."""
     metadata: dict[str, Any]
+    """The item's fields as the API listed them (empty when only an id was given)."""
     archived_at: str
+    """When it was recorded: ISO 8601, UTC, to the second."""
     checksum: str | None = None
     """The ``ChecksumSHA256`` S3 stores for the object (S3 only; absent on disk)."""
 
@@ -40,6 +47,20 @@ class ManifestEntry:
         metadata: dict[str, Any],
         checksum: str | None = None,
     ) -> Self:
+        """An entry recorded now (``archived_at`` is the current UTC time).
+
+        Args:
+            kind: What the file holds (``recording``, ``monitor``, ...).
+            item_id: The item's id.
+            file: The file's name inside the manifest's directory.
+            size: Bytes in the file.
+            sha256: Hex SHA-256 of the file's content.
+            metadata: The item's fields as the API listed them.
+            checksum: The ``ChecksumSHA256`` S3 stores (None on disk).
+
+        Returns:
+            The entry.
+        """
         stamp = datetime.now(UTC).isoformat(timespec="seconds")
         return cls(kind, item_id, file, size, sha256, metadata, stamp, checksum)
 

@@ -19,7 +19,9 @@ class S3Location:
     """``s3://bucket/key``; ``key`` is an object's key or a prefix without slashes around it."""
 
     bucket: str
+    """The bucket's name."""
     key: str
+    """The object's key or the prefix, without slashes around it (empty: the bucket's root)."""
 
     def child(self, name: str) -> S3Location:
         """The location ``name`` below this prefix.

@@ -25,6 +25,17 @@ class S3Manifest:
     """The entries of ``PREFIX/manifest.jsonl`` (the last line per id wins).
 
     ``async with S3Manifest(store, prefix)`` loads it; leaving the block saves it.
+
+    Args:
+        store: The open ``S3Store`` that reads and writes the manifest.
+        prefix: The prefix the manifest describes (it is ``PREFIX/manifest.jsonl``).
+
+    Attributes:
+        store: The store given.
+        prefix: The prefix given.
+        location: The manifest object's location.
+        entries: The entries by item id (loaded by ``load``, added by ``record``).
+        ignored_lines: Non-blank lines of the loaded manifest that were not entries.
     """
 
     def __init__(self, store: S3Store, prefix: S3Location) -> None:
@@ -61,14 +72,25 @@ class S3Manifest:
         await self.save()
 
     async def record(self, entry: ManifestEntry) -> None:
-        """Add ``entry``; saves the manifest when the last save is long enough ago."""
+        """Add ``entry``; saves the manifest when the last save is long enough ago.
+
+        Args:
+            entry: The file just completed (replaces an earlier entry of its id).
+
+        Raises:
+            OSError: A save was due and S3 refused it (the entry stays, to be saved).
+        """
         self.entries[entry.id] = entry
         self._dirty = True
         if time.monotonic() >= self._next_save and not self._lock.locked():
             await self.save()
 
     async def save(self) -> None:
-        """Write every entry (one line per id, in id order) over the manifest object."""
+        """Write every entry (one line per id, in id order) over the manifest object.
+
+        Raises:
+            OSError: S3 refused the write (the entries stay, to be saved).
+        """
         async with self._lock:
             if not self._dirty:
                 return
@@ -92,6 +114,15 @@ class S3Manifest:
 
         The size and the ``ChecksumSHA256`` S3 stores must match the entry; an object
         stored without that checksum is read whole and hashed instead.
+
+        Args:
+            item_id: The item's id.
+
+        Returns:
+            The entry, or None when there is none or the object differs or is missing.
+
+        Raises:
+            OSError: S3 refused the HEAD or the read.
         """
         entry = self.entries.get(item_id)
         if entry is None:

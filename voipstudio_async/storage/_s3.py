@@ -54,6 +54,7 @@ class StoredObject:
     """What HEAD says about an object."""
 
     size: int
+    """Bytes in the object."""
     checksum: str | None
     """``ChecksumSHA256`` as S3 stores it, if the upload sent one."""
 
@@ -63,6 +64,7 @@ class Uploaded:
     """An object now complete under its key."""
 
     size: int
+    """Bytes in the object."""
     sha256: str
     """Hex digest of the whole object."""
     checksum: str
@@ -78,6 +80,13 @@ def checksums_match(stored: str, recorded: str) -> bool:
 
     S3 appends ``-<parts>`` to a composite checksum; some S3-compatible stores do not.
     The base64 digest alone identifies the content ('-' is not a base64 character).
+
+    Args:
+        stored: The checksum S3 returned on HEAD.
+        recorded: The checksum the manifest recorded.
+
+    Returns:
+        True when their digests are equal.
     """
     return stored.split("-", 1)[0] == recorded.split("-", 1)[0]
 
@@ -123,6 +132,12 @@ class Upload:
 
     Use ``async with store.upload(location) as upload``: leaving the block without a
     commit aborts the multipart upload, if one was started.
+
+    Args:
+        store: The open ``S3Store`` that sends the parts.
+        location: The object's location.
+        part_size: Bytes per part (at least S3's minimum of 5 MiB), and the largest
+            object sent with one PUT.
     """
 
     def __init__(self, store: S3Store, location: S3Location, part_size: int = PART_SIZE) -> None:
@@ -161,7 +176,14 @@ class Upload:
         return {"Bucket": self._location.bucket, "Key": self._location.key}
 
     async def write(self, data: bytes) -> None:
-        """Add ``data``; a full part is sent before this returns (back-pressure)."""
+        """Add ``data``; a full part is sent before this returns (back-pressure).
+
+        Args:
+            data: The next bytes of the object.
+
+        Raises:
+            OSError: S3 refused the part.
+        """
         self._whole.update(data)
         self._size += len(data)
         self._buffer.write(data)
@@ -191,7 +213,18 @@ class Upload:
         self._part_digests.append(digest)
 
     async def commit(self, expected_size: int | None = None) -> Uploaded:
-        """Make the object appear under its key, if it has ``expected_size`` bytes."""
+        """Make the object appear under its key, if it has ``expected_size`` bytes.
+
+        Args:
+            expected_size: The size the object must have (None: any).
+
+        Returns:
+            The object's size, SHA-256 and the checksum S3 stores.
+
+        Raises:
+            IncompleteDownloadError: Another size was written; nothing appears.
+            OSError: S3 refused the PUT or the completion.
+        """
         if expected_size is not None and self._size != expected_size:
             raise IncompleteDownloadError(expected_size, self._size)
         whole = self._whole.digest()
@@ -237,6 +270,13 @@ class S3Store:
 
     ``endpoint_url`` (None: botocore's own, which honours ``AWS_ENDPOINT_URL``) points at
     an S3-compatible store; ``connections`` bounds the connections kept open.
+
+    Args:
+        endpoint_url: An S3-compatible endpoint (None: botocore's own).
+        connections: The most connections kept open (raised to a small minimum).
+
+    Raises:
+        ImportError: The ``s3`` extra is not installed.
     """
 
     def __init__(
@@ -277,7 +317,19 @@ class S3Store:
         await self._exit.aclose()
 
     async def call(self, method: str, **kwargs: Any) -> dict[str, Any]:
-        """One S3 API call; any failure is an ``OSError`` with S3's message."""
+        """One S3 API call; any failure is an ``OSError`` with S3's message.
+
+        Args:
+            method: The aiobotocore client's method (``head_object``, ``put_object``, ...).
+            **kwargs: Its arguments, by S3's names (``Bucket``, ``Key``, ...).
+
+        Returns:
+            S3's answer.
+
+        Raises:
+            FileNotFoundError: The key, upload or bucket is not there.
+            OSError: Any other failure, with S3's message.
+        """
         try:
             result: dict[str, Any] = await getattr(self._client, method)(**kwargs)
         except Exception as exc:  # S3's errors and botocore's: no endpoint, no credentials
@@ -301,11 +353,29 @@ class S3Store:
             ) from None
 
     def upload(self, location: S3Location, part_size: int = PART_SIZE) -> Upload:
-        """A new object at ``location`` (see ``Upload``)."""
+        """A new object at ``location`` (see ``Upload``).
+
+        Args:
+            location: The object's location.
+            part_size: Bytes per part, and the largest object sent with one PUT.
+
+        Returns:
+            The upload, to use as ``async with``.
+        """
         return Upload(self, location, part_size)
 
     async def stat(self, location: S3Location) -> StoredObject | None:
-        """Size and stored ``ChecksumSHA256`` of the object, or None when there is none."""
+        """Size and stored ``ChecksumSHA256`` of the object, or None when there is none.
+
+        Args:
+            location: The object's location.
+
+        Returns:
+            What HEAD says, or None when there is no such object.
+
+        Raises:
+            OSError: S3 refused the HEAD.
+        """
         try:
             found = await self.call(
                 "head_object", Bucket=location.bucket, Key=location.key, ChecksumMode="ENABLED"
@@ -325,7 +395,17 @@ class S3Store:
             body.close()
 
     async def read_sha256(self, location: S3Location) -> tuple[int, str] | None:
-        """Read the whole object: its size and hex SHA-256, or None when there is none."""
+        """Read the whole object: its size and hex SHA-256, or None when there is none.
+
+        Args:
+            location: The object's location.
+
+        Returns:
+            ``(size, sha256)``, or None when there is no such object.
+
+        Raises:
+            OSError: S3 refused the read.
+        """
         digest = hashlib.sha256()
         size = 0
         try:
@@ -337,7 +417,17 @@ class S3Store:
         return size, digest.hexdigest()
 
     async def read(self, location: S3Location) -> bytes | None:
-        """The object's bytes, or None when there is none."""
+        """The object's bytes, or None when there is none.
+
+        Args:
+            location: The object's location.
+
+        Returns:
+            The bytes, or None when there is no such object.
+
+        Raises:
+            OSError: S3 refused the read.
+        """
         try:
             return b"".join([chunk async for chunk in self._chunks(location)])
         except FileNotFoundError:
@@ -349,7 +439,18 @@ class S3Store:
         """Abort the open multipart uploads of keys starting ``key_prefix`` that ``ours`` accepts.
 
         Call it before starting uploads of your own: every open upload of those keys is
-        then one a killed run left behind. Returns how many were aborted.
+        then one a killed run left behind.
+
+        Args:
+            bucket: The bucket's name.
+            key_prefix: Only uploads of keys starting with this are considered.
+            ours: Whether a key is one this run writes (the others are left alone).
+
+        Returns:
+            How many uploads were aborted.
+
+        Raises:
+            OSError: S3 refused the listing or an abort.
         """
         aborted = 0
         markers: dict[str, str] = {}
