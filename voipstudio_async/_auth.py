@@ -102,6 +102,9 @@ class _AsyncOnlyAuth(httpx.Auth):
         Args:
             request: The request a synchronous ``httpx.Client`` would send.
 
+        Returns:
+            Nothing: it raises at once.
+
         Raises:
             RuntimeError: Always.
         """

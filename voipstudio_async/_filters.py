@@ -46,7 +46,14 @@ class Filter:
         _encode_value(self.value)  # fail here, before any request, on unusable values
 
     def to_json(self) -> dict[str, object]:
-        """The wire form ``{"property", "operator", "value"}``."""
+        """The wire form ``{"property", "operator", "value"}``.
+
+        Returns:
+            The condition as the API's ``filter`` JSON holds it (dates as text).
+
+        Raises:
+            ValueError: The value cannot be sent (None, a bool, a date before year 1).
+        """
         return {
             "property": self.property,
             "operator": self.operator,

@@ -96,6 +96,15 @@ class Cdrs(KeysetListResource[Cdr], _DeleteAll, _PcapDownloads):
             timeout: Seconds (or an ``httpx.Timeout``) for the request; default the
                 client's.
             deadline: Seconds for the whole call, retries included; default the client's.
+
+        Returns:
+            The ``Cdr``.
+
+        Raises:
+            ValueError: ``id`` is not a positive integer; nothing was sent.
+            NotFoundError: No item has that id.
+            APIStatusError: The API answered with another error status.
+            APITimeoutError: The call did not finish in time.
         """
         return await self._get_item(
             _GET_CDR, CdrItem.from_dict, check_id(id), timeout=timeout, deadline=deadline
@@ -111,6 +120,13 @@ class Cdrs(KeysetListResource[Cdr], _DeleteAll, _PcapDownloads):
             timeout: Seconds (or an ``httpx.Timeout``) for the request; default the
                 client's.
             deadline: Seconds for the whole call, retries included; default the client's.
+
+        Returns:
+            The lookup values of the coded fields, by field.
+
+        Raises:
+            APIStatusError: The API answered with another error status.
+            APITimeoutError: The call did not finish in time.
         """
         return await self._get_model(
             _GET_CDR_DICTIONARIES, CdrDictionary.from_dict, timeout=timeout, deadline=deadline
@@ -127,6 +143,15 @@ class Cdrs(KeysetListResource[Cdr], _DeleteAll, _PcapDownloads):
             timeout: Seconds (or an ``httpx.Timeout``) for the request; default the
                 client's.
             deadline: Seconds for the whole call, retries included; default the client's.
+
+        Returns:
+            The notes (empty when there are none).
+
+        Raises:
+            ValueError: ``id`` is not a positive integer; nothing was sent.
+            NotFoundError: No item has that id.
+            APIStatusError: The API answered with another error status.
+            APITimeoutError: The call did not finish in time.
         """
         body = await self._get_model(
             _GET_CDR_NOTES, CdrNotes.from_dict, check_id(id), timeout=timeout, deadline=deadline
@@ -147,6 +172,15 @@ class Cdrs(KeysetListResource[Cdr], _DeleteAll, _PcapDownloads):
             timeout: Seconds (or an ``httpx.Timeout``) for the request; default the
                 client's.
             deadline: Seconds for the whole call, retries included; default the client's.
+
+        Returns:
+            The SIP trace as text.
+
+        Raises:
+            ValueError: ``id`` is not a positive integer; nothing was sent.
+            NotFoundError: No item has that id.
+            APIStatusError: The API answered with another error status.
+            APITimeoutError: The call did not finish in time.
         """
         return await self._get_text(
             _GET_CDR_TRACE, check_id(id), timeout=timeout, deadline=deadline

@@ -31,6 +31,15 @@ class Chats(KeysetListResource[Chat]):
             timeout: Seconds (or an ``httpx.Timeout``) for the request; default the
                 client's.
             deadline: Seconds for the whole call, retries included; default the client's.
+
+        Returns:
+            The ``Chat``.
+
+        Raises:
+            ValueError: ``id`` is not a positive integer; nothing was sent.
+            NotFoundError: No item has that id.
+            APIStatusError: The API answered with another error status.
+            APITimeoutError: The call did not finish in time.
         """
         return await self._get_item(
             _GET_CHAT, ChatItem.from_dict, check_id(id), timeout=timeout, deadline=deadline

@@ -45,6 +45,15 @@ class Msdrs(KeysetListResource[Msdr], _PcapDownloads):
             timeout: Seconds (or an ``httpx.Timeout``) for the request; default the
                 client's.
             deadline: Seconds for the whole call, retries included; default the client's.
+
+        Returns:
+            The ``Msdr``.
+
+        Raises:
+            ValueError: ``id`` is not a positive integer; nothing was sent.
+            NotFoundError: No item has that id.
+            APIStatusError: The API answered with another error status.
+            APITimeoutError: The call did not finish in time.
         """
         return await self._get_item(
             _GET_MSDR, MsdrItem.from_dict, check_id(id), timeout=timeout, deadline=deadline
@@ -60,6 +69,13 @@ class Msdrs(KeysetListResource[Msdr], _PcapDownloads):
             timeout: Seconds (or an ``httpx.Timeout``) for the request; default the
                 client's.
             deadline: Seconds for the whole call, retries included; default the client's.
+
+        Returns:
+            The lookup values of the coded fields, by field.
+
+        Raises:
+            APIStatusError: The API answered with another error status.
+            APITimeoutError: The call did not finish in time.
         """
         return await self._get_model(
             _GET_MSDR_DICTIONARIES, MsdrDictionary.from_dict, timeout=timeout, deadline=deadline
@@ -76,6 +92,15 @@ class Msdrs(KeysetListResource[Msdr], _PcapDownloads):
             timeout: Seconds (or an ``httpx.Timeout``) for the request; default the
                 client's.
             deadline: Seconds for the whole call, retries included; default the client's.
+
+        Returns:
+            The SIP trace as text.
+
+        Raises:
+            ValueError: ``id`` is not a positive integer; nothing was sent.
+            NotFoundError: No item has that id.
+            APIStatusError: The API answered with another error status.
+            APITimeoutError: The call did not finish in time.
         """
         return await self._get_text(
             _GET_MSDR_TRACE, check_id(id), timeout=timeout, deadline=deadline

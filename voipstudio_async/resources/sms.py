@@ -25,6 +25,13 @@ class Sms(Resource):
             timeout: Seconds (or an ``httpx.Timeout``) for the request; default the
                 client's.
             deadline: Seconds for the whole call, retries included; default the client's.
+
+        Returns:
+            The lookup values of the coded fields, by field.
+
+        Raises:
+            APIStatusError: The API answered with another error status.
+            APITimeoutError: The call did not finish in time.
         """
         return await self._get_model(
             _GET_SMS_DICTIONARIES, SmsDictionary.from_dict, timeout=timeout, deadline=deadline

@@ -72,6 +72,15 @@ class Voicemessages(
             timeout: Seconds (or an ``httpx.Timeout``) for the request; default the
                 client's.
             deadline: Seconds for the whole call, retries included; default the client's.
+
+        Returns:
+            The ``Voicemessage``.
+
+        Raises:
+            ValueError: ``id`` is not a positive integer; nothing was sent.
+            NotFoundError: No item has that id.
+            APIStatusError: The API answered with another error status.
+            APITimeoutError: The call did not finish in time.
         """
         return await self._get_item(
             _GET_VOICEMESSAGE,

@@ -104,7 +104,11 @@ class FakeVoipStudio:
     # -- running ---------------------------------------------------------------------------
 
     def transport(self) -> httpx.ASGITransport:
-        """An in-process transport: `AsyncClient(transport=..., base_url=fake.base_url)`."""
+        """An in-process transport: `AsyncClient(transport=..., base_url=fake.base_url)`.
+
+        Returns:
+            An `httpx.ASGITransport` over the fake's app (nothing listens on a port).
+        """
         return httpx.ASGITransport(app=self.app)
 
     @property
@@ -159,7 +163,11 @@ class FakeVoipStudio:
         self._auth.two_factor_code = code
 
     def now(self) -> float:
-        """The fake's clock: the injected clock plus everything `advance()` added."""
+        """The fake's clock: the injected clock plus everything `advance()` added.
+
+        Returns:
+            Seconds on the fake's clock.
+        """
         return self._clock() + self._offset
 
     def advance(self, seconds: float) -> None:

@@ -129,7 +129,14 @@ class LoopbackServer:
         )
 
     def start(self) -> str:
-        """Start serving; returns the base URL once the server accepts requests."""
+        """Start serving; returns the base URL once the server accepts requests.
+
+        Returns:
+            The base URL (``http://127.0.0.1:<port>/v1.1/voipstudio``).
+
+        Raises:
+            RuntimeError: The server failed to start.
+        """
         self._thread.start()
         while not self._server.started:
             if not self._thread.is_alive():

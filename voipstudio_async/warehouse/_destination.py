@@ -176,7 +176,12 @@ class Target:
         return text
 
     def dlt_destination(self) -> Any:
-        """The dlt destination object (imports dlt's destination modules lazily)."""
+        """The dlt destination object (imports dlt's destination modules lazily).
+
+        Returns:
+            ``dlt.destinations.duckdb``, ``postgres`` or ``filesystem``, with the
+            credentials this target holds.
+        """
         import dlt
 
         if self.kind == "duckdb":
