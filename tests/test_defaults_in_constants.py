@@ -34,7 +34,7 @@ def test_the_walk_defaults_are_the_constants() -> None:
 
 
 # Modules whose defaults other work of this wave is still moving (issue 20 item 5 is done
-# for them when they leave this list): the rate limiters, object storage and fleets.
+# for them when they leave this list): the rate limiters and object storage.
 _NOT_YET = (
     "_policies/ratelimit.py",
     "_policies/ratelimit_core.py",
@@ -98,6 +98,7 @@ def test_the_scan_finds_numbers_written_in_place(source: str, names: list[str]) 
 
 def test_the_moved_defaults_are_the_constants() -> None:
     from voipstudio_async import _bulk, _errors, _parts
+    from voipstudio_async.fleet import _run, _task
     from voipstudio_async.warehouse import DEFAULT_LOOKBACK
 
     assert _bulk.MAX_LISTED_PROBLEMS is _constants.MAX_LISTED_PROBLEMS
@@ -105,13 +106,16 @@ def test_the_moved_defaults_are_the_constants() -> None:
     assert _decode.MAX_PARSERS is _constants.MAX_PARSERS
     assert _parts.PART_FILE_MODE is _constants.PART_FILE_MODE
     assert DEFAULT_LOOKBACK is _constants.DEFAULT_LOOKBACK
+    assert _run.FLEET_WAIT_POLL is _constants.FLEET_WAIT_POLL
+    assert _task.FLEET_STOP_POLL is _constants.FLEET_STOP_POLL
+    assert _task.FLEET_PROGRESS_EVERY is _constants.FLEET_PROGRESS_EVERY
     # The stale-part pattern follows the token length.
     assert _parts._PART.fullmatch(f".x.{'ab' * _constants.PART_TOKEN_BYTES}.part")
 
 
-# The exit codes are the command's interface, not defaults; `_s3*.py` and `_manifest.py`
-# are moving into `storage/` and `_fleet.py` is still being written in this wave.
-_CLI_NOT_DEFAULTS = ("_defaults.py", "_errors.py", "_s3", "_manifest.py", "_fleet.py")
+# The exit codes are the command's interface, not defaults; `_s3*.py` are moving into
+# `storage/` in this wave.
+_CLI_NOT_DEFAULTS = ("_defaults.py", "_errors.py", "_s3")
 CLI_MODULES = sorted(
     path.name
     for path in (PACKAGE / "cli").glob("*.py")
@@ -125,7 +129,7 @@ def test_no_cli_module_binds_a_numeric_default_of_its_own(module: str) -> None:
 
 
 def test_the_cli_defaults_are_in_one_module() -> None:
-    from voipstudio_async.cli import _args, _defaults, _export, _progress_lines, _run
+    from voipstudio_async.cli import _args, _defaults, _export, _manifest, _progress_lines, _run
 
     bound = numeric_bindings((PACKAGE / "cli" / "_defaults.py").read_text(encoding="utf-8"))
     assert sorted(bound) == sorted(_defaults.__all__)
@@ -133,6 +137,7 @@ def test_the_cli_defaults_are_in_one_module() -> None:
     assert _args.MAX_CONCURRENCY is _defaults.MAX_CONCURRENCY
     assert _export.EXPORT_PAGE_SIZE is _defaults.EXPORT_PAGE_SIZE
     assert _progress_lines.PROGRESS_INTERVAL is _defaults.PROGRESS_INTERVAL
+    assert _manifest.HASH_CHUNK_BYTES is _defaults.HASH_CHUNK_BYTES
     parsed = _args.parse_args(
         ["monitors", "download", "--dest", "x", "--since", "2026-01-01", "--until", "2026-02-01"]
     )

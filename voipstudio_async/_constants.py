@@ -120,6 +120,13 @@ FLEET_ACCOUNT_RETRIES: Final = 2
 FLEET_MAX_RETRIES: Final = 5
 """Each fleet client's retries of a request (as the CLI's: a night's run rides out a bad
 minute)."""
+FLEET_WAIT_POLL: Final = 0.25
+"""Seconds between two looks at the stop flag while ``run_fleet`` waits for accounts."""
+FLEET_STOP_POLL: Final = 0.5
+"""Seconds between two asks of the scheduler, by a running account, whether the fleet
+was stopped."""
+FLEET_PROGRESS_EVERY: Final = 1.0
+"""Least seconds between two progress events of one account."""
 
 # Object storage (`storage`): S3 through botocore.
 S3_PART_SIZE: Final = 8 * 1024 * 1024

@@ -16,6 +16,7 @@ __all__ = [
     "FAKE_MONITORS",
     "FAKE_VOICEMESSAGES",
     "FIRST_YEAR",
+    "HASH_CHUNK_BYTES",
     "LISTED_FAILURES",
     "MAX_CONCURRENCY",
     "PIPED_WIDTH",
@@ -39,6 +40,8 @@ PIPED_WIDTH: Final = 200
 """Columns of a table written to a pipe or file (pagers, not 80-column terminals)."""
 LISTED_FAILURES: Final = 50
 """Failed items a report names; the rest are counted."""
+HASH_CHUNK_BYTES: Final = 1024 * 1024
+"""Bytes per read when an archived file's SHA-256 is checked against the manifest."""
 FAKE_CDRS: Final = 20_000
 FAKE_MONITORS: Final = 500
 FAKE_VOICEMESSAGES: Final = 200

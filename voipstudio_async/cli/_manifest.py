@@ -12,10 +12,9 @@ from .._download import _sha256_file
 from .._parts import commit_part, create_part, remove_stale_parts
 from ..storage._entries import MANIFEST_NAME, dump_line, parse_line, parse_lines
 from ..storage._entries import ManifestEntry as Entry
+from ._defaults import HASH_CHUNK_BYTES
 
 __all__ = ["MANIFEST_NAME", "Entry", "Manifest", "dump_line", "parse_line"]
-
-_CHUNK = 1024 * 1024
 
 
 class Manifest:
@@ -88,7 +87,7 @@ class Manifest:
         try:
             if path.stat().st_size != entry.size:
                 return None
-            _, digest = await asyncio.to_thread(_sha256_file, path, _CHUNK)
+            _, digest = await asyncio.to_thread(_sha256_file, path, HASH_CHUNK_BYTES)
         except OSError:
             return None
         return entry if digest == entry.sha256 else None

@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
-from .._constants import FLEET_ACCOUNT_RETRIES, FLEET_MAX_RETRIES
+from .._constants import FLEET_ACCOUNT_RETRIES, FLEET_MAX_RETRIES, FLEET_WAIT_POLL
 from ._accounts import Account
 from ._jobs import Job, plan
 from ._results import AccountResult, FleetReport
@@ -19,9 +19,6 @@ if TYPE_CHECKING:
     from distributed import Client
 
 __all__ = ["FleetStoppedError", "ProgressEvent", "run_fleet"]
-
-#: Seconds between two looks at ``stop`` while waiting for accounts.
-_POLL = 0.25
 
 
 class FleetStoppedError(Exception):
@@ -147,7 +144,7 @@ def run_fleet(
             # Polled, not waited on: distributed's wait() may overstay its timeout.
             done = {future for future in pending if cast(Any, future).done()}
             if not done:
-                time.sleep(_POLL)
+                time.sleep(FLEET_WAIT_POLL)
                 continue
             pending -= done
             for future in done:

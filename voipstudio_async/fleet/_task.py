@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from .._client import VoipStudio
-from .._constants import FLEET_MAX_RETRIES
+from .._constants import FLEET_MAX_RETRIES, FLEET_PROGRESS_EVERY, FLEET_STOP_POLL
 from .._errors import (
     AuthenticationError,
     BadRequestError,
@@ -35,11 +35,6 @@ from ._jobs import ArchiveJob, Job, SyncJob
 from ._results import AccountFailedError, AccountResult
 
 __all__ = ["RunSettings", "StopRequested", "run_account"]
-
-#: How often a running account asks the scheduler whether the fleet was stopped.
-_STOP_POLL = 0.5
-#: Least seconds between two progress events of one account.
-_PROGRESS_EVERY = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +96,7 @@ class _Watch:
             raise StopRequested(f"timed out after {self._settings.timeout:g} s")
         now = time.monotonic()
         with self._lock:
-            if self._event is not None and now - self._checked >= _STOP_POLL:
+            if self._event is not None and now - self._checked >= FLEET_STOP_POLL:
                 self._checked = now
                 self._stopped = self._stopped or bool(self._event.is_set())
             if self._stopped:
@@ -113,7 +108,7 @@ class _Watch:
             return
         now = time.monotonic()
         with self._lock:
-            if not final and now - self._sent.get(what, 0.0) < _PROGRESS_EVERY:
+            if not final and now - self._sent.get(what, 0.0) < FLEET_PROGRESS_EVERY:
                 return
             self._sent[what] = now
         self._worker.log_event(
@@ -234,7 +229,7 @@ def _run_async(main: Coroutine[Any, Any, AccountResult], watch: _Watch) -> Accou
     async def guarded() -> AccountResult:
         work = asyncio.ensure_future(main)
         while not work.done():
-            await asyncio.wait({work}, timeout=_STOP_POLL / 2)
+            await asyncio.wait({work}, timeout=FLEET_STOP_POLL / 2)
             try:
                 watch.check()
             except StopRequested:
