@@ -4,6 +4,7 @@ every public name (what mkdocstrings rendered, read from the site's objects.inv)
 from __future__ import annotations
 
 import html
+import inspect
 import json
 import os
 import re
@@ -18,17 +19,26 @@ import pytest
 
 import voipstudio_async
 import voipstudio_async._constants
+import voipstudio_async.cli
+import voipstudio_async.fleet
 import voipstudio_async.resources
+import voipstudio_async.storage
 import voipstudio_async.testing
+import voipstudio_async.testing.pytest_plugin
 import voipstudio_async.types
 import voipstudio_async.warehouse
 
 ROOT = Path(__file__).resolve().parents[1]
+# Every public module: the package, its public subpackages and the command's entry.
 PUBLIC = (
     voipstudio_async,
     voipstudio_async.types,
     voipstudio_async.testing,
     voipstudio_async.resources,
+    voipstudio_async.warehouse,
+    voipstudio_async.fleet,
+    voipstudio_async.storage,
+    voipstudio_async.cli,
 )
 FIXTURES = ("fake_voipstudio", "fake_voipstudio_client", "fake_voipstudio_url")
 
@@ -117,7 +127,7 @@ def _signatures(site: Path) -> Iterator[tuple[str, str]]:
 
 def _private_names() -> set[str]:
     """Names a reader cannot import: the private constants and the internal aliases."""
-    public = set().union(*(set(m.__all__) for m in (*PUBLIC, voipstudio_async.warehouse)))
+    public = set().union(*(set(m.__all__) for m in PUBLIC))
     constants = {name for name in vars(voipstudio_async._constants) if name.isupper()}
     return (constants - public) | {"DeadlineArg", "Requester", "ItemCallback", "Direction"}
 
@@ -166,6 +176,28 @@ def test_each_resource_shows_its_own_types(site: Path, resource: str, types: lis
     section = _text(page[start : end if end > 0 else None])
     assert [t for t in types if t not in section] == []
     assert "[T]" not in section and "[H]" not in section and "[M]" not in section
+
+
+def _client_namespaces() -> dict[str, str]:
+    """Each resource class's name -> the client attribute holding it, from the client's code."""
+    source = inspect.getsource(voipstudio_async.VoipStudio.__init__)
+    found = re.findall(r"self\.(\w+) = (\w+)\(self\._requester\)", source)
+    return {cls: attribute for attribute, cls in found}
+
+
+@pytest.mark.parametrize("resource", voipstudio_async.resources.__all__)
+def test_a_resource_shows_how_it_is_reached_not_a_constructor(site: Path, resource: str) -> None:
+    attribute = _client_namespaces()[resource]
+    page = (site / "reference" / "resources.html").read_text(encoding="utf-8")
+    start = page.index(f'id="voipstudio_async.resources.{resource}"')
+    head = page[start : page.index("doc doc-contents", start)]
+    intro = _text(page[start : page.index("doc doc-children", start)])
+    # No ``Cdrs()`` signature (readers never construct one), and the way to it instead.
+    assert "doc-signature" not in head and f"{resource}(" not in _text(head)
+    assert f"Reached as vs.{attribute}" in intro
+    client = (site / "reference" / "client.html").read_text(encoding="utf-8")
+    at = client.index(f'id="voipstudio_async.VoipStudio.{attribute}"')
+    assert f"{attribute}: {resource}" in _text(client[at : client.index("</div>", at)])
 
 
 def test_defaults_show_values(site: Path) -> None:
@@ -311,55 +343,36 @@ def test_the_s3_recipe_lists_every_call_the_command_makes() -> None:
 
 # -- every public parameter is described (griffe reads the docstrings as the site does) -----
 
-# The modules whose public functions, methods and classes have every parameter described.
-# Others are not checked yet (issue 25 item 3 is done module by module).
-DOCUMENTED_MODULES = (
-    "voipstudio_async._auth",
-    "voipstudio_async._policies.budget",
-    "voipstudio_async._client",
-    "voipstudio_async._bulk",
-    "voipstudio_async._download",
-    "voipstudio_async._errors",
-    "voipstudio_async._filters",
-    "voipstudio_async._pagination",
-    "voipstudio_async._policies.ratelimit",
-    "voipstudio_async.resources._base",
-    "voipstudio_async.resources._verbs",
-    "voipstudio_async.resources.chats",
-    "voipstudio_async.resources.mediasessions",
-    "voipstudio_async.resources.monitors",
-    "voipstudio_async.resources.msdrs",
-    "voipstudio_async.resources.sms",
-    "voipstudio_async.testing._auth",
-    "voipstudio_async.testing._fake",
-    "voipstudio_async.testing._faults",
-    "voipstudio_async.testing._log",
-    "voipstudio_async.testing._server",
+# The models of ``voipstudio_async.types`` are the generated package's (described by the
+# spec), so the modules checked are the others, and the pytest plugin's fixtures.
+DOCSTRING_MODULES = tuple(
+    module.__name__
+    for module in (*PUBLIC, voipstudio_async.testing.pytest_plugin)
+    if module is not voipstudio_async.types
 )
 
 
-def _public_functions(package: Any) -> Iterator[Any]:
-    """Every public function, method and constructor reachable from the public modules."""
+def _public_functions(package: Any, module: str) -> Iterator[Any]:
+    """Every public function, method and constructor reachable from ``module.__all__``."""
     import griffe
 
     seen: set[str] = set()
-    for module in (*PUBLIC, voipstudio_async.warehouse):
-        for name in module.__all__:
-            path = f"{module.__name__}.{name}".removeprefix("voipstudio_async.")
-            obj = package[path]
-            obj = obj.final_target if obj.is_alias else obj
-            if not obj.path.startswith("voipstudio_async."):
-                continue  # the generated models: described by the spec
-            candidates = [obj]
-            if isinstance(obj, griffe.Class):
-                for member_name, member in obj.all_members.items():
-                    if member_name.startswith("_") and member_name != "__init__":
-                        continue
-                    candidates.append(member.final_target if member.is_alias else member)
-            for candidate in candidates:
-                if isinstance(candidate, griffe.Function) and candidate.path not in seen:
-                    seen.add(candidate.path)
-                    yield candidate
+    for name in sys.modules[module].__all__:
+        path = f"{module}.{name}".removeprefix("voipstudio_async.")
+        obj = package[path]
+        obj = obj.final_target if obj.is_alias else obj
+        if not obj.path.startswith("voipstudio_async."):
+            continue  # the generated models: described by the spec
+        candidates = [obj]
+        if isinstance(obj, griffe.Class):
+            for member_name, member in obj.all_members.items():
+                if member_name.startswith("_") and member_name != "__init__":
+                    continue
+                candidates.append(member.final_target if member.is_alias else member)
+        for candidate in candidates:
+            if isinstance(candidate, griffe.Function) and candidate.path not in seen:
+                seen.add(candidate.path)
+                yield candidate
 
 
 def _described(function: Any) -> set[str]:
@@ -382,11 +395,21 @@ def _described(function: Any) -> set[str]:
     return documented
 
 
+def _sections(function: Any) -> set[str]:
+    docstring = function.docstring
+    return {s.kind.value for s in docstring.parse("google")} if docstring else set()
+
+
 def _load_api() -> Any:
-    """``voipstudio_async`` as griffe reads it, with the generated package it re-exports."""
+    """``voipstudio_async`` as the site's griffe reads it: with the generated package it
+    re-exports and the site's extension (docs/hooks/griffe_concrete.py), so what is
+    checked is what is rendered (the resources' concrete methods, no constructors)."""
     import griffe
 
-    loader = griffe.GriffeLoader(search_paths=[str(ROOT), str(ROOT / "generated")])
+    extensions = griffe.load_extensions(str(ROOT / "docs" / "hooks" / "griffe_concrete.py"))
+    loader = griffe.GriffeLoader(
+        extensions=extensions, search_paths=[str(ROOT), str(ROOT / "generated")]
+    )
     package = loader.load("voipstudio_async")
     loader.load("voipstudio_history_client")
     loader.resolve_aliases(external=False)
@@ -398,12 +421,11 @@ def api() -> Any:
     return _load_api()
 
 
-@pytest.mark.parametrize("module", DOCUMENTED_MODULES)
+@pytest.mark.parametrize("module", DOCSTRING_MODULES)
 def test_every_public_parameter_is_described(api: Any, module: str) -> None:
     undescribed = [
         f"{function.path}({parameter.name})"
-        for function in _public_functions(api)
-        if function.path.startswith(f"{module}.")
+        for function in _public_functions(api, module)
         for parameter in function.parameters
         if parameter.name not in ("self", "cls")
         and parameter.name.lstrip("*") not in _described(function)
@@ -411,8 +433,31 @@ def test_every_public_parameter_is_described(api: Any, module: str) -> None:
     assert undescribed == []
 
 
-def test_the_docstring_check_sees_every_module(api: Any) -> None:
-    # A module named above must hold public functions, or the check proves nothing.
-    paths = {f.path.rsplit(".", 2)[0] for f in _public_functions(api)}
-    paths |= {f.path.rsplit(".", 3)[0] for f in _public_functions(api)}
-    assert [m for m in DOCUMENTED_MODULES if m not in paths] == []
+@pytest.mark.parametrize("module", DOCSTRING_MODULES)
+def test_every_public_function_says_what_it_returns(api: Any, module: str) -> None:
+    silent = [
+        function.path
+        for function in _public_functions(api, module)
+        if not function.name.startswith("__")
+        and "property" not in function.labels
+        and str(function.returns) != "None"
+        and not _sections(function) & {"returns", "yields"}
+    ]
+    assert silent == []
+
+
+@pytest.mark.parametrize("module", DOCSTRING_MODULES)
+def test_the_docstring_checks_see_the_module(api: Any, module: str) -> None:
+    # A module with no public function found would pass the checks above proving nothing.
+    assert list(_public_functions(api, module))
+
+
+def test_the_docstring_check_fails_on_an_undescribed_parameter(api: Any) -> None:
+    import griffe
+
+    function = api["warehouse.sync"].final_target
+    stripped = griffe.Function(
+        "sync", parameters=function.parameters, docstring=griffe.Docstring("Run it.")
+    )
+    assert _described(function) >= {p.name for p in function.parameters}
+    assert _described(stripped) == set()

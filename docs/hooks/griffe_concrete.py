@@ -7,6 +7,9 @@
   ``DEFAULT_LIST_LIMIT``), and a type alias that is not public shows what it stands for.
 - An attribute whose value is an expression of private names (``cdrs = Cdrs(self._...)``)
   shows its type instead.
+- A resource class has no constructor signature (the client builds it from its private
+  requester; ``Cdrs()`` would tell a reader nothing true) and opens with the attribute
+  it is reached by: ``vs.cdrs``.
 
 Loaded by mkdocstrings (``extensions`` in mkdocs.yml); only ``voipstudio_async`` is
 changed.
@@ -29,6 +32,9 @@ PUBLIC_MODULES = (
     "voipstudio_async.testing",
     "voipstudio_async.resources",
     "voipstudio_async.warehouse",
+    "voipstudio_async.fleet",
+    "voipstudio_async.storage",
+    "voipstudio_async.cli",
 )
 _PRIVATE = re.compile(r"(?<!\w)_[A-Za-z]\w*")
 # Module-level CamelCase assignments are type aliases (``DeadlineArg = float | None``).
@@ -215,7 +221,13 @@ def _fix_attribute(attribute: griffe.Attribute, public: set[str]) -> None:
         return
     if "instance-attribute" in attribute.labels and not _LITERAL.fullmatch(str(value)):
         # ``status_code = response.status_code`` in ``__init__``: the name of a local says
-        # nothing to a reader; the type does.
+        # nothing to a reader; the type does (``self.cdrs = Cdrs(...)``: ``cdrs: Cdrs``).
+        if (
+            attribute.annotation is None
+            and isinstance(value, griffe.ExprCall)
+            and str(value.function) in public
+        ):
+            attribute.annotation = value.function
         attribute.value = None
         return
     if not _PRIVATE.search(str(value)):
@@ -242,6 +254,7 @@ class ConcreteReference(griffe.Extension):
         if pkg.name != PACKAGE:
             return
         public = _public_names()
+        reached = _client_attributes(pkg)
         # Defaults and aliases first, in the modules that define them; the copies made
         # for the resource classes then carry them.
         for obj in _walk(pkg):
@@ -254,12 +267,40 @@ class ConcreteReference(griffe.Extension):
         for name in resources.__all__:
             cls = pkg[f"resources.{name}"].final_target
             _concrete_members(cls)
-            # The client builds the namespaces (``vs.cdrs``): their constructor, which takes
-            # the client's private requester, is not for readers.
-            init = griffe.Function(
-                "__init__", parameters=griffe.Parameters(griffe.Parameter("self"))
-            )
-            cls.set_member("__init__", init)
+            _hide_constructor(cls)
+            if name in reached:
+                _open_with(
+                    cls,
+                    f"Reached as `vs.{reached[name]}`: the namespace the "
+                    f"[`VoipStudio`][{PACKAGE}.VoipStudio] client builds.",
+                )
+
+
+def _client_attributes(pkg: griffe.Module) -> dict[str, str]:
+    """Each resource class's name -> the client attribute holding it (``Cdrs`` -> ``cdrs``)."""
+    client = pkg["VoipStudio"].final_target
+    found: dict[str, str] = {}
+    for name, member in client.members.items():
+        if member.is_alias or name.startswith("_") or not isinstance(member, griffe.Attribute):
+            continue
+        if isinstance(member.value, griffe.ExprCall):  # ``self.cdrs = Cdrs(...)``
+            found.setdefault(str(member.value.function), name)
+    return found
+
+
+def _hide_constructor(cls: griffe.Class) -> None:
+    """No ``__init__`` on the class or the private bases it would inherit one from, so
+    mkdocstrings renders no signature (readers never construct a resource)."""
+    for owner in (cls, *cls.mro()):
+        if owner.path.startswith(f"{PACKAGE}.") and "__init__" in owner.members:
+            owner.del_member("__init__")
+
+
+def _open_with(obj: griffe.Object, paragraph: str) -> None:
+    if obj.docstring is None:
+        obj.docstring = griffe.Docstring(paragraph, parent=obj)
+    else:
+        obj.docstring.value = f"{paragraph}\n\n{obj.docstring.value}"
 
 
 def _walk(obj: griffe.Object) -> Any:

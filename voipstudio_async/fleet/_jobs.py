@@ -119,6 +119,7 @@ class ArchiveJob:
 
 
 Job = SyncJob | ArchiveJob
+"""What a fleet runs for each account: a ``SyncJob`` or an ``ArchiveJob``."""
 
 
 def _sync_plan(job: SyncJob, names: Sequence[str]) -> None:

@@ -8,6 +8,7 @@ from typing import Any, Literal
 __all__ = ["AccountFailedError", "AccountResult", "FleetReport", "Status"]
 
 Status = Literal["ok", "failed", "cancelled"]
+"""How an account's run ended: completed, failed (after its retries) or cancelled."""
 
 
 class AccountFailedError(Exception):

@@ -43,7 +43,12 @@ SMALL: dict[str, Any] = {
 
 @pytest.fixture
 def fake_voipstudio() -> FakeVoipStudio:
-    """A fresh fake with a small data set (`SMALL`), seed 0, for one test."""
+    """A fresh fake with a small data set (`SMALL`), seed 0, for one test.
+
+    Returns:
+        The fake, not served: use `fake_voipstudio_client` or `fake_voipstudio_url`,
+        or its `transport()`.
+    """
     return FakeVoipStudio(seed=0, **SMALL)
 
 
@@ -52,6 +57,12 @@ async def fake_voipstudio_client(fake_voipstudio: FakeVoipStudio) -> AsyncIterat
     """An open `VoipStudio` talking to `fake_voipstudio` in process (no sockets).
 
     It uses the SDK's defaults, retries included; it is closed after the test.
+
+    Args:
+        fake_voipstudio: The fake it talks to (the fixture: faults added to it apply).
+
+    Yields:
+        The open client.
     """
     creds = fake_voipstudio.credentials
     async with VoipStudio(
@@ -65,7 +76,14 @@ async def fake_voipstudio_client(fake_voipstudio: FakeVoipStudio) -> AsyncIterat
 
 @pytest.fixture
 def fake_voipstudio_url(fake_voipstudio: FakeVoipStudio) -> Iterator[str]:
-    """The base URL of `fake_voipstudio` served on 127.0.0.1 for the test's duration."""
+    """The base URL of `fake_voipstudio` served on 127.0.0.1 for the test's duration.
+
+    Args:
+        fake_voipstudio: The fake to serve (the fixture: faults added to it apply).
+
+    Yields:
+        The base URL (``http://127.0.0.1:<port>/v1.1/voipstudio``).
+    """
     from ._server import serve_in_thread  # needs uvicorn, which in-process tests do not
 
     with serve_in_thread(fake_voipstudio) as base_url:
