@@ -318,6 +318,42 @@ def test_figures_come_from_the_bench_results(site: Path) -> None:
     assert first in performance and "{{ bench:" not in database + performance
 
 
+TIMES = "\N{MULTIPLICATION SIGN}"
+
+
+def test_the_performance_prose_quotes_the_bench_results(site: Path) -> None:
+    source = (ROOT / "docs" / "guides" / "performance.md").read_text(encoding="utf-8")
+    # The rate-limit section quotes bench.ratelimit's own run (bench/results/ratelimit.json).
+    rate_limits = source.index("## Rate limits")
+    prose = source[:rate_limits] + source[source.index("\n## ", rate_limits + 1) :]
+    prose = re.sub(r"```.*?```", "", prose, flags=re.S)
+    typed = re.findall(rf"\d[\d.,]*\s?(?:{TIMES}|%)", re.sub(r"\{\{ bench:.*?\}\}", "", prose))
+    assert typed == []  # a ratio or a share written by hand could disagree with the table
+    results = json.loads((ROOT / "bench" / "results" / "latest.json").read_text())
+    values = {entry["target"]: entry["value"] for entry in results["targets"]}
+    quoted = re.findall(r'\{\{ bench: target "([^"]+)" \.2f \}\}', prose)
+    page = _text((site / "guides" / "performance.html").read_text(encoding="utf-8"))
+    assert len(set(quoted)) >= 10
+    assert [name for name in quoted if f"{values[name]:.2f}{TIMES}" not in page] == []
+
+
+@pytest.mark.parametrize(
+    "placeholder",
+    ["{{ bench: results.nothing.here }}", '{{ bench: target "no such target" .2f }}'],
+)
+def test_an_unknown_bench_figure_fails_the_build(placeholder: str) -> None:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "bench_figures", ROOT / "docs" / "hooks" / "bench_figures.py"
+    )
+    assert spec is not None and spec.loader is not None
+    hook = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(hook)
+    with pytest.raises(KeyError):
+        hook.on_page_markdown(f"ran at {placeholder} rows/s")
+
+
 def test_the_fault_table_is_rendered_from_the_fake(site: Path) -> None:
     page = _text((site / "guides" / "recipes.html").read_text(encoding="utf-8"))
     assert "<!-- fake-faults -->" not in page
