@@ -1,0 +1,264 @@
+"""The default backend's pool settings against httpx's defaults:
+``python -m bench.pool [--quick] [--repeats N]``.
+
+Small GETs (``vs.cdrs.get``) against the fake on loopback (its own process, pinned to
+the last CPU) from 50, 100 and 200 concurrent callers, as a web app's users call,
+each (variant, concurrency) in a fresh client process pinned to CPU 0, variants
+interleaved within each repeat so drift hits all alike. Variants:
+
+* the SDK as shipped: the default (httpx) backend, ``max_concurrency`` 32, its pool
+  sized to it (``httpx.Limits(32, 32)``, what ``build_http_client`` builds);
+* the same client on httpx's default limits (100 connections, 20 kept alive);
+* ``max_concurrency=100`` with the SDK's pool rule (100, 100) and with httpx's
+  defaults (100, 20);
+* raw ``httpx.AsyncClient`` (no SDK, no gate) with 32 connections and with httpx's
+  defaults: the two configurations issue 21 compared outside the SDK.
+
+One row per variant and concurrency: requests/s, p50/p99 latency and client CPU ms per
+request (median of the repeats), and the ratios that decide which configuration
+``build_http_client`` keeps. Written to ``bench/results/pool.json`` and ``pool.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from typing import Any
+
+import httpx
+
+from bench.cases import _auth_header, _drive
+from bench.run import ROOT, _cpus, _progress, fake_server
+from voipstudio_async import VoipStudio
+from voipstudio_async._constants import DEFAULT_MAX_CONCURRENCY
+from voipstudio_async._transports.httpx_pool import GuardedHTTPTransport
+
+RESULTS = ROOT / "bench" / "results"
+
+HTTPX_DEFAULT = httpx.Limits()  # 100 connections, 20 kept alive (httpx 0.28)
+
+# name -> (description, SDK max_concurrency or None for raw httpx, pool limits or None
+# for what the SDK builds itself)
+VARIANTS: dict[str, tuple[str, int | None, httpx.Limits | None]] = {
+    "sdk": (
+        f"SDK as shipped (max_concurrency {DEFAULT_MAX_CONCURRENCY}, pool "
+        f"{DEFAULT_MAX_CONCURRENCY}/{DEFAULT_MAX_CONCURRENCY})",
+        DEFAULT_MAX_CONCURRENCY,
+        None,
+    ),
+    "sdk-httpx-limits": (
+        f"SDK, max_concurrency {DEFAULT_MAX_CONCURRENCY}, httpx's default pool (100/20)",
+        DEFAULT_MAX_CONCURRENCY,
+        HTTPX_DEFAULT,
+    ),
+    "sdk-100": ("SDK, max_concurrency 100, pool 100/100 (the SDK's rule)", 100, None),
+    "sdk-100-httpx-limits": (
+        "SDK, max_concurrency 100, httpx's default pool (100/20)",
+        100,
+        HTTPX_DEFAULT,
+    ),
+    "httpx-32": ("raw httpx, pool 32/32", None, httpx.Limits(max_connections=32)),
+    "httpx-default": ("raw httpx, httpx's default pool (100/20)", None, HTTPX_DEFAULT),
+}
+
+FULL = {
+    "concurrency": (50, 100, 200),
+    "requests": 6_000,
+    "max_seconds": 4.0,
+    "warmup": 400,
+    "repeats": 3,
+}
+QUICK = {**FULL, "concurrency": (50, 200), "requests": 300, "max_seconds": 0.5, "repeats": 1}
+
+
+def _limits(limits: httpx.Limits) -> dict[str, Any]:
+    return {
+        "max_connections": limits.max_connections,
+        "keepalive": limits.max_keepalive_connections,
+    }
+
+
+async def _case(spec: dict[str, Any]) -> dict[str, Any]:
+    """One variant at one concurrency, in this (fresh, pinned) process."""
+    _, max_concurrency, limits = VARIANTS[spec["variant"]]
+    if max_concurrency is None:
+        assert limits is not None
+        async with httpx.AsyncClient(headers=_auth_header(spec), limits=limits) as client:
+            url = spec["base_url"].rstrip("/") + "/cdrs/"
+
+            async def get(ident: int) -> object:
+                response = await client.get(f"{url}{ident}")
+                response.raise_for_status()
+                return response.json()
+
+            return await _drive(get, spec, spec["concurrency"])
+    # The SDK's own transport class with other limits: only the pool differs.
+    transport = None if limits is None else GuardedHTTPTransport(limits=limits)
+    async with VoipStudio(
+        spec["user_id"],
+        spec["api_key"],
+        base_url=spec["base_url"],
+        max_concurrency=max_concurrency,
+        transport=transport,
+    ) as vs:
+        return await _drive(vs.cdrs.get, spec, spec["concurrency"])
+
+
+def _run_case(spec: dict[str, Any]) -> dict[str, Any]:
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench.pool", "--case", json.dumps(spec)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+        check=False,
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(f"{spec['variant']} c={spec['concurrency']}:\n{proc.stderr[-3000:]}")
+    result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
+    return result
+
+
+def measure(
+    sizes: dict[str, Any], client_cpu: int | None, server_cpu: int | None
+) -> dict[str, Any]:
+    """Every (variant, concurrency), ``repeats`` times interleaved: median per field."""
+    runs: dict[str, list[dict[str, Any]]] = {}
+    with fake_server({"cdrs": 1000, "big": 1, "fanout": 0, "fanout_size": 1}, server_cpu) as info:
+        base = {
+            "base_url": info["base_url"],
+            "user_id": info["user_id"],
+            "api_key": info["api_key"],
+            "cdr_ids": info["cdr_ids"],
+            "requests": sizes["requests"],
+            "max_seconds": sizes["max_seconds"],
+            "warmup": sizes["warmup"],
+            "cpu": client_cpu,
+        }
+        for repeat in range(sizes["repeats"]):
+            for concurrency in sizes["concurrency"]:
+                for variant in VARIANTS:
+                    key = f"{variant}/c={concurrency}"
+                    spec = {**base, "variant": variant, "concurrency": concurrency}
+                    started = time.perf_counter()
+                    runs.setdefault(key, []).append(_run_case(spec))
+                    took = time.perf_counter() - started
+                    _progress(f"[{repeat + 1}/{sizes['repeats']}] pool {key}: {took:.1f}s")
+    fields = ("rps", "p50_ms", "p99_ms", "cpu_ms_per_request")
+    return {
+        key: {field: statistics.median(r[field] for r in values) for field in fields}
+        | {"rps_runs": [round(r["rps"]) for r in values]}
+        for key, values in runs.items()
+    }
+
+
+def checks(results: dict[str, Any], concurrencies: tuple[int, ...]) -> list[dict[str, Any]]:
+    """The SDK as shipped against httpx's default pool at the same gate, per concurrency:
+    the pool setting ``build_http_client`` chooses (>= 0.95 req/s, <= 1.05 CPU per
+    request: not slower within noise). The wider gates (``max_concurrency`` 100) are
+    shown too, informative: the gate is how many requests reach the API at once, not a
+    pool setting."""
+    out = []
+    for concurrency in concurrencies:
+        shipped = results[f"sdk/c={concurrency}"]
+        for other in ("sdk-httpx-limits", "sdk-100", "sdk-100-httpx-limits"):
+            alt = results[f"{other}/c={concurrency}"]
+            value = shipped["rps"] / alt["rps"]
+            cpu = shipped["cpu_ms_per_request"] / alt["cpu_ms_per_request"]
+            decides = other == "sdk-httpx-limits"
+            out.append(
+                {
+                    "target": f"c={concurrency}: SDK as shipped / {other}"
+                    + ("" if decides else " (informative)"),
+                    "value": round(value, 3),
+                    "cpu_ratio": round(cpu, 3),
+                    "op": ">=",
+                    "threshold": 0.95,
+                    "met": value >= 0.95 and cpu <= 1.05 if decides else None,
+                }
+            )
+    return out
+
+
+def _met(met: bool | None) -> str:
+    return "" if met is None else "yes" if met else "**no**"
+
+
+def render(report: dict[str, Any]) -> str:
+    results, sizes = report["results"], report["sizes"]
+    conc = sizes["concurrency"]
+    lines = [
+        f"Run {report['when']}, load average {report['load']}: default (httpx) backend, "
+        f"small GETs, median of {sizes['repeats']} runs of up to {sizes['max_seconds']} s.",
+        "",
+        "| client | " + " | ".join(f"c={c} req/s | p50/p99 ms | CPU ms/req" for c in conc) + " |",
+        "|---|" + "---:|---:|---:|" * len(conc),
+    ]
+    for variant, (name, _, _) in VARIANTS.items():
+        cells = []
+        for c in conc:
+            r = results[f"{variant}/c={c}"]
+            cells += [
+                f"{r['rps']:,.0f}",
+                f"{r['p50_ms']:.1f} / {r['p99_ms']:.1f}",
+                f"{r['cpu_ms_per_request']:.3f}",
+            ]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    lines += [
+        "",
+        "| target | req/s ratio | CPU/req ratio | goal (req/s) | met (and CPU <= 1.05) |",
+        "|---|---:|---:|---:|:---:|",
+    ]
+    for t in report["targets"]:
+        lines.append(
+            f"| {t['target']} | {t['value']:.2f} | {t['cpu_ratio']:.2f} | {t['op']} "
+            f"{t['threshold']} | {_met(t['met'])} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--case"]:
+        spec = json.loads(argv[1])
+        if spec.get("cpu") is not None and hasattr(os, "sched_setaffinity"):
+            os.sched_setaffinity(0, {spec["cpu"]})
+        import uvloop
+
+        print(json.dumps(uvloop.run(_case(spec))), flush=True)
+        return 0
+    p = argparse.ArgumentParser(prog="python -m bench.pool", description=__doc__.split("\n\n")[0])
+    p.add_argument("--quick", action="store_true", help="two concurrencies, short runs, once")
+    p.add_argument("--repeats", type=int, default=None, help="runs per cell (default 3)")
+    args = p.parse_args(argv)
+    sizes = dict(QUICK if args.quick else FULL)
+    if args.repeats is not None:
+        sizes["repeats"] = max(1, args.repeats)
+    client_cpu, server_cpu = _cpus()
+    started = time.perf_counter()
+    results = measure(sizes, client_cpu, server_cpu)
+    report = {
+        "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "load": " ".join(f"{x:.1f}" for x in os.getloadavg()),
+        "sizes": {k: list(v) if isinstance(v, tuple) else v for k, v in sizes.items()},
+        "limits": {name: _limits(v[2]) if v[2] else None for name, v in VARIANTS.items()},
+        "results": results,
+        "targets": checks(results, tuple(sizes["concurrency"])),
+        "seconds": round(time.perf_counter() - started, 1),
+    }
+    table = render(report)
+    print(table)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "pool.md").write_text(table)
+    (RESULTS / "pool.json").write_text(json.dumps(report, indent=1) + "\n")
+    _progress(f"wrote {RESULTS / 'pool.md'} and pool.json in {report['seconds']}s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
