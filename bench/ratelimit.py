@@ -37,6 +37,7 @@ from typing import Any
 
 import httpx
 
+from bench import ratelimit_webapp
 from voipstudio_async import RateLimit, VoipStudio
 from voipstudio_async.testing import FakeVoipStudio
 
@@ -419,6 +420,10 @@ def main() -> int:
         print(_line(row), flush=True)
         if cell.key:
             _draw(row, cell.limit, seconds)
+    web = ratelimit_webapp.rows(seconds, only)  # the web-app cells, with figures of their own
+    for row in web:
+        rows.append(row)
+        print(_line(row), flush=True)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(
         json.dumps(
@@ -438,6 +443,8 @@ def main() -> int:
     print("|---|---|---|---|---|---|---|")
     for row in rows:
         print(_line(row))
+    for row in web:
+        print("\n" + ratelimit_webapp.describe(row))
     return 0
 
 
