@@ -183,6 +183,7 @@ demo: $(VENV)/.installed-demo  ## archive a fake account on loopback into ./demo
 
 bench: $(VENV)/.installed  ## benchmark the SDK against raw httpx/aiohttp, and archiving to S3 (minutes; not part of test)
 	$(BIN)/python -m bench
+	$(BIN)/python -m bench.pool
 	$(BIN)/python -m bench.s3
 	$(BIN)/python -m bench.ratelimit
 	$(BIN)/python -m bench.fleet
