@@ -31,6 +31,7 @@ import tempfile
 import threading
 import time
 import traceback
+from collections.abc import Coroutine, Iterable
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -142,6 +143,18 @@ class _Series:
         point[2] += response.status_code == 429
 
 
+async def _all(calls: Iterable[Coroutine[Any, Any, None]]) -> None:
+    """Run ``calls`` as tasks; when cancelled, return only once every one has ended.
+
+    ``asyncio.gather`` returns as soon as its first child ends cancelled, so at the end
+    of a cell the clients were closed under calls still running: they failed (counted)
+    and the Redis limiter's connections closed under them (logged as "unreachable").
+    """
+    async with asyncio.TaskGroup() as group:
+        for call in calls:
+            group.create_task(call)
+
+
 async def _run_client(spec: dict[str, Any]) -> dict[str, Any]:
     """One process's share of a cell: its clients, its calls, until the cell ends."""
     start, seconds = spec["start_at"], spec["seconds"]
@@ -188,11 +201,11 @@ async def _run_client(spec: dict[str, Any]) -> dict[str, Any]:
                 while time.time() < end:
                     await call(vs)
 
-            await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
+            await _all(worker() for _ in range(CONCURRENCY))
 
         async def gathered(vs: VoipStudio) -> None:
             while time.time() < end:
-                await asyncio.gather(*(call(vs) for _ in range(10 * CONCURRENCY)))
+                await _all(call(vs) for _ in range(10 * CONCURRENCY))
 
         async def bursts(vs: VoipStudio) -> None:
             # 100 callers busy for 4 s after each 2 s quiet spell, as a web app's users.
@@ -204,14 +217,14 @@ async def _run_client(spec: dict[str, Any]) -> dict[str, Any]:
                     while time.time() < until:
                         await call(vs)
 
-                await asyncio.gather(*(caller(busy_until) for _ in range(100)))
+                await _all(caller(busy_until) for _ in range(100))
 
         shape = {"loops": loops, "gathered": gathered, "bursts": bursts}[spec["shape"]]
         # Calls still in flight at the end are cancelled, not counted: a gathered batch
         # started just before it would otherwise finish (and count) seconds later.
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(max(0.0, end - time.time())):
-                await asyncio.gather(*(shape(vs) for vs in clients))
+                await _all(shape(vs) for vs in clients)
     finally:
         for vs in clients:
             await vs.aclose()

@@ -16,7 +16,7 @@ import pytest
 import redis.asyncio
 from _redis import RedisCluster, RedisServer
 
-from voipstudio_async import RateLimit, VoipStudio
+from voipstudio_async import ClientClosedError, RateLimit, VoipStudio
 from voipstudio_async._constants import REDIS_RETRY_AFTER, REDIS_STATE_TTL
 from voipstudio_async._policies.ratelimit_core import FIELDS
 from voipstudio_async._policies.ratelimit_redis import RedisLimiter
@@ -313,3 +313,76 @@ def test_each_account_gets_its_own_key_without_its_secret() -> None:
     assert _key(user_id=1, api_key="k1", key="team-a") == "{team-a}"
     assert _key(user_id=1, api_key="k1", key="a}b{c") == "{a)b(c}"
     assert all(key.startswith("{") and key.endswith("}") for key in keys)
+
+
+@pytest.mark.parametrize("http_backend", ["httpx", "aiohttp"])
+@pytest.mark.parametrize("store", ["redis", "local"])
+async def test_closing_the_client_mid_decision_fails_the_call_cleanly(
+    redis_server: RedisServer, http_backend: str, store: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The bench's intermittent "unreachable (ConnectionError)" with Redis up and failed
+    # calls with RuntimeError: closing the client closed the limiter's connections under
+    # calls still waiting for Redis's answer; they took the closed socket for a lost
+    # store, warned, paced locally and sent through the closed HTTP client.
+    fake = FakeVoipStudio(seed=11, cdrs=5, monitors=1, voicemessages=1, chats=1, msdrs=1)
+    creds = fake.credentials
+    admin = redis.asyncio.Redis.from_url(redis_server.url)
+    n = 8 if store == "redis" else 3  # the local ones wait 0.5, 1 and 1.5 s
+    caplog.set_level(logging.INFO, logger="voipstudio_async")
+    try:
+        with serve_in_thread(fake) as base_url:
+            vs = VoipStudio(
+                creds.user_id,
+                creds.api_key,
+                base_url=base_url,
+                http_backend=http_backend,  # type: ignore[arg-type]
+                rate_limit=RateLimit(redis_url=redis_server.url)
+                if store == "redis"
+                else RateLimit(requests_per_second=2, burst=1),  # the local one sleeps
+            )
+            await vs.cdrs.get(1)  # connected, script loaded
+            sent = len(fake.requests)
+            await admin.execute_command("CLIENT", "PAUSE", "1000", "ALL")
+            calls = [asyncio.create_task(vs.cdrs.get(1)) for _ in range(n)]
+            await asyncio.sleep(0.2)  # every call is waiting for its turn
+            await vs.aclose()
+            results = await asyncio.gather(*calls, return_exceptions=True)
+            assert [type(r) for r in results] == [ClientClosedError] * n
+            assert len(fake.requests) == sent  # nothing sent after the close
+    finally:
+        await admin.execute_command("CLIENT", "UNPAUSE")
+        await admin.aclose()
+    assert not [r for r in caplog.records if r.levelno >= logging.INFO], caplog.records
+
+
+async def test_a_cancellation_the_store_turned_into_an_error_stays_a_cancellation(
+    redis_server: RedisServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    # redis-py can surface a cancellation as its own error (its read timeout expiring
+    # with the cancellation, a socket closed under it): a cancelled call must not fall
+    # back to the local limiter and go on to send.
+    limiter = RedisLimiter(RateLimit(redis_url=redis_server.url), "acct:cancel", sleep=Sleeps())
+    reached_local = False
+
+    async def failing_call(*args: str) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        task.cancel()
+        raise redis.exceptions.ConnectionError("Connection closed by server.")
+
+    async def local_acquire(*args: object, **kwargs: object) -> None:
+        nonlocal reached_local
+        reached_local = True
+
+    limiter._call = failing_call  # type: ignore[method-assign]
+    limiter.local.acquire = local_acquire  # type: ignore[method-assign]
+    try:
+        with (
+            caplog.at_level(logging.WARNING, logger="voipstudio_async"),
+            pytest.raises(asyncio.CancelledError),
+        ):
+            await asyncio.create_task(limiter.acquire())
+        assert not reached_local and limiter.shared
+        assert caplog.records == []
+    finally:
+        await limiter.aclose()

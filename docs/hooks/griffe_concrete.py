@@ -124,6 +124,8 @@ def _copy_function(func: griffe.Function, owner: griffe.Class, mapping: dict[str
         docstring=None,
     )
     copy.labels |= func.labels
+    if func.overloads:  # ``download_many``: a typed signature per kind of destination
+        copy.overloads = [_copy_function(overload, owner, mapping) for overload in func.overloads]
     if func.docstring is not None:
         copy.docstring = griffe.Docstring(
             func.docstring.value, lineno=func.docstring.lineno, parent=copy
@@ -259,8 +261,9 @@ class ConcreteReference(griffe.Extension):
         # for the resource classes then carry them.
         for obj in _walk(pkg):
             if isinstance(obj, griffe.Function):
-                _fix_defaults(obj, public)
-                _expand_aliases(obj, public)
+                for signature in (obj, *(obj.overloads or ())):
+                    _fix_defaults(signature, public)
+                    _expand_aliases(signature, public)
             elif isinstance(obj, griffe.Attribute):
                 _fix_attribute(obj, public)
         resources = importlib.import_module(f"{PACKAGE}.resources")

@@ -12,6 +12,12 @@ never meets redis-py's connection limit. If Redis cannot be reached the limiter 
 WARNING, keeps pacing with the local limiter (which sees every request all along) and
 tries Redis again after ``REDIS_RETRY_AFTER`` s; when Redis answers again it logs INFO,
 and the next loss warns again. Requests never fail because the store is down.
+
+Two failures are not a lost store: the client closing (its ``aclose`` closes the
+connections under decisions still waiting for Redis: those calls fail with
+``ClientClosedError``, nothing sent, nothing logged) and the call being cancelled
+(redis-py may surface a cancellation as its own connection or timeout error: it is
+raised as the cancellation, never paced locally and sent).
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ from .._constants import (
     REDIS_STATE_TTL,
     REDIS_TIMEOUT,
 )
+from .._errors import ClientClosedError
 from .ratelimit import LocalLimiter, RateLimit, Refused, Sleep, allowance, refusal
 from .ratelimit_core import LUA
 
@@ -101,6 +108,7 @@ class RedisLimiter:
         self._lost = False
         self._offset = 0.0  # Redis TIME minus this clock, as last seen
         self._pending_successes = 0
+        self._closed = False
         self.throttles = 0
         """Throttle events this process reported that cut the shared rate."""
 
@@ -120,7 +128,17 @@ class RedisLimiter:
             connection = self._connections[loop] = _Connection(self._limit, self._url)
         return connection
 
+    def _not_lost(self, exc: BaseException) -> None:
+        """Raise what a store failure really is when it is not a lost store: the client
+        closed under the decision, or the call cancelled."""
+        if self._closed:
+            raise ClientClosedError() from None
+        task = asyncio.current_task()
+        if task is not None and task.cancelling():
+            raise asyncio.CancelledError() from exc
+
     def _lose(self, exc: BaseException) -> None:
+        self._not_lost(exc)
         self._down_until = self._clock() + REDIS_RETRY_AFTER
         if not self._lost:
             self._lost = True
@@ -151,7 +169,10 @@ class RedisLimiter:
 
         Raises:
             Refused: as ``LocalLimiter.acquire``.
+            ClientClosedError: the client closed (before or during the decision).
         """
+        if self._closed:
+            raise ClientClosedError()
         if self.shared:
             try:
                 await self._acquire_shared(deadline, max_wait, sleep or self._sleep)
@@ -202,7 +223,8 @@ class RedisLimiter:
         except asyncio.CancelledError:
             raise
         except Exception as exc:
-            self._lose(exc)
+            if not self._closed:  # closed: the call already has its answer, a 429
+                self._lose(exc)
             return
         if int(cut):
             self.throttles += 1
@@ -213,6 +235,7 @@ class RedisLimiter:
             loop = asyncio.get_running_loop()
         except RuntimeError:
             return
+        self._closed = True
         connection = self._connections.pop(loop, None)
         if connection is not None:
             await connection.client.aclose()
