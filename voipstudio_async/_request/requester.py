@@ -294,6 +294,8 @@ class Requester:
                             wait=refused.wait,
                             past_deadline=refused.past_deadline,
                         ) from None
+                    if self._closed:  # closed while this attempt waited for its turn
+                        raise ClientClosedError()
                     sent_at = limiter.now()
                 outcome = await self._attempt(request, auth, path_template, attempt, read, prepared)
                 if limiter is not None and not isinstance(outcome, httpx.TransportError):
