@@ -98,7 +98,7 @@ class Cdrs(KeysetListResource[Cdr], _DeleteAll, _PcapDownloads):
             deadline: Seconds for the whole call, retries included; default the client's.
 
         Returns:
-            The ``Cdr``.
+            The item with that id, as a ``Cdr`` model.
 
         Raises:
             ValueError: ``id`` is not a positive integer; nothing was sent.

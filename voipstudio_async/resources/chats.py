@@ -33,7 +33,7 @@ class Chats(KeysetListResource[Chat]):
             deadline: Seconds for the whole call, retries included; default the client's.
 
         Returns:
-            The ``Chat``.
+            The item with that id, as a ``Chat`` model.
 
         Raises:
             ValueError: ``id`` is not a positive integer; nothing was sent.

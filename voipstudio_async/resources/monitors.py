@@ -57,7 +57,7 @@ class Monitors(KeysetListResource[Monitor], _IdDeletes, _DeleteAll, _Mp3Download
             deadline: Seconds for the whole call, retries included; default the client's.
 
         Returns:
-            The ``Monitor``.
+            The item with that id, as a ``Monitor`` model.
 
         Raises:
             ValueError: ``id`` is not a positive integer; nothing was sent.

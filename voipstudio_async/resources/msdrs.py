@@ -47,7 +47,7 @@ class Msdrs(KeysetListResource[Msdr], _PcapDownloads):
             deadline: Seconds for the whole call, retries included; default the client's.
 
         Returns:
-            The ``Msdr``.
+            The item with that id, as a ``Msdr`` model.
 
         Raises:
             ValueError: ``id`` is not a positive integer; nothing was sent.

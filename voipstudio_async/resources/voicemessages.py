@@ -74,7 +74,7 @@ class Voicemessages(
             deadline: Seconds for the whole call, retries included; default the client's.
 
         Returns:
-            The ``Voicemessage``.
+            The item with that id, as a ``Voicemessage`` model.
 
         Raises:
             ValueError: ``id`` is not a positive integer; nothing was sent.
