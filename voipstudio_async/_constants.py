@@ -87,6 +87,12 @@ RATE_MIN_WINDOW: Final = 0.1
 """The shortest span an accepted rate is measured over (right after the first success)."""
 RATE_SLOW_START_DOUBLING: Final = 0.5
 """After the first throttle the rate doubles every this many seconds until the next."""
+RATE_SLOW_START_MAX_DOUBLINGS: Final = 30
+"""Doublings slow start counts at most (2**30 is past any server's limit; the cap keeps
+the power finite in Python and Lua alike)."""
+RATE_RING: Final = 10
+"""Success buckets per ``RATE_WINDOW`` in the limiter's state (fixed fields ``b<i>``,
+``n<i>``: the state's size does not grow with the run)."""
 MAX_THROTTLED_RETRIES: Final = 10
 """429s one call waits out through the shared limiter (not counted in ``max_retries``)."""
 RATE_DEADLINE_SEND_SHARE: Final = 0.5

@@ -42,7 +42,9 @@ from .._constants import (
     RATE_CUBIC_SCALE,
     RATE_MIN,
     RATE_MIN_WINDOW,
+    RATE_RING,
     RATE_SLOW_START_DOUBLING,
+    RATE_SLOW_START_MAX_DOUBLINGS,
     RATE_WINDOW,
 )
 
@@ -57,7 +59,7 @@ __all__ = [
     "throttle",
 ]
 
-RING: Final = 10
+RING: Final = RATE_RING
 """Success buckets per ``RATE_WINDOW`` (slot ``i`` holds bucket id ``b<i>``, count ``n<i>``)."""
 
 FIELDS: Final = (
@@ -89,7 +91,9 @@ def rate_at(st: State, at: float, cap: float) -> float | None:
     if rate0 > 0:
         elapsed = max(0.0, at - st.get("grows", 0.0))
         if st.get("slow", 0.0) == 1:
-            adaptive = rate0 * 2.0 ** min(elapsed / RATE_SLOW_START_DOUBLING, 30.0)
+            adaptive = rate0 * 2.0 ** min(
+                elapsed / RATE_SLOW_START_DOUBLING, RATE_SLOW_START_MAX_DOUBLINGS
+            )
         else:
             ceiling = st.get("ceiling", rate0)
             k = (ceiling * (1.0 - RATE_CUBIC_BETA) / RATE_CUBIC_SCALE) ** (1 / 3)
@@ -205,7 +209,8 @@ local function rate_at(at, cap)
   if rate0 > 0 then
     local elapsed = math.max(0, at - get('grows'))
     if get('slow') == 1 then
-      adaptive = rate0 * 2 ^ math.min(elapsed / {RATE_SLOW_START_DOUBLING}, 30)
+      local doublings = elapsed / {RATE_SLOW_START_DOUBLING}
+      adaptive = rate0 * 2 ^ math.min(doublings, {RATE_SLOW_START_MAX_DOUBLINGS})
     else
       local ceiling = st['ceiling'] or rate0
       local k = (ceiling * (1 - {RATE_CUBIC_BETA}) / {RATE_CUBIC_SCALE}) ^ (1 / 3)
