@@ -338,10 +338,15 @@ def test_the_performance_prose_quotes_the_bench_results(site: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "placeholder",
-    ["{{ bench: results.nothing.here }}", '{{ bench: target "no such target" .2f }}'],
+    ("placeholder", "error"),
+    [
+        ("{{ bench: results.nothing.here }}", KeyError),
+        ('{{ bench: target "no such target" .2f }}', KeyError),
+        ("{{ bench: s3.json:results.nothing }}", KeyError),
+        ("{{ bench: no-such-run.json:results }}", FileNotFoundError),
+    ],
 )
-def test_an_unknown_bench_figure_fails_the_build(placeholder: str) -> None:
+def test_an_unknown_bench_figure_fails_the_build(placeholder: str, error: type[Exception]) -> None:
     import importlib.util
 
     spec = importlib.util.spec_from_file_location(
@@ -350,8 +355,11 @@ def test_an_unknown_bench_figure_fails_the_build(placeholder: str) -> None:
     assert spec is not None and spec.loader is not None
     hook = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(hook)
-    with pytest.raises(KeyError):
+    with pytest.raises(error):
         hook.on_page_markdown(f"ran at {placeholder} rows/s")
+    s3 = json.loads((ROOT / "bench" / "results" / "s3.json").read_text())
+    quoted = hook.on_page_markdown("{{ bench: s3.json:files d }} files")
+    assert quoted == f"{s3['files']:d} files"
 
 
 def test_the_fault_table_is_rendered_from_the_fake(site: Path) -> None:

@@ -4,9 +4,10 @@
 ``bench/results/latest.json``, formatted with the given format spec, and
 ``{{ bench: target "walk (5000/page): SDK / naive raw-httpx loop" .2f }}`` the value of
 the target of that name, as the Targets table shows it; ``met`` in place of the format
-spec gives ``met`` or ``missed``, ``goal`` the goal (``≥ 1.0``). So a guide, the
-Performance page's prose and its tables (``latest.md``) cannot disagree. An unknown path
-or target fails the build.
+spec gives ``met`` or ``missed``, ``goal`` the goal (``≥ 1.0``). Another run's file of
+``bench/results`` is named before the path: ``{{ bench: pool.json:results.x .2f }}``. So
+a guide, the Performance page's prose and its tables (``latest.md``) cannot disagree. An
+unknown file, path or target fails the build.
 """
 
 from __future__ import annotations
@@ -18,22 +19,24 @@ from pathlib import Path
 from typing import Any
 
 RESULTS = Path(__file__).resolve().parents[2] / "bench" / "results" / "latest.json"
-_FIGURE = re.compile(r'\{\{ bench: (?:target "([^"]+)"|([\w./=-]+))(?: ([^ }]+))? \}\}')
+_FIGURE = re.compile(r'\{\{ bench: (?:target "([^"]+)"|([\w./=:-]+))(?: ([^ }]+))? \}\}')
 _OPERATORS = {">=": "≥", "<=": "≤"}
 
 
 @cache
-def _results() -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(RESULTS.read_text(encoding="utf-8"))
+def _results(name: str = RESULTS.name) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((RESULTS.parent / name).read_text(encoding="utf-8"))
     return data
 
 
 def figure(path: str, spec: str = "") -> str:
-    """The value at dotted ``path`` (keys may contain ``/``), formatted with ``spec``."""
-    value: Any = _results()
+    """The value at dotted ``path`` (keys may contain ``/``; ``file.json:`` first reads
+    that file of bench/results), formatted with ``spec``."""
+    name, _, path = path.rpartition(":") if ".json:" in path else (RESULTS.name, "", path)
+    value: Any = _results(name)
     for key in path.split("."):
         if not isinstance(value, dict) or key not in value:
-            raise KeyError(f"bench/results/latest.json has no {path!r}")
+            raise KeyError(f"bench/results/{name} has no {path!r}")
         value = value[key]
     return format(value, spec)
 
