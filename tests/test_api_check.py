@@ -158,3 +158,34 @@ def test_each_break_is_listed_once_and_announced_only_under_breaking(
         "## [Unreleased]\n", f"## [Unreleased]\n\n### Breaking\n- `{billsec}` is a string\n", 1
     )
     assert billsec not in {b.path for b in api_check.unannounced(changed_api, announced)}
+
+
+@pytest.mark.parametrize(
+    ("new", "broken"),
+    [
+        ("def f(x: str) -> Any: ...", True),
+        (  # one overload still returns int for the old arguments: nothing breaks
+            "from typing import overload\n"
+            "@overload\ndef f(x: str) -> int: ...\n"
+            "@overload\ndef f(x: Dest[R]) -> R: ...\n"
+            "def f(x: str | Dest[Any]) -> Any: ...",
+            False,
+        ),
+        (
+            "from typing import overload\n"
+            "@overload\ndef f(x: str) -> str: ...\n"
+            "@overload\ndef f(x: Dest[R]) -> R: ...\n"
+            "def f(x: str | Dest[Any]) -> Any: ...",
+            True,
+        ),
+    ],
+)
+def test_a_return_type_kept_by_an_overload_is_not_a_break(new: str, broken: bool) -> None:
+    import griffe
+
+    with (
+        griffe.temporary_visited_module("def f(x: str) -> int: ...") as old,
+        griffe.temporary_visited_module(new) as current,
+    ):
+        found = list(api_check.type_breakages(old, current))
+    assert [b.kind for b in found] == (["Return type changed"] if broken else [])

@@ -163,7 +163,10 @@ def type_breakages(old_module: griffe.Module, new_module: griffe.Module) -> Iter
                 if before is not None and after is not None and (how := _narrowed(before, after)):
                     yield Break(old.path, f"Parameter {param.name!r} type changed", how)
             before, after = _parts(old.returns), _parts(new.returns)
-            if before is not None and after is not None and not after <= before:
+            # Overloads: a call typed as before is still typed as before when one of
+            # them returns what the old function did (the implementation's is wider).
+            kept = any(_parts(o.returns) == before for o in new.overloads or ())
+            if before is not None and after is not None and not after <= before and not kept:
                 shown = f"{' | '.join(sorted(before))} -> {' | '.join(sorted(after))}"
                 yield Break(old.path, "Return type changed", shown)
         elif isinstance(old, griffe.Class) and isinstance(new, griffe.Class):

@@ -20,7 +20,14 @@ from ._client import (
     DEFAULT_TIMEOUT,
     VoipStudio,
 )
-from ._download import DownloadResult, DownloadStream, ManyProgressCallback, ProgressCallback
+from ._download import (
+    Destination,
+    DownloadResult,
+    DownloadStream,
+    LocalDirectory,
+    ManyProgressCallback,
+    ProgressCallback,
+)
 from ._errors import (
     APIConnectionError,
     APIResponseValidationError,
@@ -34,6 +41,7 @@ from ._errors import (
     ErrorDetail,
     IncompleteDownloadError,
     InternalServerError,
+    MissingExtraError,
     NotFoundError,
     PermissionDeniedError,
     RateLimitError,
@@ -67,6 +75,7 @@ __all__ = [
     "ClientClosedError",
     "ConflictError",
     "DeleteAllResult",
+    "Destination",
     "DownloadResult",
     "DownloadStream",
     "ErrorDetail",
@@ -76,8 +85,10 @@ __all__ = [
     "IncompleteDownloadError",
     "InternalServerError",
     "ItemOutcome",
+    "LocalDirectory",
     "LoginAuth",
     "ManyProgressCallback",
+    "MissingExtraError",
     "NotFoundError",
     "NotGiven",
     "Operator",

@@ -6,21 +6,26 @@ loop stays free), checked against ``Content-Length`` and the expected size, then
 renamed into place with ``os.replace``. On any error or cancellation the temporary file
 is removed and an existing destination is left as it was; one left behind by a killed
 process is removed by the next download to the same name (``_parts``).
+
+``download_many`` saves into a ``Destination``: a ``LocalDirectory`` (a path given as
+such) here, or ``voipstudio_async.storage.S3Destination``; the API side (requests, the
+broken-body retries, the retry budget and the deadline) is the same for both.
 """
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import functools
 import hashlib
 import inspect
 import os
 import threading
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO, TypeVar
+from typing import Any, BinaryIO, Generic, TypeVar
 
 import httpx
 
@@ -36,9 +41,11 @@ from ._parts import commit_part, create_part, remove_stale_parts
 from ._request.requester import NOT_GIVEN, DeadlineArg, Requester, RetryPolicy
 
 __all__ = [
+    "Destination",
     "DownloadResult",
     "DownloadStream",
     "ItemCallback",
+    "LocalDirectory",
     "ManyProgressCallback",
     "ProgressCallback",
     "download",
@@ -58,6 +65,7 @@ ItemCallback = Callable[[ItemOutcome["DownloadResult"]], Awaitable[None] | None]
 _IDENTITY = {"", "identity"}
 
 _T = TypeVar("_T")
+_R = TypeVar("_R")
 
 
 @dataclass(frozen=True, slots=True)
@@ -383,6 +391,24 @@ async def download(
         raise
 
 
+def require_body(response: httpx.Response, path_template: str) -> None:
+    """Raise ``APIResponseValidationError`` unless ``response`` is a 200 with the body to save.
+
+    Args:
+        response: The open response.
+        path_template: The operation's path, for the message.
+
+    Raises:
+        APIResponseValidationError: Another success status.
+    """
+    if response.status_code != 200:
+        # e.g. 202/204 from an asynchronous export: there is no file to save.
+        raise APIResponseValidationError(
+            f"{path_template} answered {response.status_code}, expected 200 with a body",
+            response=response,
+        )
+
+
 def _range_start(response: httpx.Response) -> int | None:
     # "bytes 100-999/1000" -> 100
     unit, _, spec = response.headers.get("content-range", "").partition(" ")
@@ -432,12 +458,7 @@ async def _download_into(
         kwargs, policy=RetryPolicy.IDEMPOTENT, path_template=path_template
     ) as response:
         if not (offset and response.status_code == 206 and _range_start(response) == offset):
-            if response.status_code != 200:
-                # e.g. 202/204 from an asynchronous export: there is no file to save.
-                raise APIResponseValidationError(
-                    f"{path_template} answered {response.status_code}, expected 200 with a body",
-                    response=response,
-                )
+            require_body(response, path_template)
             if temp.size:
                 await temp.restart()
             offset = 0
@@ -471,10 +492,160 @@ def _sha256_file(path: Path, chunk_size: int) -> tuple[int, str]:
     return size, digest.hexdigest()
 
 
+class Destination(abc.ABC, Generic[_R]):
+    """Where ``download_many`` saves each item: one file or object per id.
+
+    A ``LocalDirectory`` (what a plain path means) or
+    ``voipstudio_async.storage.S3Destination``; either way every item is reported,
+    an item appears at its final name complete or not at all, and the API side (the
+    retry rules, the retry budget and the deadline) is the same. ``_R`` is what one
+    saved item is described by (``DownloadResult`` on disk).
+    """
+
+    @abc.abstractmethod
+    def _items(
+        self, many: _Many, ids: Sequence[int], file_name: Callable[[int], str]
+    ) -> AbstractAsyncContextManager[Callable[[int], Awaitable[_R]]]:
+        """Ready the destination for ``ids`` (names checked before anything is sent) and
+        give the function that saves one of them; leaving the block finishes the call."""
+
+    @abc.abstractmethod
+    async def _save(self, requester: Requester, kwargs: Mapping[str, Any], body: _Body) -> _R:
+        """Save one body (e.g. an export) under ``body.name`` (or the destination's own
+        name, for one that names an object)."""
+
+
+class LocalDirectory(Destination[DownloadResult]):
+    """A local directory (made if missing): each item is a file, renamed into place complete.
+
+    ``download_many(items, "calls/")`` means ``LocalDirectory("calls/")``.
+
+    Args:
+        path: The directory to save into.
+    """
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        """The directory."""
+
+    def __repr__(self) -> str:
+        return f"LocalDirectory({os.fspath(self.path)!r})"
+
+    @asynccontextmanager
+    async def _items(
+        self, many: _Many, ids: Sequence[int], file_name: Callable[[int], str]
+    ) -> AsyncIterator[Callable[[int], Awaitable[DownloadResult]]]:
+        directory = self.path
+        await asyncio.to_thread(directory.mkdir, parents=True, exist_ok=True)
+        names = {item_id: _safe_name(file_name(item_id)) for item_id in ids}
+        if len(set(names.values())) != len(names):
+            raise ValueError("file_name must give each id its own file name")
+        await asyncio.to_thread(remove_stale_parts, directory, names.values())
+
+        async def fetch(item_id: int) -> DownloadResult:
+            return await many.fetch(item_id, directory / names[item_id])
+
+        yield fetch
+
+    async def _save(
+        self, requester: Requester, kwargs: Mapping[str, Any], body: _Body
+    ) -> DownloadResult:
+        await asyncio.to_thread(self.path.mkdir, parents=True, exist_ok=True)
+        return await download(
+            requester,
+            kwargs,
+            self.path / _safe_name(body.name),
+            path_template=body.path_template,
+            default_name=body.name,
+            expected_size=body.expected_size,
+            on_progress=body.on_progress,
+            chunk_size=body.chunk_size,
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Body:
+    """One body to save, as ``save`` hands it to a ``Destination``."""
+
+    path_template: str
+    name: str
+    """The default name of what is saved."""
+    expected_size: int | None
+    on_progress: ProgressCallback | None
+    chunk_size: int
+
+
+async def save(
+    requester: Requester,
+    kwargs: Mapping[str, Any],
+    dest: str | os.PathLike[str] | Destination[_R],
+    *,
+    path_template: str,
+    default_name: str,
+    expected_size: int | None = None,
+    on_progress: ProgressCallback | None = None,
+    chunk_size: int = DEFAULT_DOWNLOAD_CHUNK_BYTES,
+) -> Any:
+    """``download`` to a path, or the body saved by a ``Destination`` (e.g. an S3 object).
+
+    Args:
+        requester: The client's Requester.
+        kwargs: The generated builder's output.
+        dest: A file path, a directory (the file is then ``default_name``), or a
+            ``Destination``; an ``s3://`` string is refused.
+        path_template: The operation's path, for messages and logs.
+        default_name: The name in a directory or below a prefix.
+        expected_size: The size the body must have, when known.
+        on_progress: ``on_progress(done, total)``, sync or async, monotonic.
+        chunk_size: Bytes per chunk read.
+
+    Returns:
+        The destination's description of what it saved (``DownloadResult`` on disk).
+
+    Raises:
+        ValueError: ``dest`` is an ``s3://`` string.
+    """
+    if isinstance(dest, Destination):
+        body = _Body(
+            path_template=path_template,
+            name=default_name,
+            expected_size=expected_size,
+            on_progress=on_progress,
+            chunk_size=chunk_size,
+        )
+        return await dest._save(requester, kwargs, body)
+    return await download(
+        requester,
+        kwargs,
+        _local(dest, "dest"),
+        path_template=path_template,
+        default_name=default_name,
+        expected_size=expected_size,
+        on_progress=on_progress,
+        chunk_size=chunk_size,
+    )
+
+
+def _local(dest: str | os.PathLike[str], name: str) -> str | os.PathLike[str]:
+    """``dest`` unless it is an ``s3://`` string: a local ``s3:`` directory is never meant."""
+    if isinstance(dest, str) and dest[:5].lower() == "s3://":
+        raise ValueError(
+            f"{name} {dest!r} is an S3 URL: pass voipstudio_async.storage."
+            f"S3Destination({dest!r}) (the s3 extra: pip install 'voipstudio-async[s3]')"
+        )
+    return dest
+
+
+def _destination(dest: str | os.PathLike[str] | Destination[_R]) -> Destination[Any]:
+    if isinstance(dest, Destination):
+        return dest
+    return LocalDirectory(_local(dest, "dest_dir"))
+
+
 async def download_many(
     requester: Requester,
     ids: Iterable[int],
-    dest_dir: str | os.PathLike[str],
+    dest_dir: str | os.PathLike[str] | Destination[_R],
     *,
     build_kwargs: Callable[[int], Mapping[str, Any]],
     path_template: str,
@@ -484,34 +655,36 @@ async def download_many(
     expected_sizes: Mapping[int, int] | None = None,
     skip_existing: bool = True,
     chunk_size: int = DEFAULT_DOWNLOAD_CHUNK_BYTES,
-    on_item: ItemCallback | None = None,
-) -> BulkResult[DownloadResult]:
-    """Download each id to ``dest_dir / file_name(id)`` with at most ``concurrency`` in flight.
+    on_item: Callable[[ItemOutcome[Any]], Awaitable[None] | None] | None = None,
+    models: Mapping[int, Any] | None = None,
+    kind: str = "item",
+) -> BulkResult[Any]:
+    """Save each id as ``file_name(id)`` in ``dest_dir``, at most ``concurrency`` in flight.
 
-    Returns one outcome per input id in input order (``value`` is the
-    ``DownloadResult``); one item's failure never raises. With ``skip_existing`` a
-    file already at its name is kept (and hashed) when its size matches
-    ``expected_sizes`` or no size is known: files only appear there complete, by
-    atomic rename. A body cut short or a connection lost while reading it is retried
-    as the client's retry rules decide (``max_retries``, its backoff): from byte 0, or
-    with ``Range`` from where it broke when the server advertised
-    ``Accept-Ranges: bytes`` (the real API does not). Failures before a response
-    (connect errors, timeouts, statuses) were already retried by the Requester: they
-    fail the item at once.
+    ``dest_dir`` is a ``Destination`` or a local directory's path (an ``s3://`` string
+    is refused: ``S3Destination`` says which store and needs the ``s3`` extra).
+    Returns one outcome per input id in input order (``value`` is what the destination
+    saved, a ``DownloadResult`` on disk); one item's failure never raises. With
+    ``skip_existing`` a file already at its name is kept (and hashed) when its size
+    matches ``expected_sizes`` or no size is known: files only appear there complete, by
+    atomic rename (an S3 object is kept when the prefix's manifest records it and S3
+    confirms it). A body cut short or a connection lost while reading it is retried as
+    the client's retry rules decide (``max_retries``, its backoff, the retry budget, the
+    deadline): from byte 0, or on disk with ``Range`` from where it broke when the
+    server advertised ``Accept-Ranges: bytes`` (the real API does not). Failures before
+    a response (connect errors, timeouts, statuses) were already retried by the
+    Requester: they fail the item at once.
     ``on_progress(id, done, total)`` is monotonic per id, across retries too, and is
-    called once with ``(id, size, size)`` for a skipped file.
+    called once with ``(id, size, size)`` for a skipped file on disk.
     ``on_item(outcome)`` is called once per distinct id as soon as its outcome is final
-    (downloaded, skipped or failed), e.g. to record each file as it lands; an exception
+    (saved, skipped or failed), e.g. to record each file as it lands; an exception
     it raises cancels the downloads still in flight and propagates.
+    ``models`` (id -> the item's model) and ``kind`` (e.g. ``monitor``) are what a
+    destination with a manifest records.
     """
     check_positive_int(concurrency, "concurrency")
     id_list = [check_id(item_id, f"ids[{index}]") for index, item_id in enumerate(ids)]
-    directory = Path(dest_dir)
-    await asyncio.to_thread(directory.mkdir, parents=True, exist_ok=True)
-    names = {item_id: _safe_name(file_name(item_id)) for item_id in id_list}
-    if len(set(names.values())) != len(names):
-        raise ValueError("file_name must give each id its own file name")
-    await asyncio.to_thread(remove_stale_parts, directory, names.values())
+    destination = _destination(dest_dir)
     many = _Many(
         requester=requester,
         build_kwargs=build_kwargs,
@@ -520,25 +693,27 @@ async def download_many(
         skip_existing=skip_existing,
         chunk_size=chunk_size,
         on_progress=on_progress,
+        models=models or {},
+        kind=kind,
+        concurrency=concurrency,
     )
-    outcomes: dict[int, ItemOutcome[DownloadResult]] = {}
+    unique = list(dict.fromkeys(id_list))
+    outcomes: dict[int, ItemOutcome[Any]] = {}
 
-    async def fetch(item_id: int) -> DownloadResult:
-        return await many.fetch(item_id, directory / names[item_id])
-
-    async def done(item_id: int, result: DownloadResult | Exception) -> None:
+    async def done(item_id: int, result: object) -> None:
         outcomes[item_id] = outcome = _outcome(item_id, result)
         if on_item is not None:
             called = on_item(outcome)
             if inspect.isawaitable(called):
                 await called
 
-    # One body per worker: the worker count is the bound on bodies in flight.
-    await run_each(list(dict.fromkeys(id_list)), fetch, concurrency, done)
+    async with destination._items(many, unique, file_name) as fetch:
+        # One body per worker: the worker count is the bound on bodies in flight.
+        await run_each(unique, fetch, concurrency, done)
     return BulkResult(tuple(outcomes[item_id] for item_id in id_list))
 
 
-def _outcome(item_id: int, result: DownloadResult | Exception) -> ItemOutcome[DownloadResult]:
+def _outcome(item_id: int, result: object) -> ItemOutcome[Any]:
     if isinstance(result, Exception):
         return ItemOutcome(id=item_id, ok=False, error=result)
     return ItemOutcome(id=item_id, ok=True, value=result)
@@ -546,7 +721,7 @@ def _outcome(item_id: int, result: DownloadResult | Exception) -> ItemOutcome[Do
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class _Many:
-    """What every item of one ``download_many`` call shares."""
+    """What every item of one ``download_many`` call shares, whatever the destination."""
 
     requester: Requester
     build_kwargs: Callable[[int], Mapping[str, Any]]
@@ -555,12 +730,22 @@ class _Many:
     skip_existing: bool
     chunk_size: int
     on_progress: ManyProgressCallback | None
+    models: Mapping[int, Any]
+    """The items given as models, by id (what a manifest records of them)."""
+    kind: str
+    """What the items are, e.g. ``monitor`` (a manifest's ``kind``)."""
+    concurrency: int
+
+    def progress(self, item_id: int) -> ProgressCallback | None:
+        """``on_progress`` of one item, as given (None without one)."""
+        on_progress = self.on_progress
+        return None if on_progress is None else functools.partial(on_progress, item_id)
 
     async def fetch(self, item_id: int, target: Path) -> DownloadResult:
-        """One item: kept if already there (and of the expected size), else downloaded."""
+        """One item to a local file: kept if already there (and of the expected size),
+        else downloaded."""
         expected = self.sizes.get(item_id)
-        on_progress = self.on_progress
-        item_progress = None if on_progress is None else functools.partial(on_progress, item_id)
+        item_progress = self.progress(item_id)
         if self.skip_existing and _is_complete(target, expected):
             size, sha256 = await asyncio.to_thread(_sha256_file, target, self.chunk_size)
             await _call_progress(item_progress, size, size)

@@ -27,6 +27,7 @@ __all__ = [
     "ErrorDetail",
     "IncompleteDownloadError",
     "InternalServerError",
+    "MissingExtraError",
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitError",
@@ -224,6 +225,13 @@ class IncompleteDownloadError(VoipStudioError):
         self.expected = expected
         self.received = received
         super().__init__(f"download incomplete: received {received} of {expected} bytes")
+
+
+class MissingExtraError(VoipStudioError, ImportError):
+    """What was asked for needs an extra that is not installed (e.g. ``s3://`` needs ``s3``).
+
+    Raised before anything is sent; the message names the ``pip install`` line.
+    """
 
 
 class BulkOperationError(VoipStudioError):

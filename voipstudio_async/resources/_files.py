@@ -49,9 +49,12 @@ def download_target(
 
 
 def download_targets(
-    items: Iterable[int | M], model_cls: type[M]
+    items: Iterable[int | M], model_cls: type[M], models: dict[int, M] | None = None
 ) -> tuple[list[int], dict[int, int]]:
-    """The ids to download, in order, and the sizes the models know."""
+    """The ids to download, in order, and the sizes the models know.
+
+    ``models`` (when given) gets the items given as models, by id.
+    """
     if isinstance(items, (str, bytes)) or not isinstance(items, Iterable):
         raise TypeError(f"expected an iterable of ids or models, got {type(items).__name__}")
     ids: list[int] = []
@@ -59,6 +62,8 @@ def download_targets(
     for index, item in enumerate(items):
         if isinstance(item, model_cls):
             item_id = check_id(item.id, f"items[{index}].id")
+            if models is not None:
+                models[item_id] = item
             size = _known_size(item)
             if size is not None:
                 sizes[item_id] = size

@@ -16,16 +16,17 @@ The verbs stay real methods of the resource class, typed by the mixin's paramete
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar, overload
 
-from .._bulk import BulkResult, DeleteAllResult
+from .._bulk import BulkResult, DeleteAllResult, ItemOutcome
 from .._bulk import bulk_delete as _bulk_delete
 from .._bulk import delete_all as _delete_all
 from .._constants import DEFAULT_BULK_CHUNK_ITEMS, DEFAULT_BULK_CONCURRENCY
 from .._download import (
+    Destination,
     DownloadResult,
     DownloadStream,
     ItemCallback,
@@ -51,6 +52,7 @@ __all__ = [
 ]
 
 M = TypeVar("M", bound=_Identified)
+R = TypeVar("R")
 
 
 @dataclass(frozen=True, slots=True)
@@ -263,32 +265,65 @@ class _Mp3Downloads(Resource, Generic[M]):
             deadline=deadline,
         )
 
-    @calls("_mp3_op")
+    @overload
     async def download_many(
         self,
         items: Iterable[int | M],
         dest_dir: str | os.PathLike[str],
         *,
+        concurrency: int = ...,
+        on_progress: ManyProgressCallback | None = ...,
+        skip_existing: bool = ...,
+        on_item: ItemCallback | None = ...,
+        file_name: Callable[[int], str] | None = ...,
+        deadline: DeadlineArg = ...,
+    ) -> BulkResult[DownloadResult]: ...
+
+    @overload
+    async def download_many(
+        self,
+        items: Iterable[int | M],
+        dest_dir: Destination[R],
+        *,
+        concurrency: int = ...,
+        on_progress: ManyProgressCallback | None = ...,
+        skip_existing: bool = ...,
+        on_item: Callable[[ItemOutcome[R]], Awaitable[None] | None] | None = ...,
+        file_name: Callable[[int], str] | None = ...,
+        deadline: DeadlineArg = ...,
+    ) -> BulkResult[R]: ...
+
+    @calls("_mp3_op")
+    async def download_many(
+        self,
+        items: Iterable[int | M],
+        dest_dir: str | os.PathLike[str] | Destination[Any],
+        *,
         concurrency: int = DEFAULT_BULK_CONCURRENCY,
         on_progress: ManyProgressCallback | None = None,
         skip_existing: bool = True,
-        on_item: ItemCallback | None = None,
+        on_item: Callable[[ItemOutcome[Any]], Awaitable[None] | None] | None = None,
         file_name: Callable[[int], str] | None = None,
         deadline: DeadlineArg = NOT_GIVEN,
-    ) -> BulkResult[DownloadResult]:
+    ) -> BulkResult[Any]:
         """Save many items' MP3s to ``dest_dir`` (as in ``download``), ``concurrency`` at a time.
 
-        ``items`` are ids or models (whose ``size`` each file is verified against when
-        they have one). Cut bodies and lost connections are retried from byte 0; files
-        already complete are kept (``skip_existing``). One outcome per item, in order,
-        ``value`` being the ``DownloadResult``; one failure never stops the others.
+        ``dest_dir`` is a local directory (a path, or ``LocalDirectory``) or any
+        ``Destination``, e.g. ``voipstudio_async.storage.S3Destination("s3://b/calls/")``
+        (the ``s3`` extra; an ``s3://`` string is refused, saying so). ``items`` are ids
+        or models (whose ``size`` each file is verified against when they have one).
+        Cut bodies and lost connections are retried from byte 0 as the client's retry
+        rules, retry budget and deadline allow; files already complete are kept
+        (``skip_existing``; in S3, objects the prefix's manifest records and S3
+        confirms). One outcome per item, in order, ``value`` being the
+        ``DownloadResult`` (a ``StoredFile`` in S3); one failure never stops the others.
         ``on_progress(id, done, total)`` may be sync or async. ``on_item(outcome)``
         (sync or async) is called once per id as soon as its outcome is final.
         ``file_name(id)`` names each file (default e.g. ``monitor-<id>.mp3``).
 
         Args:
             items: Ids or items to download.
-            dest_dir: The directory to save into.
+            dest_dir: The directory or ``Destination`` to save into.
             concurrency: Downloads at once.
             on_progress: Called with an item's id, its bytes done and its total.
             skip_existing: Keep files already complete (checked by size and hash).
@@ -297,12 +332,15 @@ class _Mp3Downloads(Resource, Generic[M]):
             deadline: Seconds for the whole call (default the client's).
 
         Returns:
-            One outcome per item, ``value`` being its ``DownloadResult``.
+            One outcome per item, ``value`` being what the destination saved
+            (``DownloadResult`` on disk).
 
         Raises:
             ValueError: An argument is refused before anything is sent.
+            OSError: The destination cannot be prepared (e.g. its manifest read).
         """
-        ids, sizes = download_targets(items, self._mp3_model)
+        models: dict[int, M] = {}
+        ids, sizes = download_targets(items, self._mp3_model, models)
         with self._requester.deadline(deadline):
             return await _download_many(
                 self._requester,
@@ -316,6 +354,8 @@ class _Mp3Downloads(Resource, Generic[M]):
                 expected_sizes=sizes,
                 skip_existing=skip_existing,
                 on_item=on_item,
+                models=models,
+                kind=self._mp3_op.prefix,
             )
 
 

@@ -1,17 +1,23 @@
 """Object storage: downloads and exports written to ``s3://`` (the ``s3`` extra).
 
-``download_to_s3`` saves recordings or voicemails under an S3 prefix with a
-``manifest.jsonl``, resumably; ``S3Store.upload`` writes any stream (an export) as one
-object. Every object appears complete or not at all and is checked by S3 against its
-SHA-256 (``ChecksumSHA256`` per part, returned on HEAD); ``S3Manifest.verified``
-confirms an object before anything is deleted at the source. S3 calls go through
-aiobotocore's public client; its retries of throttling and transient S3 errors are
-botocore's (``standard`` mode), apart from the API client's retries and retry budget.
-Importing this package needs nothing extra; opening an ``S3Store`` needs
-``pip install 'voipstudio-async[s3]'``.
+``S3Destination`` is an S3 prefix the SDK's downloads save into, as they save into a
+local directory: ``vs.monitors.download_many(ids, S3Destination("s3://b/calls/"))``
+saves recordings or voicemails below it with a ``manifest.jsonl``, resumably (also as
+one call, ``download_to_s3``), and ``vs.users.export_cdrs_csv(uid, S3Destination(...))``
+streams an export into one object; ``S3Store.upload`` writes any stream as one object.
+Every object appears complete or not at all and is checked by S3 against its SHA-256
+(``ChecksumSHA256`` per part, returned on HEAD); ``S3Manifest.verified`` confirms an
+object before anything is deleted at the source. S3 calls go through aiobotocore's
+public client; its retries of throttling and transient S3 errors are botocore's
+(``standard`` mode), apart from the API client's retries and retry budget. Importing
+this package needs nothing extra; an ``S3Destination`` or ``S3Store`` needs
+``pip install 'voipstudio-async[s3]'`` (else ``MissingExtraError``, before anything is
+sent).
 """
 
-from ._archive import StoredFile, StoredItemCallback, download_to_s3
+from .._errors import MissingExtraError
+from ._archive import StoredItemCallback, download_to_s3
+from ._destination import S3Destination, StoredFile
 from ._entries import MANIFEST_NAME, ManifestEntry
 from ._location import S3Location, parse_s3_url
 from ._manifest import S3Manifest
@@ -21,6 +27,8 @@ __all__ = [
     "MANIFEST_NAME",
     "PART_SIZE",
     "ManifestEntry",
+    "MissingExtraError",
+    "S3Destination",
     "S3Location",
     "S3Manifest",
     "S3Store",

@@ -31,7 +31,7 @@ from types import TracebackType
 from typing import Any, Self
 
 from .._constants import S3_MAX_ATTEMPTS, S3_MIN_CONNECTIONS, S3_PART_SIZE, S3_READ_CHUNK_BYTES
-from .._errors import IncompleteDownloadError
+from .._errors import IncompleteDownloadError, MissingExtraError
 from ._location import S3Location
 
 __all__ = [
@@ -42,6 +42,7 @@ __all__ = [
     "Uploaded",
     "checksums_match",
     "describe_s3_error",
+    "require_extra",
 ]
 
 PART_SIZE = S3_PART_SIZE
@@ -110,8 +111,17 @@ def _session() -> Any:
     try:
         from aiobotocore.session import get_session  # type: ignore[import-untyped]
     except ImportError:
-        raise ImportError(EXTRA_HINT) from None
+        raise MissingExtraError(EXTRA_HINT) from None
     return get_session()
+
+
+def require_extra() -> None:
+    """Check that the ``s3`` extra imports; sends nothing.
+
+    Raises:
+        MissingExtraError: It does not; the message names the ``pip install`` line.
+    """
+    _session()
 
 
 # S3 error codes of a key, upload or bucket that is not there.
@@ -276,7 +286,7 @@ class S3Store:
         connections: The most connections kept open (raised to a small minimum).
 
     Raises:
-        ImportError: The ``s3`` extra is not installed.
+        MissingExtraError: The ``s3`` extra is not installed (an ``ImportError``).
     """
 
     def __init__(

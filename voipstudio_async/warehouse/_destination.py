@@ -22,6 +22,8 @@ from pathlib import Path
 from typing import Any, Literal, cast
 from urllib.parse import quote, unquote, urlsplit
 
+from .._errors import MissingExtraError
+
 __all__ = [
     "DEFAULT_DATASET",
     "DEFAULT_URL",
@@ -37,10 +39,6 @@ class DestinationError(Exception):
 
     The message is one line and never holds the destination's password.
     """
-
-
-class MissingExtraError(ImportError):
-    """The destination's driver is not installed; the message names the ``pip install``."""
 
 
 # What each kind of destination imports, and the extra that installs it.
