@@ -85,7 +85,10 @@ endef
 
 # The spec's derived parts (filter patterns, sort enums, patch schemas) are rewritten from
 # its resource schemas first (openapi/derive.py), then the whole of generated/ is swapped.
-generate: $(VENV)/.installed  ## rewrite the spec's derived parts, regenerate generated/ (build aside, then swap: no stale files)
+# The client's option keywords (VoipStudio.__init__, its docstring, ClientArgs) are
+# rewritten from ClientOptions' fields (tools/derive_options.py).
+generate: $(VENV)/.installed  ## rewrite the spec's derived parts and the client's option keywords, regenerate generated/ (build aside, then swap: no stale files)
+	$(BIN)/python tools/derive_options.py
 	$(BIN)/python openapi/derive.py $(SPEC)
 	$(call opc_generate,$(GEN_TMP))
 	rm -rf generated && mv $(dir $(GEN_TMP)) generated
@@ -93,7 +96,8 @@ generate: $(VENV)/.installed  ## rewrite the spec's derived parts, regenerate ge
 
 # Covers all of generated/ (a stray module beside the package is importable too) and
 # the spec's derived parts.
-check-generated: $(VENV)/.installed  ## fail if the spec's derived parts or generated/ differ from what the spec produces
+check-generated: $(VENV)/.installed  ## fail if the spec's derived parts, the client's option keywords or generated/ differ from what their sources produce
+	@$(BIN)/python tools/derive_options.py --check
 	@$(BIN)/python openapi/derive.py --check $(SPEC)
 	$(call opc_generate,$(CHECK_TMP))
 	@status=0; diff -ru -x __pycache__ generated $(dir $(CHECK_TMP)) >build/check.diff || status=$$?; \

@@ -25,6 +25,7 @@ import argparse
 import itertools
 import re
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +34,6 @@ import yaml
 SPEC = Path(__file__).resolve().parent / "history.yaml"
 BEGIN = "# BEGIN derived by openapi/derive.py from the resource schemas (run `make generate`)"
 END = "# END derived"
-_BLOCK = re.compile(rf"^( *){re.escape(BEGIN)} \((\w+)\)\n.*?^\1{re.escape(END)}\n", re.M | re.S)
 
 FILTER_DESCRIPTION = """\
 A JSON-encoded array of `{"property", "operator", "value"}` objects,
@@ -178,27 +178,38 @@ def derived(spec: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {"parameters": parameters, "schemas": schemas}
 
 
-def _render(indent: str, section: str, body: dict[str, Any]) -> str:
-    text = yaml.safe_dump(body, sort_keys=False, allow_unicode=True, width=10**9)
-    lines = [f"{indent}{BEGIN} ({section})\n"]
-    lines += [f"{indent}{line}\n" if line else "\n" for line in text.splitlines()]
-    return "".join(lines) + f"{indent}{END}\n"
+def rewrite_blocks(text: str, begin: str, body: Callable[[str], list[str]]) -> tuple[str, set[str]]:
+    """``text`` with the lines between each ``<indent><begin> (<section>)`` line and the
+    next ``<indent># END derived`` line replaced by ``body(section)``, each line indented
+    as the markers are (empty lines stay empty); also the sections found.
+
+    The marker helper of every generator that writes derived text into a hand-written
+    file (this one for the spec, ``tools/derive_options.py`` for the client's options).
+    """
+    block = re.compile(rf"^( *){re.escape(begin)} \((\w+)\)\n.*?^\1{re.escape(END)}\n", re.M | re.S)
+    found: set[str] = set()
+
+    def replace(match: re.Match[str]) -> str:
+        indent, section = match[1], match[2]
+        found.add(section)
+        lines = [f"{indent}{line}\n" if line else "\n" for line in body(section)]
+        return f"{indent}{begin} ({section})\n{''.join(lines)}{indent}{END}\n"
+
+    return block.sub(replace, text), found
 
 
 def rewrite(text: str) -> str:
     """The spec's text with every derived block rewritten from its resource schemas."""
     spec = yaml.safe_load(text)
     parts = derived(spec)
-    found: set[str] = set()
 
-    def block(match: re.Match[str]) -> str:
-        indent, section = match[1], match[2]
+    def body(section: str) -> list[str]:
         if section not in parts:
             raise SystemExit(f"derive: unknown derived section {section!r}")
-        found.add(section)
-        return _render(indent, section, parts[section])
+        dumped = yaml.safe_dump(parts[section], sort_keys=False, allow_unicode=True, width=10**9)
+        return dumped.splitlines()
 
-    result = _BLOCK.sub(block, text)
+    result, found = rewrite_blocks(text, BEGIN, body)
     if found != set(parts):
         missing = ", ".join(sorted(set(parts) - found))
         raise SystemExit(f"derive: no derived block for components/{missing} in the spec")

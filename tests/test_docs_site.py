@@ -3,6 +3,7 @@ every public name (what mkdocstrings rendered, read from the site's objects.inv)
 
 from __future__ import annotations
 
+import ast
 import html
 import inspect
 import json
@@ -15,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 
 import voipstudio_async
@@ -27,6 +29,7 @@ import voipstudio_async.testing
 import voipstudio_async.testing.pytest_plugin
 import voipstudio_async.types
 import voipstudio_async.warehouse
+from voipstudio_async._options import ClientOptions
 
 ROOT = Path(__file__).resolve().parents[1]
 # Every public module: the package, its public subpackages and the command's entry.
@@ -205,6 +208,24 @@ def test_defaults_show_values(site: Path) -> None:
     assert "limit: int = 100" in signatures
     assert "page_size: int = 1000" in signatures
     assert "ratio: float = 0.2" in signatures
+
+
+def test_the_client_signature_shows_every_option_with_its_default(site: Path) -> None:
+    # The options are written from ClientOptions' fields (tools/derive_options.py); each
+    # shows a value or a name a reader can import.
+    public = set().union(*(set(m.__all__) for m in PUBLIC))
+    signature = next(text for _, text in _signatures(site) if text.startswith("VoipStudio("))
+    shown = dict(re.findall(r"^ +(\w+): .+ = (.+),$", signature, re.M))
+    options = [field.name for field in attrs.fields(ClientOptions) if field.init]
+    assert [name for name in options if name not in shown] == []
+    for name in options:
+        default = shown[name]
+        call = re.fullmatch(r"(\w+)\(\)", default)
+        if call or default in public:
+            assert (call[1] if call else default) in public, (name, default)
+        else:
+            ast.literal_eval(default)  # a value, not a name
+    assert shown["rate_limit"] == "RateLimit()" and shown["retry_budget"] == "RetryBudget()"
 
 
 def test_error_subclasses_list_only_what_they_add(site: Path) -> None:

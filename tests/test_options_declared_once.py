@@ -3,13 +3,18 @@ and the request core follow that declaration, and a test fails when one drifts."
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import inspect
 import math
 import re
+import shutil
 import ssl
+import subprocess
+import sys
 import typing
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import attrs
@@ -204,3 +209,173 @@ async def test_from_env_credential_keywords_replace_the_variables(
 ) -> None:
     async with VoipStudio.from_env(env, **kwargs) as vs:
         assert type(vs._requester.auth).__name__ == auth
+
+
+# -- the parts written from the declaration (tools/derive_options.py, `make generate`) -----
+
+ROOT = Path(__file__).resolve().parents[1]
+DERIVE = [sys.executable, str(ROOT / "tools" / "derive_options.py")]
+DOC = '        metadata={"doc": "what it does, in one sentence."},\n'
+
+
+def _derive(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*DERIVE, *map(str, args)], capture_output=True, text=True, check=False)
+
+
+def test_the_derived_parts_are_current() -> None:
+    result = _derive("--check")
+    assert result.returncode == 0, result.stderr
+
+
+def _copies(tmp_path: Path) -> tuple[Path, Path]:
+    package = tmp_path / "voipstudio_async"
+    package.mkdir()
+    for name in ("_options.py", "_client.py"):
+        shutil.copy(ROOT / "voipstudio_async" / name, package / name)
+    return package / "_options.py", package / "_client.py"
+
+
+def _declare(options: Path, field: str, imports: tuple[str, str] | None = None) -> None:
+    """Add ``field`` as the last option of the copy (and an import ``(after, line)``)."""
+    text = options.read_text(encoding="utf-8")
+    at = text.index("    default_timeout: httpx.Timeout = attrs.field(init=False")
+    text = text[:at] + field + text[at:]
+    if imports is not None:
+        after, line = imports
+        text = text.replace(after, after + line, 1)
+    options.write_text(text, encoding="utf-8")
+
+
+def _init_params(client_text: str) -> dict[str, tuple[str, str]]:
+    """``VoipStudio.__init__``'s keyword-only parameters: annotation and default as written."""
+    cls = next(
+        node
+        for node in ast.parse(client_text).body
+        if isinstance(node, ast.ClassDef) and node.name == "VoipStudio"
+    )
+    init = next(n for n in cls.body if isinstance(n, ast.FunctionDef) and n.name == "__init__")
+    args = init.args
+    return {
+        a.arg: (ast.unparse(a.annotation) if a.annotation else "", ast.unparse(d) if d else "")
+        for a, d in zip(args.kwonlyargs, args.kw_defaults, strict=True)
+    }
+
+
+def _ruff_clean(*paths: Path) -> None:
+    config = ["--config", str(ROOT / "pyproject.toml"), "--no-cache"]
+    for command in (["check", *config], ["format", "--check", *config]):
+        result = subprocess.run(
+            [sys.executable, "-m", "ruff", *command, *map(str, paths)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+
+
+# The shapes a new option's declaration takes: a default and a type the options already
+# use, a constant of _constants not used yet, a type from a module not imported yet, a
+# Literal (quoted strings).
+NEW_OPTIONS = {
+    "known names": (
+        "    pool_size: int = attrs.field(\n"
+        "        default=DEFAULT_MAX_CONCURRENCY,\n"
+        "        validator=_checked(check_int),\n" + DOC + "    )\n",
+        None,
+        ("int", "DEFAULT_MAX_CONCURRENCY"),
+        [],
+    ),
+    "a new constant": (
+        "    page_limit: int | None = attrs.field(\n"
+        "        default=DEFAULT_LIST_LIMIT,\n" + DOC + "    )\n",
+        ("    DEFAULT_HTTP_BACKEND,\n", "    DEFAULT_LIST_LIMIT,\n"),
+        ("int | None", "DEFAULT_LIST_LIMIT"),
+        ["    DEFAULT_LIST_LIMIT,\n"],
+    ),
+    "a new module": (
+        "    keepalive: timedelta | None = attrs.field(\n        default=None,\n" + DOC + "    )\n",
+        ("from collections.abc import Callable\n", "from datetime import timedelta\n"),
+        ("timedelta | None", "None"),
+        ["import ssl\nfrom datetime import timedelta\n\nimport httpx\n"],
+    ),
+    "a literal type": (
+        '    mode: Literal["fast", "safe"] = attrs.field(\n'
+        '        default="safe",\n'
+        '        validator=_checked(lambda v, n: check_choice(v, n, ("fast", "safe"))),\n'
+        + DOC
+        + "    )\n",
+        None,
+        ("Literal['fast', 'safe']", "'safe'"),
+        ["from typing import Literal\n"],
+    ),
+}
+
+
+@pytest.mark.parametrize("shape", list(NEW_OPTIONS))
+def test_a_declared_option_is_stale_until_generated_then_everywhere(
+    tmp_path: Path, shape: str
+) -> None:
+    field, imports, (annotation, default), client_imports = NEW_OPTIONS[shape]
+    name = field.split(":")[0].strip()
+    options, client = _copies(tmp_path)
+    _declare(options, field, imports)
+    stale = _derive("--check", "--options", options, "--client", client)
+    assert stale.returncode == 1, stale.stderr
+    assert "_options.py" in stale.stderr and "_client.py" in stale.stderr
+    assert "run `make generate`" in stale.stderr
+    assert _derive("--options", options, "--client", client).returncode == 0
+    assert _derive("--check", "--options", options, "--client", client).returncode == 0
+    client_text, options_text = client.read_text(), options.read_text()
+    params = _init_params(client_text)
+    assert list(params)[-1] == name and params[name] == (annotation, default)
+    assert f"        {name}: what it does, in one sentence.\n" in client_text
+    args = options_text[options_text.index("class ClientArgs") :]
+    assert re.search(rf"^    {name}: ", args, re.M)
+    assert [line for line in client_imports if line not in client_text] == []
+    _ruff_clean(options, client)
+
+
+def test_a_removed_option_leaves_no_trace(tmp_path: Path) -> None:
+    options, client = _copies(tmp_path)
+    text = options.read_text()
+    start = text.index("    retry_budget: RetryBudget | None = attrs.field(")
+    end = text.index("    deadline: float | None = attrs.field(")
+    options.write_text(text[:start] + text[end:])
+    assert _derive("--options", options, "--client", client).returncode == 0
+    client_text = client.read_text()
+    assert "retry_budget" not in _init_params(client_text)
+    assert "        retry_budget:" not in client_text  # neither a parameter nor a doc entry
+    assert "RetryBudget" not in client_text  # nor its now unused import
+    assert "    retry_budget: RetryBudget | None\n" not in options.read_text()
+    _ruff_clean(client)
+
+
+@pytest.mark.parametrize(
+    ("field", "error"),
+    [
+        ("    extra: int = 3\n", "declare it with attrs.field"),
+        ("    extra: int = attrs.field(default=3)\n", 'describe it in metadata={"doc"'),
+        ('    extra: int = attrs.field(default=3, metadata={"doc": " "})\n', "describe it"),
+        (
+            "    extra: int = attrs.field(\n        validator=_checked(check_int),\n"
+            + DOC
+            + "    )\n",
+            "needs a default=",
+        ),
+        (
+            "    extra: Decimal = attrs.field(\n        default=None,\n" + DOC + "    )\n",
+            "uses Decimal, which _options.py does not import",
+        ),
+        ('    extra: int = attrs.field(default=3, metadata={"doc": "a \\\\d"})\n', "no backslash"),
+    ],
+    ids=["plain default", "no doc", "blank doc", "no default", "unknown name", "backslash"],
+)
+def test_a_declaration_that_cannot_be_derived_says_what_to_change(
+    tmp_path: Path, field: str, error: str
+) -> None:
+    options, client = _copies(tmp_path)
+    before = client.read_text()
+    _declare(options, field)
+    result = _derive("--options", options, "--client", client)
+    assert result.returncode == 2 and error in result.stderr, result.stderr
+    assert client.read_text() == before  # nothing half-written

@@ -3,33 +3,20 @@
 from __future__ import annotations
 
 import hashlib
-import os
-import ssl
 from collections.abc import Mapping
 from types import TracebackType
 from typing import Self, Unpack
 
 import attrs
-import httpx
 from voipstudio_history_client.api.auth import login_2fa
 
 from ._auth import BasicAuth, LoginAuth, TokenAuth
 from ._checks import is_positive_int
-from ._constants import (
-    DEFAULT_BASE_URL,
-    DEFAULT_DEADLINE,
-    DEFAULT_HTTP_BACKEND,
-    DEFAULT_MAX_CONCURRENCY,
-    DEFAULT_MAX_RETRIES,
-    DEFAULT_MAX_RETRY_AFTER,
-    DEFAULT_TIMEOUT,
-)
+from ._constants import DEFAULT_BASE_URL, DEFAULT_TIMEOUT
 from ._errors import ClientClosedError, VoipStudioError
 from ._operations import calls, operation
-from ._options import ClientArgs, ClientOptions, HttpBackend, build_http_client
-from ._policies.budget import DEFAULT_RETRY_BUDGET, RetryBudget
-from ._policies.ratelimit import DEFAULT_RATE_LIMIT, RateLimit
-from ._request.requester import NOT_GIVEN, DeadlineArg, NotGiven, Requester, RetryPolicy
+from ._options import ClientArgs, ClientOptions, build_http_client
+from ._request.requester import DeadlineArg, Requester, RetryPolicy
 from .resources import (
     CallTracking,
     Cdrs,
@@ -43,6 +30,28 @@ from .resources import (
     Users,
     Voicemessages,
 )
+
+# The names the options' types and defaults use, imported as _options.py imports them.
+# isort: split
+# BEGIN derived from ClientOptions by tools/derive_options.py (run `make generate`) (imports)
+import os
+import ssl
+
+import httpx
+
+from ._constants import (
+    DEFAULT_DEADLINE,
+    DEFAULT_HTTP_BACKEND,
+    DEFAULT_MAX_CONCURRENCY,
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_MAX_RETRY_AFTER,
+)
+from ._options import HttpBackend
+from ._policies.budget import DEFAULT_RETRY_BUDGET, RetryBudget
+from ._policies.ratelimit import DEFAULT_RATE_LIMIT, RateLimit
+from ._request.requester import NOT_GIVEN, NotGiven
+
+# END derived
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -91,6 +100,7 @@ def _account_key(base_url: str, auth: httpx.Auth, secret: str) -> str:
 
 
 class VoipStudio:
+    # The options' Args entries are written from ClientOptions by `make generate`.
     """Async client for the VoIPstudio History API.
 
     Credentials (exactly one kind): ``user_id`` + ``api_key`` (HTTP Basic), ``token``
@@ -106,41 +116,39 @@ class VoipStudio:
         base_url: API root, e.g. ``https://l7api.com/v1.1/voipstudio`` (the default).
         timeout: default per-request timeout (seconds or ``httpx.Timeout``); never unbounded.
         max_retries: retries after the first attempt (see ``RetryPolicy``).
-        max_retry_after: a ``Retry-After`` longer than this (seconds) is raised at once,
-            with ``retry_after`` set, instead of being slept on.
+        max_retry_after: a ``Retry-After`` longer than this (seconds) is raised at once, with
+            ``retry_after`` set, instead of being slept on.
         max_concurrency: requests in flight at once; the connection pool is sized to match.
         http_client: your own ``httpx.AsyncClient`` (not closed by ``aclose()``).
         transport: any ``httpx.AsyncBaseTransport`` (e.g. ``httpx.ASGITransport``).
-        http_backend: ``"httpx"`` (httpx's own transport, the default) or ``"aiohttp"``:
-            the same httpx API over aiohttp's connection pool (``pip install
-            voipstudio-async[fast]``), several times faster at high concurrency. It
-            keeps the timeout, the pool size (``max_concurrency``) and no redirects;
-            not combinable with ``http_client=``/``transport=``.
-        rate_limit: the client's shared limiter (see ``RateLimit``). The default adapts to
-            429s only: the first pauses every task of the client for its ``Retry-After``
-            and sets a send rate that then follows CUBIC; a 429 waited out this way is
-            not counted in ``max_retries``. ``None`` turns it off (each request then
-            retries its own 429s).
-        retry_budget: caps retries of failures (5xx, 408, timeouts, dropped connections)
-            at a share of the client's recent calls (``RetryBudget()``: 20% of the calls
-            of the last 10 s, at least 10 per window); when spent, a failing call raises
-            its own error at once (logged at INFO). ``None`` removes the cap.
-        verify: TLS verification as in httpx: ``True`` (certifi's CA bundle, or with
-            ``trust_env`` ``SSL_CERT_FILE``/``SSL_CERT_DIR``), a CA bundle path, or an
-            ``ssl.SSLContext``; ``False`` is refused (verification is never silently off).
+        http_backend: ``"httpx"`` (httpx's own transport, the default) or ``"aiohttp"``: the same
+            httpx API over aiohttp's connection pool (``pip install voipstudio-async[fast]``),
+            several times faster at high concurrency. It keeps the timeout, the pool size
+            (``max_concurrency``) and no redirects; not combinable with
+            ``http_client=``/``transport=``.
+        rate_limit: the client's shared limiter (see ``RateLimit``). The default adapts to 429s
+            only: the first pauses every task of the client for its ``Retry-After`` and sets a send
+            rate that then follows CUBIC; a 429 waited out this way is not counted in
+            ``max_retries``. ``None`` turns it off (each request then retries its own 429s).
+        retry_budget: caps retries of failures (5xx, 408, timeouts, dropped connections) at a share
+            of the client's recent calls (``RetryBudget()``: 20% of the calls of the last 10 s, at
+            least 10 per window); when spent, a failing call raises its own error at once (logged at
+            INFO). ``None`` removes the cap.
+        deadline: seconds for each call that passes no ``deadline=`` of its own: every attempt,
+            backoff and rate-limit wait included (walks: per page; bulk calls and ``download_many``:
+            the whole call); past it ``APITimeoutError``, and a wait that would end after it raises
+            at once. None (the default): no deadline.
+        verify: TLS verification as in httpx: ``True`` (certifi's CA bundle, or with ``trust_env``
+            ``SSL_CERT_FILE``/``SSL_CERT_DIR``), a CA bundle path, or an ``ssl.SSLContext``;
+            ``False`` is refused (verification is never silently off).
         proxy: an ``http://`` proxy URL for every request; by default (``trust_env``)
             ``HTTPS_PROXY``/``ALL_PROXY`` unless ``NO_PROXY`` covers the API host.
-        trust_env: read the proxy and CA variables above from the environment. All three
-            apply the same on both ``http_backend`` values (not to your own
-            ``http_client=``/``transport=``).
-        deadline: seconds for each call that passes no ``deadline=`` of its own: every
-            attempt, backoff and rate-limit wait included (walks: per page; bulk calls
-            and ``download_many``: the whole call); past it ``APITimeoutError``, and a
-            wait that would end after it raises at once. None (the default): no deadline.
+        trust_env: read the proxy and CA variables above from the environment. All three apply the
+            same on both ``http_backend`` values (not to your own ``http_client=``/``transport=``).
         user_agent: your application's product token (``"myapp/1.2"``), appended to the
-            ``User-Agent`` every request sends: ``voipstudio-async/<version> (python
-            <x.y>; httpx <version>)`` (aiohttp's version on that backend). Not
-            combinable with ``http_client=``, whose headers stay yours.
+            ``User-Agent`` every request sends: ``voipstudio-async/<version> (python <x.y>; httpx
+            <version>)`` (aiohttp's version on that backend). Not combinable with ``http_client=``,
+            whose headers stay yours.
     """
 
     def __init__(
@@ -152,6 +160,7 @@ class VoipStudio:
         email: str | None = None,
         password: str | None = None,
         base_url: str = DEFAULT_BASE_URL,
+        # BEGIN derived from ClientOptions by tools/derive_options.py (run `make generate`) (init)
         timeout: float | httpx.Timeout | NotGiven = NOT_GIVEN,
         max_retries: int = DEFAULT_MAX_RETRIES,
         max_retry_after: float = DEFAULT_MAX_RETRY_AFTER,
@@ -166,9 +175,10 @@ class VoipStudio:
         proxy: str | httpx.URL | None = None,
         trust_env: bool = True,
         user_agent: str | None = None,
+        # END derived
     ) -> None:
         given = locals()
-        # The keywords above are ClientOptions' fields (a test holds them equal).
+        # The derived keywords above are ClientOptions' fields, written from them.
         options = ClientOptions(**{name: given[name] for name in _OPTION_NAMES})
         self._options = options
         if not isinstance(base_url, str) or not base_url.startswith(("http://", "https://")):

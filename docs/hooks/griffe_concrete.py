@@ -4,7 +4,8 @@
   methods it inherits from the generic bases, with the type variables replaced by its
   own types: ``vs.cdrs.list()`` shows ``Page[Cdr]``, ``delete()`` ``BulkResult[None]``.
 - A default that names a constant shows the constant's value (``limit: int = 100``, not
-  ``DEFAULT_LIST_LIMIT``), and a type alias that is not public shows what it stands for.
+  ``DEFAULT_LIST_LIMIT``; ``RateLimit()``, not ``DEFAULT_RATE_LIMIT``), and a type alias
+  that is not public shows what it stands for.
 - An attribute whose value is an expression of private names (``cdrs = Cdrs(self._...)``)
   shows its type instead.
 - A resource class has no constructor signature (the client builds it from its private
@@ -18,6 +19,7 @@ changed.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import importlib
 import re
 from typing import Any
@@ -45,6 +47,7 @@ _LITERAL = re.compile(r"None|True|False|-?[\d_.]+|'[^']*'|\"[^\"]*\"")
 _MAX_REPR = 60
 
 
+@functools.cache
 def _public_names() -> set[str]:
     names: set[str] = set()
     for module in PUBLIC_MODULES:
@@ -164,7 +167,20 @@ def _value_of(expr: Any, obj: griffe.Object) -> str | None:
         return shown if len(shown) <= _MAX_REPR else None
     if hasattr(value, "total_seconds"):  # a timedelta
         return repr(value).replace("datetime.", "")
-    return None
+    return _default_instance(value)
+
+
+def _default_instance(value: Any) -> str | None:
+    """``RateLimit()`` for a constant that is a public class built without arguments (a
+    reader can write that; the constant's name is not importable)."""
+    kind = type(value)
+    if kind.__name__ not in _public_names():
+        return None
+    try:
+        same = bool(value == kind())
+    except Exception:  # a class that needs arguments, or an Enum
+        return None
+    return f"{kind.__name__}()" if same else None
 
 
 def _fix_defaults(func: griffe.Function, public: set[str]) -> None:
