@@ -158,6 +158,20 @@ def _leaks(text: str) -> list[str]:
     return [form for form in FORMS if form in text]
 
 
+def _assert_nothing_leaks(
+    error: BaseException, caplog: pytest.LogCaptureFixture, *, reached: str
+) -> None:
+    """No text reachable from ``error`` nor any log record holds a secret, and the request
+    (``reached`` names it) is among what is reachable, so the walk saw it."""
+    texts = list(_reachable_texts(error))
+    assert any(reached in text for text in texts)
+    for text in texts:
+        assert not _leaks(text), text
+    for record in caplog.records:
+        assert not _leaks(record.getMessage()), record.getMessage()
+        assert not _leaks(repr(record.__dict__))
+
+
 @pytest.mark.parametrize("backend", ["httpx", "aiohttp"])
 @pytest.mark.parametrize("scenario", ["404", "drop", "garbage"])
 @pytest.mark.parametrize("credential", list(CREDENTIALS))
@@ -177,13 +191,7 @@ async def test_nothing_reachable_from_an_error_shows_a_secret(
         with pytest.raises(VoipStudioError) as caught:
             await vs.cdrs.get(1)
 
-    texts = list(_reachable_texts(caught.value))
-    assert any("GET" in text for text in texts)  # the request was reached and shown
-    for text in texts:
-        assert not _leaks(text), text
-    for record in caplog.records:
-        assert not _leaks(record.getMessage()), record.getMessage()
-        assert not _leaks(repr(record.__dict__))
+    _assert_nothing_leaks(caught.value, caplog, reached="GET")  # the request was shown
 
 
 @pytest.mark.parametrize("backend", ["httpx", "aiohttp"])
@@ -204,12 +212,7 @@ async def test_a_failed_login_keeps_no_password(
         with pytest.raises(VoipStudioError) as caught:
             await vs.cdrs.get(1)
 
-    texts = list(_reachable_texts(caught.value))
-    assert any("/login" in text for text in texts)  # the login request was reached
-    for text in texts:
-        assert not _leaks(text), text
-    for record in caplog.records:
-        assert not _leaks(record.getMessage()), record.getMessage()
+    _assert_nothing_leaks(caught.value, caplog, reached="/login")
     response = getattr(caught.value, "response", None)
     if response is not None:  # what was sent is shown, the password masked
         assert json.loads(response.request.content) == {
@@ -238,13 +241,7 @@ async def test_a_failed_two_factor_step_keeps_no_code(
         with pytest.raises(VoipStudioError) as caught:
             await vs.complete_two_factor(CODE, challenge.value.nonce)
 
-    texts = list(_reachable_texts(caught.value))
-    assert any("/login2fa" in text for text in texts)  # the two-factor request was reached
-    for text in texts:
-        assert not _leaks(text), text
-    for record in caplog.records:
-        assert not _leaks(record.getMessage()), record.getMessage()
-        assert not _leaks(repr(record.__dict__))
+    _assert_nothing_leaks(caught.value, caplog, reached="/login2fa")
     response = getattr(caught.value, "response", None)
     if response is not None:  # what was sent is shown, the code masked
         assert json.loads(response.request.content) == {"code": "***", "nonce": "n0nce"}

@@ -13,6 +13,8 @@ import signal
 import subprocess
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -35,13 +37,23 @@ from voipstudio_async.warehouse import parse_destination, sync
 SIGNALS = [signal.SIGINT, signal.SIGTERM]
 
 
-def _start(argv: list[str], env: dict[str, str], stall: Stall) -> subprocess.Popen[bytes]:
+@contextmanager
+def _started(
+    argv: list[str], env: dict[str, str], stall: Stall
+) -> Iterator[subprocess.Popen[bytes]]:
+    """The command, running and held at the second page; killed if a test leaves it running."""
     stall.arm()
     proc = subprocess.Popen(
         [str(SCRIPT), *argv], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
     )
-    _wait(proc, stall.reached.is_set, "the second page")
-    return proc
+    try:
+        _wait(proc, stall.reached.is_set, "the second page")
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+        stall.disarm()
 
 
 @pytest.mark.parametrize("signum", SIGNALS, ids=lambda s: signal.Signals(s).name)
@@ -54,16 +66,11 @@ def test_a_signal_stops_at_the_next_page_and_keeps_what_was_fetched(
 ) -> None:
     db = tmp_path / "history.duckdb"
     argv = ["sync", "--to", f"duckdb:///{db}", "--resources", "cdrs"]
-    proc = _start(argv, environ, stall)
-    try:
+    with _started(argv, environ, stall) as proc:
         proc.send_signal(signum)
         time.sleep(0.2)  # the stop flag is set before the held-back page arrives
         stall.disarm()
         out, err = (b.decode() for b in proc.communicate(timeout=60))
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
     assert proc.returncode == 130, err
     assert "voipstudio: stopping: the rows already fetched are being loaded and kept" in err
     kept = re.search(r"voipstudio: interrupted: (\d+) rows loaded and kept", err)
@@ -92,8 +99,7 @@ def test_a_second_signal_ends_at_once(
 ) -> None:
     db = tmp_path / "history.duckdb"
     argv = ["sync", "--to", f"duckdb:///{db}", "--resources", "cdrs"]
-    proc = _start(argv, environ, stall)
-    try:
+    with _started(argv, environ, stall) as proc:
         proc.send_signal(signum)
         deadline = time.monotonic() + 30
         assert proc.stderr is not None
@@ -103,11 +109,6 @@ def test_a_second_signal_ends_at_once(
         assert time.monotonic() < deadline
         proc.send_signal(signum)
         _, rest = proc.communicate(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
-        stall.disarm()
     assert proc.returncode == 130
     assert "voipstudio: stopped at once" in rest.decode()
     _assert_cursor_not_ahead(db, account)
