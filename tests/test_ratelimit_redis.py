@@ -386,3 +386,30 @@ async def test_a_cancellation_the_store_turned_into_an_error_stays_a_cancellatio
         assert caplog.records == []
     finally:
         await limiter.aclose()
+
+
+@pytest.mark.parametrize("installed", [True, False])
+def test_redis_is_imported_with_the_client_not_by_its_first_request(installed: bool) -> None:
+    # At load 8-10 the import (0.4-0.6 s alone) inside the first request held each
+    # bench process's event loop ~2 s: no call of a Redis cell succeeded in that time.
+    script = f"""
+import sys
+if not {installed}:
+    sys.modules["redis"] = None  # as without the extra
+from voipstudio_async import RateLimit, VoipStudio
+try:
+    VoipStudio(1, "k", rate_limit=RateLimit(redis_url="redis://127.0.0.1:1/0"))
+except ImportError as exc:
+    print("ImportError:", exc)
+print("redis.asyncio" in sys.modules)
+"""
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
+    ).stdout.splitlines()
+    if installed:
+        assert out == ["True"]
+    else:
+        assert out[0] == (
+            "ImportError: RateLimit(redis_url=...) needs redis: "
+            "pip install 'voipstudio-async[redis]'"
+        )

@@ -23,7 +23,6 @@ raised as the cancellation, never paced locally and sent).
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import logging
 import math
 import random
@@ -87,10 +86,14 @@ class RedisLimiter:
     ) -> None:
         if limit.redis_url is None:
             raise ValueError("RedisLimiter needs RateLimit(redis_url=...)")
-        if importlib.util.find_spec("redis") is None:
+        try:
+            # Imported with the client, not by its first request: on a loaded machine the
+            # import held the event loop for up to 2 s inside the first call.
+            import redis.asyncio  # noqa: F401  (the `redis` extra)
+        except ImportError:
             raise ImportError(
                 "RateLimit(redis_url=...) needs redis: pip install 'voipstudio-async[redis]'"
-            )
+            ) from None
         self._limit = limit
         self._url = limit.redis_url
         self.key = redis_key(key)
