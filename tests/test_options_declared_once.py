@@ -215,7 +215,7 @@ async def test_from_env_credential_keywords_replace_the_variables(
 
 ROOT = Path(__file__).resolve().parents[1]
 DERIVE = [sys.executable, str(ROOT / "tools" / "derive_options.py")]
-DOC = '        metadata={"doc": "what it does, in one sentence."},\n'
+DOC = '    """What it does,\n    in one sentence."""\n'
 
 
 def _derive(*args: str | Path) -> subprocess.CompletedProcess[str]:
@@ -274,26 +274,25 @@ def _ruff_clean(*paths: Path) -> None:
 
 
 # The shapes a new option's declaration takes: a default and a type the options already
-# use, a constant of _constants not used yet, a type from a module not imported yet, a
-# Literal (quoted strings).
+# use, a plain default, a constant of _constants not used yet, a type from a module not
+# imported yet, a Literal (quoted strings).
 NEW_OPTIONS = {
     "known names": (
-        "    pool_size: int = attrs.field(\n"
-        "        default=DEFAULT_MAX_CONCURRENCY,\n"
-        "        validator=_checked(check_int),\n" + DOC + "    )\n",
+        "    pool_size: int = attrs.field(default=DEFAULT_MAX_CONCURRENCY, "
+        "validator=_checked(check_int))\n" + DOC,
         None,
         ("int", "DEFAULT_MAX_CONCURRENCY"),
         [],
     ),
+    "a plain default": ("    verbose: bool = False\n" + DOC, None, ("bool", "False"), []),
     "a new constant": (
-        "    page_limit: int | None = attrs.field(\n"
-        "        default=DEFAULT_LIST_LIMIT,\n" + DOC + "    )\n",
+        "    page_limit: int | None = attrs.field(default=DEFAULT_LIST_LIMIT)\n" + DOC,
         ("    DEFAULT_HTTP_BACKEND,\n", "    DEFAULT_LIST_LIMIT,\n"),
         ("int | None", "DEFAULT_LIST_LIMIT"),
         ["    DEFAULT_LIST_LIMIT,\n"],
     ),
     "a new module": (
-        "    keepalive: timedelta | None = attrs.field(\n        default=None,\n" + DOC + "    )\n",
+        "    keepalive: timedelta | None = None\n" + DOC,
         ("from collections.abc import Callable\n", "from datetime import timedelta\n"),
         ("timedelta | None", "None"),
         ["import ssl\nfrom datetime import timedelta\n\nimport httpx\n"],
@@ -302,8 +301,7 @@ NEW_OPTIONS = {
         '    mode: Literal["fast", "safe"] = attrs.field(\n'
         '        default="safe",\n'
         '        validator=_checked(lambda v, n: check_choice(v, n, ("fast", "safe"))),\n'
-        + DOC
-        + "    )\n",
+        "    )\n" + DOC,
         None,
         ("Literal['fast', 'safe']", "'safe'"),
         ["from typing import Literal\n"],
@@ -328,7 +326,7 @@ def test_a_declared_option_is_stale_until_generated_then_everywhere(
     client_text, options_text = client.read_text(), options.read_text()
     params = _init_params(client_text)
     assert list(params)[-1] == name and params[name] == (annotation, default)
-    assert f"        {name}: what it does, in one sentence.\n" in client_text
+    assert f"        {name}: What it does, in one sentence.\n" in client_text
     args = options_text[options_text.index("class ClientArgs") :]
     assert re.search(rf"^    {name}: ", args, re.M)
     assert [line for line in client_imports if line not in client_text] == []
@@ -353,22 +351,13 @@ def test_a_removed_option_leaves_no_trace(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("field", "error"),
     [
-        ("    extra: int = 3\n", "declare it with attrs.field"),
-        ("    extra: int = attrs.field(default=3)\n", 'describe it in metadata={"doc"'),
-        ('    extra: int = attrs.field(default=3, metadata={"doc": " "})\n', "describe it"),
-        (
-            "    extra: int = attrs.field(\n        validator=_checked(check_int),\n"
-            + DOC
-            + "    )\n",
-            "needs a default=",
-        ),
-        (
-            "    extra: Decimal = attrs.field(\n        default=None,\n" + DOC + "    )\n",
-            "uses Decimal, which _options.py does not import",
-        ),
-        ('    extra: int = attrs.field(default=3, metadata={"doc": "a \\\\d"})\n', "no backslash"),
+        ("    extra: int = attrs.field(default=3)\n", "describe it in a docstring below it"),
+        ('    extra: int = 3\n    """ """\n', "describe it in a docstring below it"),
+        ("    extra: int = attrs.field(validator=_checked(check_int))\n" + DOC, "needs a default"),
+        ("    extra: Decimal | None = None\n" + DOC, "uses Decimal, which _options.py does not"),
+        ('    extra: int = 3\n    """a \\\\d"""\n', "no backslash"),
     ],
-    ids=["plain default", "no doc", "blank doc", "no default", "unknown name", "backslash"],
+    ids=["no doc", "blank doc", "no default", "unknown name", "backslash"],
 )
 def test_a_declaration_that_cannot_be_derived_says_what_to_change(
     tmp_path: Path, field: str, error: str

@@ -2,8 +2,9 @@
 
 ``make generate`` runs ``python tools/derive_options.py``, so a client option is declared
 once: a field of ``ClientOptions`` (``voipstudio_async/_options.py``) with its type, its
-default, its check and its description (``metadata={"doc": ...}``). Derived from every
-field that ``ClientOptions.__init__`` takes, in declaration order:
+default, its check and its description (the docstring below the field, as griffe and
+IDEs read attribute docstrings). Derived from every field that ``ClientOptions.__init__``
+takes, in declaration order:
 
 * ``VoipStudio.__init__``'s keyword parameters, each with the field's type and default
   written as in the declaration, and the imports they need (``_client.py``, taken from
@@ -76,32 +77,36 @@ def _class(tree: ast.Module, name: str, path: str) -> ast.ClassDef:
     raise DeriveError(f"{path}: no class {name}")
 
 
+def _doc_after(body: list[ast.stmt], index: int) -> str | None:
+    """The attribute docstring of ``body[index]``: a string literal right below it."""
+    if index + 1 < len(body):
+        node = body[index + 1]
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
+            value = node.value.value
+            return value if isinstance(value, str) else None
+    return None
+
+
 def read_options(text: str) -> list[Option]:
     """The init fields of ``ClientOptions`` in ``text`` (the source of ``_options.py``)."""
     options = []
-    for node in _class(ast.parse(text), "ClientOptions", "_options.py").body:
+    body = _class(ast.parse(text), "ClientOptions", "_options.py").body
+    for index, node in enumerate(body):
         if not (isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name)):
             continue
-        name, value = node.target.id, node.value
+        name, default = node.target.id, node.value
         where = f"ClientOptions.{name}"
-        if not (isinstance(value, ast.Call) and ast.unparse(value.func) == "attrs.field"):
-            raise DeriveError(
-                f"{where}: declare it with attrs.field(default=..., metadata={{'doc': ...}})"
-            )
-        keywords = {k.arg: k.value for k in value.keywords if k.arg is not None}
-        init = keywords.get("init")
-        if isinstance(init, ast.Constant) and init.value is False:
-            continue
-        default = keywords.get("default")
+        if isinstance(default, ast.Call) and ast.unparse(default.func) == "attrs.field":
+            keywords = {k.arg: k.value for k in default.keywords if k.arg is not None}
+            init = keywords.get("init")
+            if isinstance(init, ast.Constant) and init.value is False:
+                continue
+            default = keywords.get("default")
         if default is None:
-            raise DeriveError(f"{where}: an option needs a default= (a constant of _constants)")
-        metadata = keywords.get("metadata")
-        try:
-            doc = ast.literal_eval(metadata)["doc"] if metadata is not None else None
-        except (ValueError, KeyError, TypeError):
-            doc = None
-        if not isinstance(doc, str) or not doc.strip():
-            raise DeriveError(f'{where}: describe it in metadata={{"doc": "..."}} (a str literal)')
+            raise DeriveError(f"{where}: an option needs a default (a constant of _constants)")
+        doc = _doc_after(body, index)
+        if doc is None or not doc.strip():
+            raise DeriveError(f'{where}: describe it in a docstring below it ("""...""")')
         if "\\" in doc or '"""' in doc:
             raise DeriveError(f'{where}: its doc goes into a docstring: no backslash or """')
         annotation = node.annotation

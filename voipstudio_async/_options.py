@@ -79,124 +79,80 @@ class ClientOptions:
     ``ValueError`` naming the option. ``default_timeout`` is ``timeout`` resolved.
 
     Each field is an option of ``VoipStudio(...)`` and ``from_env(...)``: its type, its
-    default, its check and, in ``metadata["doc"]``, its entry in ``VoipStudio``'s docstring.
-    ``make generate`` (``tools/derive_options.py``) writes ``VoipStudio.__init__``'s keyword
-    parameters, their docstring entries and ``ClientArgs`` from these fields.
+    default, its check and, in the docstring below it, its entry in ``VoipStudio``'s
+    docstring. ``make generate`` (``tools/derive_options.py``) writes
+    ``VoipStudio.__init__``'s keyword parameters, their docstring entries and ``ClientArgs``
+    from these fields.
     """
 
     timeout: float | httpx.Timeout | NotGiven = attrs.field(
-        default=NOT_GIVEN,
-        validator=_checked(_check_timeout_arg),
-        metadata={
-            "doc": "default per-request timeout (seconds or ``httpx.Timeout``); never unbounded."
-        },
+        default=NOT_GIVEN, validator=_checked(_check_timeout_arg)
     )
+    """default per-request timeout (seconds or ``httpx.Timeout``); never unbounded."""
     max_retries: int = attrs.field(
-        default=DEFAULT_MAX_RETRIES,
-        validator=_checked(lambda v, n: check_int(v, n, minimum=0)),
-        metadata={"doc": "retries after the first attempt (see ``RetryPolicy``)."},
+        default=DEFAULT_MAX_RETRIES, validator=_checked(lambda v, n: check_int(v, n, minimum=0))
     )
+    """retries after the first attempt (see ``RetryPolicy``)."""
     max_retry_after: float = attrs.field(
-        default=DEFAULT_MAX_RETRY_AFTER,
-        validator=_checked(check_number),
-        metadata={
-            "doc": "a ``Retry-After`` longer than this (seconds) is raised at once, with"
-            " ``retry_after`` set, instead of being slept on."
-        },
+        default=DEFAULT_MAX_RETRY_AFTER, validator=_checked(check_number)
     )
+    """a ``Retry-After`` longer than this (seconds) is raised at once, with ``retry_after`` set,
+    instead of being slept on."""
     max_concurrency: int = attrs.field(
-        default=DEFAULT_MAX_CONCURRENCY,
-        validator=_checked(check_int),
-        metadata={"doc": "requests in flight at once; the connection pool is sized to match."},
+        default=DEFAULT_MAX_CONCURRENCY, validator=_checked(check_int)
     )
+    """requests in flight at once; the connection pool is sized to match."""
     http_client: httpx.AsyncClient | None = attrs.field(
-        default=None,
-        validator=_instance(httpx.AsyncClient),
-        metadata={"doc": "your own ``httpx.AsyncClient`` (not closed by ``aclose()``)."},
+        default=None, validator=_instance(httpx.AsyncClient)
     )
+    """your own ``httpx.AsyncClient`` (not closed by ``aclose()``)."""
     # Any object httpx can send through (tests pass stand-ins): not type-checked here.
-    transport: httpx.AsyncBaseTransport | None = attrs.field(
-        default=None,
-        metadata={"doc": "any ``httpx.AsyncBaseTransport`` (e.g. ``httpx.ASGITransport``)."},
-    )
+    transport: httpx.AsyncBaseTransport | None = None
+    """any ``httpx.AsyncBaseTransport`` (e.g. ``httpx.ASGITransport``)."""
     http_backend: HttpBackend = attrs.field(
         default=DEFAULT_HTTP_BACKEND,
         validator=_checked(lambda v, n: check_choice(v, n, get_args(HttpBackend))),
-        metadata={
-            "doc": '``"httpx"`` (httpx\'s own transport, the default) or ``"aiohttp"``: the'
-            " same httpx API over aiohttp's connection pool (``pip install"
-            " voipstudio-async[fast]``), several times faster at high concurrency. It keeps"
-            " the timeout, the pool size (``max_concurrency``) and no redirects; not"
-            " combinable with ``http_client=``/``transport=``."
-        },
     )
+    """``"httpx"`` (httpx's own transport, the default) or ``"aiohttp"``: the same httpx API over
+    aiohttp's connection pool (``pip install voipstudio-async[fast]``), several times faster at
+    high concurrency. It keeps the timeout, the pool size (``max_concurrency``) and no redirects;
+    not combinable with ``http_client=``/``transport=``."""
     rate_limit: RateLimit | None = attrs.field(
-        default=DEFAULT_RATE_LIMIT,
-        validator=_instance(RateLimit),
-        metadata={
-            "doc": "the client's shared limiter (see ``RateLimit``). The default adapts to"
-            " 429s only: the first pauses every task of the client for its ``Retry-After``"
-            " and sets a send rate that then follows CUBIC; a 429 waited out this way is not"
-            " counted in ``max_retries``. ``None`` turns it off (each request then retries"
-            " its own 429s)."
-        },
+        default=DEFAULT_RATE_LIMIT, validator=_instance(RateLimit)
     )
+    """the client's shared limiter (see ``RateLimit``). The default adapts to 429s only: the
+    first pauses every task of the client for its ``Retry-After`` and sets a send rate that then
+    follows CUBIC; a 429 waited out this way is not counted in ``max_retries``. ``None`` turns it
+    off (each request then retries its own 429s)."""
     retry_budget: RetryBudget | None = attrs.field(
-        default=DEFAULT_RETRY_BUDGET,
-        validator=_instance(RetryBudget),
-        metadata={
-            "doc": "caps retries of failures (5xx, 408, timeouts, dropped connections) at a"
-            " share of the client's recent calls (``RetryBudget()``: 20% of the calls of the"
-            " last 10 s, at least 10 per window); when spent, a failing call raises its own"
-            " error at once (logged at INFO). ``None`` removes the cap."
-        },
+        default=DEFAULT_RETRY_BUDGET, validator=_instance(RetryBudget)
     )
+    """caps retries of failures (5xx, 408, timeouts, dropped connections) at a share of the
+    client's recent calls (``RetryBudget()``: 20% of the calls of the last 10 s, at least 10 per
+    window); when spent, a failing call raises its own error at once (logged at INFO). ``None``
+    removes the cap."""
     deadline: float | None = attrs.field(
-        default=DEFAULT_DEADLINE,
-        validator=_checked(check_optional_seconds),
-        metadata={
-            "doc": "seconds for each call that passes no ``deadline=`` of its own: every"
-            " attempt, backoff and rate-limit wait included (walks: per page; bulk calls and"
-            " ``download_many``: the whole call); past it ``APITimeoutError``, and a wait"
-            " that would end after it raises at once. None (the default): no deadline."
-        },
+        default=DEFAULT_DEADLINE, validator=_checked(check_optional_seconds)
     )
+    """seconds for each call that passes no ``deadline=`` of its own: every attempt, backoff and
+    rate-limit wait included (walks: per page; bulk calls and ``download_many``: the whole call);
+    past it ``APITimeoutError``, and a wait that would end after it raises at once. None (the
+    default): no deadline."""
     # Checked in __attrs_post_init__, with trust_env (a CA path may come from the environment).
-    verify: ssl.SSLContext | str | os.PathLike[str] | bool = attrs.field(
-        default=True,
-        metadata={
-            "doc": "TLS verification as in httpx: ``True`` (certifi's CA bundle, or with"
-            " ``trust_env`` ``SSL_CERT_FILE``/``SSL_CERT_DIR``), a CA bundle path, or an"
-            " ``ssl.SSLContext``; ``False`` is refused (verification is never silently off)."
-        },
-    )
-    proxy: str | httpx.URL | None = attrs.field(
-        default=None,
-        validator=_checked(_check_proxy),
-        metadata={
-            "doc": "an ``http://`` proxy URL for every request; by default (``trust_env``)"
-            " ``HTTPS_PROXY``/``ALL_PROXY`` unless ``NO_PROXY`` covers the API host."
-        },
-    )
-    trust_env: bool = attrs.field(
-        default=True,
-        validator=_checked(check_bool),
-        metadata={
-            "doc": "read the proxy and CA variables above from the environment. All three"
-            " apply the same on both ``http_backend`` values (not to your own"
-            " ``http_client=``/``transport=``)."
-        },
-    )
-    user_agent: str | None = attrs.field(
-        default=None,
-        converter=check_user_agent,
-        metadata={
-            "doc": 'your application\'s product token (``"myapp/1.2"``), appended to the'
-            " ``User-Agent`` every request sends: ``voipstudio-async/<version> (python"
-            " <x.y>; httpx <version>)`` (aiohttp's version on that backend). Not combinable"
-            " with ``http_client=``, whose headers stay yours."
-        },
-    )
+    verify: ssl.SSLContext | str | os.PathLike[str] | bool = True
+    """TLS verification as in httpx: ``True`` (certifi's CA bundle, or with ``trust_env``
+    ``SSL_CERT_FILE``/``SSL_CERT_DIR``), a CA bundle path, or an ``ssl.SSLContext``; ``False`` is
+    refused (verification is never silently off)."""
+    proxy: str | httpx.URL | None = attrs.field(default=None, validator=_checked(_check_proxy))
+    """an ``http://`` proxy URL for every request; by default (``trust_env``)
+    ``HTTPS_PROXY``/``ALL_PROXY`` unless ``NO_PROXY`` covers the API host."""
+    trust_env: bool = attrs.field(default=True, validator=_checked(check_bool))
+    """read the proxy and CA variables above from the environment. All three apply the same on
+    both ``http_backend`` values (not to your own ``http_client=``/``transport=``)."""
+    user_agent: str | None = attrs.field(default=None, converter=check_user_agent)
+    """your application's product token (``"myapp/1.2"``), appended to the ``User-Agent`` every
+    request sends: ``voipstudio-async/<version> (python <x.y>; httpx <version>)`` (aiohttp's
+    version on that backend). Not combinable with ``http_client=``, whose headers stay yours."""
     default_timeout: httpx.Timeout = attrs.field(init=False, repr=False, eq=False)
 
     def __attrs_post_init__(self) -> None:
