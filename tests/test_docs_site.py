@@ -208,6 +208,13 @@ def test_defaults_show_values(site: Path) -> None:
     assert "limit: int = 100" in signatures
     assert "page_size: int = 1000" in signatures
     assert "ratio: float = 0.2" in signatures
+    # Public constants too (``DEFAULT_LOOKBACK``), dataclass fields included: a default left
+    # as a name was dropped from SyncJob's signature, which then read as required.
+    assert "max_concurrency: int = 32" in signatures
+    assert 'dataset: str = "voipstudio"' in signatures
+    job = next(text for _, text in _signatures(site) if text.startswith("SyncJob("))
+    assert "lookback: timedelta = timedelta(days=7)" in job
+    assert '"cdrs",' in job
 
 
 def test_the_client_signature_shows_every_option_with_its_default(site: Path) -> None:

@@ -187,8 +187,9 @@ def _fix_defaults(func: griffe.Function, public: set[str]) -> None:
     for parameter in func.parameters:
         if parameter.default is None:
             continue
-        text = str(parameter.default)
-        if text in public or text in ("None", "True", "False"):
+        # A public constant shows its value too (``lookback: timedelta = timedelta(days=7)``):
+        # the value is what a reader needs; one too long to show keeps its (linked) name.
+        if str(parameter.default) in ("None", "True", "False"):
             continue
         value = _value_of(parameter.default, func)
         if value is not None:
@@ -232,7 +233,7 @@ def _fix_attribute(attribute: griffe.Attribute, public: set[str]) -> None:
     value = attribute.value
     if value is None:
         return
-    if _CONSTANT.fullmatch(str(value)) and str(value) not in public:
+    if _CONSTANT.fullmatch(str(value)):  # a public one too (a dataclass field's default)
         shown = _value_of(value, attribute)
         if shown is not None:
             attribute.value = shown
