@@ -499,7 +499,8 @@ class Destination(abc.ABC, Generic[_R]):
     ``voipstudio_async.storage.S3Destination``; either way every item is reported,
     an item appears at its final name complete or not at all, and the API side (the
     retry rules, the retry budget and the deadline) is the same. ``_R`` is what one
-    saved item is described by (``DownloadResult`` on disk).
+    saved item is described by (``DownloadResult`` on disk). Its methods are private:
+    the two destinations above are the ones the SDK supports.
     """
 
     @abc.abstractmethod

@@ -169,4 +169,6 @@ async def test_the_guide_example_runs_against_moto(
     await eval(code, {"vs": client})
     monitors = [m async for m in client.monitors.iterate()]
     assert capsys.readouterr().out == f"{len(monitors)} verified\n"
-    assert f"2026-08/{MANIFEST_NAME}" in objects(s3, "call-archive")
+    found = objects(s3, "call-archive")
+    assert f"2026-08/{MANIFEST_NAME}" in found
+    assert found["exports/user-123456-cdrs.csv"].startswith(b"id,")  # the export's header
