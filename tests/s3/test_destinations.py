@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _support import mypy_strict
 from s3_helpers import objects, open_uploads
 
 from voipstudio_async import (
@@ -335,3 +336,29 @@ def test_a_bad_s3_destination_is_refused_when_built(url: str, match: str) -> Non
 def test_the_destinations_show_where_they_save_and_nothing_else(tmp_path: Path) -> None:
     assert repr(LocalDirectory(tmp_path)) == f"LocalDirectory({str(tmp_path)!r})"
     assert repr(S3Destination("s3://b-1/calls/")) == "S3Destination('s3://b-1/calls')"
+
+
+TYPING_SNIPPET = """
+from pathlib import Path
+from typing import assert_type
+
+from voipstudio_async import BulkResult, DownloadResult, LocalDirectory, VoipStudio
+from voipstudio_async.storage import S3Destination, StoredFile
+
+
+async def check(vs: VoipStudio, d: Path) -> None:
+    s3 = S3Destination("s3://b-1/x/")
+    assert_type(await vs.monitors.download_many([1], d), BulkResult[DownloadResult])
+    assert_type(await vs.monitors.download_many([1], "x"), BulkResult[DownloadResult])
+    local = await vs.voicemessages.download_many([1], LocalDirectory(d))
+    assert_type(local, BulkResult[DownloadResult])
+    stored = await vs.monitors.download_many([1], s3, on_item=lambda o: print(o.value))
+    assert_type(stored, BulkResult[StoredFile])
+    assert_type(await vs.users.export_cdrs_csv(1, d), DownloadResult)
+    assert_type(await vs.users.export_cdrs_csv(1, s3), StoredFile)
+    assert_type(await vs.users.export_cdrs_csv(1, LocalDirectory(d)), DownloadResult)
+"""
+
+
+def test_each_destination_types_what_it_saved(tmp_path: Path) -> None:
+    mypy_strict(TYPING_SNIPPET, tmp_path)
