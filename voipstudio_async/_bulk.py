@@ -83,7 +83,11 @@ class BulkResult(Generic[T]):
         return all(o.ok for o in self.outcomes)
 
     def raise_for_failures(self) -> None:
-        """Raise `BulkOperationError(self)` if any item failed."""
+        """Raise `BulkOperationError(self)` if any item failed.
+
+        Raises:
+            BulkOperationError: At least one item failed; its ``result`` is this one.
+        """
         failed = len(self.failed)
         if failed:
             raise BulkOperationError(self, f"{failed} of {len(self)} items failed")

@@ -255,6 +255,13 @@ class _Mp3Downloads(Resource, Generic[M]):
 
         Returns:
             A context manager giving the open ``DownloadStream``.
+
+        Raises:
+            ValueError: A bad id or ``expected_size``; nothing was sent.
+            APIStatusError: The API answered with an error status (e.g. 404), raised
+                when the block is entered.
+            IncompleteDownloadError: The body ended short of its announced or expected
+                size, raised while reading it.
         """
         item_id, size = download_target(id, self._mp3_model, expected_size)
         return _stream(
@@ -420,6 +427,13 @@ class _PcapDownloads(Resource):
 
         Returns:
             A context manager giving the open ``DownloadStream``.
+
+        Raises:
+            ValueError: A bad id or ``expected_size``; nothing was sent.
+            APIStatusError: The API answered with an error status (e.g. 404), raised
+                when the block is entered.
+            IncompleteDownloadError: The body ended short of its announced or expected
+                size, raised while reading it.
         """
         return _stream(
             self._requester,

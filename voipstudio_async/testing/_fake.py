@@ -343,6 +343,9 @@ class FakeVoipStudio:
 
         Returns:
             The size in bytes.
+
+        Raises:
+            KeyError: The fake has no such download for that id.
         """
         return self._body(kind, ident).size
 
@@ -355,6 +358,9 @@ class FakeVoipStudio:
 
         Yields:
             The body's bytes, in order.
+
+        Raises:
+            KeyError: The fake has no such download for that id.
         """
         body = self._body(kind, ident)
         return body.chunks(0, body.size)
@@ -368,6 +374,9 @@ class FakeVoipStudio:
 
         Returns:
             The body.
+
+        Raises:
+            KeyError: The fake has no such download for that id.
         """
         return b"".join(self.iter_expected(kind, ident))
 
@@ -380,6 +389,9 @@ class FakeVoipStudio:
 
         Returns:
             The hex digest.
+
+        Raises:
+            KeyError: The fake has no such download for that id.
         """
         return sha256_of(self.iter_expected(kind, ident))
 
