@@ -85,6 +85,31 @@ async def test_calls_queued_behind_a_long_retry_after_fail_at_once_with_the_wait
     assert len(fake.requests) == 1 + len(answered)  # nothing sent after the 429
 
 
+@pytest.mark.parametrize("limiter", ["adaptive", "none"])
+@pytest.mark.parametrize("retry_after", [3, 5])
+async def test_a_429_whose_wait_passes_the_deadline_is_busy_not_a_timeout(
+    limiter: str, retry_after: int
+) -> None:
+    # Without a limiter the 429 itself is raised (it had been an APITimeoutError, which
+    # an app answers 504); with one, the limiter's refusal, carrying the same wait.
+    fake = _fake()
+    sleeps: list[float] = []
+
+    async def sleep(delay: float) -> None:
+        sleeps.append(delay)
+
+    options: dict[str, Any] = {} if limiter == "adaptive" else {"rate_limit": None}
+    async with _client(fake, **options) as vs:
+        vs._requester._sleep = sleep
+        fake.fail("/cdrs/*", 429, times=1, retry_after=retry_after)
+        with pytest.raises(RateLimitError) as info:
+            await vs.cdrs.get(1, deadline=2.0)
+    assert not isinstance(info.value, APITimeoutError)
+    assert info.value.retry_after == pytest.approx(retry_after, abs=0.5)
+    assert isinstance(info.value, RateLimitWaitError) is (limiter == "adaptive")
+    assert sleeps == [] and len(fake.requests) == 1
+
+
 @pytest.mark.parametrize("http_backend", ["httpx", "aiohttp"])
 async def test_a_burst_under_deadlines_cancels_nothing_in_flight(http_backend: str) -> None:
     fake = _fake()

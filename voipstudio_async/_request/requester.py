@@ -322,6 +322,10 @@ class Requester:
                 # A 429 refused the request before acting on it: any policy may resend.
                 throttled_policy = RetryPolicy.IDEMPOTENT if outcome.status_code == 429 else policy
                 delay = self.retries.after_status(outcome, throttled_policy, attempt)
+                if outcome.status_code == 429 and delay is not None and _past_deadline(delay):
+                    # The server's "busy, retry in ..." says more than a timeout would:
+                    # an app answers it 503 with Retry-After, a timeout 504.
+                    delay = None
                 if delay is None or not self.may_retry(
                     request.method, path_template, outcome.status_code
                 ):
@@ -466,6 +470,12 @@ class Requester:
                 time.monotonic() - started,
                 attempt + 1,
             )
+
+
+def _past_deadline(delay: float) -> bool:
+    """Whether a wait of ``delay`` seconds from now would end after the call's deadline."""
+    at = _deadline.current()
+    return at is not None and time.monotonic() + delay > at
 
 
 async def _read_capped(response: httpx.Response, limit: int) -> bytes:
