@@ -195,6 +195,9 @@ def serve_in_subprocess(
 
     Yields:
         The variables the server exported, for a client's environment.
+
+    Raises:
+        RuntimeError: The server did not start within `timeout`.
     """
     command = [sys.executable, "-m", "voipstudio_async.testing", "--port", "0", *args]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
