@@ -149,6 +149,11 @@ class VoipStudio:
             ``User-Agent`` every request sends: ``voipstudio-async/<version> (python <x.y>; httpx
             <version>)`` (aiohttp's version on that backend). Not combinable with ``http_client=``,
             whose headers stay yours.
+
+    Raises:
+        ValueError: No credentials or contradictory ones, a bad ``base_url``, or an option
+            refused (the message names it, never a secret's value); nothing is sent.
+        TypeError: An option of the wrong type.
     """
 
     def __init__(
