@@ -9,7 +9,9 @@ fixed set of fields (``FIELDS``) whatever the run length.
 States: *unlimited* (``rate0 == 0``: no 429 seen, only the optional static cap paces),
 *slow start* (``slow == 1``: the rate doubles every ``RATE_SLOW_START_DOUBLING`` s from
 the accepted rate measured at the first 429) and *CUBIC* (around ``ceiling``, the
-accepted rate measured at the last cut). Events:
+accepted rate measured at the last cut; ``RATE_PROBE_AFTER`` s past the ceiling with no
+429 the limit went up, and the rate doubles every ``RATE_PROBE_DOUBLING`` s until the
+next 429). Events:
 
 - ``reserve``: book the next send time (GCRA: ``tat`` is when the schedule is free
   again; the interval is the rate's at that time, so bookings made in slow start follow
@@ -42,6 +44,8 @@ from .._constants import (
     RATE_CUBIC_SCALE,
     RATE_MIN,
     RATE_MIN_WINDOW,
+    RATE_PROBE_AFTER,
+    RATE_PROBE_DOUBLING,
     RATE_RING,
     RATE_SLOW_START_DOUBLING,
     RATE_SLOW_START_MAX_DOUBLINGS,
@@ -97,7 +101,17 @@ def rate_at(st: State, at: float, cap: float) -> float | None:
         else:
             ceiling = st.get("ceiling", rate0)
             k = (ceiling * (1.0 - RATE_CUBIC_BETA) / RATE_CUBIC_SCALE) ** (1 / 3)
-            adaptive = ceiling + RATE_CUBIC_SCALE * (elapsed - k) ** 3
+            probe = k + RATE_PROBE_AFTER
+            if elapsed <= probe:
+                adaptive = ceiling + RATE_CUBIC_SCALE * (elapsed - k) ** 3
+            else:
+                # A second past the ceiling with no 429: the limit went up. CUBIC's
+                # cubic climb took 5 s from 50 to 150/s; doubling finds it in about 1.
+                doublings = min(
+                    (elapsed - probe) / RATE_PROBE_DOUBLING, RATE_SLOW_START_MAX_DOUBLINGS
+                )
+                base = ceiling + RATE_CUBIC_SCALE * RATE_PROBE_AFTER**3
+                adaptive = base * 2.0**doublings
         adaptive = max(RATE_MIN, adaptive)
     if cap > 0:
         return cap if adaptive is None else min(cap, adaptive)
@@ -214,7 +228,15 @@ local function rate_at(at, cap)
     else
       local ceiling = st['ceiling'] or rate0
       local k = (ceiling * (1 - {RATE_CUBIC_BETA}) / {RATE_CUBIC_SCALE}) ^ (1 / 3)
-      adaptive = ceiling + {RATE_CUBIC_SCALE} * (elapsed - k) ^ 3
+      local probe = k + {RATE_PROBE_AFTER}
+      if elapsed <= probe then
+        adaptive = ceiling + {RATE_CUBIC_SCALE} * (elapsed - k) ^ 3
+      else
+        local doublings = math.min((elapsed - probe) / {RATE_PROBE_DOUBLING},
+          {RATE_SLOW_START_MAX_DOUBLINGS})
+        local base = ceiling + {RATE_CUBIC_SCALE} * {RATE_PROBE_AFTER} ^ 3
+        adaptive = base * 2 ^ doublings
+      end
     end
     adaptive = math.max({RATE_MIN}, adaptive)
   end
