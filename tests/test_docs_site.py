@@ -518,6 +518,52 @@ def test_every_public_function_says_what_it_returns(api: Any, module: str) -> No
     assert silent == []
 
 
+def _raises_itself(path: str) -> bool:
+    """Whether the code at ``path`` holds a ``raise X`` of its own (not a bare re-raise,
+    not one in a nested function), read from the runtime object's source."""
+    import ast
+    import contextlib
+    import importlib
+    import textwrap
+
+    parts = path.split(".")
+    obj: Any = None
+    for split in range(len(parts) - 1, 0, -1):  # the longest prefix that is a module
+        with contextlib.suppress(ImportError):
+            obj = importlib.import_module(".".join(parts[:split]))
+            break
+    for name in parts[split:]:
+        obj = inspect.getattr_static(obj, name)
+    obj = inspect.unwrap(getattr(obj, "__func__", obj))
+    try:
+        source = textwrap.dedent(inspect.getsource(obj))
+    except (OSError, TypeError):  # a dataclass's generated __init__
+        return False
+    stack = list(ast.iter_child_nodes(ast.parse(source).body[0]))
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+            continue
+        if isinstance(node, ast.Raise) and node.exc is not None:
+            return True
+        stack.extend(ast.iter_child_nodes(node))
+    return False
+
+
+@pytest.mark.parametrize("module", DOCSTRING_MODULES)
+def test_a_public_function_that_raises_says_so(api: Any, module: str) -> None:
+    silent = []
+    for function in _public_functions(api, module):
+        if "property" in function.labels or function.name in ("__aenter__", "__aexit__"):
+            continue
+        sections = _sections(function)
+        if function.name == "__init__":
+            sections |= _sections(function.parent)
+        if "raises" not in sections and _raises_itself(function.path):
+            silent.append(function.path)
+    assert silent == []
+
+
 @pytest.mark.parametrize("module", DOCSTRING_MODULES)
 def test_the_docstring_checks_see_the_module(api: Any, module: str) -> None:
     # A module with no public function found would pass the checks above proving nothing.
