@@ -369,9 +369,10 @@ async def download(
     and finally with ``done == total``. On failure or cancellation no file is left
     behind and an existing ``dest`` is untouched; a short body raises
     ``IncompleteDownloadError``, a success status other than 200 raises
-    ``APIResponseValidationError``. Names sent by the server are never used.
+    ``APIResponseValidationError``. Names sent by the server are never used. An
+    ``s3://`` string is refused (``ValueError``): a local ``s3:`` directory is never meant.
     """
-    target = _resolve_dest(dest, default_name)
+    target = _resolve_dest(_local(dest, "dest"), default_name)
     await asyncio.to_thread(remove_stale_parts, target.parent, [target.name])
     temp = _TempFile(target)
     try:
@@ -618,7 +619,7 @@ async def save(
     return await download(
         requester,
         kwargs,
-        _local(dest, "dest"),
+        dest,
         path_template=path_template,
         default_name=default_name,
         expected_size=expected_size,

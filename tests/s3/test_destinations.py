@@ -317,6 +317,9 @@ async def test_an_s3_string_is_refused_naming_s3destination_and_the_extra(
     for call in (
         client.monitors.download_many([1], url),
         client.users.export_cdrs_csv(1, url),
+        client.monitors.download(1, url),
+        client.voicemessages.download(1, url),
+        client.cdrs.download_pcap(1, url),
     ):
         with pytest.raises(ValueError, match=r"S3Destination\(.*voipstudio-async\[s3\]"):
             await call
