@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import httpx
 import pytest
 
 from voipstudio_async import RateLimit, VoipStudio
@@ -232,3 +233,60 @@ def test_the_fake_follows_its_schedule() -> None:
     assert rates == [(200, 200), (200, 200), (50, 50), (50, 50), (200, 200)]
     now[0] = 30.0  # 10 s at 200/s refills the bucket to one second's worth, no more
     assert sum(limit.check() is None for _ in range(300)) == 200
+
+
+def _simulate(
+    schedule: str, seconds: float, *, workers: int = 16, rtt: float = 0.01
+) -> tuple[list[int], list[int]]:
+    """Worker loops through the state machine (``ratelimit_core``, as ``LocalLimiter``
+    drives it) against the fake's token bucket following ``schedule``, in virtual time:
+    requests accepted, and answered 429, per second."""
+    import heapq
+
+    from voipstudio_async._policies import ratelimit_core as core
+    from voipstudio_async._policies.retry import parse_retry_after
+
+    now = [0.0]
+    server = ServerRateLimit(parse_schedule(schedule)[0][1], clock=lambda: now[0])
+    server.follow(parse_schedule(schedule))
+    state: core.State = {}
+    accepted = [0] * math.ceil(seconds)
+    refused = [0] * math.ceil(seconds)
+    events = [(0.0, worker, "book", 0.0) for worker in range(workers)]
+    while events:
+        at, worker, kind, epoch = heapq.heappop(events)
+        now[0] = at
+        if at >= seconds:
+            continue
+        if kind == "book" or (kind == "wake" and state.get("epoch", 0.0) != epoch):
+            booked_in = state.get("epoch", 0.0)
+            _, wait = core.reserve(state, at, 0.0, 1, -1.0)
+            heapq.heappush(events, (at + max(0.0, wait), worker, "wake", booked_in))
+            continue
+        answer = server.check()  # sent now; the answer arrives one round trip later
+        now[0] = at + rtt
+        if answer is None:
+            core.succeed(state, now[0])
+            accepted[int(at)] += 1
+        else:
+            refused[int(at)] += 1
+            headers = httpx.Headers([(k.decode(), v.decode()) for k, v in answer.headers])
+            core.throttle(state, now[0], at, parse_retry_after(headers) or 0.0, 0.0)
+        heapq.heappush(events, (now[0], worker, "book", 0.0))
+    return accepted, refused
+
+
+@pytest.mark.parametrize("schedule", ["50,10@4,50@10", "100,10@4,100@10", "200,20@4,200@10"])
+def test_a_limit_that_goes_back_up_is_found_within_seconds(schedule: str) -> None:
+    accepted, refused = _simulate(schedule, 16.0)
+    (_, high), (_, low), _ = parse_schedule(schedule)
+    # While the limit is low, the limiter holds it (the bucket's burst aside).
+    assert sum(accepted[5:10]) <= 1.1 * 5 * low
+    # Three seconds after the limit went back up the accepted rate is 0.85x the new
+    # limit: K + 1 s after the last cut the rate doubles every 0.5 s. CUBIC's cubic climb
+    # alone was still at 0.2-0.4x (20, 35 of 50; 41, 68 of 100; 30, 43 of 200).
+    assert min(accepted[13:15]) >= 0.85 * high, accepted
+    # Past the first wave (requests in flight before the first 429), few 429s: 7-25 at
+    # each change of the limit (2.7-4.7% of the run), 0-2 per second otherwise.
+    assert sum(refused[1:]) <= 0.06 * sum(accepted[1:]), (refused, accepted)
+    assert max(refused[5:12]) <= 2, refused
