@@ -108,9 +108,8 @@ def test_the_moved_defaults_are_the_constants() -> None:
     assert _parts._PART.fullmatch(f".x.{'ab' * _constants.PART_TOKEN_BYTES}.part")
 
 
-# The exit codes are the command's interface, not defaults; `_s3*.py` are moving into
-# `storage/` in this wave.
-_CLI_NOT_DEFAULTS = ("_defaults.py", "_errors.py", "_s3")
+# The exit codes are the command's interface, not defaults.
+_CLI_NOT_DEFAULTS = ("_defaults.py", "_errors.py")
 CLI_MODULES = sorted(
     path.name
     for path in (PACKAGE / "cli").glob("*.py")

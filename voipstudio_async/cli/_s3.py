@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Self
 
+from .._constants import S3_MIN_CONNECTIONS
 from ..storage import _s3
 from ..storage._location import S3Location
 from ..storage._s3 import PART_SIZE, describe_s3_error
@@ -17,7 +18,9 @@ __all__ = ["PART_SIZE", "S3Store", "S3Target", "describe_s3_error"]
 class S3Store(_s3.S3Store):
     """``voipstudio_async.storage.S3Store`` whose setup errors are ``UserError``s."""
 
-    def __init__(self, endpoint_url: str | None = None, *, connections: int = 10) -> None:
+    def __init__(
+        self, endpoint_url: str | None = None, *, connections: int = S3_MIN_CONNECTIONS
+    ) -> None:
         try:
             super().__init__(endpoint_url, connections=connections)
         except ImportError as exc:
