@@ -6,8 +6,10 @@ Also the missing ``s3`` extra and ``s3://`` strings, refused before anything is 
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import inspect
+import json
 import os
 import sys
 from collections.abc import Callable
@@ -38,6 +40,8 @@ from voipstudio_async.storage import (
     download_to_s3,
 )
 from voipstudio_async.testing import FakeVoipStudio
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @dataclass
@@ -365,3 +369,71 @@ async def check(vs: VoipStudio, d: Path) -> None:
 
 def test_each_destination_types_what_it_saved(tmp_path: Path) -> None:
     mypy_strict(TYPING_SNIPPET, tmp_path)
+
+
+# -- a stream of one's own (the command's `cdrs export -o s3://` goes through it) ----------
+
+
+async def test_a_jsonl_export_of_ones_own_is_written_as_one_object(
+    client: VoipStudio, s3: Any, bucket: str
+) -> None:
+    s3.create_multipart_upload(Bucket=bucket, Key="exports/cdrs.jsonl")  # a killed run's
+    lines = [
+        json.dumps(cdr.to_dict()).encode() + b"\n" async for cdr in client.cdrs.iterate_consistent()
+    ]
+    async with S3Destination(f"s3://{bucket}/exports/").open("cdrs.jsonl") as upload:
+        assert objects(s3, bucket) == {} and open_uploads(s3, bucket) == []
+        for line in lines:
+            await upload.write(line)
+        done = await upload.commit()
+    assert upload.location == S3Location(bucket, "exports/cdrs.jsonl")
+    assert objects(s3, bucket) == {"exports/cdrs.jsonl": b"".join(lines)}
+    head = s3.head_object(Bucket=bucket, Key="exports/cdrs.jsonl", ChecksumMode="ENABLED")
+    assert checksums_match(head["ChecksumSHA256"], done.checksum)
+    assert done.sha256 == hashlib.sha256(b"".join(lines)).hexdigest()
+
+
+@pytest.mark.parametrize("url", ["s3://{bucket}/e/all.jsonl", "s3://{bucket}/e/"])
+async def test_a_stream_that_fails_after_a_part_leaves_nothing(
+    s3: Any, bucket: str, url: str
+) -> None:
+    dest = S3Destination(url.format(bucket=bucket))
+
+    async def write_then_fail() -> None:
+        async with dest.open("all.jsonl") as upload:
+            await upload.write(b"x" * (PART_SIZE + 10))  # one part sent
+            assert open_uploads(s3, bucket) == ["e/all.jsonl"]
+            raise RuntimeError("the rows failed")
+
+    with pytest.raises(RuntimeError, match="the rows failed"):
+        await write_then_fail()
+    assert objects(s3, bucket) == {}
+    assert open_uploads(s3, bucket) == []
+
+
+@pytest.mark.parametrize(("name", "match"), [(None, "name the object"), ("a/b", "without '/'")])
+async def test_a_prefix_needs_a_plain_name_to_write(
+    s3: Any, bucket: str, name: str | None, match: str
+) -> None:
+    with pytest.raises(ValueError, match=match):
+        async with S3Destination(f"s3://{bucket}/e/").open(name):
+            pass
+    assert objects(s3, bucket) == {} and open_uploads(s3, bucket) == []
+
+
+async def test_the_guide_stream_example_runs_against_moto(
+    client: VoipStudio, s3: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    guide = (ROOT / "docs" / "guides" / "writes-and-downloads.md").read_text(encoding="utf-8")
+    section = guide.split("`S3Destination.open()` (what")[1]
+    source = section.split("```python\n", 1)[1].split("```", 1)[0]
+    s3.create_bucket(Bucket="call-archive")
+    code = compile(source, "guide", "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
+    await eval(code, {"vs": client})
+    body = objects(s3, "call-archive")["exports/cdrs-2026-08.jsonl"]
+    expected = [
+        cdr.to_dict()
+        async for cdr in client.cdrs.iterate_consistent(filter=[("calldate", "gte", "2026-08-01")])
+    ]
+    assert [json.loads(line) for line in body.splitlines()] == expected != []
+    assert capsys.readouterr().out == f"{len(body)} {hashlib.sha256(body).hexdigest()}\n"

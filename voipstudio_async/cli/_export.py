@@ -16,6 +16,7 @@ from typing import IO, Any, Literal, TextIO
 from .._client import VoipStudio
 from .._filters import FilterArg
 from .._parts import commit_part, create_part, remove_stale_parts
+from ..storage import S3Destination
 from ._defaults import EXPORT_PAGE_SIZE
 from ._errors import UserError
 from ._output import Task
@@ -186,10 +187,8 @@ async def _write_s3(
     task: Task,
     formula_guard: bool,
 ) -> int:
-    key = target.location.key
-    # An upload of this key still open was left by a killed run: nothing else writes it.
-    await target.store.abort_stale_uploads(target.location.bucket, key, key.__eq__)
-    async with target.store.upload(target.location) as upload:
+    # The SDK's writer: a killed run's upload of this key is cleaned up as everywhere else.
+    async with S3Destination(target.location, store=target.store).open() as upload:
 
         async def write(text: str) -> None:
             await upload.write(text.encode("utf-8"))

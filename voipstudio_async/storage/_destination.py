@@ -32,7 +32,7 @@ from .._request.requester import Requester
 from ._entries import MANIFEST_NAME, ManifestEntry
 from ._location import S3Location, parse_s3_url
 from ._manifest import S3Manifest
-from ._s3 import S3Store, Uploaded, require_extra
+from ._s3 import S3Store, Upload, Uploaded, require_extra
 
 __all__ = ["S3Destination", "StoredFile"]
 
@@ -143,19 +143,47 @@ class S3Destination(Destination[StoredFile]):
             )
             yield archive.fetch
 
-    async def _save(
-        self, requester: Requester, kwargs: Mapping[str, Any], body: _Body
-    ) -> StoredFile:
-        location = self.location.child(_check_name(body.name)) if self.is_prefix else self.location
-        progress = _monotonic(body.on_progress)
+    @asynccontextmanager
+    async def open(self, name: str | None = None) -> AsyncIterator[Upload]:
+        """A new object written as you go, e.g. a JSON Lines export of your own.
+
+        ``async with dest.open("cdrs.jsonl") as upload:`` then ``await
+        upload.write(data)`` as often as needed and ``await upload.commit()``: the object
+        appears only then, complete (each part checked by S3 against its SHA-256);
+        leaving the block without a commit, or on an error, aborts it. An open upload of
+        the same key a killed run left is aborted first.
+
+        Args:
+            name: The object's name below the prefix, when the destination is one (its
+                URL ends with ``/``); unused when the URL names the object itself.
+
+        Yields:
+            The ``Upload``; its ``commit()`` returns the object's size and checksums.
+
+        Raises:
+            ValueError: A prefix without ``name``, or a ``name`` with ``/``.
+            OSError: S3 refused a call (after its own retries).
+        """
+        location = self.location
+        if self.is_prefix:
+            if name is None:
+                raise ValueError(f"{location} is a prefix: name the object to write")
+            location = location.child(_check_name(name))
         async with self._opened(S3_MIN_CONNECTIONS) as store:
             # An open upload of this key was left by a killed run: nothing else writes it.
             key = location.key
             await store.abort_stale_uploads(location.bucket, key, key.__eq__)
+            async with store.upload(location) as upload:
+                yield upload
+
+    async def _save(
+        self, requester: Requester, kwargs: Mapping[str, Any], body: _Body
+    ) -> StoredFile:
+        progress = _monotonic(body.on_progress)
+        async with self.open(body.name) as upload:
             # One attempt, as ``download`` to a file: the caller decides about another.
             done = await _upload_body(
-                store,
-                location,
+                upload,
                 requester,
                 kwargs,
                 path_template=body.path_template,
@@ -164,12 +192,11 @@ class S3Destination(Destination[StoredFile]):
                 progress=progress,
             )
         await _call_progress(progress, done.size, done.size)
-        return StoredFile(location, done.size, done.sha256, done.checksum)
+        return StoredFile(upload.location, done.size, done.sha256, done.checksum)
 
 
 async def _upload_body(
-    store: S3Store,
-    location: S3Location,
+    upload: Upload,
     requester: Requester,
     kwargs: Mapping[str, Any],
     *,
@@ -179,18 +206,15 @@ async def _upload_body(
     progress: ProgressCallback | None,
     answered: Callable[[], None] | None = None,
 ) -> Uploaded:
-    """Stream one body into the object at ``location`` (nothing there unless complete);
-    ``answered()`` is called once the response is open."""
-    async with (
-        store.upload(location) as upload,
-        stream(
-            requester,
-            kwargs,
-            path_template=path_template,
-            expected_size=expected,
-            chunk_size=chunk_size,
-        ) as body,
-    ):
+    """Stream one body into ``upload`` and commit it (nothing at its key unless
+    complete); ``answered()`` is called once the response is open."""
+    async with stream(
+        requester,
+        kwargs,
+        path_template=path_template,
+        expected_size=expected,
+        chunk_size=chunk_size,
+    ) as body:
         if answered is not None:
             answered()
         require_body(body.response, path_template)
@@ -250,17 +274,17 @@ class _Archive:
         async def once() -> Uploaded:
             nonlocal before
             before = responses
-            return await _upload_body(
-                self.store,
-                location,
-                many.requester,
-                many.build_kwargs(item_id),
-                path_template=many.path_template,
-                expected=expected,
-                chunk_size=many.chunk_size,
-                progress=progress,
-                answered=answered,
-            )
+            async with self.store.upload(location) as upload:
+                return await _upload_body(
+                    upload,
+                    many.requester,
+                    many.build_kwargs(item_id),
+                    path_template=many.path_template,
+                    expected=expected,
+                    chunk_size=many.chunk_size,
+                    progress=progress,
+                    answered=answered,
+                )
 
         return await retry_broken_bodies(
             many.requester, many.path_template, once, answered=lambda: responses != before

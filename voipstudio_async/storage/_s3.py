@@ -182,6 +182,11 @@ class Upload:
         """Bytes written so far."""
         return self._size
 
+    @property
+    def location(self) -> S3Location:
+        """Where the object appears once committed."""
+        return self._location
+
     def _where(self) -> dict[str, str]:
         return {"Bucket": self._location.bucket, "Key": self._location.key}
 
