@@ -215,7 +215,11 @@ def build_http_client(
     SDK's ``User-Agent``, one span per attempt when OpenTelemetry is installed."""
     context = ssl_context(options.verify, options.trust_env)
     proxy = proxy_for(base_url, options.proxy, options.trust_env)
-    # At least one connection per allowed request, so the pool never times out.
+    # One connection per request the gate lets through, every one kept alive: requests
+    # queue at the gate, never in httpcore's pool, and a burst after a quiet spell reuses
+    # what the last one opened, where httpx's default (100, 20 kept alive) closes the
+    # rest. bench.pool found no configuration consistently faster on the test VM
+    # (docs/guides/performance.md, "The default backend's connection pool").
     size = options.max_concurrency
     limits = httpx.Limits(max_connections=size, max_keepalive_connections=size)
     client_class = httpx.AsyncClient
