@@ -365,6 +365,62 @@ def test_the_performance_prose_quotes_the_bench_results(site: Path) -> None:
     assert [name for name in quoted if f"{values[name]:.2f}{TIMES}" not in page] == []
 
 
+# README's Performance table is plain markdown (no build hook reaches it): each of its
+# figures of the last `make bench` run, with the format the table writes it in.
+README_FIGURES = [
+    ("results.get/sdk/c=64.rps", ",.0f"),
+    ("results.get/aiohttp/c=64.rps", ",.0f"),
+    ("results.get/httpx/c=64.rps", ",.0f"),
+    ("results.get/sdk/c=64.cpu_ms_per_request", ".3f"),
+    ("results.get/aiohttp/c=64.cpu_ms_per_request", ".3f"),
+    ("results.walk/sdk/page=1000.items_per_s", ",.0f"),
+    ("results.walk/httpx/page=1000.items_per_s", ",.0f"),
+    ("results.walk/sdk/page=5000.items_per_s", ",.0f"),
+    ("results.walk/httpx/page=5000.items_per_s", ",.0f"),
+    ("results.walk/sdk/page=1000.stall_max_ms", ".1f"),
+    ("results.walk/sdk/page=5000.stall_max_ms", ".1f"),
+    ("results.download/sdk.mb_per_s", ",.0f"),
+    ("results.download/httpx.mb_per_s", ",.0f"),
+    ("results.fanout/sdk.files_per_s", ",.0f"),
+    ("results.fanout/httpx.files_per_s", ",.0f"),
+    ('target "GET c=64: SDK req/s / raw aiohttp req/s"', ".2f"),
+    ('target "GET c=64: SDK CPU per request / raw aiohttp\'s"', ".2f"),
+    ('target "GET c=64: SDK / raw httpx default"', ".1f"),
+    ('target "walk (1000/page): SDK / naive raw-httpx loop"', ".2f"),
+    ('target "walk (5000/page): SDK / naive raw-httpx loop"', ".2f"),
+    ('target "download: SDK / raw httpx stream()"', ".2f"),
+    ('target "fan-out: SDK download_many / raw gather"', ".2f"),
+]
+
+
+def _bench_hook() -> Any:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "bench_figures", ROOT / "docs" / "hooks" / "bench_figures.py"
+    )
+    assert spec is not None and spec.loader is not None
+    hook = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(hook)
+    return hook
+
+
+def test_the_readme_performance_table_is_the_last_bench_run() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[
+        readme.index("## Performance") : readme.index("\n## ", readme.index("## Performance") + 1)
+    ]
+    cells = set(re.findall(r"[\d.,]+", section))
+    hook = _bench_hook()
+    figures = {
+        f"{path} {spec}": hook.on_page_markdown(f"{{{{ bench: {path} {spec} }}}}")
+        for path, spec in README_FIGURES
+    }
+    assert {name: shown for name, shown in figures.items() if shown not in cells} == {}
+    when = json.loads((ROOT / "bench" / "results" / "latest.json").read_text())["when"]
+    assert when[:10] in section  # the run's date, as the table says it
+
+
 @pytest.mark.parametrize(
     ("placeholder", "error"),
     [
@@ -375,14 +431,7 @@ def test_the_performance_prose_quotes_the_bench_results(site: Path) -> None:
     ],
 )
 def test_an_unknown_bench_figure_fails_the_build(placeholder: str, error: type[Exception]) -> None:
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location(
-        "bench_figures", ROOT / "docs" / "hooks" / "bench_figures.py"
-    )
-    assert spec is not None and spec.loader is not None
-    hook = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(hook)
+    hook = _bench_hook()
     with pytest.raises(error):
         hook.on_page_markdown(f"ran at {placeholder} rows/s")
     s3 = json.loads((ROOT / "bench" / "results" / "s3.json").read_text())
