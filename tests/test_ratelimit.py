@@ -9,7 +9,12 @@ import httpx
 import pytest
 
 from voipstudio_async import RateLimit, VoipStudio
-from voipstudio_async._constants import RATE_CUBIC_BETA, RATE_CUBIC_SCALE
+from voipstudio_async._constants import (
+    RATE_CUBIC_BETA,
+    RATE_CUBIC_SCALE,
+    RATE_PROBE_AFTER,
+    RATE_PROBE_DOUBLING,
+)
 from voipstudio_async._policies.ratelimit import LocalLimiter, Refused
 from voipstudio_async.testing.__main__ import parser
 from voipstudio_async.testing._ratelimit import ServerRateLimit, parse_schedule
@@ -119,7 +124,10 @@ async def test_slow_start_then_cubic_around_the_accepted_rate() -> None:
     assert ceiling == pytest.approx(100.0, rel=0.02)  # what the server accepted
     k = (ceiling * (1 - RATE_CUBIC_BETA) / RATE_CUBIC_SCALE) ** (1 / 3)
     assert lim.rate(t0 + k) == pytest.approx(ceiling)  # back at the ceiling after K
-    assert lim.rate(t0 + k + 1) == pytest.approx(ceiling + RATE_CUBIC_SCALE)  # slow probe
+    probe = ceiling + RATE_CUBIC_SCALE * RATE_PROBE_AFTER**3  # a slow probe past it
+    assert lim.rate(t0 + k + RATE_PROBE_AFTER) == pytest.approx(probe)
+    # then, with no 429, the limit went up: the rate doubles until the next one
+    assert lim.rate(t0 + k + RATE_PROBE_AFTER + RATE_PROBE_DOUBLING) == pytest.approx(2 * probe)
     assert lim.rate(t0 + k / 2) < ceiling
 
 

@@ -413,3 +413,33 @@ print("redis.asyncio" in sys.modules)
             "ImportError: RateLimit(redis_url=...) needs redis: "
             "pip install 'voipstudio-async[redis]'"
         )
+
+
+async def test_after_a_loss_redis_gets_the_last_second_of_successes_not_the_outage(
+    redis_server: RedisServer,
+) -> None:
+    # All of an outage's successes were sent with the first decision after the return,
+    # in one 100 ms bucket (a burst read as a rate); none at all (the next fix) left a
+    # restarted Redis's first cut measuring only the answers since its return.
+    limiter = RedisLimiter(RateLimit(redis_url=redis_server.url), "acct:back", sleep=Sleeps())
+    client = redis.asyncio.Redis.from_url(redis_server.url)
+    try:
+        await limiter.acquire()
+        redis_server.stop()
+        lost_at = time.monotonic()
+        await limiter.acquire()  # lost: the local limiter paces
+        assert not limiter.shared
+        for _ in range(500):
+            limiter.on_success()  # answers early in the outage
+        redis_server.start()  # empty, as a restarted Redis without persistence
+        await asyncio.sleep(max(0.0, lost_at + 0.6 - time.monotonic()))
+        for _ in range(300):
+            limiter.on_success()  # answers in the second before Redis is tried again
+        await asyncio.sleep(max(0.0, lost_at + REDIS_RETRY_AFTER + 0.15 - time.monotonic()))
+        await limiter.acquire()
+        assert limiter.shared
+        state = {k.decode(): float(v) for k, v in (await client.hgetall(limiter.key)).items()}
+        assert sum(v for k, v in state.items() if k.startswith("n")) == 300
+    finally:
+        await client.aclose()
+        await limiter.aclose()

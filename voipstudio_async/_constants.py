@@ -87,7 +87,7 @@ RATE_MIN_WINDOW: Final = 0.1
 """The shortest span an accepted rate is measured over (right after the first success)."""
 RATE_SLOW_START_DOUBLING: Final = 0.5
 """After the first throttle the rate doubles every this many seconds until the next."""
-RATE_PROBE_AFTER: Final = 1.0
+RATE_PROBE_AFTER: Final = 0.5
 """Seconds CUBIC probes past its ceiling (where a 429 comes at once when the limit is
 still there) before the limit is taken to have gone up and the rate doubles."""
 RATE_PROBE_DOUBLING: Final = 0.5

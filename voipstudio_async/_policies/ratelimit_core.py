@@ -58,6 +58,7 @@ __all__ = [
     "RING",
     "State",
     "rate_at",
+    "recent_successes",
     "reserve",
     "succeed",
     "throttle",
@@ -105,7 +106,7 @@ def rate_at(st: State, at: float, cap: float) -> float | None:
             if elapsed <= probe:
                 adaptive = ceiling + RATE_CUBIC_SCALE * (elapsed - k) ** 3
             else:
-                # A second past the ceiling with no 429: the limit went up. CUBIC's
+                # Past the ceiling with no 429 for a while: the limit went up. CUBIC's
                 # cubic climb took 5 s from 50 to 150/s; doubling finds it in about 1.
                 doublings = min(
                     (elapsed - probe) / RATE_PROBE_DOUBLING, RATE_SLOW_START_MAX_DOUBLINGS
@@ -136,6 +137,11 @@ def _successes_since(st: State, start: float, now: float) -> tuple[float, float]
         if first < st.get(f"b{slot}", 0.0) <= last:
             total += st.get(f"n{slot}", 0.0)
     return total, now - (first + 1) * RATE_WINDOW / RING
+
+
+def recent_successes(st: State, now: float) -> float:
+    """Successes counted in the last ``RATE_WINDOW`` before ``now``."""
+    return _successes_since(st, now - RATE_WINDOW, now)[0]
 
 
 def reserve(st: State, now: float, cap: float, burst: int, left: float) -> tuple[bool, float]:
