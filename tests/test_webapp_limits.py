@@ -15,13 +15,12 @@ The timing targets (goodput, latency, shares) are ``bench.ratelimit_webapp``'s.
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from test_fastapi_example import load_example
 
 from voipstudio_async import (
     APITimeoutError,
@@ -32,7 +31,6 @@ from voipstudio_async import (
 from voipstudio_async.testing import FakeVoipStudio, serve_in_thread
 
 Sleep = Callable[[float], Awaitable[None]]
-EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "fastapi_app.py"
 
 
 def _fake() -> FakeVoipStudio:
@@ -56,17 +54,12 @@ CALLS: dict[str, Callable[[VoipStudio], Awaitable[object]]] = {
 @pytest.mark.parametrize("retry_after", [5, 20])
 @pytest.mark.parametrize("call", list(CALLS))
 async def test_calls_queued_behind_a_long_retry_after_fail_at_once_with_the_wait(
-    retry_after: int, call: str
+    retry_after: int, call: str, sleeps: list[float], fake_sleep: Sleep
 ) -> None:
     fake = _fake()
-    sleeps: list[float] = []
-
-    async def sleep(delay: float) -> None:
-        sleeps.append(delay)
-
     # A gate of 2: most of the 24 calls queue behind the first two when the 429 lands.
     async with _client(fake, max_retry_after=1, max_concurrency=2) as vs:
-        vs._requester._sleep = sleep
+        vs._requester._sleep = fake_sleep
         fake.fail("/cdrs*", 429, times=1, retry_after=retry_after)
         results = await asyncio.gather(
             *(CALLS[call](vs) for _ in range(24)), return_exceptions=True
@@ -88,19 +81,14 @@ async def test_calls_queued_behind_a_long_retry_after_fail_at_once_with_the_wait
 @pytest.mark.parametrize("limiter", ["adaptive", "none"])
 @pytest.mark.parametrize("retry_after", [3, 5])
 async def test_a_429_whose_wait_passes_the_deadline_is_busy_not_a_timeout(
-    limiter: str, retry_after: int
+    limiter: str, retry_after: int, sleeps: list[float], fake_sleep: Sleep
 ) -> None:
     # Without a limiter the 429 itself is raised (it had been an APITimeoutError, which
     # an app answers 504); with one, the limiter's refusal, carrying the same wait.
     fake = _fake()
-    sleeps: list[float] = []
-
-    async def sleep(delay: float) -> None:
-        sleeps.append(delay)
-
     options: dict[str, Any] = {} if limiter == "adaptive" else {"rate_limit": None}
     async with _client(fake, **options) as vs:
-        vs._requester._sleep = sleep
+        vs._requester._sleep = fake_sleep
         fake.fail("/cdrs/*", 429, times=1, retry_after=retry_after)
         with pytest.raises(RateLimitError) as info:
             await vs.cdrs.get(1, deadline=2.0)
@@ -152,14 +140,6 @@ async def test_a_burst_under_deadlines_cancels_nothing_in_flight(http_backend: s
     assert len(ok) == len(served) and sent == len(fake.requests)
 
 
-def _example() -> Any:
-    spec = importlib.util.spec_from_file_location("fastapi_app_limits", EXAMPLE)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.mark.parametrize("cause", ["the limiter's pause", "a deadline in flight"])
 async def test_the_web_app_answers_503_for_a_refusal_and_504_for_a_timeout(cause: str) -> None:
     fake = _fake()
@@ -169,7 +149,7 @@ async def test_the_web_app_answers_503_for_a_refusal_and_504_for_a_timeout(cause
         clients.append(_client(fake, max_retry_after=2, deadline=0.5))
         return clients[-1]
 
-    app = _example().create_app(make_client)
+    app = load_example().create_app(make_client)
     async with (
         app.router.lifespan_context(app),
         httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://app") as http,
