@@ -242,6 +242,30 @@ def test_error_subclasses_list_only_what_they_add(site: Path) -> None:
     assert "voipstudio_async.NotFoundError.status_code" not in page
 
 
+def _inherits_its_constructor(name: str) -> bool:
+    cls = getattr(voipstudio_async, name)
+    return (
+        isinstance(cls, type)
+        and issubclass(cls, voipstudio_async.VoipStudioError)
+        and "__init__" not in vars(cls)
+        and any(
+            "__init__" in vars(base)
+            for base in cls.__mro__[1:]
+            if base.__module__.startswith("voipstudio_async.")
+        )
+    )
+
+
+@pytest.mark.parametrize(
+    "error", [name for name in voipstudio_async.__all__ if _inherits_its_constructor(name)]
+)
+def test_an_error_subclass_does_not_repeat_its_bases_signature(site: Path, error: str) -> None:
+    page = (site / "reference" / "errors.html").read_text(encoding="utf-8")
+    start = page.index(f'id="voipstudio_async.{error}"')
+    head = page[start : page.index("doc doc-contents", start)]
+    assert "doc-signature" not in head
+
+
 @pytest.mark.parametrize("guide", GUIDES, ids=lambda p: p.name)
 def test_every_guide_has_headings_to_link_to(site: Path, guide: Path) -> None:
     assert re.search(r"^## \S", guide.read_text(encoding="utf-8"), re.M), guide.name
