@@ -34,6 +34,7 @@ import subprocess
 import sys
 import threading
 import time
+import traceback
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -180,6 +181,8 @@ async def _run_client(spec: dict[str, Any]) -> dict[str, Any]:
                 except APITimeoutError:
                     timeouts += 1
                 except Exception:
+                    if not others:  # the first unexpected failure, for the log
+                        traceback.print_exc(file=sys.stderr)
                     others += 1
                 await asyncio.sleep(THINK)
 
