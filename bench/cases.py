@@ -1,4 +1,4 @@
-"""One measured case in a fresh process: ``python -m bench.cases '<json spec>'``.
+"""One measured case in a fresh process: ``python -m bench.cases`` with the spec on stdin.
 
 Prints one JSON line with the measurements. The spec names the case (``get``,
 ``walk``, ``download``, ``fanout``), the variant (``sdk`` or a raw client), the
@@ -25,6 +25,7 @@ from typing import Any
 
 import httpx
 
+from bench._child import read_spec
 from voipstudio_async import VoipStudio
 
 Spec = dict[str, Any]
@@ -373,7 +374,7 @@ def run(spec: Spec) -> Result:
 
 
 def main() -> int:
-    spec = json.loads(sys.argv[1])
+    spec = read_spec()
     if spec.get("cpu") is not None and hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {spec["cpu"]})
     result = run(spec)

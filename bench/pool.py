@@ -28,7 +28,6 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -36,6 +35,7 @@ from typing import Any
 
 import httpx
 
+from bench._child import read_spec, run_child
 from bench.cases import _auth_header, _drive
 from bench.run import ROOT, _cpus, _progress, fake_server
 from voipstudio_async import VoipStudio
@@ -155,18 +155,8 @@ async def _paired(spec: dict[str, Any]) -> dict[str, Any]:
 
 
 def _run_case(spec: dict[str, Any]) -> dict[str, Any]:
-    proc = subprocess.run(
-        [sys.executable, "-m", "bench.pool", "--case", json.dumps(spec)],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=300,
-        check=False,
-    )
-    if proc.returncode != 0:
-        raise RuntimeError(f"{spec['variant']} c={spec['concurrency']}:\n{proc.stderr[-3000:]}")
-    result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
-    return result
+    what = f"{spec['variant']} c={spec['concurrency']}"
+    return run_child(["bench.pool", "--case"], spec, what=what, timeout=300)
 
 
 def measure(
@@ -302,7 +292,7 @@ def render(report: dict[str, Any]) -> str:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["--case"]:
-        spec = json.loads(argv[1])
+        spec = read_spec()
         if spec.get("cpu") is not None and hasattr(os, "sched_setaffinity"):
             os.sched_setaffinity(0, {spec["cpu"]})
         import uvloop

@@ -21,7 +21,6 @@ import json
 import os
 import platform
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -29,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import warehouse
+from bench._child import run_child
 from voipstudio_async.testing._server import serve_in_subprocess
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -117,18 +117,9 @@ def fake_server(sizes: dict[str, Any], cpu: int | None) -> Iterator[dict[str, An
 
 def run_case(spec: dict[str, Any], timeout: float = 300) -> dict[str, Any]:
     """One case in a fresh, pinned client process."""
-    proc = subprocess.run(
-        [sys.executable, "-m", "bench.cases", json.dumps(spec)],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=timeout,
-        check=False,
+    return run_child(
+        ["bench.cases"], spec, what=f"case {spec['case']}/{spec['variant']}", timeout=timeout
     )
-    if proc.returncode != 0:
-        raise RuntimeError(f"case {spec['case']}/{spec['variant']} failed:\n{proc.stderr[-3000:]}")
-    result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
-    return result
 
 
 def summarise(runs: list[dict[str, Any]]) -> dict[str, Any]:

@@ -29,6 +29,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import IO, Any
 
+from bench._child import read_spec, run_child
 from voipstudio_async import VoipStudio
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -144,19 +145,10 @@ def _run_case(spec: dict[str, Any], cpu: int | None) -> dict[str, Any]:
         if cpu is not None:
             os.sched_setaffinity(0, {cpu})
 
-    proc = subprocess.run(
-        [sys.executable, "-m", "bench.warehouse", "case", json.dumps(spec)],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=1800,
-        check=False,
-        preexec_fn=pin if cpu is not None and hasattr(os, "sched_setaffinity") else None,
-    )
-    if proc.returncode != 0:
-        raise RuntimeError(f"warehouse {spec['step']} failed:\n{proc.stderr[-3000:]}")
-    result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
-    return result
+    pinned = cpu is not None and hasattr(os, "sched_setaffinity")
+    args = ["bench.warehouse", "case"]
+    what = f"warehouse {spec['step']}"
+    return run_child(args, spec, what=what, timeout=1800, preexec_fn=pin if pinned else None)
 
 
 def _cdr_lists(log: list[list[str]]) -> int:
@@ -237,9 +229,9 @@ def main(argv: list[str]) -> int:
         serve(int(argv[1]))
         return 0
     if argv[:1] == ["case"]:
-        print(json.dumps(case(json.loads(argv[1]))), flush=True)
+        print(json.dumps(case(read_spec())), flush=True)
         return 0
-    raise SystemExit("usage: python -m bench.warehouse serve CDRS | case JSON")
+    raise SystemExit("usage: python -m bench.warehouse serve CDRS | case (the spec on stdin)")
 
 
 if __name__ == "__main__":
