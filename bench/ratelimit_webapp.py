@@ -26,6 +26,7 @@ own figures and targets; ``bench/results/ratelimit-webapp.json`` keeps them by c
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import os
@@ -204,8 +205,9 @@ async def _run_client(spec: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _client_main(argv: list[str]) -> None:
-    spec = json.loads(argv[0])
+def _client_main() -> None:
+    # The spec (the fake's API key among it) comes on stdin: a command line shows in ps.
+    spec = json.loads(sys.stdin.readline())
     print("ready", flush=True)
     spec["start_at"] = float(sys.stdin.readline())
     print(json.dumps(asyncio.run(_run_client(spec))), flush=True)
@@ -242,8 +244,10 @@ def run_cell(cell: WebCell, seconds: float) -> dict[str, Any]:
             "deadline": DEADLINE if cell.kind == "deadline" else None,
             "max_retry_after": MAX_RETRY_AFTER if cell.kind == "retry-after" else 60.0,
         }
-        client = _popen("--client", json.dumps(spec))
+        client = _popen("--client")
         assert client.stdin is not None and client.stdout is not None
+        client.stdin.write(json.dumps(spec) + "\n")
+        client.stdin.flush()
         assert client.stdout.readline().strip() == "ready"
         start_at = time.time() + 1.0
         for proc in (client, server):
@@ -447,10 +451,11 @@ def describe(row: dict[str, Any]) -> str:
 
 
 def rows(seconds: float, only: list[str]) -> list[dict[str, Any]]:
-    """Every web-app cell named in ``only`` (all when empty), run in turn; also written
-    to ``RESULTS`` (when any ran)."""
+    """Every web-app cell named in ``only`` (all when empty), run in turn; written to
+    ``RESULTS`` only when every cell ran: the guides quote that file, and a partial run
+    would drop the figures of the cells it skipped."""
     out = [run_cell(cell, seconds) for cell in cells() if not only or cell.name in only]
-    if not out:
+    if not out or only:
         return out
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     report = {
@@ -468,11 +473,13 @@ def main() -> int:
         serve(float(sys.argv[2]), float(sys.argv[3]))
         return 0
     if sys.argv[1:2] == ["--client"]:
-        _client_main(sys.argv[2:])
+        _client_main()
         return 0
-    seconds = 8.0 if "--quick" in sys.argv else 15.0
-    only = sys.argv[sys.argv.index("--only") + 1 :] if "--only" in sys.argv else []
-    for row in rows(seconds, only):
+    parser = argparse.ArgumentParser(prog="python -m bench.ratelimit_webapp")
+    parser.add_argument("--quick", action="store_true", help="8 s per cell instead of 15")
+    parser.add_argument("--only", nargs="+", default=[], metavar="CELL", help="only these cells")
+    args = parser.parse_args()
+    for row in rows(8.0 if args.quick else 15.0, args.only):
         print(describe(row), flush=True)
     return 0
 
