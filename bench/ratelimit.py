@@ -418,6 +418,9 @@ def main() -> int:
     if sys.argv[1:2] == ["--client"]:
         client(sys.argv[2:])
         return 0
+    if "-h" in sys.argv or "--help" in sys.argv:
+        print(__doc__)
+        return 0
     quick = "--quick" in sys.argv
     seconds = 8.0 if quick else 15.0
     only = sys.argv[sys.argv.index("--only") + 1 :] if "--only" in sys.argv else []
@@ -438,10 +441,31 @@ def main() -> int:
         print(_line(row), flush=True)
         if cell.key:
             _draw(row, cell.limit, seconds)
+    # Written before the web-app half too, so that a failure there keeps the matrix.
+    _write(seconds, baselines, matrix, rows)
     web = ratelimit_webapp.rows(seconds, only)  # the web-app cells, with figures of their own
     for row in web:
         rows.append(row)
         print(_line(row), flush=True)
+    _write(seconds, baselines, matrix, rows)
+    print(f"\n{seconds:.0f} s per cell, max_concurrency {CONCURRENCY}; unlimited req/s:")
+    print(", ".join(f"{b} {s} {v:.0f}" for (b, s), v in baselines.items()))
+    header = ("goodput/limit", "goodput/reachable", "429 share", "after 1 s", "failed", "spread")
+    print(f"| cell | {' | '.join(header)} | 5 s after Redis returns |")
+    print("|---|---|---|---|---|---|---|---|")
+    for row in rows:
+        print(_line(row))
+    for row in web:
+        print("\n" + ratelimit_webapp.describe(row))
+    return 0
+
+
+def _write(
+    seconds: float,
+    baselines: dict[tuple[str, str], float],
+    matrix: list[Cell],
+    rows: list[dict[str, Any]],
+) -> None:
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(
         json.dumps(
@@ -454,16 +478,6 @@ def main() -> int:
             indent=1,
         )
     )
-    print(f"\n{seconds:.0f} s per cell, max_concurrency {CONCURRENCY}; unlimited req/s:")
-    print(", ".join(f"{b} {s} {v:.0f}" for (b, s), v in baselines.items()))
-    header = ("goodput/limit", "goodput/reachable", "429 share", "after 1 s", "failed", "spread")
-    print(f"| cell | {' | '.join(header)} | 5 s after Redis returns |")
-    print("|---|---|---|---|---|---|---|---|")
-    for row in rows:
-        print(_line(row))
-    for row in web:
-        print("\n" + ratelimit_webapp.describe(row))
-    return 0
 
 
 def _why(row: dict[str, Any]) -> str:
