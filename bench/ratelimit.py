@@ -13,9 +13,9 @@ same run, per backend and shape.
 One row per cell: goodput / limit (the mean limit for a changing one), goodput /
 min(limit, unlimited rate), share of requests answered 429, failed calls, per-process
 spread (largest deviation from the mean share), and for the Redis restart the accepted
-rate in the 5 s after Redis returns / limit. Rows go to ``bench/results/ratelimit.json``;
-a picture per key cell (sent, accepted and 429 per 0.5 s against the server's limit) to
-``docs/guides/img/ratelimit-<cell>.png``.
+rate in the 5 s after Redis returns / limit. Rows go to ``bench/results/ratelimit.json``
+(a whole run only); a picture per key cell (sent, accepted and 429 per 0.5 s against
+the server's limit) to ``docs/guides/img/ratelimit-<cell>.png``.
 """
 
 from __future__ import annotations
@@ -466,6 +466,8 @@ def _write(
     matrix: list[Cell],
     rows: list[dict[str, Any]],
 ) -> None:
+    if len(matrix) < len(cells()):
+        return  # a subset (--quick, --only) keeps the last whole run's file
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(
         json.dumps(
