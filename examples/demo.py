@@ -1,10 +1,11 @@
-"""``make demo``: archive a fake VoIPstudio account on loopback, then sync it into DuckDB.
+"""``make demo``: archive a fake VoIPstudio account, then sync it into DuckDB.
 
-Serves the embedded fake (the account ``voipstudio --fake`` shows) on a free loopback
-port, runs ``voipstudio archive`` into ./demo-output/ and again to show that a re-run
-downloads nothing twice, then ``voipstudio sync`` into demo-output/voipstudio_history.duckdb,
-queries it, adds calls to the fake and syncs again to show that only those are
-loaded. Always stops the server (also on Ctrl-C or SIGTERM).
+Serves the embedded fake (the account ``voipstudio --fake`` shows) on a free
+loopback port, runs ``voipstudio archive`` into ./demo-output/ and again to show
+that a re-run downloads nothing twice, then ``voipstudio sync`` into
+demo-output/voipstudio_history.duckdb, queries it, adds calls to the fake and syncs
+again to show that only those are loaded. Always stops the server (also on Ctrl-C
+or SIGTERM).
 """
 
 from __future__ import annotations
@@ -44,12 +45,13 @@ def _stop(signum: int, _frame: object) -> None:
 
 
 def _voipstudio(env: dict[str, str], *argv: str, label: str) -> None:
-    """Run the ``voipstudio`` command next to this interpreter; stop the demo if it fails."""
+    """Run ``voipstudio`` (next to this interpreter); stop the demo if it fails."""
     command = Path(sys.executable).with_name("voipstudio")
     print(f"\n$ voipstudio {' '.join(argv)}   # {label}", flush=True)
     started = time.monotonic()
     code = subprocess.run([str(command), *argv], env=env, check=False).returncode
-    print(f"({label}: exit code {code}, {time.monotonic() - started:.1f} s)", flush=True)
+    elapsed = time.monotonic() - started
+    print(f"({label}: exit code {code}, {elapsed:.1f} s)", flush=True)
     if code != 0:
         raise SystemExit(code)
 
@@ -63,12 +65,13 @@ def _show(database: Path) -> None:
     import duckdb
 
     with duckdb.connect(str(database), read_only=True) as con:
-        print(f"\n{database}: calls per day and disposition, the account's last 7 days")
+        title = "calls per day and disposition, the account's last 7 days"
+        print(f"\n{database}: {title}")
         con.sql(QUERY).show()
 
 
 def sync_step(fake: FakeVoipStudio, env: dict[str, str], output: Path) -> Path:
-    """Sync into ``output/voipstudio_history.duckdb``, query it, add calls, sync them alone."""
+    """Sync into output/voipstudio_history.duckdb, query, add calls, sync those."""
     database = output / "voipstudio_history.duckdb"
     # dlt's working directory with the demo's output, not in ~/.dlt.
     env = {**env, "DLT_DATA_DIR": str(output / ".dlt")}
@@ -77,7 +80,8 @@ def sync_step(fake: FakeVoipStudio, env: dict[str, str], output: Path) -> Path:
     _show(database)
     fake.insert("cdrs", NEW_CALLS)
     print(f"\n(the fake account receives {NEW_CALLS} new calls)")
-    _voipstudio(env, *argv, label=f"incremental sync: only the {NEW_CALLS} new calls")
+    label = f"incremental sync: only the {NEW_CALLS} new calls"
+    _voipstudio(env, *argv, label=label)
     _show(database)
     return database
 
@@ -92,7 +96,9 @@ def main() -> int:
     fake = fake_account()
     # In this process (not a subprocess), so the sync step can add calls to it.
     with serve_in_thread(fake) as base_url:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("VOIPSTUDIO_")}
+        env = {
+            k: v for k, v in os.environ.items() if not k.startswith("VOIPSTUDIO_")
+        }
         env["VOIPSTUDIO_BASE_URL"] = base_url
         env["VOIPSTUDIO_USER_ID"] = str(fake.credentials.user_id)
         env["VOIPSTUDIO_API_KEY"] = fake.credentials.api_key
@@ -104,7 +110,10 @@ def main() -> int:
     print(f"  {OUTPUT}/cdrs.csv                      every CDR of the period")
     print(f"  {OUTPUT}/monitors/*.mp3                the call recordings")
     print(f"  {OUTPUT}/voicemessages/*.mp3           the voicemails")
-    print(f"  {OUTPUT}/*/manifest.jsonl              id, metadata, size and sha256 per file")
+    print(
+        f"  {OUTPUT}/*/manifest.jsonl              "
+        "id, metadata, size and sha256 per file"
+    )
     print(f"  {database!s:<40}  every table, for SQL")
     print("The fake server has been stopped.")
     return 0
@@ -115,5 +124,7 @@ if __name__ == "__main__":
         sys.exit(main())
     except KeyboardInterrupt:
         # The `with` block has already stopped the server on the way out.
-        print("\ndemo interrupted; the fake server has been stopped", file=sys.stderr)
+        print(
+            "\ndemo interrupted; the fake server has been stopped", file=sys.stderr
+        )
         sys.exit(130)

@@ -1,8 +1,8 @@
 """A FastAPI application serving a contact's recent calls from VoIPstudio.
 
-One `VoipStudio` per application: created in the lifespan, shared by every request
-(its connection pool and concurrency limit are the application's), closed on shutdown.
-SDK errors become HTTP responses in one exception handler.
+One `VoipStudio` per application: created in the lifespan, shared by every
+request (its connection pool and concurrency limit are the application's), closed
+on shutdown. SDK errors become HTTP responses in one exception handler.
 
 Run it (`pip install voipstudio-async fastapi uvicorn`)::
 
@@ -76,17 +76,23 @@ async def recent_calls(
     number: PhoneNumber, vs: Client, limit: Annotated[int, Query(ge=1, le=100)] = 20
 ) -> list[Call]:
     """The contact's most recent calls, made and received, newest first."""
-    # The API ANDs filters, so "from or to this number" is two queries, sent together.
+    # The API ANDs filters: "from or to this number" is two queries, sent together.
     made, received = await asyncio.gather(
         *(
             vs.cdrs.list(
-                filter=[(field, "eq", number)], sort="calldate", direction="DESC", limit=limit
+                filter=[(field, "eq", number)],
+                sort="calldate",
+                direction="DESC",
+                limit=limit,
             )
             for field in ("src", "dst")
         )
     )
     calls = {cdr.id: _call(cdr, number) for cdr in [*made.items, *received.items]}
-    return sorted(calls.values(), key=lambda c: (c.calldate, c.id), reverse=True)[:limit]
+    newest_first = sorted(
+        calls.values(), key=lambda c: (c.calldate, c.id), reverse=True
+    )
+    return newest_first[:limit]
 
 
 @router.get("/calls/{call_id}")
@@ -101,20 +107,28 @@ async def voipstudio_error(request: Request, exc: Exception) -> JSONResponse:
     if isinstance(exc, NotFoundError):
         return JSONResponse({"detail": "Not found"}, status_code=404)
     if isinstance(exc, RateLimitError):
-        # VoIPstudio throttles this application, not its caller: a 503 they can retry.
-        headers = {"Retry-After": str(math.ceil(exc.retry_after))} if exc.retry_after else {}
+        # VoIPstudio throttles this application, not its caller: a retryable 503.
+        headers: dict[str, str] = {}
+        if exc.retry_after:
+            headers["Retry-After"] = str(math.ceil(exc.retry_after))
         return JSONResponse(
-            {"detail": "VoIPstudio is busy, retry later"}, status_code=503, headers=headers
+            {"detail": "VoIPstudio is busy, retry later"},
+            status_code=503,
+            headers=headers,
         )
     if isinstance(exc, APITimeoutError):
-        return JSONResponse({"detail": "VoIPstudio did not answer in time"}, status_code=504)
+        return JSONResponse(
+            {"detail": "VoIPstudio did not answer in time"}, status_code=504
+        )
     # Anything else (credentials refused, a 5xx, a lost connection) is an upstream
     # failure. SDK messages never hold secrets, but the caller needs none of it.
     logger.warning("VoIPstudio request failed: %s", exc)
     return JSONResponse({"detail": "VoIPstudio request failed"}, status_code=502)
 
 
-def create_app(make_client: Callable[[], VoipStudio] = VoipStudio.from_env) -> FastAPI:
+def create_app(
+    make_client: Callable[[], VoipStudio] = VoipStudio.from_env,
+) -> FastAPI:
     """The application; `make_client` builds its one client when it starts."""
 
     @asynccontextmanager

@@ -1,9 +1,10 @@
-"""examples/fastapi_app.py sized for load: the aiohttp backend, a deadline per call, few
-and short retries, a pool sized for the workers' concurrency, and one rate limit shared
-by every uvicorn worker through Redis.
+"""examples/fastapi_app.py sized for load: the aiohttp backend, a deadline per
+call, few and short retries, a pool sized for the workers' concurrency, and one
+rate limit shared by every uvicorn worker through Redis.
 
     pip install 'voipstudio-async[fast,redis]' fastapi uvicorn
-    export VOIPSTUDIO_USER_ID=... VOIPSTUDIO_API_KEY=... REDIS_URL=redis://127.0.0.1:6379/0
+    export VOIPSTUDIO_USER_ID=... VOIPSTUDIO_API_KEY=...
+    export REDIS_URL=redis://127.0.0.1:6379/0
     uvicorn examples.fastapi_load:app --workers 4
 
 Without ``REDIS_URL`` each worker keeps its own limit (then divide the rate by the
@@ -28,12 +29,12 @@ def make_client() -> VoipStudio:
         # aiohttp (the `fast` extra) serves several times the requests of httpx's
         # default pool under concurrency, at a fraction of the tail latency.
         http_backend="aiohttp",
-        # Connections kept per worker: the requests one worker has in flight at once.
+        # Connections per worker: the requests one worker has in flight at once.
         max_concurrency=64,
-        # A handler answers within about 2 s: a call that cannot finish by then raises
-        # APITimeoutError (504), or RateLimitWaitError (503) if its turn is further away.
+        # A handler answers within about 2 s: a call that cannot end by then raises
+        # APITimeoutError (504); RateLimitWaitError (503) if its turn comes later.
         deadline=2.0,
-        # One quick retry of a failed read, and never a long Retry-After wait in a handler.
+        # One quick retry of a failed read, no long Retry-After wait in a handler.
         max_retries=1,
         max_retry_after=2.0,
         # One limit for the account across workers (and hosts) sharing this Redis.

@@ -1,9 +1,10 @@
-"""N worker processes sharing one account: each walks some days of CDRs, and every
-process takes its turns from one rate limit kept in Redis, so together they never send
-faster than the account allows.
+"""N worker processes sharing one account: each walks some days of CDRs, and
+every process takes its turns from one rate limit kept in Redis, so together they
+never send faster than the account allows.
 
     pip install 'voipstudio-async[redis]'
-    export VOIPSTUDIO_USER_ID=... VOIPSTUDIO_API_KEY=... REDIS_URL=redis://127.0.0.1:6379/0
+    export VOIPSTUDIO_USER_ID=... VOIPSTUDIO_API_KEY=...
+    export REDIS_URL=redis://127.0.0.1:6379/0
     python examples/workers.py 2026-08-01 2026-09-01 --workers 4
 """
 
@@ -17,17 +18,19 @@ from datetime import date, timedelta
 
 from voipstudio_async import RateLimit, VoipStudio
 
-# The rate for the account, shared by all processes (and all hosts using this Redis).
+# The account's rate, shared by all processes (and all hosts using this Redis).
 ACCOUNT_RATE = 40.0
 
 
 async def count_calls(day: date) -> tuple[date, int, int]:
     """The number of CDRs of one day, and how many were answered."""
-    limit = RateLimit(requests_per_second=ACCOUNT_RATE, redis_url=os.environ.get("REDIS_URL"))
+    redis_url = os.environ.get("REDIS_URL")
+    limit = RateLimit(requests_per_second=ACCOUNT_RATE, redis_url=redis_url)
     # A client per process (clients and their connections belong to one event loop).
     async with VoipStudio.from_env(rate_limit=limit, max_concurrency=4) as vs:
         calls = answered = 0
-        period = [("calldate", "gte", day), ("calldate", "lt", day + timedelta(days=1))]
+        next_day = day + timedelta(days=1)
+        period = [("calldate", "gte", day), ("calldate", "lt", next_day)]
         async for cdr in vs.cdrs.iterate_consistent(filter=period):
             calls += 1
             answered += cdr.disposition == "ANSWERED"
@@ -45,7 +48,8 @@ def main() -> None:
     parser.add_argument("until", type=date.fromisoformat, help="exclusive")
     parser.add_argument("--workers", type=int, default=4)
     args = parser.parse_args()
-    days = [args.since + timedelta(days=n) for n in range((args.until - args.since).days)]
+    span = (args.until - args.since).days
+    days = [args.since + timedelta(days=n) for n in range(span)]
     with ProcessPoolExecutor(args.workers) as pool:
         for day, calls, answered in pool.map(work, days):
             print(f"{day}  {calls:6d} calls  {answered:6d} answered")
