@@ -12,6 +12,10 @@ program's ``async def main()`` (its ``__main__`` guard does not fire) is awaited
 preceded by ``<!-- docs-test: skip -->`` is not run (it needs a real account); one
 preceded by ``<!-- docs-test: file NAME -->`` is a file of a fresh project, run by
 tests/test_docs_testing_guide.py.
+
+Every line of every fenced block (included files too) fits in ``CODE_WIDTH`` characters,
+but in a block of what a command prints, quoted as it is and preceded by
+``<!-- docs-test: output -->``.
 """
 
 from __future__ import annotations
@@ -91,6 +95,46 @@ def fake_backed(fake: FakeVoipStudio, monkeypatch: pytest.MonkeyPatch) -> type[V
 async def vs(fake_backed: type[VoipStudio]) -> AsyncIterator[VoipStudio]:
     async with fake_backed(user_id=1, api_key="from-readme") as client:
         yield client
+
+
+# The site wraps code at about 86 characters (1280 px wide): a longer line breaks
+# mid-expression, and a narrower window clips it.
+CODE_WIDTH = 84
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_a_pages_code_fits_the_site(page: Path) -> None:
+    too_long = [
+        f"{block.id}: {len(line)} characters: {line}"
+        for block in blocks(page)
+        if block.marker != "output"
+        for line in block.source.splitlines()
+        if len(line) > CODE_WIDTH
+    ]
+    assert not too_long, "\n".join(too_long)
+
+
+def test_the_blocks_checked_include_every_kind(tmp_path: Path) -> None:
+    page = tmp_path / "page.md"
+    page.write_text(
+        "Text with ```inline``` backticks.\n\n"
+        "```\nplain\n```\n\n"
+        "```sh\nvoipstudio sync\n```\n\n"
+        "!!! note\n\n    ```python\n    x = 1\n    ```\n\n"
+        '``` { .python }\n--8<-- "examples/workers.py"\n```\n\n'
+        "<!-- docs-test: output -->\n```text\nprinted\n```\n\n"
+        "<!-- docs-test: skip -->\n\n````python\n```\n````\n",
+        encoding="utf-8",
+    )
+    workers = (ROOT / "examples" / "workers.py").read_text(encoding="utf-8")
+    assert [(b.line, b.language, b.marker, b.source, b.included) for b in blocks(page)] == [
+        (4, "", None, "plain\n", False),
+        (8, "sh", None, "voipstudio sync\n", False),
+        (14, "python", None, "x = 1\n", False),
+        (18, "python", None, workers + "\n", True),
+        (23, "text", "output", "printed\n", False),
+        (29, "python", "skip", "```\n", False),
+    ]
 
 
 def test_the_pages_have_examples() -> None:

@@ -1,15 +1,17 @@
 """The nightly PostgreSQL recipe (docs/guides/recipes.md) works as written: the command of
-its crontab line and of its systemd unit syncs with the password only in the ``.pgpass``
-line the recipe shows, the environment file it sources holds what the command reads, and
-no password is on the command line. Host, port, database and password are the test
-server's."""
+its cron script and of its systemd unit syncs with the password only in the ``.pgpass``
+line the recipe shows, the environment file the script sources (and exports) holds what
+the command reads, and no password is on the command line. Host, port, database and
+password are the test server's."""
 
 from __future__ import annotations
 
 import io
+import os
 import re
 import shlex
 import stat
+import subprocess
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -35,20 +37,46 @@ def _lines(language: str) -> list[str]:
     return [line for block in _blocks(language) for line in block.splitlines()]
 
 
+def _cron_script() -> list[str]:
+    """The lines of the script the crontab line runs."""
+    crontab = next(line for line in _lines("text") if line[:1].isdigit())
+    path = crontab.split()[-1]
+    return next(
+        block.splitlines()
+        for block in _blocks("bash")
+        if block.startswith("#!/bin/sh\n") and f"# {path} " in block
+    )
+
+
 def _command(where: str) -> list[str]:
     if where == "cron":
-        line = next(line for line in _lines("text") if VOIPSTUDIO in line and line[0].isdigit())
+        line = next(line for line in _cron_script() if VOIPSTUDIO in line)
     else:
         line = next(line for line in _lines("ini") if line.startswith("ExecStart="))
     return shlex.split(line.split(VOIPSTUDIO, 1)[1])
 
 
-def test_the_environment_file_holds_what_the_jobs_read() -> None:
-    settings = [line.split("=", 1)[0] for line in _blocks("ini")[0].splitlines()[1:]]
-    assert settings == ["VOIPSTUDIO_USER_ID", "VOIPSTUDIO_API_KEY"]
-    cron = next(line for line in _lines("text") if VOIPSTUDIO in line)
-    assert f"export {' '.join(settings)}" in cron  # a sourced file's variables, exported
+def test_the_environment_file_holds_what_the_jobs_read(tmp_path: Path) -> None:
+    env_file = _blocks("ini")[0]
+    settings = dict(line.split("=", 1) for line in env_file.splitlines()[1:])
+    assert list(settings) == ["VOIPSTUDIO_USER_ID", "VOIPSTUDIO_API_KEY"]
     assert "EnvironmentFile=/etc/voipstudio/sync.env" in _lines("ini")
+    # The cron script, run by sh with the recipe's file, up to its command (here `env`):
+    # the command's environment holds the file's settings (sourced and exported).
+    (tmp_path / "sync.env").write_text(env_file)
+    script = [line for line in _cron_script() if not line.startswith("exec ")]
+    source = "\n".join([*script, "exec env"]).replace(
+        "/etc/voipstudio/sync.env", str(tmp_path / "sync.env")
+    )
+    done = subprocess.run(
+        ["sh", "-c", source],
+        env={"PATH": os.environ["PATH"]},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    seen = dict(line.split("=", 1) for line in done.stdout.splitlines() if "=" in line)
+    assert settings.items() <= seen.items()
 
 
 @pytest.mark.parametrize("where", ["cron", "systemd"])
