@@ -3,9 +3,9 @@
 Serves the embedded fake (the account ``voipstudio --fake`` shows) on a free
 loopback port, runs ``voipstudio archive`` into ./demo-output/ and again to show
 that a re-run downloads nothing twice, then ``voipstudio sync`` into
-demo-output/voipstudio_history.duckdb, queries it, adds calls to the fake and syncs
-again to show that only those are loaded. Always stops the server (also on Ctrl-C
-or SIGTERM).
+demo-output/voipstudio_history.duckdb, queries it, adds calls to the fake and
+syncs again to show that only those are loaded. Always stops the server (also
+on Ctrl-C or SIGTERM).
 """
 
 from __future__ import annotations
@@ -45,11 +45,12 @@ def _stop(signum: int, _frame: object) -> None:
 
 
 def _voipstudio(env: dict[str, str], *argv: str, label: str) -> None:
-    """Run ``voipstudio`` (next to this interpreter); stop the demo if it fails."""
+    """Run the ``voipstudio`` beside this Python; stop the demo if it fails."""
     command = Path(sys.executable).with_name("voipstudio")
     print(f"\n$ voipstudio {' '.join(argv)}   # {label}", flush=True)
     started = time.monotonic()
-    code = subprocess.run([str(command), *argv], env=env, check=False).returncode
+    done = subprocess.run([str(command), *argv], env=env, check=False)
+    code = done.returncode
     elapsed = time.monotonic() - started
     print(f"({label}: exit code {code}, {elapsed:.1f} s)", flush=True)
     if code != 0:
@@ -57,7 +58,8 @@ def _voipstudio(env: dict[str, str], *argv: str, label: str) -> None:
 
 
 def _archive(env: dict[str, str], run: int) -> None:
-    argv = ("archive", "--since", SINCE, "--until", UNTIL, "--dest", str(OUTPUT))
+    period = ("--since", SINCE, "--until", UNTIL)
+    argv = ("archive", *period, "--dest", str(OUTPUT))
     _voipstudio(env, *argv, label=f"archive run {run}")
 
 
@@ -71,7 +73,7 @@ def _show(database: Path) -> None:
 
 
 def sync_step(fake: FakeVoipStudio, env: dict[str, str], output: Path) -> Path:
-    """Sync into output/voipstudio_history.duckdb, query, add calls, sync those."""
+    """Sync into `output`, query the tables, add calls, sync only those."""
     database = output / "voipstudio_history.duckdb"
     # dlt's working directory with the demo's output, not in ~/.dlt.
     env = {**env, "DLT_DATA_DIR": str(output / ".dlt")}
@@ -90,14 +92,17 @@ def main() -> int:
     signal.signal(signal.SIGTERM, _stop)
     shutil.rmtree(OUTPUT, ignore_errors=True)
     print(
-        f"starting the fake VoIPstudio server on 127.0.0.1 ({FAKE_CDRS:,} CDRs, "
+        "starting the fake VoIPstudio server on 127.0.0.1 "
+        f"({FAKE_CDRS:,} CDRs, "
         f"{FAKE_MONITORS:,} recordings, {FAKE_VOICEMESSAGES:,} voicemails)..."
     )
     fake = fake_account()
     # In this process (not a subprocess), so the sync step can add calls to it.
     with serve_in_thread(fake) as base_url:
         env = {
-            k: v for k, v in os.environ.items() if not k.startswith("VOIPSTUDIO_")
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith("VOIPSTUDIO_")
         }
         env["VOIPSTUDIO_BASE_URL"] = base_url
         env["VOIPSTUDIO_USER_ID"] = str(fake.credentials.user_id)
@@ -125,6 +130,7 @@ if __name__ == "__main__":
     except KeyboardInterrupt:
         # The `with` block has already stopped the server on the way out.
         print(
-            "\ndemo interrupted; the fake server has been stopped", file=sys.stderr
+            "\ndemo interrupted; the fake server has been stopped",
+            file=sys.stderr,
         )
         sys.exit(130)

@@ -1,8 +1,8 @@
 """A FastAPI application serving a contact's recent calls from VoIPstudio.
 
 One `VoipStudio` per application: created in the lifespan, shared by every
-request (its connection pool and concurrency limit are the application's), closed
-on shutdown. SDK errors become HTTP responses in one exception handler.
+request (its connection pool and concurrency limit are the application's),
+closed on shutdown. SDK errors become HTTP responses in one exception handler.
 
 Run it (`pip install voipstudio-async fastapi uvicorn`)::
 
@@ -73,10 +73,12 @@ def _call(cdr: Cdr, number: str) -> Call:
 
 @router.get("/contacts/{number}/calls")
 async def recent_calls(
-    number: PhoneNumber, vs: Client, limit: Annotated[int, Query(ge=1, le=100)] = 20
+    number: PhoneNumber,
+    vs: Client,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> list[Call]:
     """The contact's most recent calls, made and received, newest first."""
-    # The API ANDs filters: "from or to this number" is two queries, sent together.
+    # Filters are ANDed: "from or to this number" is two queries, sent together.
     made, received = await asyncio.gather(
         *(
             vs.cdrs.list(
@@ -88,7 +90,9 @@ async def recent_calls(
             for field in ("src", "dst")
         )
     )
-    calls = {cdr.id: _call(cdr, number) for cdr in [*made.items, *received.items]}
+    calls = {
+        cdr.id: _call(cdr, number) for cdr in [*made.items, *received.items]
+    }
     newest_first = sorted(
         calls.values(), key=lambda c: (c.calldate, c.id), reverse=True
     )
@@ -103,11 +107,11 @@ async def call(call_id: Annotated[int, Path(ge=1)], vs: Client) -> Call:
 
 
 async def voipstudio_error(request: Request, exc: Exception) -> JSONResponse:
-    """Map an SDK error onto the response this application's clients should see."""
+    """Map an SDK error onto the response this application's clients see."""
     if isinstance(exc, NotFoundError):
         return JSONResponse({"detail": "Not found"}, status_code=404)
     if isinstance(exc, RateLimitError):
-        # VoIPstudio throttles this application, not its caller: a retryable 503.
+        # VoIPstudio throttles this application, not its caller: a 503 to retry.
         headers: dict[str, str] = {}
         if exc.retry_after:
             headers["Retry-After"] = str(math.ceil(exc.retry_after))
@@ -120,10 +124,13 @@ async def voipstudio_error(request: Request, exc: Exception) -> JSONResponse:
         return JSONResponse(
             {"detail": "VoIPstudio did not answer in time"}, status_code=504
         )
-    # Anything else (credentials refused, a 5xx, a lost connection) is an upstream
-    # failure. SDK messages never hold secrets, but the caller needs none of it.
+    # Anything else (credentials refused, a 5xx, a lost connection) is an
+    # upstream failure. SDK messages never hold secrets, but the caller needs
+    # none of it.
     logger.warning("VoIPstudio request failed: %s", exc)
-    return JSONResponse({"detail": "VoIPstudio request failed"}, status_code=502)
+    return JSONResponse(
+        {"detail": "VoIPstudio request failed"}, status_code=502
+    )
 
 
 def create_app(

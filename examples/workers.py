@@ -1,6 +1,6 @@
 """N worker processes sharing one account: each walks some days of CDRs, and
-every process takes its turns from one rate limit kept in Redis, so together they
-never send faster than the account allows.
+every process takes its turns from one rate limit kept in Redis, so together
+they never send faster than the account allows.
 
     pip install 'voipstudio-async[redis]'
     export VOIPSTUDIO_USER_ID=... VOIPSTUDIO_API_KEY=...
@@ -26,7 +26,7 @@ async def count_calls(day: date) -> tuple[date, int, int]:
     """The number of CDRs of one day, and how many were answered."""
     redis_url = os.environ.get("REDIS_URL")
     limit = RateLimit(requests_per_second=ACCOUNT_RATE, redis_url=redis_url)
-    # A client per process (clients and their connections belong to one event loop).
+    # A client per process (a client and its connections belong to one loop).
     async with VoipStudio.from_env(rate_limit=limit, max_concurrency=4) as vs:
         calls = answered = 0
         next_day = day + timedelta(days=1)

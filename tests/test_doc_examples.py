@@ -97,9 +97,9 @@ async def vs(fake_backed: type[VoipStudio]) -> AsyncIterator[VoipStudio]:
         yield client
 
 
-# The site wraps code at about 86 characters (1280 px wide): a longer line breaks
-# mid-expression, and a narrower window clips it.
-CODE_WIDTH = 84
+# At 1280 px the site's code column holds 80 characters (656 px at 8.2 px a character,
+# measured in headless Chromium): a longer line wraps mid-expression.
+CODE_WIDTH = 80
 
 
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(ROOT)))
