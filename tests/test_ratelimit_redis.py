@@ -18,7 +18,7 @@ from _redis import RedisCluster, RedisServer
 
 from voipstudio_async import ClientClosedError, RateLimit, VoipStudio
 from voipstudio_async._constants import REDIS_RETRY_AFTER, REDIS_STATE_TTL
-from voipstudio_async._policies.ratelimit_core import FIELDS
+from voipstudio_async._policies.ratelimit_core import FIELDS, LUA
 from voipstudio_async._policies.ratelimit_redis import RedisLimiter
 from voipstudio_async.testing import FakeVoipStudio, serve_in_thread
 
@@ -443,3 +443,44 @@ async def test_after_a_loss_redis_gets_the_last_second_of_successes_not_the_outa
     finally:
         await client.aclose()
         await limiter.aclose()
+
+
+@pytest.mark.parametrize("second", [40, 150])
+async def test_a_process_back_after_a_restarted_redis_cut_adds_its_rate(
+    redis_server: RedisServer, second: int
+) -> None:
+    # Processes come back to a restarted Redis up to REDIS_RETRY_AFTER apart. The first
+    # one back met the first 429 and cut the empty state to its own last second; the
+    # others' last seconds went to the ring, so the next cut over the short span since
+    # then measured only part of the traffic: 4 processes at ~35/s of 200 for 2.5 s.
+    first, later = (
+        RedisLimiter(RateLimit(redis_url=redis_server.url), "acct:join", sleep=Sleeps())
+        for _ in range(2)
+    )
+    client = redis.asyncio.Redis.from_url(redis_server.url)
+    rate = client.register_script(LUA)
+    try:
+        for limiter in (first, later):
+            await limiter.acquire()
+        redis_server.stop()
+        lost_at = time.monotonic()
+        for limiter in (first, later):
+            await limiter.acquire()  # lost: the local limiters pace
+            assert not limiter.shared
+        await asyncio.sleep(0.4)
+        for _ in range(50):
+            first.on_success()
+        for _ in range(second):
+            later.on_success()
+        redis_server.start()  # empty, as a restarted Redis without persistence
+        await asyncio.sleep(max(0.0, lost_at + REDIS_RETRY_AFTER + 0.1 - time.monotonic()))
+        await first.acquire()  # back first: the empty state is unlimited
+        await first.report_throttle(first.now(), 2.0)  # the first cut: its 50/s
+        await later.acquire()  # back during the 2 s pause: its rate joins
+        assert later.shared
+        got = float(await rate(keys=[first.key], args=["-1", "rate", str(REDIS_STATE_TTL), "0"]))
+        assert got == pytest.approx(50 + second)
+    finally:
+        await client.aclose()
+        for limiter in (first, later):
+            await limiter.aclose()

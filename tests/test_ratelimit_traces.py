@@ -35,6 +35,9 @@ class PythonMachine:
         if op == "succeed":
             core.succeed(self.state, at, int(event["count"]))
             return {}
+        if op == "join":
+            core.join(self.state, at, int(event["count"]), float(event["left_at"]))
+            return {}
         if op == "throttle":
             sent_at, pause = float(event["sent_at"]), float(event["pause"])
             return {"cut": core.throttle(self.state, at, sent_at, pause, self.cap)}
@@ -63,6 +66,10 @@ class LuaMachine:
             return {"ok": bool(int(ok)), "wait": float(wait)}
         if op == "succeed":
             await self._call(at, "succeed", ttl, str(int(event["count"])))
+            return {}
+        if op == "join":
+            count, left_at = str(int(event["count"])), repr(float(event["left_at"]))
+            await self._call(at, "join", ttl, count, left_at)
             return {}
         if op == "throttle":
             sent_at, pause = repr(float(event["sent_at"])), repr(float(event["pause"]))

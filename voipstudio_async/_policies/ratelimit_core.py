@@ -21,6 +21,14 @@ next 429). Events:
   ``RATE_MIN_WINDOW`` restarts the measurement span (``busy``), so successes drawn
   from the server's refilled burst after a quiet spell are not taken for its rate.
 - ``succeed``: count a success in a ring of ``RING`` buckets of 1/``RING`` s.
+- ``join``: a process back from its own limiter (the shared state was lost to it at
+  ``left_at``) brings its successes of the last ``RATE_WINDOW``. If the state has cut
+  since ``left_at``, that cut measured without this process's traffic, which the server
+  was accepting alongside: rates of disjoint flows add, so the current rate rises by
+  it (a restarted Redis's first cut saw only the processes back first, and a second
+  cut over the short span since then set a ceiling of ~35/s of 200 for 2.5 s).
+  Otherwise (unlimited, or no cut since it left) the successes go to the ring, for
+  the next cut to measure.
 - ``throttle``: a 429. It always extends the pause (``paused``) by its ``Retry-After``.
   It is an *echo*, changing nothing else, when its request was sent before the last
   cut, or when less than ``RATE_MIN_WINDOW`` of successes since the last cut's pause
@@ -57,6 +65,7 @@ __all__ = [
     "LUA",
     "RING",
     "State",
+    "join",
     "rate_at",
     "recent_successes",
     "reserve",
@@ -127,6 +136,28 @@ def succeed(st: State, now: float, count: int = 1) -> None:
         st[f"b{slot}"] = bucket
         st[f"n{slot}"] = 0.0
     st[f"n{slot}"] = st.get(f"n{slot}", 0.0) + count
+
+
+def join(st: State, now: float, count: float, left_at: float) -> None:
+    """A process back at ``now`` with ``count`` successes of its last ``RATE_WINDOW``
+    on its own limiter; it lost the shared state at ``left_at``."""
+    if count <= 0:
+        return
+    rate0 = st.get("rate0", 0.0)
+    if rate0 == 0 or st.get("throttled_at", 0.0) <= left_at:
+        succeed(st, now, int(count))
+        return
+    rate = count / RATE_WINDOW
+    if st.get("slow", 0.0) == 1:
+        doublings = min(
+            max(0.0, now - st.get("grows", 0.0)) / RATE_SLOW_START_DOUBLING,
+            RATE_SLOW_START_MAX_DOUBLINGS,
+        )
+        st["rate0"] = rate0 + rate / 2.0**doublings  # the rate at ``now`` rises by ``rate``
+    else:
+        ceiling = st.get("ceiling", rate0) + rate
+        st["ceiling"] = ceiling
+        st["rate0"] = ceiling * RATE_CUBIC_BETA
 
 
 def _successes_since(st: State, start: float, now: float) -> tuple[float, float]:
@@ -261,6 +292,24 @@ local function succeed(at, count)
   end
   put('n' .. slot, get('n' .. slot) + count)
 end
+local function join(count, left_at)
+  if count <= 0 then return end
+  local rate0 = get('rate0')
+  if rate0 == 0 or get('throttled_at') <= left_at then
+    succeed(now, count)
+    return
+  end
+  local rate = count / {RATE_WINDOW}
+  if get('slow') == 1 then
+    local doublings = math.min(math.max(0, now - get('grows')) / {RATE_SLOW_START_DOUBLING},
+      {RATE_SLOW_START_MAX_DOUBLINGS})
+    put('rate0', rate0 + rate / 2 ^ doublings)
+  else
+    local ceiling = (st['ceiling'] or rate0) + rate
+    put('ceiling', ceiling)
+    put('rate0', ceiling * {RATE_CUBIC_BETA})
+  end
+end
 local function successes_since(start)
   local first, last = bucket(start), bucket(now)
   local total = 0
@@ -335,9 +384,11 @@ end
 local reply
 if op == 'acquire' then
   -- ARGV[4..]: cap, burst, successes to add, seconds left (-1: none), epoch to
-  -- confirm (-1: book). Reply: ok, wait, epoch, now.
+  -- confirm (-1: book), successes a returning process brings and when it left (join).
+  -- Reply: ok, wait, epoch, now.
   local cap, burst = tonumber(ARGV[4]), tonumber(ARGV[5])
   local add, left, confirm = tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8])
+  join(tonumber(ARGV[9]) or 0, tonumber(ARGV[10]) or 0)
   if add > 0 then succeed(now, add) end
   if confirm >= 0 and confirm == get('epoch') then
     reply = {{1, '0', tostring(get('epoch')), string.format('%.17g', now)}}
@@ -348,12 +399,16 @@ if op == 'acquire' then
   end
 elseif op == 'throttle' then
   -- ARGV[4..]: cap, sent_at, pause, successes to add first (the first 429 of a run
-  -- must see the first wave's successes). Reply: 1 when the rate was cut.
+  -- must see the first wave's successes), then a join's two. Reply: 1 when cut.
   local add = tonumber(ARGV[7])
+  join(tonumber(ARGV[8]) or 0, tonumber(ARGV[9]) or 0)
   if add > 0 then succeed(now, add) end
   reply = throttle(tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[4]))
 elseif op == 'succeed' then
   succeed(now, tonumber(ARGV[4]))
+  reply = 1
+elseif op == 'join' then
+  join(tonumber(ARGV[4]), tonumber(ARGV[5]))
   reply = 1
 else
   -- 'rate' (ARGV[4]: cap), for the trace tests. Reply: the rate, or -1 (unlimited).

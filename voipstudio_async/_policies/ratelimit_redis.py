@@ -112,6 +112,7 @@ class RedisLimiter:
         self._offset = 0.0  # Redis TIME minus this clock, as last seen
         self._pending_successes = 0
         self._catch_up = False
+        self._left_at = 0.0  # when Redis was lost, on its clock (estimated)
         self._closed = False
         self.throttles = 0
         """Throttle events this process reported that cut the shared rate."""
@@ -150,6 +151,7 @@ class RedisLimiter:
         self._catch_up = True
         if not self._lost:
             self._lost = True
+            self._left_at = self._clock() + self._offset
             # The URL may carry a password: name the failure class only.
             logger.warning(
                 "rate limit store unreachable (%s): pacing with this process's own "
@@ -196,10 +198,10 @@ class RedisLimiter:
         while True:
             now = self._clock()
             left = allowance(now, deadline, max_wait)
-            add = self._take_successes()
+            add, join = self._take_successes()
             reply = await self._call(
                 "-1", "acquire", str(REDIS_STATE_TTL), self._cap, self._burst,
-                str(add), repr(left), str(confirm),
+                str(add), repr(left), str(confirm), str(join), repr(self._left_at),
             )  # fmt: skip
             ok, wait, epoch, redis_now = reply
             self._offset = float(redis_now) - (now + self._clock()) / 2
@@ -219,16 +221,17 @@ class RedisLimiter:
             # an outage's successes landed in one 100 ms bucket as a burst of rate.
             self._pending_successes += 1
 
-    def _take_successes(self) -> int:
-        """Successes to send with the next decision: those since the last one, or after
-        a loss the local limiter's last second (a restarted Redis's first cut measures
-        the accepted rate over a second: without them it found the few answers since
-        its return, and 4 processes crawled at 16-20/s of 200 for 3 s)."""
+    def _take_successes(self) -> tuple[int, int]:
+        """Successes to send with the next decision: those since the last one, and after
+        a loss the local limiter's last second, sent as a join (``ratelimit_core.join``:
+        a restarted Redis's first cut measures the accepted rate over a second, and a
+        cut made before this process was back rises by its rate)."""
         add, self._pending_successes = self._pending_successes, 0
+        join = 0
         if self._catch_up:
             self._catch_up = False
-            add = int(recent_successes(self.local.state, self.local.now()))
-        return add
+            join = int(recent_successes(self.local.state, self.local.now()))
+        return add, join
 
     async def report_throttle(self, sent_at: float, retry_after: float | None) -> None:
         """A request sent at ``sent_at`` (``now()`` time) was answered 429."""
@@ -236,11 +239,11 @@ class RedisLimiter:
         if not self.shared:
             return
         pause = retry_after if retry_after is not None else INITIAL_RETRY_DELAY * random.random()
-        add = self._take_successes()
+        add, join = self._take_successes()
         try:
             cut = await self._call(
                 "-1", "throttle", str(REDIS_STATE_TTL), self._cap, repr(sent_at), repr(pause),
-                str(add),
+                str(add), str(join), repr(self._left_at),
             )  # fmt: skip
         except asyncio.CancelledError:
             raise
