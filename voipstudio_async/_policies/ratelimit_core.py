@@ -26,7 +26,8 @@ next 429). Events:
   since ``left_at``, that cut measured without this process's traffic, which the server
   was accepting alongside: rates of disjoint flows add, so the current rate rises by
   it (a restarted Redis's first cut saw only the processes back first, and a second
-  cut over the short span since then set a ceiling of ~35/s of 200 for 2.5 s).
+  cut over the short span since then set a ceiling of ~35/s of 200 for 2.5 s), and the
+  measurement span restarts (``busy``): its successes before now are not in the ring.
   Otherwise (unlimited, or no cut since it left) the successes go to the ring, for
   the next cut to measure.
 - ``throttle``: a 429. It always extends the pause (``paused``) by its ``Retry-After``.
@@ -148,6 +149,8 @@ def join(st: State, now: float, count: float, left_at: float) -> None:
         succeed(st, now, int(count))
         return
     rate = count / RATE_WINDOW
+    # The measurement span restarts: before now this traffic was not in the ring.
+    st["busy"] = now
     if st.get("slow", 0.0) == 1:
         doublings = min(
             max(0.0, now - st.get("grows", 0.0)) / RATE_SLOW_START_DOUBLING,
@@ -300,6 +303,7 @@ local function join(count, left_at)
     return
   end
   local rate = count / {RATE_WINDOW}
+  put('busy', now)
   if get('slow') == 1 then
     local doublings = math.min(math.max(0, now - get('grows')) / {RATE_SLOW_START_DOUBLING},
       {RATE_SLOW_START_MAX_DOUBLINGS})
