@@ -9,8 +9,10 @@ import socket
 import subprocess
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
+import redis
 
 
 def _bindable(port: int) -> bool:
@@ -81,6 +83,10 @@ class RedisServer:
                 raise RuntimeError("redis-server did not start")
             time.sleep(0.05)
 
+    @property
+    def running(self) -> bool:
+        return self._proc is not None
+
     def stop(self) -> None:
         if self._proc is not None:
             self._proc.terminate()
@@ -105,13 +111,37 @@ class RedisCluster:
                 stdout=subprocess.DEVNULL,
                 timeout=60,
             )
-            self._wait_ok()
+            self.wait_ok()
         except BaseException:
             self.stop()
             raise
         self.url = self.nodes[0].url.removesuffix("/0")
 
-    def _wait_ok(self) -> None:
+    def _command(self, *args: str) -> Any:
+        """A command on the first node that is up (any node answers for the cluster)."""
+        for node in self.nodes:
+            if node.running:
+                with redis.Redis(port=node.port) as client:
+                    return client.execute_command(*args)
+        raise RuntimeError("every node of the cluster is stopped")
+
+    def owner(self, key: str) -> RedisServer:
+        """The master serving ``key``: its slot by ``CLUSTER KEYSLOT``, found in the slot
+        ranges of ``CLUSTER SLOTS``."""
+        slot = self._command("CLUSTER", "KEYSLOT", key)
+        for start, end, (_host, port, *_), *_replicas in self._command("CLUSTER", "SLOTS"):
+            if start <= slot <= end:
+                return next(node for node in self.nodes if node.port == port)
+        raise AssertionError(f"no master serves slot {slot}")
+
+    def flush(self) -> None:
+        """Empty every master (the cluster is shared by a module's tests)."""
+        for node in self.nodes:
+            with redis.Redis(port=node.port) as client:
+                client.flushall()
+
+    def wait_ok(self) -> None:
+        """Until every node reports ``cluster_state:ok`` (after a create or a restart)."""
         deadline = time.monotonic() + 20
         for node in self.nodes:
             while True:

@@ -1,10 +1,12 @@
 """One algorithm: every trace of ``ratelimit_traces.yaml`` through the Python state
-machine and through its Lua on a real redis-server, both checked against the trace and
-against each other (same final state)."""
+machine and through its Lua, on a real redis-server and on a real Redis Cluster of three
+masters (redis-py's cluster client), both checked against the trace and against each
+other (same final state)."""
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -12,10 +14,13 @@ from typing import Any
 import pytest
 import redis.asyncio
 import yaml
-from _redis import RedisServer
+from _redis import RedisCluster, RedisServer
 
-from voipstudio_async._constants import REDIS_STATE_TTL
+from voipstudio_async._auth import BasicAuth
+from voipstudio_async._client import _account_key
+from voipstudio_async._constants import DEFAULT_BASE_URL, REDIS_STATE_TTL
 from voipstudio_async._policies import ratelimit_core as core
+from voipstudio_async._policies.ratelimit_redis import redis_key
 
 TRACES: list[dict[str, Any]] = yaml.safe_load(
     (Path(__file__).parent / "ratelimit_traces.yaml").read_text()
@@ -95,6 +100,15 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         server.stop()
 
 
+@pytest.fixture(scope="module")
+def redis_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisCluster]:
+    cluster = RedisCluster(tmp_path_factory.mktemp("cluster"))  # 2-5 s: once a module
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
 @pytest.fixture
 async def client(redis_url: str) -> AsyncIterator[Any]:
     connection = redis.asyncio.Redis.from_url(redis_url)
@@ -102,6 +116,30 @@ async def client(redis_url: str) -> AsyncIterator[Any]:
         yield connection
     finally:
         await connection.aclose()
+
+
+@pytest.fixture
+async def cluster_client(redis_cluster: RedisCluster) -> AsyncIterator[Any]:
+    connection = redis.asyncio.RedisCluster.from_url(redis_cluster.url)
+    try:
+        yield connection
+    finally:
+        await connection.aclose()
+
+
+@pytest.fixture(scope="module")
+def cluster_keys(redis_cluster: RedisCluster) -> dict[str, str]:
+    """Each trace's hash, named as the SDK names an account's (``{<account key>}``), trace
+    ``i`` on master ``i % 3``, so the traces run on every master of the cluster."""
+    keys: dict[str, str] = {}
+    for index, trace in enumerate(TRACES):
+        master = redis_cluster.nodes[index % 3]
+        for user_id in itertools.count(1000 * index + 1):
+            key = redis_key(_account_key(DEFAULT_BASE_URL, BasicAuth(user_id, "k"), "k"))
+            if redis_cluster.owner(key) is master:
+                keys[trace["name"]] = key
+                break
+    return keys
 
 
 def _expect(got: dict[str, Any], expected: dict[str, Any], where: str) -> None:
@@ -112,9 +150,22 @@ def _expect(got: dict[str, Any], expected: dict[str, Any], where: str) -> None:
             assert got[name] == pytest.approx(value, abs=1e-6), (where, name, got)
 
 
+@pytest.fixture(params=["server", "cluster"])
+def store(request: pytest.FixtureRequest) -> tuple[str, Any]:
+    """The Lua's store: ``(kind, client)``, a single redis-server or the cluster."""
+    kind: str = request.param
+    return kind, request.getfixturevalue("client" if kind == "server" else "cluster_client")
+
+
 @pytest.mark.parametrize("trace", TRACES, ids=[trace["name"] for trace in TRACES])
-async def test_both_implementations_follow_the_trace(trace: dict[str, Any], client: Any) -> None:
-    key = "{trace:" + trace["name"] + "}"
+async def test_both_implementations_follow_the_trace(
+    trace: dict[str, Any], store: tuple[str, Any], request: pytest.FixtureRequest
+) -> None:
+    kind, client = store
+    if kind == "server":
+        key = "{trace:" + trace["name"] + "}"
+    else:
+        key = request.getfixturevalue("cluster_keys")[trace["name"]]
     await client.delete(key)
     machines = [PythonMachine(trace), LuaMachine(trace, client, key)]
     for index, event in enumerate(trace["events"]):
@@ -125,9 +176,27 @@ async def test_both_implementations_follow_the_trace(trace: dict[str, Any], clie
     assert set(python) == set(lua) and set(lua) <= set(core.FIELDS)
     for name, value in python.items():
         assert lua[name] == pytest.approx(value, abs=1e-9), name
+    if kind == "cluster":
+        # The state is on the master cluster_keys chose: asked directly, not redirected.
+        cluster: RedisCluster = request.getfixturevalue("redis_cluster")
+        master = cluster.nodes[TRACES.index(trace) % 3]
+        direct = redis.asyncio.Redis(port=master.port)
+        try:
+            assert await direct.exists(key) == 1
+        finally:
+            await direct.aclose()
 
 
-async def test_a_long_run_keeps_a_fixed_set_of_fields(client: Any) -> None:
+def test_the_cluster_traces_run_on_every_master(
+    redis_cluster: RedisCluster, cluster_keys: dict[str, str]
+) -> None:
+    owners = {redis_cluster.owner(key).port for key in cluster_keys.values()}
+    assert owners == {node.port for node in redis_cluster.nodes}
+    assert len(cluster_keys) == len(TRACES) >= 3
+
+
+async def test_a_long_run_keeps_a_fixed_set_of_fields(store: tuple[str, Any]) -> None:
+    _, client = store
     key = "{trace:long}"
     await client.delete(key)
     lua = LuaMachine({"cap": 0, "burst": 1}, client, key)
