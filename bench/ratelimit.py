@@ -11,11 +11,16 @@ busy in bursts after quiet spells). The same client's unlimited rate is measured
 same run, per backend and shape.
 
 One row per cell: goodput / limit (the mean limit for a changing one), goodput /
-min(limit, unlimited rate), share of requests answered 429, failed calls, per-process
-spread (largest deviation from the mean share), and for the Redis restart the accepted
-rate in the 5 s after Redis returns / limit. Rows go to ``bench/results/ratelimit.json``
-(a whole run only); a picture per key cell (sent, accepted and 429 per 0.5 s against
-the server's limit) to ``docs/guides/img/ratelimit-<cell>.png``.
+reachable (min(limit, unlimited rate); for the bursts cell what the server admits while
+the callers are busy), share of requests answered 429, failed calls, per-process spread
+(largest deviation from the mean share), for the Redis restart the accepted rate in the
+5 s after Redis returns / limit, the 1-minute load average at the cell's end, and
+``meets``: each of ``TARGETS`` that applies to the cell, met or not. A whole run (not
+``--quick`` or ``--only``) writes ``bench/results/ratelimit.json`` (the rows, and
+``by_cell`` without their time series for the guides' figures) and
+``bench/results/ratelimit.md`` (the table the performance guide includes); a picture per
+key cell (sent, accepted and 429 per 0.5 s against the server's limit) goes to
+``docs/guides/img/ratelimit-<cell>.png``.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import shutil
 import socket
 import subprocess
@@ -31,7 +37,7 @@ import tempfile
 import threading
 import time
 import traceback
-from collections.abc import Coroutine, Iterable
+from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -46,6 +52,9 @@ CONCURRENCY = 32
 BUCKET = 0.5  # seconds per time-series point
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "ratelimit.json"
+TABLE = RESULTS.with_suffix(".md")
+TIMES = "\N{MULTIPLICATION SIGN}"
+QUIET, BUSY = 2.0, 4.0  # the bursts shape: callers busy BUSY s after each QUIET s spell
 PICTURES = ROOT / "docs" / "guides" / "img"
 
 
@@ -99,6 +108,161 @@ def cells() -> list[Cell]:
     )
     out.append(Cell("100-web-bursts", "100", "aiohttp", "bursts", key=True))
     return out
+
+
+@dataclass(frozen=True)
+class Target:
+    """One of issue 21's targets per cell: ``row[field] op threshold`` where it applies."""
+
+    name: str  # the key in a row's ``meets`` and the file's ``targets``
+    label: str  # in the table's verdicts
+    field: str
+    op: str  # ">=" or "<="
+    threshold: float
+    applies: Callable[[Cell], bool]
+    where: str  # what it is measured against and where it applies, in words
+
+
+def _changing(cell: Cell) -> bool:
+    return "," in cell.limit
+
+
+TARGETS = (
+    Target(
+        "goodput",
+        "goodput",
+        "vs_reachable",
+        ">=",
+        0.9,
+        lambda cell: not _changing(cell),
+        "of the reachable rate, where the limit is fixed",
+    ),
+    Target(
+        "goodput-changing",
+        "goodput",
+        "vs_reachable",
+        ">=",
+        0.85,
+        _changing,
+        "of the mean limit, where it changes",
+    ),
+    Target(
+        "answered-429",
+        "answered 429",
+        "share_429",
+        "<=",
+        0.03,
+        lambda cell: True,
+        "of the requests",
+    ),
+    Target("failed", "failed calls", "failed", "<=", 0, lambda cell: True, "in every cell"),
+    Target(
+        "spread",
+        "spread",
+        "spread",
+        "<=",
+        0.25,
+        lambda cell: cell.processes > 1,
+        "for several processes: the largest deviation of one from the mean share",
+    ),
+    Target(
+        "redis-return",
+        "5 s after Redis returns",
+        "recovered_after",
+        ">=",
+        0.9,
+        lambda cell: cell.fault == "redis-restart",
+        "of the limit, accepted",
+    ),
+)
+
+
+def meets(cell: Cell, row: dict[str, Any]) -> dict[str, bool]:
+    """Each target of ``TARGETS`` that applies to ``cell``: met by ``row`` or not."""
+    out = {}
+    for target in TARGETS:
+        if target.applies(cell):
+            value = row[target.field]
+            if value is None:  # not measured (a restart cell whose Redis never returned)
+                out[target.name] = False
+            elif target.op == ">=":
+                out[target.name] = value >= target.threshold
+            else:
+                out[target.name] = value <= target.threshold
+    return out
+
+
+_OPS = {">=": "≥", "<=": "≤"}
+
+
+def goal(target: Target) -> str:
+    """``target``'s goal as the table writes it: a ratio ``≥ 0.9`` and a times sign, a share
+    ``≤ 3%``."""
+    op = _OPS[target.op]
+    if target.field in ("share_429", "spread"):
+        return f"{op} {target.threshold:.0%}"
+    if target.field == "failed":
+        return f"{target.threshold:g}"
+    return f"{op} {target.threshold:g}{TIMES}"
+
+
+def words(cell: Cell) -> str:
+    """``cell`` as the performance guide's table names it."""
+    limit = " → ".join(rate.partition("@")[0] for rate in cell.limit.split(",")) + "/s"
+    parts = [limit]
+    if cell.processes == 1 and cell.sharing == "own" and cell.shape != "bursts":
+        parts.append(cell.backend)  # the backend axis; the other cells use aiohttp
+    if cell.sharing == "clients":
+        parts.append("4 clients in one process")
+    elif cell.processes > 1:
+        limiter = {"own": "own limiters", "redis": "one Redis"}[cell.sharing]
+        parts.append(f"{cell.processes} processes, {limiter}")
+    fault = {
+        "redis-restart": "Redis killed and restarted",
+        "redis-unreachable": "Redis unreachable from the start",
+    }
+    if cell.fault:
+        parts.append(fault[cell.fault])
+    shape = {
+        "gathered": "gathered",
+        "loops": "worker loops",
+        "bursts": f"web app: 100 callers busy {BUSY:g} s after {QUIET:g} s quiet",
+    }
+    parts.append(shape[cell.shape])
+    return ", ".join(parts)
+
+
+def _busy_windows(seconds: float) -> list[tuple[float, float]]:
+    """(start, end) of each busy spell of the bursts shape within ``seconds``."""
+    period = QUIET + BUSY
+    return [
+        (at + QUIET, min(at + period, seconds))
+        for at in (i * period for i in range(int(seconds / period) + 1))
+        if at + QUIET < seconds
+    ]
+
+
+def reachable(cell: Cell, seconds: float, unlimited: float) -> float:
+    """The rate the cell's calls can reach: min(limit, the client's unlimited rate); for
+    the bursts shape, what the server admits while callers are busy (the limit, plus the
+    one-second bucket each quiet spell refills), over the whole cell."""
+    limit = _mean_limit(cell.limit, seconds)
+    if cell.shape == "bursts":
+        return sum(limit * (end - start) + limit for start, end in _busy_windows(seconds)) / seconds
+    return min(limit, unlimited)
+
+
+def finish(cell: Cell, row: dict[str, Any], seconds: float, unlimited: float) -> dict[str, Any]:
+    """``row`` (from ``_row``) with the figures that need the run's baseline, the share
+    answered 429 past the first second and ``meets``: a pure function of the row."""
+    series = row["series"]
+    later = series[int(1.0 / BUCKET) :]
+    row["vs_reachable"] = row["goodput"] / reachable(cell, seconds, unlimited)
+    # Past the first wave: requests in flight before any 429 (up to max_concurrency per
+    # client) meet the server's burst unpaced, as botocore's adaptive mode does.
+    row["share_429_after_1s"] = sum(p[2] for p in later) / max(1, sum(p[0] for p in later))
+    row["meets"] = meets(cell, row)
+    return row
 
 
 def serve(limit: str) -> None:
@@ -208,10 +372,10 @@ async def _run_client(spec: dict[str, Any]) -> dict[str, Any]:
                 await _all(call(vs) for _ in range(10 * CONCURRENCY))
 
         async def bursts(vs: VoipStudio) -> None:
-            # 100 callers busy for 4 s after each 2 s quiet spell, as a web app's users.
+            # 100 callers busy after each quiet spell, as a web app's users.
             while time.time() < end:
-                await asyncio.sleep(2.0)
-                busy_until = min(end, time.time() + 4.0)
+                await asyncio.sleep(QUIET)
+                busy_until = min(end, time.time() + BUSY)
 
                 async def caller(until: float) -> None:
                     while time.time() < until:
@@ -231,9 +395,10 @@ async def _run_client(spec: dict[str, Any]) -> dict[str, Any]:
     return {"ok": ok, "failed": failed, "errors": errors, "points": series.points}
 
 
-def client(argv: list[str]) -> None:
-    """One process of a cell: says "ready" once imported, then reads the start time."""
-    spec = json.loads(argv[0])
+def client() -> None:
+    """One process of a cell: reads its spec, says "ready", then reads the start time."""
+    # The spec (the fake's API key among it) comes on stdin: a command line shows in ps.
+    spec = json.loads(sys.stdin.readline())
     print("ready", flush=True)
     spec["start_at"] = float(sys.stdin.readline())
     print(json.dumps(asyncio.run(_run_client(spec))), flush=True)
@@ -302,7 +467,7 @@ def run_cell(cell: Cell, seconds: float, unlimited: bool = False) -> dict[str, A
         }
         procs = [
             subprocess.Popen(
-                [sys.executable, "-m", "bench.ratelimit", "--client", json.dumps(spec)],
+                [sys.executable, "-m", "bench.ratelimit", "--client"],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 text=True,
@@ -310,7 +475,10 @@ def run_cell(cell: Cell, seconds: float, unlimited: bool = False) -> dict[str, A
             for _ in range(cell.processes)
         ]
         for proc in procs:
-            assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+            assert proc.stdin is not None and proc.stdout is not None
+            proc.stdin.write(json.dumps(spec) + "\n")
+            proc.stdin.flush()
+            assert proc.stdout.readline().strip() == "ready"
         # Every process imported and built its clients: start together, with the
         # server's schedule.
         spec["start_at"] = start_at = time.time() + 1.0
@@ -337,7 +505,6 @@ def _row(
     cell: Cell, seconds: float, results: list[dict[str, Any]], restart_at: float | None
 ) -> dict[str, Any]:
     points = int(seconds / BUCKET) + 1
-    first_second = int(1.0 / BUCKET)
     series = [[0, 0, 0] for _ in range(points)]
     for result in results:
         for index, values in result["points"].items():
@@ -360,15 +527,12 @@ def _row(
         "limit": limit,
         "goodput": ok / seconds,
         "share_429": sum(point[2] for point in series) / max(1, sent),
-        # Past the first wave: requests in flight before any 429 (up to max_concurrency
-        # per client) meet the server's burst unpaced, as botocore's adaptive mode does.
-        "share_429_after_1s": sum(point[2] for point in series[first_second:])
-        / max(1, sum(point[0] for point in series[first_second:])),
         "failed": sum(r["failed"] for r in results),
         "errors": sorted({name for r in results for name in r.get("errors", {})}),
         "spread": spread,
         "restart_at": restart_at,
         "recovered_after": recovered,
+        "load": os.getloadavg()[0],
         "series": series,
     }
 
@@ -416,7 +580,7 @@ def main() -> int:
         serve(sys.argv[2])
         return 0
     if sys.argv[1:2] == ["--client"]:
-        client(sys.argv[2:])
+        client()
         return 0
     if "-h" in sys.argv or "--help" in sys.argv:
         print(__doc__)
@@ -427,6 +591,8 @@ def main() -> int:
     matrix = [
         cell for cell in cells() if (cell.key or not quick) and (not only or cell.name in only)
     ]
+    when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    loads = [os.getloadavg()[0]]
     baselines: dict[tuple[str, str], float] = {}
     for backend in ("httpx", "aiohttp"):
         for shape in ("gathered", "loops"):
@@ -434,52 +600,147 @@ def main() -> int:
             baselines[backend, shape] = run_cell(probe, 5.0, unlimited=True)["goodput"]
     rows = []
     for cell in matrix:
-        row = run_cell(cell, seconds)
-        unlimited = baselines.get((cell.backend, cell.shape), row["limit"])
-        row["vs_reachable"] = row["goodput"] / min(row["limit"], unlimited)
+        unlimited = baselines.get((cell.backend, cell.shape), float("inf"))
+        row = finish(cell, run_cell(cell, seconds), seconds, unlimited)
+        loads.append(row["load"])
         rows.append(row)
         print(_line(row), flush=True)
         if cell.key:
             _draw(row, cell.limit, seconds)
-    # Written before the web-app half too, so that a failure there keeps the matrix.
-    _write(seconds, baselines, matrix, rows)
+    whole = len(matrix) == len(cells())  # a subset (--quick, --only) keeps the last run's
+    if whole:  # written before the web-app half too, so that a failure there keeps the matrix
+        write(report(when, loads, seconds, baselines, matrix, rows))
     web = ratelimit_webapp.rows(seconds, only)  # the web-app cells, with figures of their own
     for row in web:
+        row["meets"] = {t["target"]: t["met"] for t in row["webapp"]["targets"]}
         rows.append(row)
         print(_line(row), flush=True)
-    _write(seconds, baselines, matrix, rows)
-    print(f"\n{seconds:.0f} s per cell, max_concurrency {CONCURRENCY}; unlimited req/s:")
-    print(", ".join(f"{b} {s} {v:.0f}" for (b, s), v in baselines.items()))
-    header = ("goodput/limit", "goodput/reachable", "429 share", "after 1 s", "failed", "spread")
-    print(f"| cell | {' | '.join(header)} | 5 s after Redis returns |")
-    print("|---|---|---|---|---|---|---|---|")
-    for row in rows:
-        print(_line(row))
+    loads.append(os.getloadavg()[0])
+    if whole:
+        write(report(when, loads, seconds, baselines, matrix, rows))
+    print("\n" + table(report(when, loads, seconds, baselines, matrix, rows)))
     for row in web:
         print("\n" + ratelimit_webapp.describe(row))
     return 0
 
 
-def _write(
+def report(
+    when: str,
+    loads: list[float],
     seconds: float,
     baselines: dict[tuple[str, str], float],
     matrix: list[Cell],
     rows: list[dict[str, Any]],
-) -> None:
-    if len(matrix) < len(cells()):
-        return  # a subset (--quick, --only) keeps the last whole run's file
+) -> dict[str, Any]:
+    """What ``write`` writes: the run's rows, and ``by_cell`` (a row without its time
+    series, by cell name) for the guides' ``{{ bench: ratelimit.json:by_cell.… }}``."""
+    return {
+        "when": when,
+        "load": {"min": min(loads), "max": max(loads)},  # 1-minute average, sampled per cell
+        "seconds_per_cell": seconds,
+        "max_concurrency": CONCURRENCY,
+        "unlimited": {f"{b}-{s}": v for (b, s), v in baselines.items()},
+        "targets": {
+            t.name: {
+                "field": t.field,
+                "op": t.op,
+                "threshold": t.threshold,
+                "goal": goal(t),
+                "cells": t.where,
+            }
+            for t in TARGETS
+        },
+        "cells": [asdict(cell) for cell in matrix],
+        "rows": rows,
+        "by_cell": {row["cell"]: {k: v for k, v in row.items() if k != "series"} for row in rows},
+    }
+
+
+def write(data: dict[str, Any]) -> None:
+    """``data`` (from ``report``) to ``RESULTS``, and its table to ``TABLE``."""
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(
-        json.dumps(
-            {
-                "seconds_per_cell": seconds,
-                "unlimited": {f"{b}-{s}": v for (b, s), v in baselines.items()},
-                "cells": [asdict(cell) for cell in matrix],
-                "rows": rows,
-            },
-            indent=1,
-        )
+    RESULTS.write_text(json.dumps(data, indent=1) + "\n")
+    TABLE.write_text(table(data))
+
+
+def _verdict(row: dict[str, Any], labels: dict[str, str]) -> str:
+    missed = [labels.get(name, name) for name, met in row["meets"].items() if not met]
+    return "met" if not missed else "**missed**: " + ", ".join(missed)
+
+
+def _web_words(name: str) -> str:
+    cell = next(c for c in ratelimit_webapp.cells() if c.name == name)
+    limit = f"{ratelimit_webapp.LIMIT:g}/s, web app, {cell.backend}"
+    if cell.concurrency != CONCURRENCY:
+        limit += f", `max_concurrency={cell.concurrency}`"
+    if cell.kind == "deadline":
+        return f"{limit}, `deadline={ratelimit_webapp.DEADLINE:g}`, bursts"
+    return (
+        f"{limit}, one `Retry-After: {ratelimit_webapp.LONG_WAIT}`, "
+        f"`max_retry_after={ratelimit_webapp.MAX_RETRY_AFTER:g}`"
     )
+
+
+def table(data: dict[str, Any]) -> str:
+    """The performance guide's rate-limit table (Markdown) of one run's ``data``."""
+    load = data["load"]
+    labels = {t.name: t.label for t in TARGETS}
+    unlimited = ", ".join(
+        f"{name.replace('-', ' ')} {rate:,.0f}/s" for name, rate in data["unlimited"].items()
+    )
+    goals = "; ".join(
+        f"{labels[name]} {t['goal']} {t['cells']}" for name, t in data["targets"].items()
+    )
+    lines = [
+        f"Run {data['when']}, {data['seconds_per_cell']:g} s per cell, "
+        f"`max_concurrency={data['max_concurrency']}`, load average (1 minute) "
+        f"{load['min']:.1f} to {load['max']:.1f}; the same clients with no limit in the same "
+        f"run: {unlimited}. Cells off the backend axis use the aiohttp backend. Targets: "
+        f"{goals}.",
+        "",
+        "| cell | goodput / reachable | answered 429 | after 1 s | failed | spread "
+        "| 5 s after Redis returns | verdict |",
+        "|---|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    by_name = {cell["name"]: Cell(**cell) for cell in data["cells"]}
+    web = []
+    for row in data["rows"]:
+        cell = by_name.get(row["cell"])
+        if cell is None:
+            web.append(row)
+            continue
+        spread = f"{row['spread']:.0%}" if cell.processes > 1 else ""
+        back = row["recovered_after"]
+        lines.append(
+            f"| {words(cell)} | {row['vs_reachable']:.2f} | {row['share_429']:.1%} "
+            f"| {row['share_429_after_1s']:.1%} | {row['failed']}{_why(row)} | {spread} "
+            f"| {'' if back is None else f'{back:.2f}'} | {_verdict(row, labels)} |"
+        )
+    if web:
+        lines += [
+            "",
+            "The web-app cells of `bench/ratelimit_webapp.py`, against their own targets:",
+            "",
+            "| cell | verdict |",
+            "|---|---|",
+        ]
+        for row in web:
+            missed = [
+                f"{t['target']} ({t['value']:g}, goal {_OPS[t['op']]} {t['threshold']:g})"
+                for t in row["webapp"]["targets"]
+                if not t["met"]
+            ]
+            verdict = "met" if not missed else "**missed**: " + "; ".join(missed)
+            lines.append(f"| {_web_words(row['cell'])} | {verdict} |")
+    notes = [data["note"]] if data.get("note") else []
+    notes += [
+        f"{words(by_name[row['cell']])}: {row['note'].rstrip('.')}."
+        for row in data["rows"]
+        if "note" in row
+    ]
+    if notes:
+        lines += ["", *(f"* {note}" for note in notes)]
+    return "\n".join(lines) + "\n"
 
 
 def _why(row: dict[str, Any]) -> str:
@@ -487,14 +748,12 @@ def _why(row: dict[str, Any]) -> str:
 
 
 def _line(row: dict[str, Any]) -> str:
-    recovered = row["recovered_after"]
-    back = "" if recovered is None else f"{recovered:.2f}"
-    after = row.get("share_429_after_1s")
-    later = "" if after is None else f"{after:.1%}"
+    """A row as the run's progress shows it."""
+    labels = {t.name: t.label for t in TARGETS}
     return (
-        f"| {row['cell']} | {row['goodput'] / row['limit']:.2f} | {row.get('vs_reachable', 0):.2f} "
-        f"| {row['share_429']:.1%} | {later} | {row['failed']}{_why(row)} | {row['spread']:.0%} "
-        f"| {back} |"
+        f"{row['cell']}: goodput / reachable {row['vs_reachable']:.2f}, answered 429 "
+        f"{row['share_429']:.1%}, failed {row['failed']}{_why(row)}, spread {row['spread']:.0%}"
+        f": {_verdict(row, labels)}"
     )
 
 
