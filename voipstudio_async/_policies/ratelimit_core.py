@@ -39,8 +39,12 @@ next 429). Events:
   second (a burst at the start of a run is not a rate); later ones set ``ceiling`` to
   the accepted rate over the whole buckets since ``max(busy, pause end, now -
   RATE_WINDOW)``, capped by the current rate, and restart CUBIC from
-  ``RATE_CUBIC_BETA`` times it. A cut bumps ``epoch``: reservations booked
-  before it are void and booked again.
+  ``RATE_CUBIC_BETA`` times it (``rate0``; CUBIC's ``K`` is the time from ``rate0``
+  back up to ``ceiling``). A ceiling above the last one may hold the server's refilled
+  burst, drained by a probe after a quiet spell, so CUBIC then climbs towards it from
+  ``RATE_CUBIC_BETA`` times the larger of the last ceiling and half the new one, and
+  the next 429 measures again. A cut bumps ``epoch``: reservations booked before it
+  are void and booked again.
 """
 
 from __future__ import annotations
@@ -111,7 +115,7 @@ def rate_at(st: State, at: float, cap: float) -> float | None:
             )
         else:
             ceiling = st.get("ceiling", rate0)
-            k = (ceiling * (1.0 - RATE_CUBIC_BETA) / RATE_CUBIC_SCALE) ** (1 / 3)
+            k = (max(0.0, ceiling - rate0) / RATE_CUBIC_SCALE) ** (1 / 3)
             probe = k + RATE_PROBE_AFTER
             if elapsed <= probe:
                 adaptive = ceiling + RATE_CUBIC_SCALE * (elapsed - k) ** 3
@@ -230,8 +234,15 @@ def throttle(st: State, now: float, sent_at: float, pause: float, cap: float) ->
         if current is not None:
             ceiling = min(ceiling, current)
         ceiling = max(RATE_MIN, ceiling)
+        restart = ceiling
+        last = st.get("ceiling", 0.0) if st.get("slow", 0.0) == 0 else 0.0
+        if 0 < last < ceiling:
+            # More than the last ceiling may be the server's refilled burst drained by a
+            # probe (one second's worth at most doubles what a second measures): climb
+            # back from no higher than half of it, and let the next 429 measure again.
+            restart = max(last, ceiling / 2)
         st["ceiling"] = ceiling
-        st["rate0"] = ceiling * RATE_CUBIC_BETA
+        st["rate0"] = restart * RATE_CUBIC_BETA
         st["slow"] = 0.0
     st["throttled_at"] = now
     st["grows"] = st["tat"] = st["last"] = paused
@@ -267,7 +278,7 @@ local function rate_at(at, cap)
       adaptive = rate0 * 2 ^ math.min(doublings, {RATE_SLOW_START_MAX_DOUBLINGS})
     else
       local ceiling = st['ceiling'] or rate0
-      local k = (ceiling * (1 - {RATE_CUBIC_BETA}) / {RATE_CUBIC_SCALE}) ^ (1 / 3)
+      local k = (math.max(0, ceiling - rate0) / {RATE_CUBIC_SCALE}) ^ (1 / 3)
       local probe = k + {RATE_PROBE_AFTER}
       if elapsed <= probe then
         adaptive = ceiling + {RATE_CUBIC_SCALE} * (elapsed - k) ^ 3
@@ -365,8 +376,12 @@ local function throttle(sent_at, pause, cap)
     local ceiling = count / span
     if current ~= nil then ceiling = math.min(ceiling, current) end
     ceiling = math.max({RATE_MIN}, ceiling)
+    local restart = ceiling
+    local last = 0
+    if get('slow') == 0 then last = get('ceiling') end
+    if last > 0 and last < ceiling then restart = math.max(last, ceiling / 2) end
     put('ceiling', ceiling)
-    put('rate0', ceiling * {RATE_CUBIC_BETA})
+    put('rate0', restart * {RATE_CUBIC_BETA})
     put('slow', 0)
   end
   put('throttled_at', now)
