@@ -375,10 +375,8 @@ TIMES = "\N{MULTIPLICATION SIGN}"
 
 def test_the_performance_prose_quotes_the_bench_results(site: Path) -> None:
     source = (ROOT / "docs" / "guides" / "performance.md").read_text(encoding="utf-8")
-    # The rate-limit section quotes bench.ratelimit's own run (bench/results/ratelimit.json).
-    rate_limits = source.index("## Rate limits")
-    prose = source[:rate_limits] + source[source.index("\n## ", rate_limits + 1) :]
-    prose = re.sub(r"```.*?```", "", prose, flags=re.S)
+    assert "## Rate limits" in source  # checked with the rest of the page
+    prose = re.sub(r"```.*?```", "", source, flags=re.S)
     typed = re.findall(rf"\d[\d.,]*\s?(?:{TIMES}|%)", re.sub(r"\{\{ bench:.*?\}\}", "", prose))
     assert typed == []  # a ratio or a share written by hand could disagree with the table
     results = json.loads((ROOT / "bench" / "results" / "latest.json").read_text())
@@ -387,6 +385,53 @@ def test_the_performance_prose_quotes_the_bench_results(site: Path) -> None:
     page = _text((site / "guides" / "performance.html").read_text(encoding="utf-8"))
     assert len(set(quoted)) >= 10
     assert [name for name in quoted if f"{values[name]:.2f}{TIMES}" not in page] == []
+
+
+def _table_rows(page: str, header: str) -> dict[str, list[str]]:
+    """The rendered table whose first row starts with ``header``: its cells' text by
+    the first cell's."""
+    for table in re.findall(r"<table>.*?</table>", page, flags=re.S):
+        rows = [
+            [_text(cell).strip() for cell in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.S)]
+            for row in re.findall(r"<tr>(.*?)</tr>", table, flags=re.S)
+        ]
+        if rows and rows[0][0] == header:
+            return {row[0]: row[1:] for row in rows[1:]}
+    raise AssertionError(f"no table headed {header!r}")
+
+
+def _ratelimit_run() -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((ROOT / "bench" / "results" / "ratelimit.json").read_text())
+    return data
+
+
+def test_the_rate_limit_table_is_the_benchs_last_run(site: Path) -> None:
+    from bench import ratelimit
+
+    run = _ratelimit_run()
+    # The included file is what the bench writes from its results, not edited by hand.
+    written = (ROOT / "bench" / "results" / "ratelimit.md").read_text(encoding="utf-8")
+    assert written == ratelimit.table(run)
+    page = (site / "guides" / "performance.html").read_text(encoding="utf-8")
+    shown = _table_rows(page, "cell")
+    labels = {target.name: target.label for target in ratelimit.TARGETS}
+    for cell in ratelimit.cells():
+        row = run["by_cell"][cell.name]
+        assert set(row["meets"]) == {t.name for t in ratelimit.TARGETS if t.applies(cell)}
+        missed = [labels[name] for name, met in row["meets"].items() if not met]
+        back = row["recovered_after"]
+        assert shown[ratelimit.words(cell)] == [
+            f"{row['vs_reachable']:.2f}",
+            f"{row['share_429']:.1%}",
+            f"{row['share_429_after_1s']:.1%}",
+            str(row["failed"]) + (f" ({', '.join(row['errors'])})" if row.get("errors") else ""),
+            f"{row['spread']:.0%}" if cell.processes > 1 else "",
+            "" if back is None else f"{back:.2f}",
+            "missed: " + ", ".join(missed) if missed else "met",
+        ], cell.name
+        if cell.key:  # the bench draws a picture of each key cell
+            assert f'src="img/ratelimit-{cell.name}.png"' in page
+    assert f"Run {run['when']}" in _text(page)
 
 
 # README's Performance table is plain markdown (no build hook reaches it): each of its
@@ -443,6 +488,48 @@ def test_the_readme_performance_table_is_the_last_bench_run() -> None:
     assert {name: shown for name, shown in figures.items() if shown not in cells} == {}
     when = json.loads((ROOT / "bench" / "results" / "latest.json").read_text())["when"]
     assert when[:10] in section  # the run's date, as the table says it
+
+
+def _readme_ratelimit_rows(run: dict[str, Any]) -> list[str]:
+    """README's two rate-limit rows as ``run`` (bench/results/ratelimit.json) makes them."""
+    cell, goals = run["by_cell"], {name: t["goal"] for name, t in run["targets"].items()}
+
+    def pair(a: str, b: str, key: str, spec: str) -> str:
+        return f"{format(cell[a][key], spec)} / {format(cell[b][key], spec)}"
+
+    def reachable(a: str, b: str) -> str:
+        rates = {f"{cell[n]['goodput'] / cell[n]['vs_reachable']:,.0f}" for n in (a, b)}
+        return " / ".join(sorted(rates))
+
+    def missed(a: str, b: str) -> str:
+        return "" if all(all(cell[n]["meets"].values()) for n in (a, b)) else " (missed)"
+
+    one = ("200-aiohttp-gathered", "200-aiohttp-loops")
+    redis = ("200-x4-redis-gathered", "200-x4-redis-loops")
+    return [
+        "| fake limited to 200 requests/s with `Retry-After` (`python -m bench.ratelimit`, "
+        f"{run['when'][:10]}, aiohttp backend): goodput, gathered calls / worker loops "
+        f"(answered 429: {pair(*one, 'share_429', '.1%')}) | {pair(*one, 'goodput', ',.0f')} "
+        f"| reachable, {reachable(*one)} | {pair(*one, 'vs_reachable', '.2f')} "
+        f"| {goals['goodput']}, {goals['answered-429']} answered 429{missed(*one)} |",
+        "| the same, 4 processes sharing one Redis, gathered / loops (answered 429: "
+        f"{pair(*redis, 'share_429', '.1%')}; per-process spread {pair(*redis, 'spread', '.0%')}"
+        f"; failed calls {pair(*redis, 'failed', 'd')}) | {pair(*redis, 'goodput', ',.0f')} "
+        f"| reachable, {reachable(*redis)} | {pair(*redis, 'vs_reachable', '.2f')} "
+        f"| {goals['goodput']}, {goals['answered-429']}, spread {goals['spread']}"
+        f"{missed(*redis)} |",
+    ]
+
+
+def test_the_readme_rate_limit_rows_are_the_last_ratelimit_run() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8").splitlines()
+    run = _ratelimit_run()
+    wrong = [row for row in _readme_ratelimit_rows(run) if row not in readme]
+    assert wrong == [], (
+        "README.md's Performance table: write these rate-limit rows (from "
+        f"bench/results/ratelimit.json, run {run['when']}) in place of the old ones:\n"
+        + "\n".join(wrong)
+    )
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,135 @@
+"""``bench.ratelimit``'s verdicts: which of issue 21's targets each cell is held to, where
+each target's line falls, and the figures a row's verdict is computed from (no cell is
+run: rows are built by hand, as ``_row`` makes them)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import pytest
+
+from bench import ratelimit
+from bench.ratelimit import BUCKET, Cell
+
+CELLS = {cell.name: cell for cell in ratelimit.cells()}
+BASE = {"goodput", "answered-429", "failed"}
+
+
+def _row(**figures: Any) -> dict[str, Any]:
+    row = {
+        "vs_reachable": 1.0,
+        "share_429": 0.0,
+        "failed": 0,
+        "spread": 0.0,
+        "recovered_after": 1.0,
+    }
+    return row | figures
+
+
+@pytest.mark.parametrize(
+    ("name", "targets"),
+    [
+        ("200-httpx-gathered", BASE),
+        ("50-aiohttp-loops", BASE),
+        ("200-x4-clients-gathered", BASE),  # one process: no per-process spread
+        ("200-x4-own-loops", BASE | {"spread"}),
+        ("50-x4-redis-gathered", BASE | {"spread"}),
+        ("changing-gathered", BASE - {"goodput"} | {"goodput-changing"}),
+        ("changing-x4-redis", BASE - {"goodput"} | {"goodput-changing", "spread"}),
+        ("200-x4-redis-restart", BASE | {"spread", "redis-return"}),
+        ("200-x4-redis-unreachable", BASE | {"spread"}),
+        ("100-web-bursts", BASE),
+    ],
+)
+def test_each_cell_is_held_to_the_targets_of_its_kind(name: str, targets: set[str]) -> None:
+    assert set(ratelimit.meets(CELLS[name], _row())) == targets
+
+
+@pytest.mark.parametrize(
+    ("name", "figures", "target", "met"),
+    [
+        ("200-httpx-gathered", {"vs_reachable": 0.9}, "goodput", True),
+        ("200-httpx-gathered", {"vs_reachable": 0.89}, "goodput", False),
+        ("changing-loops", {"vs_reachable": 0.85}, "goodput-changing", True),
+        ("changing-loops", {"vs_reachable": 0.84}, "goodput-changing", False),
+        ("200-httpx-gathered", {"share_429": 0.03}, "answered-429", True),
+        ("200-httpx-gathered", {"share_429": 0.031}, "answered-429", False),
+        ("200-httpx-gathered", {"failed": 1}, "failed", False),
+        ("200-x4-own-gathered", {"spread": 0.25}, "spread", True),
+        ("200-x4-own-gathered", {"spread": 0.26}, "spread", False),
+        ("200-x4-redis-restart", {"recovered_after": 0.9}, "redis-return", True),
+        ("200-x4-redis-restart", {"recovered_after": 0.89}, "redis-return", False),
+        # Redis never came back within the cell: nothing measured is not a pass.
+        ("200-x4-redis-restart", {"recovered_after": None}, "redis-return", False),
+    ],
+)
+def test_a_target_is_met_up_to_its_line(
+    name: str, figures: dict[str, Any], target: str, met: bool
+) -> None:
+    verdict = ratelimit.meets(CELLS[name], _row(**figures))
+    assert verdict[target] is met
+    assert all(ok for other, ok in verdict.items() if other != target)
+
+
+def _series(*points: tuple[int, int, int]) -> list[list[int]]:
+    return [list(point) for point in points]
+
+
+def test_finish_measures_against_the_reachable_rate_and_past_the_first_second() -> None:
+    cell = Cell("c", "200")
+    # First second (two points): 100 sent, 50 answered 429; then 400 sent, 4 answered 429.
+    series = _series((60, 20, 40), (40, 30, 10), (200, 198, 2), (200, 198, 2))
+    row = {"goodput": 180.0, "share_429": 54 / 500, "failed": 0, "spread": 0.0}
+    row |= {"recovered_after": None, "series": series}
+    done = ratelimit.finish(cell, row, 2.0, unlimited=150.0)
+    assert int(1.0 / BUCKET) == 2
+    assert done["share_429_after_1s"] == pytest.approx(4 / 400)
+    # The client reached only 150/s with no limit: that, not the limit, is reachable.
+    assert done["vs_reachable"] == pytest.approx(180 / 150)
+    assert done["meets"] == {"goodput": True, "answered-429": False, "failed": True}
+    unbound = ratelimit.finish(cell, dict(row), 2.0, unlimited=float("inf"))
+    assert unbound["vs_reachable"] == pytest.approx(180 / 200)
+
+
+@pytest.mark.parametrize(
+    ("seconds", "busy"),
+    [
+        (15.0, [(2.0, 6.0), (8.0, 12.0), (14.0, 15.0)]),
+        (12.0, [(2.0, 6.0), (8.0, 12.0)]),
+        (8.0, [(2.0, 6.0)]),
+        (2.0, []),
+    ],
+)
+def test_the_bursts_cell_is_measured_against_what_the_server_admits_while_busy(
+    seconds: float, busy: list[tuple[float, float]]
+) -> None:
+    cell = CELLS["100-web-bursts"]
+    assert ratelimit._busy_windows(seconds) == busy
+    # The limit while busy, plus the one-second bucket each quiet spell refills.
+    admitted = sum(100 * (end - start) + 100 for start, end in busy)
+    assert ratelimit.reachable(cell, seconds, float("inf")) == pytest.approx(admitted / seconds)
+    # Other shapes: the limit (or the client's own rate), busy or not.
+    assert ratelimit.reachable(replace(cell, shape="loops"), seconds, 80.0) == 80.0
+
+
+@pytest.mark.parametrize(
+    ("name", "words"),
+    [
+        ("200-httpx-gathered", "200/s, httpx, gathered"),
+        ("50-x4-redis-loops", "50/s, 4 processes, one Redis, worker loops"),
+        ("200-x4-clients-gathered", "200/s, 4 clients in one process, gathered"),
+        ("changing-x4-redis", "200 → 50 → 200/s, 4 processes, one Redis, worker loops"),
+        (
+            "200-x4-redis-restart",
+            "200/s, 4 processes, one Redis, Redis killed and restarted, worker loops",
+        ),
+    ],
+)
+def test_a_cell_is_named_in_words(name: str, words: str) -> None:
+    assert ratelimit.words(CELLS[name]) == words
+
+
+def test_every_cell_has_its_own_words() -> None:
+    named = [ratelimit.words(cell) for cell in ratelimit.cells()]
+    assert len(set(named)) == len(named)
