@@ -521,6 +521,17 @@ def _readme_ratelimit_rows(run: dict[str, Any]) -> list[str]:
     ]
 
 
+def test_a_rate_limit_cell_figure_is_quoted_by_its_name() -> None:
+    from bench import ratelimit
+
+    hook, run = _bench_hook(), _ratelimit_run()
+    for cell in ratelimit.cells():
+        quoted = hook.on_page_markdown(
+            f"{{{{ bench: ratelimit.json:by_cell.{cell.name}.vs_reachable .2f }}}}"
+        )
+        assert quoted == f"{run['by_cell'][cell.name]['vs_reachable']:.2f}"
+
+
 def test_the_readme_rate_limit_rows_are_the_last_ratelimit_run() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8").splitlines()
     run = _ratelimit_run()
@@ -538,6 +549,7 @@ def test_the_readme_rate_limit_rows_are_the_last_ratelimit_run() -> None:
         ("{{ bench: results.nothing.here }}", KeyError),
         ('{{ bench: target "no such target" .2f }}', KeyError),
         ("{{ bench: s3.json:results.nothing }}", KeyError),
+        ("{{ bench: ratelimit.json:by_cell.no-such-cell.share_429 .1% }}", KeyError),
         ("{{ bench: no-such-run.json:results }}", FileNotFoundError),
     ],
 )
