@@ -4,7 +4,11 @@ run: rows are built by hand, as ``_row`` makes them)."""
 
 from __future__ import annotations
 
+import json
+import re
+import sys
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,6 +16,7 @@ import pytest
 from bench import ratelimit
 from bench.ratelimit import BUCKET, Cell
 
+ROOT = Path(__file__).resolve().parents[1]
 CELLS = {cell.name: cell for cell in ratelimit.cells()}
 BASE = {"goodput", "answered-429", "failed"}
 
@@ -133,3 +138,51 @@ def test_a_cell_is_named_in_words(name: str, words: str) -> None:
 def test_every_cell_has_its_own_words() -> None:
     named = [ratelimit.words(cell) for cell in ratelimit.cells()]
     assert len(set(named)) == len(named)
+
+
+def _fake_run_cell(cell: Cell, seconds: float, unlimited: bool = False) -> dict[str, Any]:
+    """A cell's row as ``run_cell`` returns it, from two processes' made-up results."""
+    points = {str(i): [20, 19, 1] for i in range(int(seconds / BUCKET))}
+    results = [{"ok": 19 * len(points), "failed": 0, "errors": {}, "points": points}] * 2
+    restart_at = seconds * 0.45 if cell.fault == "redis-restart" else None
+    return ratelimit._row(cell, seconds, results, restart_at)
+
+
+@pytest.fixture
+def offline_bench(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """``bench.ratelimit.main`` with no server, client or picture: results to tmp_path."""
+    web = json.loads((ROOT / "bench" / "results" / "ratelimit-webapp.json").read_text())
+    monkeypatch.setattr(ratelimit, "run_cell", _fake_run_cell)
+    monkeypatch.setattr(ratelimit, "_draw", lambda *args: None)
+    monkeypatch.setattr(
+        ratelimit.ratelimit_webapp,
+        "rows",
+        lambda seconds, only: [] if only else [dict(row) for row in web["cells"].values()],
+    )
+    monkeypatch.setattr(ratelimit, "RESULTS", tmp_path / "ratelimit.json")
+    monkeypatch.setattr(ratelimit, "TABLE", tmp_path / "ratelimit.md")
+    return tmp_path
+
+
+@pytest.mark.parametrize("argv", [["--quick"], ["--only", "200-httpx-gathered"]])
+def test_a_subset_writes_no_results(
+    offline_bench: Path, argv: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sys, "argv", ["bench.ratelimit", *argv])
+    assert ratelimit.main() == 0
+    assert list(offline_bench.iterdir()) == []
+
+
+def test_a_whole_run_writes_its_rows_verdicts_and_table(
+    offline_bench: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sys, "argv", ["bench.ratelimit"])
+    assert ratelimit.main() == 0
+    run = json.loads((offline_bench / "ratelimit.json").read_text())
+    web = [cell.name for cell in ratelimit.ratelimit_webapp.cells()]
+    assert list(run["by_cell"]) == [cell.name for cell in ratelimit.cells()] + web
+    assert all("series" not in row and "meets" in row for row in run["by_cell"].values())
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d UTC", run["when"])
+    assert 0 <= run["load"]["min"] <= run["load"]["max"]
+    assert set(run["targets"]) == {target.name for target in ratelimit.TARGETS}
+    assert (offline_bench / "ratelimit.md").read_text() == ratelimit.table(run)
