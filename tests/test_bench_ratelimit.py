@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from bench import ratelimit
+from bench import ratelimit, ratelimit_webapp
 from bench.ratelimit import BUCKET, Cell
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -85,7 +85,7 @@ def test_finish_measures_against_the_reachable_rate_and_past_the_first_second() 
     cell = Cell("c", "200")
     # First second (two points): 100 sent, 50 answered 429; then 400 sent, 4 answered 429.
     series = _series((60, 20, 40), (40, 30, 10), (200, 198, 2), (200, 198, 2))
-    row = {"goodput": 180.0, "share_429": 54 / 500, "failed": 0, "spread": 0.0}
+    row: dict[str, Any] = {"goodput": 180.0, "share_429": 54 / 500, "failed": 0, "spread": 0.0}
     row |= {"recovered_after": None, "series": series}
     done = ratelimit.finish(cell, row, 2.0, unlimited=150.0)
     assert int(1.0 / BUCKET) == 2
@@ -155,7 +155,7 @@ def offline_bench(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     monkeypatch.setattr(ratelimit, "run_cell", _fake_run_cell)
     monkeypatch.setattr(ratelimit, "_draw", lambda *args: None)
     monkeypatch.setattr(
-        ratelimit.ratelimit_webapp,
+        ratelimit_webapp,
         "rows",
         lambda seconds, only: [] if only else [dict(row) for row in web["cells"].values()],
     )
@@ -179,7 +179,7 @@ def test_a_whole_run_writes_its_rows_verdicts_and_table(
     monkeypatch.setattr(sys, "argv", ["bench.ratelimit"])
     assert ratelimit.main() == 0
     run = json.loads((offline_bench / "ratelimit.json").read_text())
-    web = [cell.name for cell in ratelimit.ratelimit_webapp.cells()]
+    web = [cell.name for cell in ratelimit_webapp.cells()]
     assert list(run["by_cell"]) == [cell.name for cell in ratelimit.cells()] + web
     assert all("series" not in row and "meets" in row for row in run["by_cell"].values())
     assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d UTC", run["when"])
