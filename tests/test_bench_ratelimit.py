@@ -185,4 +185,10 @@ def test_a_whole_run_writes_its_rows_verdicts_and_table(
     assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d UTC", run["when"])
     assert 0 <= run["load"]["min"] <= run["load"]["max"]
     assert set(run["targets"]) == {target.name for target in ratelimit.TARGETS}
-    assert (offline_bench / "ratelimit.md").read_text() == ratelimit.table(run)
+    table = (offline_bench / "ratelimit.md").read_text()
+    assert table == ratelimit.table(run)
+    for name in web:  # against the web-app cells' own targets, each missed one named
+        missed = [t["target"] for t in run["by_cell"][name]["webapp"]["targets"] if not t["met"]]
+        line = next(line for line in table.splitlines() if ratelimit._web_words(name) in line)
+        assert ("**missed**" in line) is bool(missed)
+        assert all(target in line for target in missed)
