@@ -253,8 +253,9 @@ def reachable(cell: Cell, seconds: float, unlimited: float) -> float:
 
 
 def finish(cell: Cell, row: dict[str, Any], seconds: float, unlimited: float) -> dict[str, Any]:
-    """``row`` (from ``_row``) with the figures that need the run's baseline, the share
-    answered 429 past the first second and ``meets``: a pure function of the row."""
+    """``row`` (from ``_row``, updated in place) with goodput / reachable, the share
+    answered 429 past the first second and ``meets``, each computed from the row's own
+    figures and series (and ``unlimited``, the run's baseline for the cell's client)."""
     series = row["series"]
     later = series[int(1.0 / BUCKET) :]
     row["vs_reachable"] = row["goodput"] / reachable(cell, seconds, unlimited)
