@@ -95,6 +95,9 @@ def test_finish_measures_against_the_reachable_rate_and_past_the_first_second() 
     assert done["meets"] == {"goodput": True, "answered-429": False, "failed": True}
     unbound = ratelimit.finish(cell, dict(row), 2.0, unlimited=float("inf"))
     assert unbound["vs_reachable"] == pytest.approx(180 / 200)
+    # Processes that started late: the first second is the first second of requests.
+    late = dict(row, series=_series((0, 0, 0), (0, 0, 0), *series))
+    assert ratelimit.finish(cell, late, 3.0, 150.0)["share_429_after_1s"] == pytest.approx(4 / 400)
 
 
 @pytest.mark.parametrize(
