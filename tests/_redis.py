@@ -3,11 +3,15 @@ a Redis Cluster of three masters (``redis-cli --cluster create``)."""
 
 from __future__ import annotations
 
+import contextlib
+import os
 import random
 import shutil
+import signal
 import socket
 import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -86,6 +90,17 @@ class RedisServer:
     @property
     def running(self) -> bool:
         return self._proc is not None
+
+    @contextlib.contextmanager
+    def hung(self) -> Iterator[None]:
+        """The server suspended (SIGSTOP), its port still open: commands get no answer, as
+        from a host behind a network partition, until the block ends."""
+        assert self._proc is not None
+        os.kill(self._proc.pid, signal.SIGSTOP)
+        try:
+            yield
+        finally:
+            os.kill(self._proc.pid, signal.SIGCONT)
 
     def stop(self) -> None:
         if self._proc is not None:

@@ -1,5 +1,5 @@
 """The Redis-shared limiter against a real ``redis-server`` on a free loopback port, and
-against a real Redis Cluster of three masters."""
+against a real Redis Cluster of three masters (started once for the module)."""
 
 from __future__ import annotations
 
@@ -11,13 +11,14 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import redis.asyncio
 from _redis import RedisCluster, RedisServer
 
 from voipstudio_async import ClientClosedError, RateLimit, VoipStudio
-from voipstudio_async._constants import REDIS_RETRY_AFTER, REDIS_STATE_TTL
+from voipstudio_async._constants import REDIS_RETRY_AFTER, REDIS_STATE_TTL, REDIS_TIMEOUT
 from voipstudio_async._policies.ratelimit_core import FIELDS, LUA
 from voipstudio_async._policies.ratelimit_redis import RedisLimiter
 from voipstudio_async.testing import FakeVoipStudio, serve_in_thread
@@ -32,13 +33,69 @@ def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
         server.stop()
 
 
-@pytest.fixture
-def redis_cluster(tmp_path: Path) -> Iterator[RedisCluster]:
-    cluster = RedisCluster(tmp_path)
+@pytest.fixture(scope="module")
+def _cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisCluster]:
+    cluster = RedisCluster(tmp_path_factory.mktemp("cluster"))  # 2-5 s: once a module
     try:
         yield cluster
     finally:
         cluster.stop()
+
+
+@pytest.fixture
+def redis_cluster(_cluster: RedisCluster) -> Iterator[RedisCluster]:
+    """The module's cluster, empty, every master up (a test may have stopped one)."""
+    _cluster.flush()
+    try:
+        yield _cluster
+    finally:
+        stopped = [node for node in _cluster.nodes if not node.running]
+        for node in stopped:
+            node.start()
+        if stopped:
+            _cluster.wait_ok()
+
+
+class Store:
+    """Where the shared limit lives: one redis-server, or a Redis Cluster (redis-py's
+    cluster client) of which the master serving the account's slot is the one lost."""
+
+    def __init__(self, target: RedisServer | RedisCluster) -> None:
+        self.target = target
+        self.cluster = isinstance(target, RedisCluster)
+        self._lost: RedisServer | None = None
+
+    def limit(self, **options: Any) -> RateLimit:
+        return RateLimit(redis_url=self.target.url, redis_cluster=self.cluster, **options)
+
+    def client(self) -> Any:
+        if isinstance(self.target, RedisCluster):
+            return redis.asyncio.RedisCluster.from_url(self.target.url)
+        return redis.asyncio.Redis.from_url(self.target.url)
+
+    def node(self, key: str) -> RedisServer:
+        """The server holding ``key``."""
+        if isinstance(self.target, RedisCluster):
+            return self.target.owner(key)
+        return self.target
+
+    def lose(self, key: str) -> None:
+        """Stop the server holding ``key``."""
+        self._lost = self.node(key)
+        self._lost.stop()
+
+    def restore(self) -> None:
+        """Start it again, empty, as a restarted Redis without persistence (a cluster
+        node keeps its slots: its ``nodes.conf`` survives)."""
+        assert self._lost is not None
+        self._lost.start()
+        if isinstance(self.target, RedisCluster):
+            self.target.wait_ok()  # 2 s: the node meets the others again
+
+
+@pytest.fixture(params=["server", "cluster"])
+def store(request: pytest.FixtureRequest) -> Store:
+    return Store(request.getfixturevalue(f"redis_{request.param}"))
 
 
 class Sleeps:
@@ -156,11 +213,11 @@ def test_four_processes_find_one_server_limit_through_redis(redis_server: RedisS
 
 
 async def test_each_loss_of_redis_warns_once_and_each_return_is_logged(
-    redis_server: RedisServer, caplog: pytest.LogCaptureFixture
+    store: Store, caplog: pytest.LogCaptureFixture
 ) -> None:
     fake = FakeVoipStudio(seed=7, cdrs=5, monitors=1, voicemessages=1, chats=1, msdrs=1)
     creds = fake.credentials
-    limit = RateLimit(redis_url=redis_server.url)
+    limit = store.limit()
     caplog.set_level(logging.INFO, logger="voipstudio_async")
     async with VoipStudio(
         creds.user_id,
@@ -179,11 +236,12 @@ async def test_each_loss_of_redis_warns_once_and_each_return_is_logged(
         for _outage in range(2):
             await calls()
             assert limiter.shared
-            redis_server.stop()
+            store.lose(limiter.key)
+            lost_at = time.monotonic()
             await calls()
             assert not limiter.shared
-            redis_server.start()  # empty, as a restarted Redis without persistence
-            await asyncio.sleep(REDIS_RETRY_AFTER + 0.1)
+            store.restore()
+            await asyncio.sleep(max(0.0, lost_at + REDIS_RETRY_AFTER + 0.1 - time.monotonic()))
             await calls()
             assert limiter.shared
     records = [
@@ -193,7 +251,7 @@ async def test_each_loss_of_redis_warns_once_and_each_return_is_logged(
     back = [m for level, m in records if level == "INFO" and "reachable again" in m]
     assert len(lost) == 2 and all("unreachable" in m for m in lost)
     assert len(back) == 2
-    assert not any(str(redis_server.port) in m for _, m in records)
+    assert not any(str(store.node(limiter.key).port) in m for _, m in records)
 
 
 async def test_a_thousand_gathered_decisions_queue_for_connections(
@@ -415,72 +473,121 @@ print("redis.asyncio" in sys.modules)
         )
 
 
+async def _state(client: Any, key: str) -> dict[str, float]:
+    return {k.decode(): float(v) for k, v in (await client.hgetall(key)).items()}
+
+
+def _ring(state: dict[str, float]) -> float:
+    return sum(v for k, v in state.items() if k.startswith("n"))
+
+
 async def test_after_a_loss_redis_gets_the_last_second_of_successes_not_the_outage(
-    redis_server: RedisServer,
+    store: Store,
 ) -> None:
     # All of an outage's successes were sent with the first decision after the return,
     # in one 100 ms bucket (a burst read as a rate); none at all (the next fix) left a
     # restarted Redis's first cut measuring only the answers since its return.
-    limiter = RedisLimiter(RateLimit(redis_url=redis_server.url), "acct:back", sleep=Sleeps())
-    client = redis.asyncio.Redis.from_url(redis_server.url)
+    limiter = RedisLimiter(store.limit(), "acct:back", sleep=Sleeps())
+    client = store.client()
     try:
         await limiter.acquire()
-        redis_server.stop()
+        store.lose(limiter.key)
         lost_at = time.monotonic()
         await limiter.acquire()  # lost: the local limiter paces
         assert not limiter.shared
         for _ in range(500):
             limiter.on_success()  # answers early in the outage
-        redis_server.start()  # empty, as a restarted Redis without persistence
-        await asyncio.sleep(max(0.0, lost_at + 0.6 - time.monotonic()))
+        early = time.monotonic()
+        store.restore()
+        await asyncio.sleep(
+            max(0.0, lost_at + 0.6 - time.monotonic(), early + 1.1 - time.monotonic())
+        )
         for _ in range(300):
             limiter.on_success()  # answers in the second before Redis is tried again
         await asyncio.sleep(max(0.0, lost_at + REDIS_RETRY_AFTER + 0.15 - time.monotonic()))
         await limiter.acquire()
         assert limiter.shared
-        state = {k.decode(): float(v) for k, v in (await client.hgetall(limiter.key)).items()}
-        assert sum(v for k, v in state.items() if k.startswith("n")) == 300
+        assert _ring(await _state(client, limiter.key)) == 300
     finally:
         await client.aclose()
         await limiter.aclose()
 
 
-@pytest.mark.parametrize("second", [40, 150])
+@pytest.mark.parametrize(
+    ("store", "second"),
+    [("server", 40), ("server", 150), ("cluster", 150)],  # a cluster restart takes 2 s
+    indirect=["store"],
+)
 async def test_a_process_back_after_a_restarted_redis_cut_adds_its_rate(
-    redis_server: RedisServer, second: int
+    store: Store, second: int
 ) -> None:
     # Processes come back to a restarted Redis up to REDIS_RETRY_AFTER apart. The first
     # one back met the first 429 and cut the empty state to its own last second; the
     # others' last seconds went to the ring, so the next cut over the short span since
     # then measured only part of the traffic: 4 processes at ~35/s of 200 for 2.5 s.
-    first, later = (
-        RedisLimiter(RateLimit(redis_url=redis_server.url), "acct:join", sleep=Sleeps())
-        for _ in range(2)
-    )
-    client = redis.asyncio.Redis.from_url(redis_server.url)
+    first, later = (RedisLimiter(store.limit(), "acct:join", sleep=Sleeps()) for _ in range(2))
+    client = store.client()
     rate = client.register_script(LUA)
     try:
         for limiter in (first, later):
             await limiter.acquire()
-        redis_server.stop()
+        store.lose(first.key)
         lost_at = time.monotonic()
         for limiter in (first, later):
             await limiter.acquire()  # lost: the local limiters pace
             assert not limiter.shared
-        await asyncio.sleep(0.4)
+        store.restore()
+        await asyncio.sleep(max(0.0, lost_at + 0.4 - time.monotonic()))
         for _ in range(50):
             first.on_success()
         for _ in range(second):
             later.on_success()
-        redis_server.start()  # empty, as a restarted Redis without persistence
         await asyncio.sleep(max(0.0, lost_at + REDIS_RETRY_AFTER + 0.1 - time.monotonic()))
-        await first.acquire()  # back first: the empty state is unlimited
+        await first.acquire()  # back first: the empty state is unlimited, its 50 in the ring
+        state = await _state(client, first.key)
+        assert state.get("rate0", 0) == 0 and _ring(state) == 50
         await first.report_throttle(first.now(), 2.0)  # the first cut: its 50/s
+        cut = await _state(client, first.key)
+        assert cut["slow"] == 1 and cut["rate0"] == pytest.approx(50) and cut["epoch"] == 1
         await later.acquire()  # back during the 2 s pause: its rate joins
         assert later.shared
+        joined = await _state(client, first.key)
+        # ratelimit_core.join after a cut made without it: the rate rises by its last
+        # second (slow start: rate0, the 2 s pause being before any doubling), the
+        # measurement span restarts (busy), and its successes stay out of the ring.
+        assert joined["busy"] > cut["throttled_at"] and _ring(joined) == 50
+        assert joined["rate0"] == pytest.approx(50 + second) and joined["epoch"] == 1
         got = float(await rate(keys=[first.key], args=["-1", "rate", str(REDIS_STATE_TTL), "0"]))
         assert got == pytest.approx(50 + second)
     finally:
         await client.aclose()
         for limiter in (first, later):
             await limiter.aclose()
+
+
+async def test_a_hung_store_is_given_up_after_one_timeout(
+    store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    # redis-py's cluster client retries a command 10 times by default, with backoff and a
+    # topology refresh each: a hung master (a host behind a partition) held every
+    # decision, so every call of the account, 27 s, against one REDIS_TIMEOUT (2 s) on a
+    # single server; a stopped master held each of them 2-3 s, against none.
+    limiter = RedisLimiter(store.limit(), "acct:hung", sleep=Sleeps())
+    caplog.set_level(logging.INFO, logger="voipstudio_async")
+    try:
+        await limiter.acquire()
+        with store.node(limiter.key).hung():
+            started = time.monotonic()
+            await limiter.acquire()  # lost after one timeout: the local limiter paces
+            took = time.monotonic() - started
+            assert not limiter.shared
+        assert REDIS_TIMEOUT <= took < 2 * REDIS_TIMEOUT
+        await asyncio.sleep(REDIS_RETRY_AFTER)
+        await limiter.acquire()
+        assert limiter.shared
+        await limiter.report_throttle(limiter.now(), 0.5)  # the replies are this call's
+        assert limiter.throttles == 1
+    finally:
+        await limiter.aclose()
+    levels = [r.levelname for r in caplog.records if r.name == "voipstudio_async"]
+    assert levels == ["WARNING", "INFO"]
