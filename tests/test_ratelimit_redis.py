@@ -581,7 +581,7 @@ async def test_a_hung_store_is_given_up_after_one_timeout(
             await limiter.acquire()  # lost after one timeout: the local limiter paces
             took = time.monotonic() - started
             assert not limiter.shared
-        assert REDIS_TIMEOUT <= took < 2 * REDIS_TIMEOUT
+        assert 0.9 * REDIS_TIMEOUT < took < 2 * REDIS_TIMEOUT  # the hang, then the fallback
         await asyncio.sleep(REDIS_RETRY_AFTER)
         await limiter.acquire()
         assert limiter.shared
