@@ -190,6 +190,7 @@ bench: $(VENV)/.installed  ## benchmark the SDK against raw httpx/aiohttp, and a
 	$(BIN)/python -m bench.pool
 	$(BIN)/python -m bench.s3
 	$(BIN)/python -m bench.ratelimit
+	$(BIN)/python -m bench.retry_load
 	$(BIN)/python -m bench.fleet
 
 clean:  ## remove build outputs (keeps .venv; .venv-3.* are the other Pythons' environments)
