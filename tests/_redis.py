@@ -59,6 +59,11 @@ def _ping(port: int) -> bool:
         return False
 
 
+def _admin(node: RedisServer, *args: str) -> Any:
+    with redis.Redis(port=node.port) as client:
+        return client.execute_command(*args)
+
+
 class RedisServer:
     """``redis-server`` on 127.0.0.1, no persistence; ``stop()`` and ``start()`` again
     on the same port (a restart loses the state, as a real one without persistence)."""
@@ -136,8 +141,7 @@ class RedisCluster:
         """A command on the first node that is up (any node answers for the cluster)."""
         for node in self.nodes:
             if node.running:
-                with redis.Redis(port=node.port) as client:
-                    return client.execute_command(*args)
+                return _admin(node, *args)
         raise RuntimeError("every node of the cluster is stopped")
 
     def owner(self, key: str) -> RedisServer:
@@ -149,11 +153,27 @@ class RedisCluster:
                 return next(node for node in self.nodes if node.port == port)
         raise AssertionError(f"no master serves slot {slot}")
 
+    def migrate(self, key: str, target: RedisServer) -> Iterator[str]:
+        """Move ``key``'s slot and its keys to master ``target`` in the steps a resharding
+        takes (``redis-cli --cluster reshard``), pausing after each: ``"migrating"`` (the
+        keys still on the source, which serves them), ``"keys moved"`` (the source
+        answers ASK) and ``"assigned"`` (every node answers MOVED)."""
+        source = self.owner(key)
+        slot = self._command("CLUSTER", "KEYSLOT", key)
+        ids = {node.port: _admin(node, "CLUSTER", "MYID").decode() for node in self.nodes}
+        _admin(target, "CLUSTER", "SETSLOT", str(slot), "IMPORTING", ids[source.port])
+        _admin(source, "CLUSTER", "SETSLOT", str(slot), "MIGRATING", ids[target.port])
+        yield "migrating"
+        _admin(source, "MIGRATE", "127.0.0.1", str(target.port), key, "0", "5000")
+        yield "keys moved"
+        for node in (target, source, *self.nodes):
+            _admin(node, "CLUSTER", "SETSLOT", str(slot), "NODE", ids[target.port])
+        yield "assigned"
+
     def flush(self) -> None:
         """Empty every master (the cluster is shared by a module's tests)."""
         for node in self.nodes:
-            with redis.Redis(port=node.port) as client:
-                client.flushall()
+            _admin(node, "FLUSHALL")
 
     def wait_ok(self) -> None:
         """Until every node reports ``cluster_state:ok`` (after a create or a restart)."""

@@ -323,6 +323,39 @@ async def test_a_redis_cluster_shares_one_limit(redis_cluster: RedisCluster) -> 
             await limiter.aclose()
 
 
+async def test_a_slot_moved_to_another_master_is_followed_with_its_state(
+    redis_cluster: RedisCluster, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The cluster client's own retries are off (the limiter's fallback is the one retry
+    # policy), but a resharding (a managed cluster scaling) must not look like a lost
+    # store: ASK while the slot migrates and MOVED after it are followed, to the
+    # account's state moved along.
+    limit = RateLimit(
+        requests_per_second=10, burst=1, redis_url=redis_cluster.url, redis_cluster=True
+    )
+    sleeps = Sleeps()
+    limiter = RedisLimiter(limit, "acct:moved", sleep=sleeps)
+    try:
+        with caplog.at_level(logging.INFO, logger="voipstudio_async"):
+            await limiter.acquire()
+            source = redis_cluster.owner(limiter.key)
+            target = next(node for node in redis_cluster.nodes if node is not source)
+            phases = []
+            for phase in redis_cluster.migrate(limiter.key, target):
+                await limiter.acquire()
+                phases.append(phase)
+                assert limiter.shared, phase
+        assert phases == ["migrating", "keys moved", "assigned"]
+        assert redis_cluster.owner(limiter.key) is target
+        # Each decision booked after the one before, on the state that moved: 0.1 s apart.
+        waits = sleeps.waits
+        assert len(waits) == 3
+        assert [b - a for a, b in itertools.pairwise(waits)] == [pytest.approx(0.1, abs=0.05)] * 2
+        assert caplog.records == []
+    finally:
+        await limiter.aclose()
+
+
 async def test_a_client_in_cluster_mode_paces_through_the_cluster(
     redis_cluster: RedisCluster, caplog: pytest.LogCaptureFixture
 ) -> None:
