@@ -35,11 +35,8 @@ def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
 
 @pytest.fixture(scope="module")
 def _cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisCluster]:
-    cluster = RedisCluster(tmp_path_factory.mktemp("cluster"))  # 2-5 s: once a module
-    try:
+    with RedisCluster(tmp_path_factory.mktemp("cluster")) as cluster:  # 2-5 s: once a module
         yield cluster
-    finally:
-        cluster.stop()
 
 
 @pytest.fixture

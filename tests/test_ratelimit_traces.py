@@ -102,11 +102,8 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def redis_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisCluster]:
-    cluster = RedisCluster(tmp_path_factory.mktemp("cluster"))  # 2-5 s: once a module
-    try:
+    with RedisCluster(tmp_path_factory.mktemp("cluster")) as cluster:  # 2-5 s: once a module
         yield cluster
-    finally:
-        cluster.stop()
 
 
 @pytest.fixture
