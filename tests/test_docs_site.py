@@ -751,3 +751,48 @@ def test_the_docstring_check_fails_on_an_undescribed_parameter(api: Any) -> None
     )
     assert _described(function) >= {p.name for p in function.parameters}
     assert _described(stripped) == set()
+
+
+def _errors_guide_measured() -> str:
+    """The errors guide's measured paragraphs: from "Measured with" to the deadlines."""
+    source = (ROOT / "docs" / "guides" / "errors.md").read_text(encoding="utf-8")
+    start = source.index("Measured with `python -m bench.retry_load`")
+    return source[start : source.index("**Deadlines bound a whole call.**", start)]
+
+
+def test_the_errors_guide_quotes_the_retry_load_run(site: Path) -> None:
+    measured = _errors_guide_measured()
+    assert "retry_load.json:storm.budget.per_call" in measured  # the section was found whole
+    typed = re.sub(r"\{\{ bench:.*?\}\}", "", measured)
+    # A ratio, a share or a rate written by hand could disagree with the run.
+    assert re.findall(rf"\d[\d.,]*\s?(?:{TIMES}|%|req(?:uests)?/s)", typed) == []
+    # Beyond the placeholders and code, the only numbers are statuses and the machine's cores.
+    numbers = set(re.findall(r"\d+(?:[.,]\d+)*", re.sub(r"`[^`]*`", "", typed)))
+    assert numbers <= {"429", "503", "2"}
+    run = json.loads((ROOT / "bench" / "results" / "retry_load.json").read_text())
+    page = (site / "guides" / "errors.html").read_text(encoding="utf-8")
+    shown = _table_rows(page, "client", "goodput (req/s)")
+    labels = {
+        "sdk-default": "SDK, default limiter",
+        "sdk-unlimited": "SDK, rate_limit=None",
+        "raw-httpx": "raw httpx, per-request loop sleeping each Retry-After",
+    }
+    assert set(labels) == set(run["limited"])
+    for name, label in labels.items():
+        row = run["limited"][name]
+        assert shown[label] == [
+            f"{row['goodput']:,.0f}",
+            f"{row['vs_limit']:.2f}",
+            f"{row['share_429']:.1%}",
+            f"{row['failed']:,d}",
+            f"{row['sent']:,d}",
+        ], name
+    text = " ".join(_text(page).split())
+    storm = run["storm"]
+    assert (
+        f"With the default budget {storm['budget']['per_call']:.2f} requests are sent per call "
+        f"(target {run['targets']['storm']['goal']}); with retry_budget=None, "
+        f"{storm['no-budget']['per_call']:.2f}."
+    ) in text
+    assert f"run {run['when']}" in text and f"this run: {run['verdict']}." in text
+    assert "{{ bench:" not in text
