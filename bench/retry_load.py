@@ -245,8 +245,13 @@ def limited_row(result: dict[str, Any]) -> dict[str, Any]:
 
 
 def storm_row(result: dict[str, Any]) -> dict[str, Any]:
-    """A storm case's row: its counts and requests sent per call."""
-    return result | {"per_call": result["sent"] / max(1, result["ok"] + result["failed"])}
+    """A storm case's row: its counts, requests sent per call and per second (the callers
+    start their next call as soon as one ends, so calls refused a retry come back sooner)."""
+    calls = max(1, result["ok"] + result["failed"])
+    return result | {
+        "per_call": result["sent"] / calls,
+        "sent_per_s": result["sent"] / result["seconds"],
+    }
 
 
 def _at(data: dict[str, Any], path: str) -> Any:
@@ -320,7 +325,11 @@ def main() -> int:
         case = {"client": "sdk", "seconds": STORM_SECONDS, "budget": budget}
         storm[name] = storm_row(run_case("storm", case))
         loads.append(storm[name]["load"])
-        print(f"storm, {name}: {storm[name]['per_call']:.2f} requests per call", flush=True)
+        row = storm[name]
+        print(
+            f"storm, {name}: {row['per_call']:.2f} requests per call, {row['sent_per_s']:.0f}/s",
+            flush=True,
+        )
     data: dict[str, Any] = {
         "when": when,
         "load": {"min": min(loads), "max": max(loads)},

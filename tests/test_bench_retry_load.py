@@ -79,8 +79,9 @@ def test_a_limited_row_is_computed_from_the_counts() -> None:
 def test_a_storm_row_counts_requests_per_call_failed_ones_included(
     ok: int, failed: int, sent: int, per_call: float
 ) -> None:
-    row = retry_load.storm_row({"ok": ok, "failed": failed, "sent": sent})
+    row = retry_load.storm_row({"ok": ok, "failed": failed, "sent": sent, "seconds": 2.0})
     assert row["per_call"] == per_call
+    assert row["sent_per_s"] == sent / 2.0
 
 
 def _run() -> dict[str, Any]:

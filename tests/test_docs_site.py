@@ -794,5 +794,9 @@ def test_the_errors_guide_quotes_the_retry_load_run(site: Path) -> None:
         f"(target {run['targets']['storm']['goal']}); with retry_budget=None, "
         f"{storm['no-budget']['per_call']:.2f}."
     ) in text
+    assert (
+        f"they sent {storm['budget']['sent_per_s']:,.0f} requests/s with the budget and "
+        f"{storm['no-budget']['sent_per_s']:,.0f} without"
+    ) in text
     assert f"run {run['when']}" in text and f"this run: {run['verdict']}." in text
     assert "{{ bench:" not in text
