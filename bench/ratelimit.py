@@ -255,7 +255,8 @@ def reachable(cell: Cell, seconds: float, unlimited: float) -> float:
 def finish(cell: Cell, row: dict[str, Any], seconds: float, unlimited: float) -> dict[str, Any]:
     """``row`` (from ``_row``, updated in place) with goodput / reachable, the share
     answered 429 past the first second of requests and ``meets``, each computed from
-    the row's own figures and series (and ``unlimited``, the run's baseline for the cell's client)."""
+    the row's own figures and series (and ``unlimited``, the run's baseline for the
+    cell's client)."""
     series = row["series"]
     # Past the first wave: requests in flight before any 429 (up to max_concurrency per
     # client) meet the server's burst unpaced, as botocore's adaptive mode does. Counted
