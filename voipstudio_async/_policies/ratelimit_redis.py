@@ -68,9 +68,11 @@ class _Connection:
         # The cluster client's default retries (10, backoff up to 1 s, a topology refresh
         # each) held every decision 27 s on a hung master and 2-3 s on a stopped one,
         # against one REDIS_TIMEOUT on a single server: the limiter's own fallback and
-        # REDIS_RETRY_AFTER are the one retry policy. MOVED and ASK are still followed.
+        # REDIS_RETRY_AFTER are the retry policy. One immediate retry stays: without it
+        # the connections a restarted cluster had closed were taken for a second loss.
+        # MOVED and ASK are followed either way.
         self.client: Any = (
-            redis.asyncio.RedisCluster.from_url(url, retry=Retry(NoBackoff(), 0), **options)
+            redis.asyncio.RedisCluster.from_url(url, retry=Retry(NoBackoff(), 1), **options)
             if limit.redis_cluster
             else redis.asyncio.Redis.from_url(url, **options)
         )
@@ -204,10 +206,10 @@ class RedisLimiter:
         while True:
             now = self._clock()
             left = allowance(now, deadline, max_wait)
-            add, join = self._take_successes()
+            add, join, limited = self._take_successes()
             reply = await self._call(
                 "-1", "acquire", str(REDIS_STATE_TTL), self._cap, self._burst,
-                str(add), repr(left), str(confirm), str(join), repr(self._left_at),
+                str(add), repr(left), str(confirm), str(join), repr(self._left_at), limited,
             )  # fmt: skip
             ok, wait, epoch, redis_now = reply
             self._offset = float(redis_now) - (now + self._clock()) / 2
@@ -227,17 +229,19 @@ class RedisLimiter:
             # an outage's successes landed in one 100 ms bucket as a burst of rate.
             self._pending_successes += 1
 
-    def _take_successes(self) -> tuple[int, int]:
+    def _take_successes(self) -> tuple[int, int, str]:
         """Successes to send with the next decision: those since the last one, and after
         a loss the local limiter's last second, sent as a join (``ratelimit_core.join``:
-        a restarted Redis's first cut measures the accepted rate over a second, and a
-        cut made before this process was back rises by its rate)."""
+        a restarted Redis starts from the rates of the processes back whose limiters saw
+        429s, and a cut made before this process was back rises by its rate), with "1"
+        when the local limiter has seen 429s."""
         add, self._pending_successes = self._pending_successes, 0
         join = 0
         if self._catch_up:
             self._catch_up = False
             join = int(recent_successes(self.local.state, self.local.now()))
-        return add, join
+        limited = "1" if self.local.state.get("rate0", 0.0) > 0 else "0"
+        return add, join, limited
 
     async def report_throttle(self, sent_at: float, retry_after: float | None) -> None:
         """A request sent at ``sent_at`` (``now()`` time) was answered 429."""
@@ -245,11 +249,11 @@ class RedisLimiter:
         if not self.shared:
             return
         pause = retry_after if retry_after is not None else INITIAL_RETRY_DELAY * random.random()
-        add, join = self._take_successes()
+        add, join, limited = self._take_successes()
         try:
             cut = await self._call(
                 "-1", "throttle", str(REDIS_STATE_TTL), self._cap, repr(sent_at), repr(pause),
-                str(add), str(join), repr(self._left_at),
+                str(add), str(join), repr(self._left_at), limited,
             )  # fmt: skip
         except asyncio.CancelledError:
             raise
