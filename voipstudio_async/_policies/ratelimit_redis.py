@@ -206,10 +206,10 @@ class RedisLimiter:
         while True:
             now = self._clock()
             left = allowance(now, deadline, max_wait)
-            add, join, limited = self._take_successes()
+            add, join = self._take_successes()
             reply = await self._call(
                 "-1", "acquire", str(REDIS_STATE_TTL), self._cap, self._burst,
-                str(add), repr(left), str(confirm), str(join), repr(self._left_at), limited,
+                str(add), repr(left), str(confirm), str(join), repr(self._left_at),
             )  # fmt: skip
             ok, wait, epoch, redis_now = reply
             self._offset = float(redis_now) - (now + self._clock()) / 2
@@ -229,19 +229,17 @@ class RedisLimiter:
             # an outage's successes landed in one 100 ms bucket as a burst of rate.
             self._pending_successes += 1
 
-    def _take_successes(self) -> tuple[int, int, str]:
+    def _take_successes(self) -> tuple[int, int]:
         """Successes to send with the next decision: those since the last one, and after
         a loss the local limiter's last second, sent as a join (``ratelimit_core.join``:
-        a restarted Redis starts from the rates of the processes back whose limiters saw
-        429s, and a cut made before this process was back rises by its rate), with "1"
-        when the local limiter has seen 429s."""
+        a restarted Redis's first cut measures the accepted rate over a second, and a
+        cut made before this process was back rises by its rate)."""
         add, self._pending_successes = self._pending_successes, 0
         join = 0
         if self._catch_up:
             self._catch_up = False
             join = int(recent_successes(self.local.state, self.local.now()))
-        limited = "1" if self.local.state.get("rate0", 0.0) > 0 else "0"
-        return add, join, limited
+        return add, join
 
     async def report_throttle(self, sent_at: float, retry_after: float | None) -> None:
         """A request sent at ``sent_at`` (``now()`` time) was answered 429."""
@@ -249,11 +247,11 @@ class RedisLimiter:
         if not self.shared:
             return
         pause = retry_after if retry_after is not None else INITIAL_RETRY_DELAY * random.random()
-        add, join, limited = self._take_successes()
+        add, join = self._take_successes()
         try:
             cut = await self._call(
                 "-1", "throttle", str(REDIS_STATE_TTL), self._cap, repr(sent_at), repr(pause),
-                str(add), str(join), repr(self._left_at), limited,
+                str(add), str(join), repr(self._left_at),
             )  # fmt: skip
         except asyncio.CancelledError:
             raise
