@@ -615,6 +615,50 @@ async def test_a_process_back_after_a_restarted_redis_cut_adds_its_rate(
             await limiter.aclose()
 
 
+@pytest.mark.parametrize("store", ["server", "cluster"], indirect=True)
+async def test_a_restarted_redis_starts_paced_by_the_limiters_that_saw_429s(
+    store: Store,
+) -> None:
+    # A restarted (empty) Redis started unlimited, so every process back sent a first
+    # wave unpaced, and the sends its own limiter had booked overlapped the new shared
+    # schedule: 25-50 429s within 1 s of the return in bench.ratelimit's restart cell.
+    first, later = (RedisLimiter(store.limit(), "acct:paced", sleep=Sleeps()) for _ in range(2))
+    client = store.client()
+    try:
+        for limiter in (first, later):
+            await limiter.acquire()
+            for _ in range(40):
+                limiter.on_success()
+            await limiter.report_throttle(limiter.now(), 0.01)  # its own limiter saw a 429
+        store.lose(first.key)
+        lost_at = time.monotonic()
+        for limiter in (first, later):
+            for _ in range(5):
+                await limiter.acquire()  # lost: its own limiter books them at its rate
+            assert not limiter.shared
+        store.restore()
+        await asyncio.sleep(max(0.0, lost_at + REDIS_RETRY_AFTER - 0.5 - time.monotonic()))
+        for limiter, answered in ((first, 30), (later, 20)):
+            for _ in range(answered):
+                limiter.on_success()  # its last second before Redis is tried again
+        await asyncio.sleep(max(0.0, lost_at + REDIS_RETRY_AFTER + 0.1 - time.monotonic()))
+        await first.acquire()
+        assert first.shared
+        state = await _state(client, first.key)
+        # Slow start from the rate the server accepted from it, not unlimited, and the
+        # shared schedule after the sends its own limiter booked.
+        assert state["slow"] == 1 and state["rate0"] == pytest.approx(30)
+        booked = first.local.state["tat"] + (first.now() - first.local.now())
+        assert state["tat"] >= booked - 0.05
+        await later.acquire()
+        state = await _state(client, first.key)
+        assert state["rate0"] > 30 + 20 * 0.9  # the next back adds its 20/s
+    finally:
+        await client.aclose()
+        for limiter in (first, later):
+            await limiter.aclose()
+
+
 async def test_a_hung_store_is_given_up_without_redis_py_s_retries(
     store: Store, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -41,7 +41,8 @@ class PythonMachine:
             core.succeed(self.state, at, int(event["count"]))
             return {}
         if op == "join":
-            core.join(self.state, at, int(event["count"]), float(event["left_at"]))
+            limited, booked = bool(event.get("limited", False)), float(event.get("booked", 0))
+            core.join(self.state, at, event["count"], float(event["left_at"]), limited, booked)
             return {}
         if op == "throttle":
             sent_at, pause = float(event["sent_at"]), float(event["pause"])
@@ -74,7 +75,9 @@ class LuaMachine:
             return {}
         if op == "join":
             count, left_at = str(int(event["count"])), repr(float(event["left_at"]))
-            await self._call(at, "join", ttl, count, left_at)
+            limited = str(int(bool(event.get("limited", False))))
+            booked = repr(float(event.get("booked", 0)))
+            await self._call(at, "join", ttl, count, left_at, limited, booked)
             return {}
         if op == "throttle":
             sent_at, pause = repr(float(event["sent_at"])), repr(float(event["pause"]))

@@ -28,8 +28,11 @@ next 429). Events:
   it (a restarted Redis's first cut saw only the processes back first, and a second
   cut over the short span since then set a ceiling of ~35/s of 200 for 2.5 s), and the
   measurement span restarts (``busy``): its successes before now are not in the ring.
-  Otherwise (unlimited, or no cut since it left) the successes go to the ring, for
-  the next cut to measure.
+  Into an empty (restarted) state, a process whose own limiter has seen 429s starts
+  slow start from its own rate (as a cut at ``now``), so the processes back after it
+  add theirs instead of all sending an unpaced first wave. Otherwise (unlimited, or no
+  cut since it left) the successes go to the ring, for the next cut to measure. Its own
+  limiter's bookings are still sent: the shared schedule (``tat``) starts after them.
 - ``throttle``: a 429. It always extends the pause (``paused``) by its ``Retry-After``.
   It is an *echo*, changing nothing else, when its request was sent before the last
   cut, or when less than ``RATE_MIN_WINDOW`` of successes since the last cut's pause
@@ -143,12 +146,34 @@ def succeed(st: State, now: float, count: int = 1) -> None:
     st[f"n{slot}"] = st.get(f"n{slot}", 0.0) + count
 
 
-def join(st: State, now: float, count: float, left_at: float) -> None:
-    """A process back at ``now`` with ``count`` successes of its last ``RATE_WINDOW``
-    on its own limiter; it lost the shared state at ``left_at``."""
-    if count <= 0:
-        return
+def join(
+    st: State, now: float, count: float, left_at: float, limited: bool = False, booked: float = 0
+) -> None:
+    """A process back at ``now`` from its own limiter: ``count`` successes of its last
+    ``RATE_WINDOW``, ``limited`` when that limiter has seen the server's 429s, and
+    ``booked`` the end of the sends it booked (0: none ahead); it lost the shared
+    state at ``left_at``."""
+    if count > 0:
+        _join_successes(st, now, count, left_at, limited)
+    # Its own limiter's bookings are still sent as booked, and every process back had
+    # its share booked as far: the shared schedule starts after them (overlapping it,
+    # they drew 25-50 429s at a Redis restart).
+    if booked > st.get("tat", 0.0):
+        st["tat"] = booked
+
+
+def _join_successes(st: State, now: float, count: float, left_at: float, limited: bool) -> None:
     rate0 = st.get("rate0", 0.0)
+    if rate0 == 0 and limited:
+        # An empty (restarted) state, but the server limits: left unlimited, every
+        # process back would send a first wave unpaced. Slow start from what the
+        # server accepted from this one; each one back after it adds its own.
+        st["rate0"] = max(RATE_MIN, count / RATE_WINDOW)
+        st["slow"] = 1.0
+        # As a cut: the schedule and CUBIC's clock start now (a send finding tat at 0
+        # would take all time since for idle, and the rate would never grow).
+        st["throttled_at"] = st["grows"] = st["busy"] = st["tat"] = st["last"] = now
+        return
     if rate0 == 0 or st.get("throttled_at", 0.0) <= left_at:
         succeed(st, now, int(count))
         return
@@ -306,9 +331,18 @@ local function succeed(at, count)
   end
   put('n' .. slot, get('n' .. slot) + count)
 end
-local function join(count, left_at)
-  if count <= 0 then return end
+local function join_successes(count, left_at, limited)
   local rate0 = get('rate0')
+  if rate0 == 0 and limited == 1 then
+    put('rate0', math.max({RATE_MIN}, count / {RATE_WINDOW}))
+    put('slow', 1)
+    put('throttled_at', now)
+    put('grows', now)
+    put('busy', now)
+    put('tat', now)
+    put('last', now)
+    return
+  end
   if rate0 == 0 or get('throttled_at') <= left_at then
     succeed(now, count)
     return
@@ -324,6 +358,10 @@ local function join(count, left_at)
     put('ceiling', ceiling)
     put('rate0', ceiling * {RATE_CUBIC_BETA})
   end
+end
+local function join(count, left_at, limited, booked)
+  if count > 0 then join_successes(count, left_at, limited) end
+  if booked > get('tat') then put('tat', booked) end
 end
 local function successes_since(start)
   local first, last = bucket(start), bucket(now)
@@ -403,11 +441,13 @@ end
 local reply
 if op == 'acquire' then
   -- ARGV[4..]: cap, burst, successes to add, seconds left (-1: none), epoch to
-  -- confirm (-1: book), successes a returning process brings and when it left (join).
+  -- confirm (-1: book), then a join's four: successes a returning process brings, when
+  -- it left, 1 when its own limiter has seen 429s, and the end of that one's bookings.
   -- Reply: ok, wait, epoch, now.
   local cap, burst = tonumber(ARGV[4]), tonumber(ARGV[5])
   local add, left, confirm = tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8])
-  join(tonumber(ARGV[9]) or 0, tonumber(ARGV[10]) or 0)
+  join(tonumber(ARGV[9]) or 0, tonumber(ARGV[10]) or 0, tonumber(ARGV[11]) or 0,
+    tonumber(ARGV[12]) or 0)
   if add > 0 then succeed(now, add) end
   if confirm >= 0 and confirm == get('epoch') then
     reply = {{1, '0', tostring(get('epoch')), string.format('%.17g', now)}}
@@ -418,16 +458,17 @@ if op == 'acquire' then
   end
 elseif op == 'throttle' then
   -- ARGV[4..]: cap, sent_at, pause, successes to add first (the first 429 of a run
-  -- must see the first wave's successes), then a join's two. Reply: 1 when cut.
+  -- must see the first wave's successes), then a join's four. Reply: 1 when cut.
   local add = tonumber(ARGV[7])
-  join(tonumber(ARGV[8]) or 0, tonumber(ARGV[9]) or 0)
+  join(tonumber(ARGV[8]) or 0, tonumber(ARGV[9]) or 0, tonumber(ARGV[10]) or 0,
+    tonumber(ARGV[11]) or 0)
   if add > 0 then succeed(now, add) end
   reply = throttle(tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[4]))
 elseif op == 'succeed' then
   succeed(now, tonumber(ARGV[4]))
   reply = 1
 elseif op == 'join' then
-  join(tonumber(ARGV[4]), tonumber(ARGV[5]))
+  join(tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]) or 0, tonumber(ARGV[7]) or 0)
   reply = 1
 else
   -- 'rate' (ARGV[4]: cap), for the trace tests. Reply: the rate, or -1 (unlimited).

@@ -209,7 +209,7 @@ class RedisLimiter:
             add, join = self._take_successes()
             reply = await self._call(
                 "-1", "acquire", str(REDIS_STATE_TTL), self._cap, self._burst,
-                str(add), repr(left), str(confirm), str(join), repr(self._left_at),
+                str(add), repr(left), str(confirm), *join,
             )  # fmt: skip
             ok, wait, epoch, redis_now = reply
             self._offset = float(redis_now) - (now + self._clock()) / 2
@@ -229,17 +229,23 @@ class RedisLimiter:
             # an outage's successes landed in one 100 ms bucket as a burst of rate.
             self._pending_successes += 1
 
-    def _take_successes(self) -> tuple[int, int]:
-        """Successes to send with the next decision: those since the last one, and after
-        a loss the local limiter's last second, sent as a join (``ratelimit_core.join``:
-        a restarted Redis's first cut measures the accepted rate over a second, and a
-        cut made before this process was back rises by its rate)."""
+    def _take_successes(self) -> tuple[int, tuple[str, str, str, str]]:
+        """Successes to send with the next decision: those since the last one, and the
+        join's four arguments (``ratelimit_core.join``): after a loss, the local
+        limiter's last second of successes (a restarted Redis starts from the rates of
+        the processes back whose limiters saw 429s, and a cut made before this process
+        was back rises by its rate), when Redis was lost, whether the local limiter has
+        seen 429s, and the end of its bookings on Redis's clock."""
         add, self._pending_successes = self._pending_successes, 0
-        join = 0
-        if self._catch_up:
-            self._catch_up = False
-            join = int(recent_successes(self.local.state, self.local.now()))
-        return add, join
+        if not self._catch_up:
+            return add, ("0", repr(self._left_at), "0", "0")
+        self._catch_up = False
+        local = self.local.state
+        now = self.local.now()
+        join = int(recent_successes(local, now))
+        limited = "1" if local.get("rate0", 0.0) > 0 else "0"
+        booked = local.get("tat", 0.0) + self._offset if local.get("tat", 0.0) > now else 0.0
+        return add, (str(join), repr(self._left_at), limited, repr(booked))
 
     async def report_throttle(self, sent_at: float, retry_after: float | None) -> None:
         """A request sent at ``sent_at`` (``now()`` time) was answered 429."""
@@ -251,7 +257,7 @@ class RedisLimiter:
         try:
             cut = await self._call(
                 "-1", "throttle", str(REDIS_STATE_TTL), self._cap, repr(sent_at), repr(pause),
-                str(add), str(join), repr(self._left_at),
+                str(add), *join,
             )  # fmt: skip
         except asyncio.CancelledError:
             raise
