@@ -2,7 +2,8 @@
 
 A spec holds the fake account's API key: on a command line it would show in ``ps`` to
 every user of the machine, so the spec never goes there. The child prints its result as
-the last line of stdout.
+the last line of stdout. Also what the benches that run the fake in a child of their own
+share: serving it on loopback, and the ``--serve``/``--client``/``--help`` dispatch.
 """
 
 from __future__ import annotations
@@ -12,7 +13,10 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from voipstudio_async.testing import FakeVoipStudio
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -50,3 +54,34 @@ def read_spec() -> dict[str, Any]:
     """The spec ``run_child`` sent (in the child)."""
     spec: dict[str, Any] = json.loads(sys.stdin.read())
     return spec
+
+
+def serve_fake(fake: FakeVoipStudio) -> None:
+    """Serve ``fake`` on a free loopback port in this process, until terminated; its URL,
+    user id and API key first, as one JSON line on stdout (read by the parent)."""
+    from voipstudio_async.testing._server import (
+        QuietExitServer,
+        bind,
+        loopback_url,
+        uvicorn_config,
+    )
+
+    sock = bind()
+    creds = fake.credentials
+    print(json.dumps([loopback_url(fake, sock), creds.user_id, creds.api_key]), flush=True)
+    QuietExitServer(uvicorn_config(fake.app)).run(sockets=[sock])
+
+
+def dispatch(serve: Callable[..., None], client: Callable[[], None], doc: str | None) -> bool:
+    """Run this process's role when it is a child (``--serve ARGS...``: ``serve(*ARGS)``;
+    ``--client``: ``client()``) or print ``doc`` for ``--help``; False when it is the
+    bench itself."""
+    if sys.argv[1:2] == ["--serve"]:
+        serve(*sys.argv[2:])
+    elif sys.argv[1:2] == ["--client"]:
+        client()
+    elif "-h" in sys.argv or "--help" in sys.argv:
+        print(doc)
+    else:
+        return False
+    return True

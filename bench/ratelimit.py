@@ -45,6 +45,7 @@ from typing import Any
 import httpx
 
 from bench import ratelimit_webapp
+from bench._child import dispatch, serve_fake
 from voipstudio_async import RateLimit, VoipStudio
 from voipstudio_async.testing import FakeVoipStudio
 
@@ -274,12 +275,6 @@ def serve(limit: str) -> None:
     """The fake in this process, limited as ``limit`` says (a rate, or a schedule whose
     times count from the wall-clock start time the bench writes to stdin)."""
     from voipstudio_async.testing._ratelimit import parse_schedule
-    from voipstudio_async.testing._server import (
-        QuietExitServer,
-        bind,
-        loopback_url,
-        uvicorn_config,
-    )
 
     fake = FakeVoipStudio(seed=1, cdrs=10, monitors=1, voicemessages=1, chats=1, msdrs=1)
     if limit != "none":
@@ -292,10 +287,7 @@ def serve(limit: str) -> None:
                 server_limit.follow([(at + delay, rate) for at, rate in steps])
 
             threading.Thread(target=follow_from_start, daemon=True).start()
-    sock = bind()
-    creds = fake.credentials
-    print(json.dumps([loopback_url(fake, sock), creds.user_id, creds.api_key]), flush=True)
-    QuietExitServer(uvicorn_config(fake.app)).run(sockets=[sock])
+    serve_fake(fake)
 
 
 class _Series:
@@ -581,14 +573,7 @@ def _draw(row: dict[str, Any], limit: str, seconds: float) -> Path:
 
 
 def main() -> int:
-    if sys.argv[1:2] == ["--serve"]:
-        serve(sys.argv[2])
-        return 0
-    if sys.argv[1:2] == ["--client"]:
-        client()
-        return 0
-    if "-h" in sys.argv or "--help" in sys.argv:
-        print(__doc__)
+    if dispatch(serve, client, __doc__):
         return 0
     quick = "--quick" in sys.argv
     seconds = 8.0 if quick else 15.0

@@ -42,6 +42,7 @@ from typing import Any
 
 import httpx
 
+from bench._child import serve_fake
 from voipstudio_async import (
     APITimeoutError,
     RateLimitError,
@@ -87,12 +88,6 @@ def serve(limit: float, long_at: float) -> None:
     """The fake in this process. Stdin: the start time (wall clock), then ``stats`` for
     its counts; ``long_at`` > 0: one 429 with ``Retry-After: LONG_WAIT`` that many
     seconds after the start."""
-    from voipstudio_async.testing._server import (
-        QuietExitServer,
-        bind,
-        loopback_url,
-        uvicorn_config,
-    )
 
     fake = FakeVoipStudio(seed=1, cdrs=10, monitors=1, voicemessages=1, chats=1, msdrs=1)
     bucket = fake.rate_limit(limit, retry_after=True)
@@ -109,10 +104,7 @@ def serve(limit: float, long_at: float) -> None:
                 print(json.dumps(counts), flush=True)
 
     threading.Thread(target=control, daemon=True).start()
-    sock = bind()
-    creds = fake.credentials
-    print(json.dumps([loopback_url(fake, sock), creds.user_id, creds.api_key]), flush=True)
-    QuietExitServer(uvicorn_config(fake.app)).run(sockets=[sock])
+    serve_fake(fake)
 
 
 def _busy(t: float, kind: str) -> bool:

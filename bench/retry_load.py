@@ -35,7 +35,7 @@ from typing import Any, Final, NamedTuple
 
 import httpx
 
-from bench._child import read_spec, run_child
+from bench._child import dispatch, read_spec, run_child, serve_fake
 from voipstudio_async import VoipStudio
 from voipstudio_async.testing import FakeVoipStudio
 
@@ -92,12 +92,6 @@ def serve(mode: str) -> None:
     """The fake in this process: ``limit`` (``LIMIT``/s with ``Retry-After``) or ``storm``
     (``STORM_SHARE`` of the requests answered 503). Prints its URL and credentials, then
     answers each ``stats`` line on stdin with its counts."""
-    from voipstudio_async.testing._server import (
-        QuietExitServer,
-        bind,
-        loopback_url,
-        uvicorn_config,
-    )
 
     fake = FakeVoipStudio(seed=1, cdrs=10, monitors=1, voicemessages=1, chats=1, msdrs=1)
     bucket = fake.rate_limit(LIMIT, retry_after=True) if mode == "limit" else None
@@ -120,10 +114,7 @@ def serve(mode: str) -> None:
                 print(json.dumps(counts), flush=True)
 
     threading.Thread(target=control, daemon=True).start()
-    sock = bind()
-    creds = fake.credentials
-    print(json.dumps([loopback_url(fake, sock), creds.user_id, creds.api_key]), flush=True)
-    QuietExitServer(uvicorn_config(fake.app)).run(sockets=[sock])
+    serve_fake(fake)
 
 
 async def raw_get(client: httpx.AsyncClient, url: str) -> httpx.Response:
@@ -299,14 +290,7 @@ def verdict(targets: dict[str, dict[str, Any]]) -> str:
 
 
 def main() -> int:
-    if sys.argv[1:2] == ["--serve"]:
-        serve(sys.argv[2])
-        return 0
-    if sys.argv[1:2] == ["--client"]:
-        client()
-        return 0
-    if "-h" in sys.argv or "--help" in sys.argv:
-        print(__doc__)
+    if dispatch(serve, client, __doc__):
         return 0
     when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     loads = [os.getloadavg()[0]]
