@@ -19,7 +19,9 @@ next 429). Events:
   below the rate) moves ``grows`` forward by the idle time, so the rate does not grow
   while it is not used (TCP's congestion-window validation); an idle gap of at least
   ``RATE_MIN_WINDOW`` restarts the measurement span (``busy``), so successes drawn
-  from the server's refilled burst after a quiet spell are not taken for its rate.
+  from the server's refilled burst after a quiet spell are not taken for its rate. A
+  refused reservation (its wait above ``left``) changes nothing: the idle time is
+  counted once, by the send that ends it.
 - ``succeed``: count a success in a ring of ``RING`` buckets of 1/``RING`` s.
 - ``join``: a process back from its own limiter (the shared state was lost to it at
   ``left_at``) brings its successes of the last ``RATE_WINDOW``. If the state has cut
@@ -213,25 +215,28 @@ def reserve(st: State, now: float, cap: float, burst: int, left: float) -> tuple
     start = max(now, st.get("paused", 0.0))
     gap = start - max(st.get("tat", 0.0), st.get("last", 0.0))
     rate0 = st.get("rate0", 0.0)
-    if gap > 0 and rate0 > 0:
-        st["grows"] = st.get("grows", 0.0) + gap  # idle: the rate does not grow
-    if gap >= RATE_MIN_WINDOW:
-        st["busy"] = start  # a quiet spell: the server's bucket refilled
+    idle = gap if gap > 0 and rate0 > 0 else 0.0  # idle: the rate does not grow
     tat = max(st.get("tat", 0.0), start)
-    rate = rate_at(st, tat, cap)  # the rate when this send's slot comes up
-    if rate is None:
-        wait = start - now
-        if 0 <= left < wait:
-            return False, wait
-        st["last"] = start
-        return True, wait
-    interval = 1.0 / rate
-    allowed = burst if rate0 == 0 else 1  # an adaptive rate is the server's: no burst
-    at = max(start, tat - (allowed - 1) * interval)
+    # The rate when this send's slot comes up, with ``grows`` moved by the idle time.
+    rate = rate_at(st, tat - idle, cap)
+    at, next_tat = start, None
+    if rate is not None:
+        interval = 1.0 / rate
+        allowed = burst if rate0 == 0 else 1  # an adaptive rate is the server's: no burst
+        at = max(start, tat - (allowed - 1) * interval)
+        next_tat = tat + interval
     wait = at - now
     if 0 <= left < wait:
+        # Nothing booked, nothing changed: the idle time is counted once, by the send
+        # that ends it (counted by every refusal, it moved ``grows`` seconds into the
+        # future under deadline refusals, and the rate froze above the limit).
         return False, wait
-    st["tat"] = tat + interval
+    if idle > 0:
+        st["grows"] = st.get("grows", 0.0) + idle
+    if gap >= RATE_MIN_WINDOW:
+        st["busy"] = start  # a quiet spell: the server's bucket refilled
+    if next_tat is not None:
+        st["tat"] = next_tat
     st["last"] = at
     return True, wait
 
@@ -376,23 +381,24 @@ local function reserve(cap, burst, left)
   local start = math.max(now, get('paused'))
   local gap = start - math.max(get('tat'), get('last'))
   local rate0 = get('rate0')
-  if gap > 0 and rate0 > 0 then put('grows', get('grows') + gap) end
-  if gap >= {RATE_MIN_WINDOW} then put('busy', start) end
+  local idle = 0
+  if gap > 0 and rate0 > 0 then idle = gap end
   local tat = math.max(get('tat'), start)
-  local rate = rate_at(tat, cap)
-  if rate == nil then
-    local wait = start - now
-    if left >= 0 and left < wait then return 0, wait end
-    put('last', start)
-    return 1, wait
+  local rate = rate_at(tat - idle, cap)
+  local at = start
+  local next_tat = nil
+  if rate ~= nil then
+    local interval = 1 / rate
+    local allowed = burst
+    if rate0 > 0 then allowed = 1 end
+    at = math.max(start, tat - (allowed - 1) * interval)
+    next_tat = tat + interval
   end
-  local interval = 1 / rate
-  local allowed = burst
-  if rate0 > 0 then allowed = 1 end
-  local at = math.max(start, tat - (allowed - 1) * interval)
   local wait = at - now
   if left >= 0 and left < wait then return 0, wait end
-  put('tat', tat + interval)
+  if idle > 0 then put('grows', get('grows') + idle) end
+  if gap >= {RATE_MIN_WINDOW} then put('busy', start) end
+  if next_tat ~= nil then put('tat', next_tat) end
   put('last', at)
   return 1, wait
 end
