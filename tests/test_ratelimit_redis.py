@@ -601,9 +601,9 @@ async def test_a_process_back_after_a_restarted_redis_cut_adds_its_rate(
         await first.acquire()  # back first: the empty state is unlimited, its 50 in the ring
         state = await _state(client, first.key)
         assert state.get("rate0", 0) == 0 and _ring(state) == 50
-        await first.report_throttle(first.now(), 2.0)  # the first cut: its 50/s
+        await first.report_throttle(first.now(), 2.0)  # the first cut: half its 50/s
         cut = await _state(client, first.key)
-        assert cut["slow"] == 1 and cut["rate0"] == pytest.approx(50) and cut["epoch"] == 1
+        assert cut["slow"] == 1 and cut["rate0"] == pytest.approx(25) and cut["epoch"] == 1
         await later.acquire()  # back during the 2 s pause: its rate joins
         assert later.shared
         joined = await _state(client, first.key)
@@ -611,9 +611,9 @@ async def test_a_process_back_after_a_restarted_redis_cut_adds_its_rate(
         # second (slow start: rate0, the 2 s pause being before any doubling), the
         # measurement span restarts (busy), and its successes stay out of the ring.
         assert joined["busy"] > cut["throttled_at"] and _ring(joined) == 50
-        assert joined["rate0"] == pytest.approx(50 + second) and joined["epoch"] == 1
+        assert joined["rate0"] == pytest.approx(25 + second) and joined["epoch"] == 1
         got = float(await rate(keys=[first.key], args=["-1", "rate", str(REDIS_STATE_TTL), "0"]))
-        assert got == pytest.approx(50 + second)
+        assert got == pytest.approx(25 + second)
     finally:
         await client.aclose()
         for limiter in (first, later):

@@ -79,6 +79,10 @@ RATE_CUBIC_BETA: Final = 0.9
 """The send rate after a throttle, as a share of the rate the server was accepting."""
 RATE_CUBIC_SCALE: Final = 0.4
 """CUBIC's C (botocore's value): how fast the rate grows back around the last ceiling."""
+RATE_FIRST_CUT: Final = 0.5
+"""Slow start's first rate, as a share of the successes of the second before the first
+429: that second may hold the server's initial burst (a bucket of one second's worth
+doubles what a second measures), and slow start doubles back in 0.5 s."""
 RATE_MIN: Final = 0.5
 """Requests/s the adaptive rate never goes below."""
 RATE_WINDOW: Final = 1.0

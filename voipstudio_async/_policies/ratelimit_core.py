@@ -40,10 +40,12 @@ next 429). Events:
   cut, or when less than ``RATE_MIN_WINDOW`` of successes since the last cut's pause
   ended can be measured (one cut per measurement, as TCP cuts once per round trip: a
   burst of 429s cuts once, and never by halving blindly). Otherwise it *cuts*: the
-  first 429 starts slow start from the successes of the last second divided by a full
-  second (a burst at the start of a run is not a rate); later ones set ``ceiling`` to
-  the accepted rate over the whole buckets since ``max(busy, pause end, now -
-  RATE_WINDOW)``, capped by the current rate, and restart CUBIC from
+  first 429 starts slow start from ``RATE_FIRST_CUT`` (half) of the successes of the
+  last second divided by a full second (a burst at the start of a run is not a rate,
+  and that second may hold the server's initial bucket: from all of it, slow start
+  began up to 1.8 times the limit, and its 429s went on until the next cut); later
+  ones set ``ceiling`` to the accepted rate over the whole buckets since ``max(busy,
+  pause end, now - RATE_WINDOW)``, capped by the current rate, and restart CUBIC from
   ``RATE_CUBIC_BETA`` times it (``rate0``; CUBIC's ``K`` is the time from ``rate0``
   back up to ``ceiling``). A ceiling above the last one may hold the server's refilled
   burst, drained by a probe after a quiet spell, so CUBIC then climbs towards it from
@@ -60,6 +62,7 @@ from typing import Final
 from .._constants import (
     RATE_CUBIC_BETA,
     RATE_CUBIC_SCALE,
+    RATE_FIRST_CUT,
     RATE_MIN,
     RATE_MIN_WINDOW,
     RATE_PROBE_AFTER,
@@ -251,9 +254,10 @@ def throttle(st: State, now: float, sent_at: float, pause: float, cap: float) ->
         return False
     current = rate_at(st, now, cap)
     if rate0 == 0:
-        # The last second's successes over a full second: a burst is not a rate.
+        # Half the last second's successes over a full second: a burst is not a rate,
+        # and the second may hold the server's initial bucket.
         count, _ = _successes_since(st, now - RATE_WINDOW, now)
-        st["rate0"] = max(RATE_MIN, count / RATE_WINDOW)
+        st["rate0"] = max(RATE_MIN, RATE_FIRST_CUT * count / RATE_WINDOW)
         st["slow"] = 1.0
     else:
         start = max(now - RATE_WINDOW, st.get("busy", 0.0), st.get("grows", 0.0))
@@ -411,7 +415,7 @@ local function throttle(sent_at, pause, cap)
   local current = rate_at(now, cap)
   if rate0 == 0 then
     local count = successes_since(now - {RATE_WINDOW})
-    put('rate0', math.max({RATE_MIN}, count / {RATE_WINDOW}))
+    put('rate0', math.max({RATE_MIN}, {RATE_FIRST_CUT} * count / {RATE_WINDOW}))
     put('slow', 1)
   else
     local start = math.max(now - {RATE_WINDOW}, get('busy'), get('grows'))
