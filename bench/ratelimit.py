@@ -104,6 +104,7 @@ def cells() -> list[Cell]:
     out.append(Cell("changing-x4-redis", schedule, "aiohttp", "loops", 4, "redis"))
     restart = Cell("200-x4-redis-restart", "200", "aiohttp", "loops", 4, "redis", "redis-restart")
     out.append(replace(restart, key=True))
+    out.append(replace(restart, name="200-x4-redis-restart-gathered", shape="gathered"))
     out.append(
         Cell("200-x4-redis-unreachable", "200", "aiohttp", "loops", 4, "redis", "redis-unreachable")
     )

@@ -43,6 +43,7 @@ def _row(**figures: Any) -> dict[str, Any]:
         ("changing-gathered", BASE - {"goodput"} | {"goodput-changing"}),
         ("changing-x4-redis", BASE - {"goodput"} | {"goodput-changing", "spread"}),
         ("200-x4-redis-restart", BASE | {"spread", "redis-return"}),
+        ("200-x4-redis-restart-gathered", BASE | {"spread", "redis-return"}),
         ("200-x4-redis-unreachable", BASE | {"spread"}),
         ("100-web-bursts", BASE),
     ],
@@ -131,6 +132,10 @@ def test_the_bursts_cell_is_measured_against_what_the_server_admits_while_busy(
         (
             "200-x4-redis-restart",
             "200/s, 4 processes, one Redis, Redis killed and restarted, worker loops",
+        ),
+        (
+            "200-x4-redis-restart-gathered",
+            "200/s, 4 processes, one Redis, Redis killed and restarted, gathered",
         ),
     ],
 )
